@@ -1,0 +1,341 @@
+"""The local single-node KRaft Kafka broker from deploy/kafka: fetch jars, start, stop, status."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import socket
+import string
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from kafka import KafkaAdminClient
+
+from lienthong.errors import BrokerError, PrerequisiteMissing
+from lienthong.settings import Settings
+
+log = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+STOP_TIMEOUT = 60.0
+PROBE_TIMEOUT = 2.0
+LOG_TAIL_LINES = 20
+MVN_ARGS = "-q -B dependency:copy-dependencies -DoutputDirectory=lib -DincludeScope=runtime"
+
+
+@dataclass(frozen=True)
+class StartResult:
+    """What ``start`` did: ``started`` is False when a broker was already answering."""
+
+    started: bool
+    pid: int | None
+    bootstrap: str
+    seconds: float
+    message: str
+
+
+@dataclass(frozen=True)
+class StopResult:
+    """What ``stop`` did: ``stopped`` is False when no broker of ours was running."""
+
+    stopped: bool
+    pid: int | None
+    forced: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class BrokerStatus:
+    """The local broker's state: its process and whether it answers metadata requests."""
+
+    running: bool
+    pid: int | None
+    bootstrap: str
+    answering: bool
+    message: str
+
+
+def port_open(port: int, host: str = HOST, timeout: float = 0.5) -> bool:
+    """True if something accepts TCP connections on ``host:port``."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def is_answering(bootstrap: str, timeout: float = PROBE_TIMEOUT) -> bool:
+    """True if a Kafka broker at ``bootstrap`` answers a metadata request within ``timeout`` s."""
+    host, _, port = bootstrap.split(",")[0].rpartition(":")
+    if not port_open(int(port), host or HOST):
+        return False
+    timeout_ms = max(int(timeout * 1000), 100)
+    admin = None
+    try:
+        admin = KafkaAdminClient(
+            bootstrap_servers=bootstrap.split(","),
+            client_id="lienthong-broker-probe",
+            bootstrap_timeout_ms=timeout_ms,
+            request_timeout_ms=timeout_ms,
+            reconnect_backoff_max_ms=500,
+        )
+        admin.list_topics()
+    except Exception:
+        return False
+    finally:
+        if admin is not None:
+            with contextlib.suppress(Exception):
+                admin.close()
+    return True
+
+
+def _kafka_pid_alive(pid: int) -> bool:
+    """True if ``pid`` runs, is not a zombie and (where /proc exists) is a kafka.Kafka JVM."""
+    with contextlib.suppress(ChildProcessError):
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    proc = Path(f"/proc/{pid}")
+    try:
+        zombie = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+        return not zombie and b"kafka.Kafka" in (proc / "cmdline").read_bytes()
+    except OSError:
+        return not Path("/proc/self").exists()
+
+
+def _last_lines(text: str) -> str:
+    return "\n".join(text.splitlines()[-LOG_TAIL_LINES:])
+
+
+def _run(command: list[str], failure: str, cwd: Path | None = None) -> str:
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BrokerError(f"{failure}:\n{_last_lines(done.stdout + done.stderr)}")
+    return done.stdout
+
+
+class LocalBroker:
+    """One broker per ``settings.kafka_data_dir``, listening on ``settings.kafka_port``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.kafka_dir = settings.kafka_dir
+        self.lib_dir = settings.kafka_dir / "lib"
+        self.data_dir = settings.kafka_data_dir
+        self.log_dirs = self.data_dir / "data"
+        self.logs_dir = self.data_dir / "logs"
+        self.properties = self.data_dir / "server.properties"
+        self.pid_file = self.data_dir / "kafka.pid"
+        self.console_log = self.data_dir / "kafka.out"
+        self.server_log = self.logs_dir / "server.log"
+        self.bootstrap = f"{HOST}:{settings.kafka_port}"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def fetch_jars(self) -> bool:
+        """Fill ``lib/`` with Maven when the Kafka jar is missing; True if it ran Maven."""
+        if self._has_jars():
+            return False
+        mvn = shutil.which("mvn")
+        if mvn is None:
+            raise PrerequisiteMissing(
+                "Maven (mvn) is not on PATH; it is needed once to download the Kafka jars "
+                f"into {self.lib_dir}. Install Maven (e.g. apt-get install maven) and retry."
+            )
+        log.info("fetching the Kafka jars into %s", self.lib_dir)
+        failure = f"Maven could not fetch the Kafka jars into {self.lib_dir}"
+        _run([mvn, *MVN_ARGS.split()], failure, cwd=self.kafka_dir)
+        if not self._has_jars():
+            raise BrokerError(f"{failure}: no kafka_2.13-*.jar after running Maven")
+        return True
+
+    def start(self) -> StartResult:
+        """Start the broker unless one already answers; wait until it answers metadata."""
+        began = time.monotonic()
+        pid = self._read_pid()
+        if is_answering(self.bootstrap):
+            return self._already_running(pid, began)
+        if pid is not None:
+            self._wait_until_answering(pid, began)
+            return self._already_running(pid, began)
+        for port, role in (
+            (self.settings.kafka_port, "broker"),
+            (self.settings.kafka_controller_port, "controller"),
+        ):
+            if port_open(port):
+                raise BrokerError(
+                    f"port {port} ({role}) is taken by something that is not a Kafka broker; "
+                    f"stop it or choose another port (LIENTHONG_KAFKA_PORT / "
+                    f"LIENTHONG_KAFKA_CONTROLLER_PORT)"
+                )
+        java = self._java()
+        self.fetch_jars()
+        self._render_properties()
+        if not (self.log_dirs / "meta.properties").exists():
+            self._format_storage(java)
+        process = self._launch(java)
+        self._wait_until_answering(process.pid, began)
+        seconds = time.monotonic() - began
+        message = f"Kafka broker started at {self.bootstrap} (pid {process.pid}) in {seconds:.1f} s"
+        return StartResult(True, process.pid, self.bootstrap, seconds, message)
+
+    def stop(self) -> StopResult:
+        """SIGTERM the broker from the pid file, wait, SIGKILL as a last resort."""
+        pid = self._read_pid()
+        if pid is None:
+            self.pid_file.unlink(missing_ok=True)
+            return StopResult(False, None, False, f"no Kafka broker running from {self.data_dir}")
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        forced = not self._wait_for_exit(pid, STOP_TIMEOUT)
+        if forced:
+            log.warning(
+                "Kafka broker (pid %d) ignored SIGTERM for %.0f s; killing it", pid, STOP_TIMEOUT
+            )
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            self._wait_for_exit(pid, 10.0)
+        self.pid_file.unlink(missing_ok=True)
+        how = "killed (SIGKILL after SIGTERM timed out)" if forced else "stopped"
+        return StopResult(True, pid, forced, f"Kafka broker (pid {pid}) {how}")
+
+    def status(self) -> BrokerStatus:
+        """Whether our broker process runs and whether the port answers as Kafka."""
+        pid = self._read_pid()
+        answering = is_answering(self.bootstrap)
+        if pid is not None and answering:
+            message = f"Kafka broker running at {self.bootstrap} (pid {pid})"
+        elif pid is not None:
+            message = f"Kafka broker process {pid} is running but {self.bootstrap} does not answer"
+        elif answering:
+            message = (
+                f"a Kafka broker answers at {self.bootstrap} (not started from {self.data_dir})"
+            )
+        elif port_open(self.settings.kafka_port):
+            message = f"port {self.settings.kafka_port} is taken by something that is not Kafka"
+        else:
+            message = f"no Kafka broker running at {self.bootstrap}"
+        return BrokerStatus(pid is not None or answering, pid, self.bootstrap, answering, message)
+
+    def _has_jars(self) -> bool:
+        return any(self.lib_dir.glob("kafka_2.13-*.jar"))
+
+    def _java(self) -> str:
+        java = shutil.which("java")
+        if java is None:
+            raise PrerequisiteMissing(
+                "Java (java) is not on PATH; the local Kafka broker needs Java 17 or newer. "
+                "Install it (e.g. apt-get install openjdk-17-jre-headless) and retry."
+            )
+        return java
+
+    def _java_options(self) -> list[str]:
+        log4j = self.kafka_dir / "log4j2.properties"
+        cp = ["-cp", str(self.lib_dir / "*")]
+        return [f"-Dlog4j2.configurationFile={log4j}", f"-Dkafka.logs.dir={self.logs_dir}", *cp]
+
+    def _render_properties(self) -> None:
+        template = string.Template((self.kafka_dir / "server.properties.template").read_text())
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        ports = {"kafka_port": self.settings.kafka_port}
+        ports["controller_port"] = self.settings.kafka_controller_port
+        self.properties.write_text(template.substitute(ports, log_dirs=self.log_dirs))
+
+    def _format_storage(self, java: str) -> None:
+        tool = [java, *self._java_options(), "kafka.tools.StorageTool"]
+        uuid = _run([*tool, "random-uuid"], "StorageTool random-uuid failed").split()
+        if not uuid:
+            raise BrokerError("StorageTool random-uuid printed no cluster id")
+        format_ = [*tool, "format", "-t", uuid[-1], "-c", str(self.properties)]
+        _run(format_, f"StorageTool could not format {self.log_dirs}")
+
+    def _launch(self, java: str) -> subprocess.Popen[bytes]:
+        heap = self.settings.kafka_heap
+        command = [java, "-Xms256m", f"-Xmx{heap}", "-Djava.awt.headless=true"]
+        command += [*self._java_options(), "kafka.Kafka", str(self.properties)]
+        with self.console_log.open("wb") as out:
+            self._process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=self.data_dir,
+                start_new_session=True,
+            )
+        self.pid_file.write_text(f"{self._process.pid}\n")
+        return self._process
+
+    def _wait_until_answering(self, pid: int, began: float) -> None:
+        deadline = began + self.settings.kafka_start_timeout
+        while time.monotonic() < deadline:
+            if not self._alive(pid):
+                self.pid_file.unlink(missing_ok=True)
+                raise BrokerError(
+                    f"the Kafka broker (pid {pid}) exited while starting.\n{self._log_tails()}"
+                )
+            if is_answering(self.bootstrap):
+                return
+            time.sleep(0.2)
+        self.stop()
+        raise BrokerError(
+            f"the Kafka broker did not answer at {self.bootstrap} within "
+            f"{self.settings.kafka_start_timeout:.0f} s; stopped it.\n{self._log_tails()}"
+        )
+
+    def _already_running(self, pid: int | None, began: float) -> StartResult:
+        owner = f"pid {pid}" if pid is not None else f"not started from {self.data_dir}"
+        message = f"Kafka broker already running at {self.bootstrap} ({owner})"
+        return StartResult(False, pid, self.bootstrap, time.monotonic() - began, message)
+
+    def _log_tails(self) -> str:
+        parts = []
+        for path in (self.console_log, self.server_log):
+            with contextlib.suppress(OSError):
+                if tail := _last_lines(path.read_text(errors="replace")):
+                    parts.append(f"--- last lines of {path} ---\n{tail}")
+        return "\n".join(parts) or "(the broker wrote no log)"
+
+    def _read_pid(self) -> int | None:
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        if self._alive(pid):
+            return pid
+        self.pid_file.unlink(missing_ok=True)
+        return None
+
+    def _alive(self, pid: int) -> bool:
+        if self._process is not None and self._process.pid == pid:
+            return self._process.poll() is None
+        return _kafka_pid_alive(pid)
+
+    def _wait_for_exit(self, pid: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self._alive(pid):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
+
+@contextlib.contextmanager
+def running_broker(settings: Settings) -> Iterator[StartResult]:
+    """Start a broker unless one answers; on exit stop it only if this call started it."""
+    broker = LocalBroker(settings)
+    result = broker.start()
+    try:
+        yield result
+    finally:
+        if result.started:
+            broker.stop()

@@ -1,0 +1,96 @@
+"""Avro single-object encoding: ``C3 01``, the 8-byte CRC-64-AVRO fingerprint, then the body."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from fastavro import schemaless_reader, schemaless_writer
+
+from lienthong.contracts.catalogue import SchemaCatalogue, SchemaEntry, default_catalogue
+from lienthong.contracts.conformance import problems
+from lienthong.errors import (
+    CorruptBody,
+    NotSingleObjectEncoded,
+    RecordMismatch,
+    UnknownFingerprint,
+)
+
+#: The Avro specification's single-object marker.
+MARKER = b"\xc3\x01"
+HEADER_LEN = len(MARKER) + 8
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A decoded event: its schema (the reader's), the record, and the writer's fingerprint."""
+
+    schema: SchemaEntry
+    record: dict[str, Any]
+    writer_fingerprint: bytes
+
+    @property
+    def name(self) -> str:
+        return self.schema.name
+
+
+class Codec(Protocol):
+    """What every wire format offers; a registry-based format can be added behind it."""
+
+    def encode(self, schema_name: str, record: dict[str, Any]) -> bytes: ...
+
+    def decode(self, data: bytes) -> Decoded: ...
+
+
+class AvroCodec:
+    """Encodes and decodes single-object Avro against a schema catalogue."""
+
+    def __init__(self, catalogue: SchemaCatalogue | None = None) -> None:
+        self.catalogue = catalogue or default_catalogue()
+
+    def encode(self, schema_name: str, record: dict[str, Any]) -> bytes:
+        entry = self.catalogue.get(schema_name)
+        found = problems(entry.expanded, record)
+        if found:
+            raise RecordMismatch(f"{entry.name} does not fit its schema: " + "; ".join(found))
+        buffer = io.BytesIO()
+        buffer.write(MARKER)
+        buffer.write(entry.fingerprint)
+        try:
+            schemaless_writer(buffer, entry.parsed, record)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise RecordMismatch(f"{entry.name} does not fit its schema: {exc}") from exc
+        return buffer.getvalue()
+
+    def decode(self, data: bytes) -> Decoded:
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise NotSingleObjectEncoded(f"expected bytes, got {type(data).__name__}")
+        data = bytes(data)
+        if len(data) < HEADER_LEN or data[:2] != MARKER:
+            start = data[:4].hex(" ") or "nothing"
+            raise NotSingleObjectEncoded(
+                "not an Avro single-object message: it must start with C3 01 and an 8-byte "
+                f"schema fingerprint ({len(data)} bytes, starting {start})"
+            )
+        fingerprint = data[2:HEADER_LEN]
+        writer = self.catalogue.by_fingerprint.get(fingerprint)
+        if writer is None:
+            raise UnknownFingerprint(
+                f"unknown schema fingerprint {fingerprint.hex()}: the writer used a schema this "
+                "service does not know (publish the schema or upgrade the service)"
+            )
+        reader = self.catalogue.current.get(writer.full_name, writer)
+        body = io.BytesIO(data[HEADER_LEN:])
+        try:
+            record = schemaless_reader(body, writer.parsed, reader.parsed)
+        except (EOFError, StopIteration) as exc:
+            raise CorruptBody(f"{writer.name}: the body is truncated") from exc
+        except Exception as exc:
+            raise CorruptBody(f"{writer.name}: the body is not valid Avro ({exc})") from exc
+        if body.tell() != len(data) - HEADER_LEN:
+            extra = len(data) - HEADER_LEN - body.tell()
+            raise CorruptBody(f"{writer.name}: {extra} unexpected bytes after the record")
+        if not isinstance(record, dict):
+            raise CorruptBody(f"{writer.name}: the body is not a record")
+        return Decoded(reader, record, fingerprint)

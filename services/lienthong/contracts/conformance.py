@@ -1,0 +1,138 @@
+"""Check a record against an Avro schema and say, per field, which rule it breaks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+Json = Any
+
+_INT_RANGE = (-(2**31), 2**31 - 1)
+_LONG_RANGE = (-(2**63), 2**63 - 1)
+
+
+def _describe(schema: Json) -> str:
+    if isinstance(schema, str):
+        return schema
+    if isinstance(schema, list):
+        return " or ".join(_describe(s) for s in schema)
+    logical = schema.get("logicalType")
+    if logical:
+        return {
+            "timestamp-millis": "a date and time",
+            "timestamp-micros": "a date and time",
+            "date": "a date",
+            "uuid": "a UUID",
+        }.get(logical, logical)
+    kind = schema.get("type")
+    if kind in ("record", "enum", "fixed"):
+        return f"{kind} {schema['name'].rsplit('.', 1)[-1]}"
+    return str(kind)
+
+
+def _int_ok(value: Json, bounds: tuple[int, int]) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and bounds[0] <= value <= bounds[1]
+
+
+def _logical_problem(schema: dict[str, Json], value: Json) -> str | None:
+    logical = schema.get("logicalType")
+    if logical in ("timestamp-millis", "timestamp-micros"):
+        if isinstance(value, dt.datetime) or _int_ok(value, _LONG_RANGE):
+            return None
+        return f"must be a date and time, got {value!r}"
+    if logical == "date":
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return None
+        return None if _int_ok(value, _INT_RANGE) else f"must be a date, got {value!r}"
+    if logical == "uuid":
+        if isinstance(value, uuid.UUID):
+            return None
+        try:
+            uuid.UUID(str(value))
+        except ValueError:
+            return f"must be a UUID, got {value!r}"
+        return None
+    return "unsupported"
+
+
+def problems(
+    schema: Json, value: Json, path: str = "", named: dict[str, Json] | None = None
+) -> list[str]:
+    """Every way ``value`` breaks ``schema`` (empty when it fits), each naming the field."""
+    named = {} if named is None else named
+    where = path or "record"
+    if isinstance(schema, str) and schema in named:
+        schema = named[schema]
+    if isinstance(schema, list):
+        for branch in schema:
+            if not problems(branch, value, path, named):
+                return []
+        if value is None:
+            return [f"{where}: is required"]
+        return [f"{where}: must be {_describe(schema)}, got {type(value).__name__} {value!r:.60}"]
+    if isinstance(schema, str):
+        return _primitive(schema, value, where)
+    if "logicalType" in schema:
+        issue = _logical_problem(schema, value)
+        if issue != "unsupported":
+            return [f"{where}: {issue}"] if issue else []
+    kind = schema["type"]
+    if kind in ("record", "enum", "fixed"):
+        named[schema["name"]] = schema
+    if kind == "record":
+        if not isinstance(value, dict):
+            return [f"{where}: must be a {_describe(schema)} (an object), got {value!r:.60}"]
+        found: list[str] = []
+        for field in schema["fields"]:
+            name = field["name"]
+            sub = f"{path}.{name}" if path else name
+            if name not in value:
+                if "default" not in field:
+                    found.append(f"{sub}: is required")
+                continue
+            found.extend(problems(field["type"], value[name], sub, named))
+        return found
+    if kind == "enum":
+        if value in schema["symbols"]:
+            return []
+        return [f"{where}: must be one of {', '.join(schema['symbols'])}, got {value!r:.60}"]
+    if kind == "array":
+        if not isinstance(value, (list, tuple)):
+            return [f"{where}: must be a list, got {value!r:.60}"]
+        items = schema["items"]
+        return [
+            p for i, item in enumerate(value) for p in problems(items, item, f"{where}[{i}]", named)
+        ]
+    if kind == "map":
+        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+            return [f"{where}: must be a map with text keys, got {value!r:.60}"]
+        values = schema["values"]
+        return [
+            p for k, item in value.items() for p in problems(values, item, f"{where}[{k}]", named)
+        ]
+    if kind == "fixed":
+        ok = isinstance(value, (bytes, bytearray)) and len(value) == schema["size"]
+        return [] if ok else [f"{where}: must be exactly {schema['size']} bytes"]
+    return _primitive(kind, value, where)
+
+
+def _primitive(kind: str, value: Json, where: str) -> list[str]:
+    ok = {
+        "null": value is None,
+        "boolean": isinstance(value, bool),
+        "int": _int_ok(value, _INT_RANGE),
+        "long": _int_ok(value, _LONG_RANGE),
+        "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+        "double": isinstance(value, (int, float)) and not isinstance(value, bool),
+        "bytes": isinstance(value, (bytes, bytearray)),
+        "string": isinstance(value, str),
+    }.get(kind)
+    if ok is None:
+        return [f"{where}: unknown type {kind}"]
+    if ok:
+        return []
+    if value is None:
+        return [f"{where}: is required"]
+    names = {"int": "a whole number (32-bit)", "long": "a whole number (64-bit)", "string": "text"}
+    return [f"{where}: must be {names.get(kind, kind)}, got {type(value).__name__} {value!r:.60}"]

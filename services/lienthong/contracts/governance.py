@@ -1,0 +1,71 @@
+"""Schema governance: every change within a major version must stay compatible with its release."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import avro.schema
+from avro.compatibility import ReaderWriterCompatibilityChecker, SchemaCompatibilityType
+
+from lienthong.contracts.catalogue import RELEASED_DIR, SchemaCatalogue, SchemaEntry
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The verdict on one schema against one released version."""
+
+    name: str
+    release: str
+    direction: str
+    compatible: bool
+    detail: str
+
+
+def _avro(entry: SchemaEntry) -> avro.schema.Schema:
+    return avro.schema.parse(json.dumps(entry.expanded))
+
+
+def _check(reader: SchemaEntry, writer: SchemaEntry) -> tuple[bool, str]:
+    result = ReaderWriterCompatibilityChecker().get_compatibility(
+        reader=_avro(reader), writer=_avro(writer)
+    )
+    ok = result.compatibility is SchemaCompatibilityType.compatible
+    detail = "; ".join(
+        f"{m} at {'/'.join(result.locations) or '/'}" for m in sorted(result.messages)
+    )
+    return ok, detail
+
+
+def check_compatibility(catalogue: SchemaCatalogue) -> list[Finding]:
+    """Full compatibility (backward and forward) of each current schema with every release."""
+    findings = []
+    for release, entries in sorted(catalogue.releases().items()):
+        for old in sorted(entries, key=lambda e: e.full_name):
+            new = catalogue.current.get(old.full_name)
+            if new is None:
+                findings.append(
+                    Finding(old.full_name, release, "removed", False, "schema was removed")
+                )
+                continue
+            for direction, reader, writer in (("backward", new, old), ("forward", old, new)):
+                ok, detail = _check(reader, writer)
+                findings.append(Finding(old.full_name, release, direction, ok, detail))
+    return findings
+
+
+def release(catalogue: SchemaCatalogue, version: str) -> Path:
+    """Freeze the current schemas as release ``version`` (what later changes are checked against)."""
+    target = catalogue.root / RELEASED_DIR / version
+    if target.exists():
+        raise FileExistsError(f"release {version} already exists at {target.name}")
+    for entry in catalogue:
+        relative = entry.path.relative_to(catalogue.root)
+        (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(entry.path, target / relative)
+    common = catalogue.root / "common"
+    if common.is_dir():
+        shutil.copytree(common, target / "common")
+    return target

@@ -1,0 +1,90 @@
+"""The project's own errors, in one hierarchy.
+
+    LienthongError
+    ├── SettingsError            a setting is missing or contradictory
+    ├── BrokerError              the local Kafka broker cannot be started, stopped or reached
+    │   └── PrerequisiteMissing  Java or Maven is not installed
+    ├── ContractError            an event does not match the Avro contract
+    │   ├── SchemaError          a schema file is unreadable or invalid
+    │   ├── NotSingleObjectEncoded   bytes lack the C3 01 marker
+    │   ├── UnknownFingerprint   the writer schema is not in the catalogue
+    │   ├── CorruptBody          the body is truncated or not valid Avro
+    │   ├── RecordMismatch       a record does not fit its schema (names field and rule)
+    │   └── IncompatibleChange   a schema breaks compatibility within its major version
+    ├── ValidationFailed         a dossier breaks business rules (carries one reason per field)
+    └── ClientError              the integrator client could not publish or follow a dossier
+
+Library errors are wrapped (``raise SchemaError(...) from exc``) so callers catch ours only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class LienthongError(Exception):
+    """Base of every error Lienthong raises on purpose."""
+
+
+class SettingsError(LienthongError):
+    """A setting is missing or contradictory."""
+
+
+class BrokerError(LienthongError):
+    """The local Kafka broker cannot be started, stopped or reached."""
+
+
+class PrerequisiteMissing(BrokerError):
+    """A program the broker needs (Java, Maven) is not installed."""
+
+
+class ContractError(LienthongError):
+    """An event does not match the Avro contract."""
+
+
+class SchemaError(ContractError):
+    """A schema file is unreadable or not a valid Avro schema."""
+
+
+class NotSingleObjectEncoded(ContractError):
+    """The bytes do not start with the single-object marker C3 01."""
+
+
+class UnknownFingerprint(ContractError):
+    """The writer schema's fingerprint is not in the catalogue."""
+
+
+class CorruptBody(ContractError):
+    """The Avro body is truncated or cannot be read with the writer schema."""
+
+
+class RecordMismatch(ContractError):
+    """A record does not fit its schema; the message names the field and the rule."""
+
+
+class IncompatibleChange(ContractError):
+    """A schema change breaks compatibility with its released version."""
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One broken rule: which field, which rule (a stable code), and a readable message."""
+
+    field: str
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class ValidationFailed(LienthongError):
+    """A dossier breaks one or more business rules."""
+
+    def __init__(self, reasons: list[Reason]) -> None:
+        self.reasons = reasons
+        super().__init__("; ".join(str(r) for r in reasons))
+
+
+class ClientError(LienthongError):
+    """The integrator client could not publish or follow a dossier."""

@@ -1,0 +1,320 @@
+"""Prometheus metrics: every series declared once, on an injected registry, used through verbs."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import suppress
+from functools import partial
+from itertools import product
+from threading import Lock
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+
+log = logging.getLogger(__name__)
+
+STEPS = ("civil_registry", "residence", "health_insurance")
+COMBINATIONS = ("birth+residence+health_insurance", "birth+residence", "birth+health_insurance")
+CHANNELS = ("PORTAL", "VNEID")
+DOSSIER_OUTCOMES = ("COMPLETED", "PARTLY_COMPLETED", "REJECTED", "WITHDRAWN")
+STEP_OUTCOMES = ("COMPLETED", "REJECTED", "WITHDRAWN", "NOT_STARTED")
+DEPLOYABLES = ("hub", "civil-registry", "residence", "health-insurance")
+#: Where a label value outside its vocabulary (or past its cap) is counted instead.
+OTHER = "other"
+#: From one second to ten days: a step decided by software takes seconds, a legal deadline is
+#: counted in working days (a long weekend plus three working days is ~6 days).
+DURATION_BUCKETS = (
+    *(1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 1800.0),
+    *(3600.0, 3 * 3600.0, 8 * 3600.0, 16 * 3600.0),
+    *(86400.0 * d for d in (1, 2, 3, 5, 7, 10)),
+)
+#: Dossiers tracked in flight per step; past it new ones are counted, not tracked, so the oldest
+#: (the ones an operator must see) are never evicted.
+MAX_TRACKED_PER_STEP = 100_000
+#: Distinct values an open label (reason code, error kind, event type, topic) may take.
+MAX_OPEN_VALUES = 64
+#: Prefix of faust's own sensor metrics: one name across the four apps, the job label tells them
+#: apart (faust's default prefix is the app id, which would give four names per metric).
+FAUST_PREFIX = "faust"
+
+Clock = Callable[[], float]
+#: ``{(topic, partition): (end_offset, committed_offset)}``
+Offsets = Mapping[tuple[str, int], tuple[int, int]]
+OffsetSource = Callable[[], Offsets]
+
+
+class _Vocabulary:
+    """Keeps one label bounded: a closed set of values, or at most ``limit`` distinct ones."""
+
+    def __init__(self, known: Iterable[str] = (), limit: int = 0) -> None:
+        self._known, self._limit, self._lock = set(known), limit, Lock()
+        self._closed = bool(self._known)
+
+    def __call__(self, value: object) -> str:
+        text = str(getattr(value, "value", value))[:64]
+        if text in self._known:
+            return text
+        with self._lock:
+            if self._closed or len(self._known) >= self._limit:
+                return OTHER
+            self._known.add(text)
+        return text
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+class _InFlight:
+    """Dossiers handed to one step and not yet done, by dossier id (never a label)."""
+
+    def __init__(self, clock: Clock, limit: int) -> None:
+        self._clock, self._limit = clock, limit
+        self.since: dict[str, float] = {}
+        self.overdue: set[str] = set()
+        self._lock = Lock()
+
+    def add(self, dossier_id: str, at: float) -> bool:
+        with self._lock:
+            if dossier_id not in self.since:  # a redelivered handoff keeps the first time
+                if len(self.since) >= self._limit:
+                    return False
+                self.since[dossier_id] = at
+            return True
+
+    def mark_overdue(self, dossier_id: str) -> None:
+        with self._lock:
+            if dossier_id in self.since:
+                self.overdue.add(dossier_id)
+
+    def remove(self, dossier_id: str) -> None:
+        with self._lock:
+            self.since.pop(dossier_id, None)
+            self.overdue.discard(dossier_id)
+
+    def oldest_age(self) -> float:
+        with self._lock:
+            oldest = min(self.since.values(), default=None)
+        return 0.0 if oldest is None else max(0.0, self._clock() - oldest)
+
+
+class Metrics:
+    """The project's metrics. Build one per process with ``Metrics.create(registry)``."""
+
+    def __init__(self, registry: CollectorRegistry, clock: Clock = time.time) -> None:
+        self.registry = registry
+        self._step, self._combination = _Vocabulary(STEPS), _Vocabulary(COMBINATIONS)
+        self._channel, self._deployable = _Vocabulary(CHANNELS), _Vocabulary(DEPLOYABLES)
+        self._dossier_outcome = _Vocabulary(DOSSIER_OUTCOMES)
+        self._step_outcome = _Vocabulary(STEP_OUTCOMES)
+        self._open: dict[str, _Vocabulary] = {}
+        self._tracking = {step: _InFlight(clock, MAX_TRACKED_PER_STEP) for step in STEPS}
+
+        def counter(name: str, doc: str, *labels: str) -> Counter:
+            return Counter(f"lienthong_{name}", doc, labels, registry=registry)
+
+        def histogram(name: str, doc: str, *labels: str) -> Histogram:
+            return Histogram(
+                f"lienthong_{name}", doc, labels, registry=registry, buckets=DURATION_BUCKETS
+            )
+
+        def gauge(name: str, doc: str, read: Callable[[_InFlight], float]) -> None:
+            family = Gauge(f"lienthong_{name}", doc, ["step"], registry=registry)
+            for step, tracked in self._tracking.items():
+                family.labels(step).set_function(partial(read, tracked))
+
+        self._received = counter("dossiers_received", "Accepted", "combination", "channel")
+        self._rejected_at_intake = counter("dossiers_rejected_at_intake", "Refused", "reason_code")
+        self._finished = counter(
+            "dossiers_finished", "Finished", "combination", "outcome", "on_time"
+        )
+        self._dossier_seconds = histogram("dossier_duration_seconds", "To finish", "combination")
+        self._handed_off = counter("steps_handed_off", "Handed to an agency", "step")
+        self._done = counter("steps_done", "Step finished", "step", "outcome", "on_time")
+        self._step_seconds = histogram("step_duration_seconds", "Handoff to done", "step")
+        self._step_rejected = counter("steps_rejected", "Step refused", "step", "reason_code")
+        self._overdue = counter("dossiers_overdue", "Passed the due date", "step")
+        self._extended = counter("deadlines_extended", "Legal deadline extended", "step")
+        self._supplement = counter("supplements_requested", "Supplement requested", "step")
+        self._supplement_ex = counter("supplements_expired", "Supplement not sent", "step")
+        self._withdrawals = counter("withdrawals", "Withdrawal answered", "accepted")
+        self._dead_letters = counter("dead_letters", "Dead-lettered", "topic", "error_kind")
+        self._processed = counter("events_processed", "Handled", "deployable", "event_type")
+        self._failed = counter("processing_failures", "Failed", "deployable", "error_kind")
+        self._registrations = counter("registrations", "Entered in a register", "step")
+        self._untracked = counter("step_tracking_overflow", "Not tracked: tracking full", "step")
+        gauge("steps_in_flight", "Handed off and not done", lambda t: len(t.since))
+        gauge("step_oldest_in_flight_age_seconds", "Oldest in flight", _InFlight.oldest_age)
+        gauge("steps_overdue_in_flight", "Overdue and in flight", lambda t: len(t.overdue))
+        self._initialise_closed_series()
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry | None = None, clock: Clock = time.time) -> Metrics:
+        """Metrics on ``registry`` (a new one for this process when not given)."""
+        return cls(registry if registry is not None else CollectorRegistry(), clock)
+
+    def _initialise_closed_series(self) -> None:
+        """Export zeros for closed label sets, so a first increment is seen by ``increase()``."""
+        flags = ("true", "false")
+        per_step = (self._handed_off, self._overdue, self._extended, self._registrations)
+        for step, counter in product(STEPS, (*per_step, self._supplement, self._supplement_ex)):
+            counter.labels(step)
+        for labels in product(STEPS, STEP_OUTCOMES, flags):
+            self._done.labels(*labels)
+        for labels in product(COMBINATIONS, DOSSIER_OUTCOMES, flags):
+            self._finished.labels(*labels)
+        for combination, channel in product(COMBINATIONS, CHANNELS):
+            self._received.labels(combination, channel)
+        for flag in flags:
+            self._withdrawals.labels(flag)
+
+    def _bounded(self, label: str, value: object) -> str:
+        return self._open.setdefault(label, _Vocabulary(limit=MAX_OPEN_VALUES))(value)
+
+    # -- Intake and the whole dossier (hub) ------------------------------------------------
+    def dossier_received(self, combination: str, channel: str) -> None:
+        self._received.labels(self._combination(combination), self._channel(channel)).inc()
+
+    def dossier_rejected_at_intake(self, reason_code: str) -> None:
+        self._rejected_at_intake.labels(self._bounded("reason_code", reason_code)).inc()
+
+    def dossier_finished(
+        self, combination: str, outcome: str, on_time: bool, seconds: float
+    ) -> None:
+        combination, outcome = self._combination(combination), self._dossier_outcome(outcome)
+        self._finished.labels(combination, outcome, _flag(on_time)).inc()
+        self._dossier_seconds.labels(combination).observe(seconds)
+
+    def withdrawal(self, accepted: bool) -> None:
+        self._withdrawals.labels(_flag(accepted)).inc()
+
+    # -- Steps, seen from the hub --------------------------------------------------------------
+    def step_handed_off(self, step: str, dossier_id: str, at: float) -> None:
+        """A dossier went to ``step`` at ``at`` (epoch seconds); tracked until ``step_done``."""
+        step = self._step(step)
+        self._handed_off.labels(step).inc()
+        tracked = self._tracking.get(step)
+        if tracked is not None and not tracked.add(dossier_id, at):
+            self._untracked.labels(step).inc()
+
+    def step_done(
+        self, step: str, dossier_id: str, outcome: str, seconds: float, on_time: bool
+    ) -> None:
+        step, outcome = self._step(step), self._step_outcome(outcome)
+        self._done.labels(step, outcome, _flag(on_time)).inc()
+        self._step_seconds.labels(step).observe(seconds)
+        if step in self._tracking:
+            self._tracking[step].remove(dossier_id)
+
+    def step_rejected(self, step: str, reason_code: str) -> None:
+        reason = self._bounded("reason_code", reason_code)
+        self._step_rejected.labels(self._step(step), reason).inc()
+
+    def dossier_overdue(self, step: str, dossier_id: str | None = None) -> None:
+        """The legal clock found a dossier past due at ``step``; with its id, it is shown in
+        ``lienthong_steps_overdue_in_flight`` until the step is done."""
+        step = self._step(step)
+        self._overdue.labels(step).inc()
+        if dossier_id is not None and step in self._tracking:
+            self._tracking[step].mark_overdue(dossier_id)
+
+    def deadline_extended(self, step: str) -> None:
+        self._extended.labels(self._step(step)).inc()
+
+    def supplement_requested(self, step: str) -> None:
+        self._supplement.labels(self._step(step)).inc()
+
+    def supplement_expired(self, step: str) -> None:
+        self._supplement_ex.labels(self._step(step)).inc()
+
+    # -- Agencies and every deployable -----------------------------------------------------
+    def registration(self, step: str) -> None:
+        self._registrations.labels(self._step(step)).inc()
+
+    def dead_letter(self, topic: str, error_kind: str) -> None:
+        topic, kind = self._bounded("topic", topic), self._bounded("error_kind", error_kind)
+        self._dead_letters.labels(topic, kind).inc()
+
+    def event_processed(self, deployable: str, event_type: str) -> None:
+        event_type = self._bounded("event_type", event_type)
+        self._processed.labels(self._deployable(deployable), event_type).inc()
+
+    def processing_failed(self, deployable: str, error_kind: str) -> None:
+        kind = self._bounded("error_kind", error_kind)
+        self._failed.labels(self._deployable(deployable), kind).inc()
+
+
+class ConsumerLagCollector:
+    """Exports end offset, committed offset and their difference (the lag) per partition."""
+
+    def __init__(self, source: OffsetSource) -> None:
+        self._source = source
+
+    def describe(self) -> Iterable[Metric]:
+        return self._families({})
+
+    def collect(self) -> Iterable[Metric]:
+        try:
+            offsets = self._source()
+        except Exception:  # a scrape must still serve every other metric
+            log.warning("Could not read consumer offsets", exc_info=True)
+            offsets = {}
+        return self._families(offsets)
+
+    @staticmethod
+    def _families(offsets: Offsets) -> list[Metric]:
+        labels = ["topic", "partition"]
+        lag = GaugeMetricFamily(
+            "lienthong_consumer_lag", "End offset minus committed offset", labels=labels
+        )
+        end = GaugeMetricFamily("lienthong_consumer_end_offset", "Log end offset", labels=labels)
+        committed = GaugeMetricFamily(
+            "lienthong_consumer_committed_offset", "Committed offset", labels=labels
+        )
+        for (topic, partition), (end_offset, committed_offset) in sorted(offsets.items()):
+            values = [topic, str(partition)]
+            lag.add_metric(values, max(0, end_offset - committed_offset))
+            end.add_metric(values, end_offset)
+            committed.add_metric(values, committed_offset)
+        return [lag, end, committed]
+
+
+def faust_offsets(app: Any) -> OffsetSource:
+    """Reads a faust app's end and committed offsets; empty until its consumer has started.
+
+    Committed offsets come from the consumer (faust keeps them per assigned partition, seeded
+    from Kafka on assignment), else the monitor; end offsets from the consumer's highwater, else
+    the monitor's last seen value. Partitions never committed (table changelogs) are left out.
+    """
+
+    def read() -> dict[tuple[str, int], tuple[int, int]]:
+        consumer = getattr(app, "_consumer", None)  # not ``app.consumer``: that creates one
+        monitor = getattr(app, "_monitor", None)
+        committed: dict[Any, Any] = dict(getattr(monitor, "tp_committed_offsets", None) or {})
+        ends: dict[Any, Any] = dict(getattr(monitor, "tp_end_offsets", None) or {})
+        if consumer is not None:
+            committed = dict(getattr(consumer, "_committed_offset", None) or {})
+        offsets = {}
+        for tp, committed_offset in committed.items():
+            end_offset = ends.get(tp)
+            if consumer is not None:
+                with suppress(Exception):  # not started, or the partition is not assigned yet
+                    end_offset = consumer.highwater(tp) or end_offset
+            if committed_offset is not None and end_offset is not None:
+                offsets[(tp.topic, int(tp.partition))] = (int(end_offset), int(committed_offset))
+        return offsets
+
+    return read
+
+
+def setup_faust_metrics(app: Any, registry: CollectorRegistry) -> ConsumerLagCollector:
+    """Adds faust's sensors and the lag collector to ``registry``, served on ``/metrics``."""
+    from faust.sensors.prometheus import setup_prometheus_sensors
+
+    setup_prometheus_sensors(app, pattern="/metrics", registry=registry, name_prefix=FAUST_PREFIX)
+    collector = ConsumerLagCollector(faust_offsets(app))
+    registry.register(collector)
+    return collector

@@ -1,0 +1,1 @@
+"""Faust plumbing shared by every deployable: app factory, topics, the dead-letter pipeline."""

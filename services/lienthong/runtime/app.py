@@ -1,0 +1,82 @@
+"""Build a Faust app for one deployable; declare the contract topics; create them on the broker."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import faust
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from lienthong import topics
+from lienthong.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def make_app(deployable: str, settings: Settings, **overrides: Any) -> faust.App:
+    """One ``faust.App`` per deployable; its id is the consumer group and changelog prefix."""
+    options: dict[str, Any] = {
+        "broker": [f"kafka://{server}" for server in settings.bootstrap_servers.split(",")],
+        "store": settings.store,
+        "datadir": str(settings.state_dir / f"{settings.topic_prefix}-{deployable}"),
+        "topic_partitions": settings.partitions,
+        "topic_replication_factor": settings.replication_factor,
+        "consumer_auto_offset_reset": "earliest",
+        "web_host": settings.web_host,
+        "web_port": settings.web_port(deployable),
+        "web_tables_enabled": False,
+        "producer_acks": -1,
+        "broker_commit_every": 100,
+        "broker_commit_interval": 0.5,
+        "table_standby_replicas": 0,
+        "stream_wait_empty": False,
+        "autodiscover": False,
+        "key_serializer": "raw",
+        "value_serializer": "raw",
+    }
+    if settings.security_protocol != "PLAINTEXT":
+        password = settings.sasl_password.get_secret_value() if settings.sasl_password else ""
+        options["broker_credentials"] = faust.SASLCredentials(
+            username=settings.sasl_username or "",
+            password=password,
+            mechanism="SCRAM-SHA-512",
+        )
+    options.update(overrides)
+    app_id = deployable if settings.topic_prefix == "lienthong" else f"{settings.topic_prefix}-{deployable}"
+    return faust.App(app_id, **options)
+
+
+def contract_topic(app: faust.App, settings: Settings, role: str) -> faust.TopicT:
+    """A contract topic by role (``intake``, ``handoff.residence``...) as raw bytes."""
+    return app.topic(
+        settings.topic(role),
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=settings.partitions,
+        internal=False,
+    )
+
+
+def ensure_topics(settings: Settings, roles: tuple[str, ...] = topics.ALL_ROLES) -> list[str]:
+    """Create the contract topics that are missing (idempotent); return the names created."""
+    admin = KafkaAdminClient(**settings.kafka_client_options(), client_id="lienthong-admin")
+    try:
+        existing = set(admin.list_topics())
+        wanted = [settings.topic(role) for role in roles]
+        new = [
+            NewTopic(name, settings.partitions, settings.replication_factor)
+            for name in wanted
+            if name not in existing
+        ]
+        if new:
+            try:
+                admin.create_topics(new)
+            except TopicAlreadyExistsError:
+                log.info("topics were created concurrently")
+        return [t.name for t in new]
+    finally:
+        admin.close()

@@ -1,0 +1,143 @@
+"""Decode, decide, publish, save: every message either succeeds or lands in the dead-letter topic."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+
+from lienthong.calendar import Clock
+from lienthong.contracts.codec import AvroCodec, Decoded
+from lienthong.contracts.events import Envelope, event_id
+from lienthong.errors import ContractError, LienthongError
+from lienthong.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+#: Delay between attempts when the broker refuses a publish; the message is never dropped.
+SEND_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+
+
+@dataclass
+class Outcome:
+    """What a handler decided: events to publish, then how to save the new state."""
+
+    outputs: list[Envelope] = field(default_factory=list)
+    save: Callable[[], None] = lambda: None
+
+
+Handler = Callable[[Decoded, "Received"], Awaitable[Outcome]]
+
+
+@dataclass(frozen=True)
+class Received:
+    """Where a message came from, for logs and dead letters."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: dict[str, bytes]
+
+    def __str__(self) -> str:
+        return f"{self.topic}[{self.partition}]@{self.offset}"
+
+
+class Pipeline:
+    """Runs one handler over a stream with decoding, dead-lettering, ordered publishing."""
+
+    def __init__(
+        self,
+        deployable: str,
+        codec: AvroCodec,
+        topics: dict[str, faust.TopicT],
+        deadletter: faust.TopicT,
+        metrics: Metrics,
+        clock: Clock,
+    ) -> None:
+        self.deployable = deployable
+        self.codec = codec
+        self.topics = topics
+        self.deadletter = deadletter
+        self.metrics = metrics
+        self.clock = clock
+
+    async def run(self, stream: faust.StreamT[Any], handler: Handler) -> None:
+        """Consume forever; one bad message never stops the partition."""
+        async for event in stream.events():
+            await self.process(received_from(event.message), handler)
+
+    async def process(self, received: Received, handler: Handler) -> None:
+        try:
+            decoded = self.codec.decode(received.value or b"")
+        except ContractError as exc:
+            await self.dead_letter(received, exc)
+            return
+        try:
+            outcome = await handler(decoded, received)
+            encoded = [(env, self.codec.encode(env.schema, env.record)) for env in outcome.outputs]
+        except LienthongError as exc:
+            await self.dead_letter(received, exc)
+            return
+        except Exception as exc:  # a handler bug must not stop the partition
+            log.exception("%s: handler failed on %s", received, decoded.name)
+            await self.dead_letter(received, exc)
+            return
+        for envelope, data in encoded:
+            await self.publish(self.topics[envelope.topic], envelope.key.encode(), data)
+        outcome.save()
+        self.metrics.event_processed(self.deployable, decoded.name)
+
+    async def publish(self, topic: faust.TopicT, key: bytes, value: bytes) -> None:
+        """Publish and wait for the broker's acknowledgement, retrying without dropping."""
+        for attempt, delay in enumerate((*SEND_RETRY_SECONDS, None)):
+            try:
+                fut = await topic.send(key=key, value=value, force=True)
+                await fut
+                return
+            except Exception as exc:
+                if delay is None:
+                    raise
+                log.warning("publish to %s failed (attempt %d): %s", topic, attempt + 1, exc)
+                await asyncio.sleep(delay)
+
+    async def dead_letter(self, received: Received, error: BaseException) -> None:
+        kind = type(error).__name__
+        reason = str(error) or kind
+        log.warning("%s: dead-lettered (%s): %s", received, kind, reason)
+        record = {
+            "event_id": event_id("DeadLetter", received.topic, received.partition, received.offset),
+            "topic": received.topic,
+            "partition": received.partition,
+            "offset": received.offset,
+            "key": received.key,
+            "value": received.value,
+            "headers": received.headers,
+            "deployable": self.deployable,
+            "error_kind": kind,
+            "reason": reason,
+            "failed_at": self.clock.now().astimezone(dt.UTC),
+        }
+        data = self.codec.encode("DeadLetter", record)
+        await self.publish(self.deadletter, received.key or b"", data)
+        self.metrics.dead_letter(received.topic, kind)
+        self.metrics.processing_failed(self.deployable, kind)
+
+
+def received_from(message: Any) -> Received:
+    headers = message.headers or {}
+    pairs = headers.items() if isinstance(headers, dict) else headers
+    return Received(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        key=message.key if isinstance(message.key, bytes) else None,
+        value=message.value if isinstance(message.value, bytes) else None,
+        headers={str(k): bytes(v or b"") for k, v in pairs},
+    )

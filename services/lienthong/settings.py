@@ -1,0 +1,73 @@
+"""Settings: one typed, frozen object read from ``LIENTHONG_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The repository root when running from a checkout (services/lienthong/settings.py -> root).
+SOURCE_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    """Everything a deployable, the CLI or a test can tune. Override with LIENTHONG_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="LIENTHONG_", frozen=True, extra="ignore")
+
+    # -- Kafka connection ---------------------------------------------------------------
+    bootstrap_servers: str = Field("127.0.0.1:19092", description="Kafka bootstrap servers")
+    topic_prefix: str = Field("lienthong", description="Prefix of every topic name")
+    partitions: int = Field(4, ge=1, description="Partitions of every topic the hub reads")
+    replication_factor: int = Field(1, ge=1)
+    security_protocol: str = Field("PLAINTEXT", description="PLAINTEXT or SASL_PLAINTEXT")
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+
+    # -- The local broker (deploy/kafka) --------------------------------------------------
+    kafka_dir: Path = Field(SOURCE_ROOT / "deploy" / "kafka", description="pom.xml and lib/")
+    kafka_data_dir: Path = Field(SOURCE_ROOT / "var" / "kafka", description="log.dirs and logs")
+    kafka_port: int = 19092
+    kafka_controller_port: int = 19093
+    kafka_heap: str = Field("512m", description="Broker heap (-Xmx); 512m at most is plenty")
+    kafka_start_timeout: float = 90.0
+
+    # -- Processes -------------------------------------------------------------------------
+    web_host: str = "127.0.0.1"
+    hub_web_port: int = 6066
+    civil_registry_web_port: int = 6067
+    residence_web_port: int = 6068
+    health_insurance_web_port: int = 6069
+    store: str = Field("memory://", description="Faust table store: memory:// or rocksdb://")
+    state_dir: Path = Field(SOURCE_ROOT / "var" / "state", description="Faust data directories")
+    public_base_url: str = Field("http://127.0.0.1:6066", description="Base of status links")
+
+    # -- The legal clock -----------------------------------------------------------------
+    timezone: str = "Asia/Ho_Chi_Minh"
+    cutoff_hour: int = Field(15, ge=0, le=23, description="Received after this hour: next day")
+
+    def topic(self, name: str) -> str:
+        """The full name of a topic, e.g. ``topic("intake")`` -> ``lienthong.intake``."""
+        return f"{self.topic_prefix}.{name}"
+
+    def web_port(self, deployable: str) -> int:
+        """The web (metrics) port of a deployable by its id."""
+        ports = {
+            "hub": self.hub_web_port,
+            "civil-registry": self.civil_registry_web_port,
+            "residence": self.residence_web_port,
+            "health-insurance": self.health_insurance_web_port,
+        }
+        return ports[deployable]
+
+    def kafka_client_options(self) -> dict[str, object]:
+        """Connection options shared by kafka-python clients."""
+        options: dict[str, object] = {"bootstrap_servers": self.bootstrap_servers.split(",")}
+        if self.security_protocol != "PLAINTEXT":
+            options["security_protocol"] = self.security_protocol
+            options["sasl_mechanism"] = "SCRAM-SHA-512"
+            options["sasl_plain_username"] = self.sasl_username
+            if self.sasl_password is not None:
+                options["sasl_plain_password"] = self.sasl_password.get_secret_value()
+        return options

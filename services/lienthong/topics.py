@@ -1,0 +1,58 @@
+"""Topic names by role, and which deployable reads and writes which topic (the contract)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Steps of the birth group, in topic-name spelling (Avro enum symbols use underscores).
+STEP_TOPIC_NAMES = {
+    "civil_registry": "civil-registry",
+    "residence": "residence",
+    "health_insurance": "health-insurance",
+}
+DEPLOYABLES = ("hub", "civil-registry", "residence", "health-insurance")
+
+
+def handoff(step: str) -> str:
+    """Role name of a step's handoff topic, e.g. ``handoff.civil-registry``."""
+    return f"handoff.{STEP_TOPIC_NAMES[step]}"
+
+
+def completion(step: str) -> str:
+    """Role name of a step's completion topic."""
+    return f"completion.{STEP_TOPIC_NAMES[step]}"
+
+
+INTAKE = "intake"
+STATUS = "status"
+DEADLETTER = "deadletter"
+ALL_ROLES: tuple[str, ...] = (
+    INTAKE,
+    STATUS,
+    DEADLETTER,
+    *(handoff(s) for s in STEP_TOPIC_NAMES),
+    *(completion(s) for s in STEP_TOPIC_NAMES),
+)
+#: Topics the hub reads: all must share one partition count (co-partitioned by dossier id).
+HUB_READS: tuple[str, ...] = (INTAKE, *(completion(s) for s in STEP_TOPIC_NAMES))
+
+
+@dataclass(frozen=True)
+class Access:
+    """Least privilege of one principal: the topic roles it may read and write."""
+
+    reads: tuple[str, ...]
+    writes: tuple[str, ...]
+
+
+ACCESS: dict[str, Access] = {
+    "hub": Access(
+        reads=HUB_READS,
+        writes=(STATUS, DEADLETTER, *(handoff(s) for s in STEP_TOPIC_NAMES)),
+    ),
+    **{
+        name: Access(reads=(handoff(step),), writes=(completion(step), DEADLETTER))
+        for step, name in STEP_TOPIC_NAMES.items()
+    },
+    "integrator": Access(reads=(STATUS,), writes=(INTAKE,)),
+}
