@@ -61,7 +61,7 @@ def _aware(at: datetime) -> datetime:
 @cache
 def vietnam_holidays(year: int) -> frozenset[date]:
     """Vietnam's public holidays and substitute days off in ``year``."""
-    return frozenset(holidays.Vietnam(years=year))
+    return frozenset(holidays.country_holidays("VN", years=year))
 
 
 class WorkingCalendar:
@@ -140,16 +140,14 @@ class WorkingCalendar:
         return datetime.combine(d, self.closing_time, tzinfo=self.zone).astimezone(UTC)
 
     def working_days_between(self, a: date, b: date) -> int:
-        """Working days in (a, b]: ``add_working_days(a, n) == b`` when b is a working day.
+        """The n with ``add_working_days(a, n) == b`` when b is a working day.
 
-        Negative when ``b`` is before ``a``.
+        Counts the working days in (a, b]; when ``b`` is before ``a``, minus those in [b, a).
         """
         if b < a:
-            return -self.working_days_between(b, a)
-        count = 0
-        d = a
-        while d < b:
-            d += timedelta(days=1)
-            if self.is_working_day(d):
-                count += 1
-        return count
+            return -self._count(b - timedelta(days=1), a - timedelta(days=1))
+        return self._count(a, b)
+
+    def _count(self, after: date, until: date) -> int:
+        days = (after + timedelta(days=i) for i in range(1, (until - after).days + 1))
+        return sum(1 for d in days if self.is_working_day(d))

@@ -10,6 +10,7 @@
     │   ├── UnknownFingerprint   the writer schema is not in the catalogue
     │   ├── CorruptBody          the body is truncated or not valid Avro
     │   ├── RecordMismatch       a record does not fit its schema (names field and rule)
+    │   ├── WrongEventType       a valid event on a topic that does not carry that type
     │   └── IncompatibleChange   a schema breaks compatibility within its major version
     ├── ValidationFailed         a dossier breaks business rules (carries one reason per field)
     └── ClientError              the integrator client could not publish or follow a dossier
@@ -60,6 +61,10 @@ class CorruptBody(ContractError):
 
 class RecordMismatch(ContractError):
     """A record does not fit its schema; the message names the field and the rule."""
+
+
+class WrongEventType(ContractError):
+    """A well-formed event of a type that does not belong on the topic it was read from."""
 
 
 class IncompatibleChange(ContractError):

@@ -8,11 +8,12 @@ from datetime import date
 #: The 63 pre-2025 province codes that open a personal ID (001-096 with gaps). IDs issued before
 #: the 2025 mergers keep their old code, and the 34 current province codes are all in this list.
 OLD_PROVINCE_CODES = frozenset(
-    (
-        "01 02 04 06 08 10 11 12 14 15 17 19 20 22 24 25 26 27 30 31 33 34 35 36 37 38 40 42 44 "
-        "45 46 48 49 51 52 54 56 58 60 62 64 66 67 68 70 72 74 75 77 79 80 82 83 84 86 87 89 91 "
-        "92 93 94 95 96"
-    ).split()
+    f"{code:02d}"
+    for code in (
+        *(1, 2, 4, 6, 8, 10, 11, 12, 14, 15, 17, 19, 20, 22, 24, 25, 26, 27, 30, 31, 33, 34),
+        *(35, 36, 37, 38, 40, 42, 44, 45, 46, 48, 49, 51, 52, 54, 56, 58, 60, 62, 64, 66, 67),
+        *(68, 70, 72, 74, 75, 77, 79, 80, 82, 83, 84, 86, 87, 89, 91, 92, 93, 94, 95, 96),
+    )
 )
 #: Century and sex digit: the first year of the century -> the digit for a male; +1 for a female.
 CENTURY_DIGITS = {1900: 0, 2000: 2, 2100: 4}

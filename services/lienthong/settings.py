@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     store: str = Field("memory://", description="Faust table store: memory:// or rocksdb://")
     state_dir: Path = Field(SOURCE_ROOT / "var" / "state", description="Faust data directories")
     public_base_url: str = Field("http://127.0.0.1:6066", description="Base of status links")
+    lookup_secret: SecretStr = Field(
+        SecretStr("local-development-only"),
+        description="Key of the receipts' lookup codes; set a real secret in production",
+    )
 
     # -- The legal clock -----------------------------------------------------------------
     timezone: str = "Asia/Ho_Chi_Minh"

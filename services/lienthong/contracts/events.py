@@ -41,10 +41,12 @@ class Envelope:
     topic: str
     schema: str
     record: dict[str, Any]
+    #: Kafka key when it is not the dossier id (an agency's internal re-keying only).
+    key_override: str | None = None
 
     @property
     def key(self) -> str:
-        return str(self.record["meta"]["dossier_id"])
+        return self.key_override or str(self.record["meta"]["dossier_id"])
 
     @property
     def event_id(self) -> uuid.UUID:

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 def make_app(deployable: str, settings: Settings, **overrides: Any) -> faust.App:
     """One ``faust.App`` per deployable; its id is the consumer group and changelog prefix."""
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
     options: dict[str, Any] = {
         "broker": [f"kafka://{server}" for server in settings.bootstrap_servers.split(",")],
         "store": settings.store,

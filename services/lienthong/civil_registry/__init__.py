@@ -1,0 +1,1 @@
+"""Civil registry: the commune People's Committee registers the birth and issues the ID number."""

@@ -1,0 +1,100 @@
+"""Publish intake events (kafka-python), after checking them as the hub will."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError
+
+from lienthong import topics
+from lienthong.contracts.codec import AvroCodec
+from lienthong.contracts.events import metadata
+from lienthong.errors import ClientError, ValidationFailed
+from lienthong.hub.validation import check_submission, parse_submission
+from lienthong.settings import Settings
+
+Record = dict[str, Any]
+
+
+class IntakePublisher:
+    """Publishes DossierSubmitted, DossierSupplemented and DossierWithdrawn, keyed by dossier id."""
+
+    def __init__(self, settings: Settings, producer_name: str = "portal") -> None:
+        self.settings = settings
+        self.producer_name = producer_name
+        self.codec = AvroCodec()
+        self._producer: KafkaProducer | None = None
+
+    @property
+    def producer(self) -> KafkaProducer:
+        if self._producer is None:
+            try:
+                self._producer = KafkaProducer(
+                    **self.settings.kafka_client_options(),
+                    client_id=f"lienthong-{self.producer_name}",
+                    linger_ms=5,
+                )
+            except KafkaError as exc:
+                raise ClientError(
+                    f"cannot reach Kafka at {self.settings.bootstrap_servers}: {exc}"
+                ) from exc
+        return self._producer
+
+    @staticmethod
+    def check(data: Record, now: dt.datetime | None = None) -> Record:
+        """The Avro record of a dossier (from JSON or a record), or ValidationFailed with reasons."""
+        record = parse_submission(data).to_record()
+        reasons = check_submission(record, now or dt.datetime.now(dt.UTC))
+        if reasons:
+            raise ValidationFailed(reasons)
+        return record
+
+    def submit(self, record: Record, *, validate: bool = True) -> str:
+        """Publish a dossier; returns its id. ``validate=False`` lets a test send bad dossiers."""
+        if validate:
+            record = self.check(record)
+        return self._send("DossierSubmitted", record)
+
+    def supplement(self, dossier_id: str, step: str, documents: list[str], note: str = "") -> str:
+        now = dt.datetime.now(dt.UTC)
+        meta = metadata("DossierSupplemented", dossier_id, self.producer_name, now, None,
+                        step, *documents)
+        record = {"meta": meta, "step": step, "documents": documents, "note": note}
+        return self._send("DossierSupplemented", record)
+
+    def withdraw(self, dossier_id: str, reason: str = "") -> str:
+        now = dt.datetime.now(dt.UTC)
+        meta = metadata("DossierWithdrawn", dossier_id, self.producer_name, now, None)
+        return self._send("DossierWithdrawn", {"meta": meta, "reason": reason})
+
+    def send_raw(self, key: bytes, value: bytes, topic_role: str = topics.INTAKE) -> None:
+        """Publish bytes as they are (for replays and tests of bad input)."""
+        self.producer.send(self.settings.topic(topic_role), key=key, value=value)
+
+    def _send(self, schema: str, record: Record) -> str:
+        data = self.codec.encode(schema, record)
+        dossier_id = str(record["meta"]["dossier_id"])
+        try:
+            self.producer.send(self.settings.topic(topics.INTAKE), key=dossier_id.encode(),
+                               value=data)
+        except KafkaError as exc:
+            raise ClientError(f"could not publish {schema} for {dossier_id}: {exc}") from exc
+        return dossier_id
+
+    def flush(self, timeout: float = 30.0) -> None:
+        if self._producer is not None:
+            self._producer.flush(timeout=timeout)
+
+    def close(self) -> None:
+        if self._producer is not None:
+            self._producer.flush()
+            self._producer.close()
+            self._producer = None
+
+    def __enter__(self) -> IntakePublisher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,136 @@
+"""Follow dossiers through the status topic: one timeline per dossier, duplicates ignored."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.partitioner.default import murmur2
+
+from lienthong import topics
+from lienthong.contracts.codec import AvroCodec
+from lienthong.errors import ContractError
+from lienthong.settings import Settings
+
+Record = dict[str, Any]
+FINAL = frozenset({"DossierFinished", "DossierRejected"})
+
+
+@dataclass
+class Timeline:
+    """Status events of one dossier in the order they were published."""
+
+    dossier_id: str
+    events: list[tuple[str, Record]] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+
+    def add(self, name: str, record: Record) -> bool:
+        event_id = str(record["meta"]["event_id"])
+        if event_id in self.seen:
+            return False
+        self.seen.add(event_id)
+        self.events.append((name, record))
+        return True
+
+    @property
+    def final(self) -> tuple[str, Record] | None:
+        finals = [(n, r) for n, r in self.events if n in FINAL]
+        return finals[-1] if finals else None
+
+    def of(self, name: str) -> list[Record]:
+        return [r for n, r in self.events if n == name]
+
+
+def partition_of(key: str, partitions: int) -> int:
+    """The partition Kafka's default partitioner puts ``key`` in."""
+    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
+
+
+class StatusFollower:
+    """Reads the status topic from the beginning and groups events by dossier."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.codec = AvroCodec()
+        self.timelines: dict[str, Timeline] = {}
+        self.undecodable = 0
+        self.consumer = KafkaConsumer(
+            **settings.kafka_client_options(),
+            client_id="lienthong-status",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            consumer_timeout_ms=500,
+        )
+        topic = settings.topic(topics.STATUS)
+        found = self.consumer.partitions_for_topic(topic) or set(range(settings.partitions))
+        self.partitions = [TopicPartition(topic, p) for p in sorted(found)]
+        self.consumer.assign(self.partitions)
+        self.consumer.seek_to_beginning(*self.partitions)
+
+    def only(self, dossier_id: str) -> StatusFollower:
+        """Read only the partition that holds ``dossier_id``."""
+        tp = self.partitions[partition_of(dossier_id, len(self.partitions))]
+        self.consumer.assign([tp])
+        self.consumer.seek_to_beginning(tp)
+        return self
+
+    def poll(self) -> int:
+        """Read what is there now; returns how many new events were added."""
+        added = 0
+        for batch in self.consumer.poll(timeout_ms=500, max_records=5000).values():
+            for message in batch:
+                try:
+                    decoded = self.codec.decode(message.value)
+                except ContractError:
+                    self.undecodable += 1
+                    continue
+                dossier_id = str(decoded.record["meta"]["dossier_id"])
+                timeline = self.timelines.setdefault(dossier_id, Timeline(dossier_id))
+                added += timeline.add(decoded.name, decoded.record)
+        return added
+
+    def wait_until(
+        self,
+        done: Callable[[dict[str, Timeline]], bool],
+        timeout: float,
+        on_progress: Callable[[dict[str, Timeline]], None] | None = None,
+    ) -> bool:
+        """Poll until ``done`` holds or ``timeout`` seconds pass."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.poll()
+            if on_progress:
+                on_progress(self.timelines)
+            if done(self.timelines):
+                return True
+        return False
+
+    def finished(self, ids: Iterable[str]) -> list[str]:
+        return [i for i in ids if i in self.timelines and self.timelines[i].final is not None]
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+def describe(name: str, record: Record) -> str:
+    """One readable line for a status event."""
+    at: dt.datetime = record["meta"]["occurred_at"]
+    when = at.astimezone(dt.timezone(dt.timedelta(hours=7))).strftime("%Y-%m-%d %H:%M")
+    text = {
+        "DossierReceived": lambda r: f"received, receipt {r['receipt_number']}, due "
+        f"{r['due_at'].astimezone(dt.timezone(dt.timedelta(hours=7))):%Y-%m-%d %H:%M}",
+        "StepHandedOff": lambda r: f"{r['step']}: handed to {r['agency']}",
+        "StepFinished": lambda r: f"{r['step']}: {r['outcome'].lower()}"
+        + (f" ({r['result_ref']})" if r["result_ref"] else "")
+        + (f": {r['reason']}" if r["reason"] else ""),
+        "DossierFinished": lambda r: f"finished: {r['outcome'].lower()}, "
+        + ("on time" if r["on_time"] else "late"),
+        "DossierRejected": lambda r: "rejected: " + "; ".join(x["message"] for x in r["reasons"]),
+        "WithdrawalAnswered": lambda r: "withdrawn" if r["accepted"] else f"withdrawal refused: "
+        f"{r['reason']}",
+    }.get(name, lambda r: name)(record)
+    return f"{when}  {text}"

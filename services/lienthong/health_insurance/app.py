@@ -1,0 +1,16 @@
+"""The health-insurance deployable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lienthong.calendar import Clock
+from lienthong.health_insurance.decisions import issue_card
+from lienthong.runtime.agency_app import build_agency
+from lienthong.runtime.deployable import Deployable
+from lienthong.settings import Settings
+
+
+def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> Deployable:
+    """Build the health-insurance deployable."""
+    return build_agency("health_insurance", settings, issue_card, clock, **overrides)

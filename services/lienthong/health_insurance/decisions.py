@@ -1,0 +1,62 @@
+"""The first health-insurance card of a child under 6 (Law on Health Insurance, art. 12 and 16).
+
+Social Security issues a 10-digit social-insurance number and a card (TE, benefit level 1, the
+province) valid until the child turns 72 months, within 2 working days; a refusal comes within 1
+working day with its reason. The state pays the contribution.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from lienthong.agency import AgencyContext, Decision, completion, rejection, replay
+from lienthong.allocation import Counters, sharded, spread
+from lienthong.identifiers import card_code, card_valid_until
+
+STEP = "health_insurance"
+Record = dict[str, Any]
+
+
+def _months_between(born: dt.date, day: dt.date) -> int:
+    return (day.year - born.year) * 12 + day.month - born.month - (day.day < born.day)
+
+
+def issue_card(
+    handoff: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
+) -> Decision:
+    """Issue the card, or refuse with the reason; a redelivery yields the same card."""
+    if entry is not None:
+        return replay(STEP, "CardIssued", handoff, entry, _fields(entry))
+    born = ctx.calendar.local_date(handoff["child"]["born_at"])
+    if _months_between(born, handoff["dossier_date"]) >= 72:
+        return rejection(
+            STEP, handoff, ctx.now, "not_under_six",
+            "The child is 6 or older; this card is only for children under 6.",
+        )
+    province = handoff["province_code"]
+    key = f"sin:{province}:{ctx.partition}"
+    serial = spread(sharded(counters.next(key), ctx.partition, ctx.partitions), 8)
+    number = f"{province}{serial:08d}"
+    entry = {
+        "outcome": "issued",
+        "dossier_id": handoff["meta"]["dossier_id"],
+        "at": ctx.now.isoformat(),
+        "social_insurance_number": number,
+        "card_code": card_code(province, number),
+        "valid_from": born.isoformat(),
+        "valid_until": card_valid_until(born).isoformat(),
+        "clinic_code": handoff["clinic"]["clinic_code"],
+        "child_personal_id": handoff["child"]["personal_id"],
+    }
+    return Decision([completion(STEP, "CardIssued", handoff, ctx.now, **_fields(entry))], entry)
+
+
+def _fields(entry: Record) -> Record:
+    return {
+        "social_insurance_number": entry["social_insurance_number"],
+        "card_code": entry["card_code"],
+        "valid_from": dt.date.fromisoformat(entry["valid_from"]),
+        "valid_until": dt.date.fromisoformat(entry["valid_until"]),
+        "clinic_code": entry["clinic_code"],
+    }

@@ -1,0 +1,1 @@
+"""The hub: intake, routing graph, legal clock, status lookup."""

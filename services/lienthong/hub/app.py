@@ -1,0 +1,80 @@
+"""The hub deployable: one agent over intake and completions, the dossier table, the metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lienthong import topics
+from lienthong.calendar import Clock
+from lienthong.contracts.codec import Decoded
+from lienthong.contracts.events import Envelope
+from lienthong.hub.state import DossierState
+from lienthong.hub.transitions import Context, decide
+from lienthong.metrics import Metrics
+from lienthong.runtime.deployable import Deployable, build
+from lienthong.runtime.pipeline import Outcome, Received
+from lienthong.settings import Settings
+
+WRITES = (
+    topics.STATUS,
+    topics.DEADLETTER,
+    *(topics.handoff(step) for step in topics.STEP_TOPIC_NAMES),
+)
+
+
+def observe(metrics: Metrics, state: DossierState, outputs: list[Envelope]) -> None:
+    """Count what the hub just decided, through the metrics' domain verbs."""
+    for env in outputs:
+        record = env.record
+        at = record["meta"]["occurred_at"].timestamp()
+        if env.schema == "DossierReceived":
+            metrics.dossier_received(state.combination, state.channel)
+        elif env.schema == "DossierRejected":
+            for reason in record["reasons"]:
+                metrics.dossier_rejected_at_intake(reason["code"])
+        elif env.schema == "StepHandedOff":
+            metrics.step_handed_off(record["step"], state.dossier_id, at)
+        elif env.schema == "StepFinished":
+            step = state.steps[record["step"]]
+            began = step.handed_off_at or record["meta"]["occurred_at"]
+            seconds = (record["meta"]["occurred_at"] - began).total_seconds()
+            metrics.step_done(record["step"], state.dossier_id, record["outcome"], seconds,
+                              bool(record["on_time"]))
+        elif env.schema == "DossierFinished" and state.submitted_at is not None:
+            seconds = (record["meta"]["occurred_at"] - state.submitted_at).total_seconds()
+            metrics.dossier_finished(state.combination, record["outcome"],
+                                     bool(record["on_time"]), seconds)
+
+
+def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> Deployable:
+    """Build the hub deployable."""
+    dep = build("hub", settings, WRITES, clock, **overrides)
+    app = dep.app
+    dossiers = app.Table("dossiers", default=None, partitions=settings.partitions)
+    dep.tables["dossiers"] = dossiers
+    source = app.topic(
+        *(settings.topic(role) for role in topics.HUB_READS),
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+    secret = (settings.lookup_secret.get_secret_value()).encode()
+
+    async def handle(decoded: Decoded, received: Received) -> Outcome:
+        dossier_id = str(decoded.record["meta"]["dossier_id"])
+        before = DossierState.from_table(dossiers.get(dossier_id))
+        ctx = Context(dep.clock.now(), dep.calendar, secret, settings.public_base_url)
+        after, outputs = decide(before, decoded.name, decoded.record, ctx)
+
+        def save() -> None:
+            if after is not None:
+                dossiers[dossier_id] = after.to_table()
+                observe(dep.metrics, after, outputs)
+
+        return Outcome(outputs, save)
+
+    @app.agent(source, name="hub-route", concurrency=1)
+    async def route(stream: Any) -> None:
+        await dep.pipeline.run(stream, handle)
+
+    dep.agents["route"] = route
+    return dep

@@ -1,0 +1,91 @@
+"""The hub's picture of one linked dossier, stored as JSON in a Faust table keyed by dossier id."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+StepPhase = Literal[
+    "waiting", "handed_off", "supplement", "completed", "rejected", "not_started", "withdrawn"
+]
+DossierPhase = Literal["open", "finished", "rejected", "withdrawn"]
+TERMINAL_STEP = frozenset({"completed", "rejected", "not_started", "withdrawn"})
+#: How many processed event ids a dossier remembers to recognise redeliveries.
+SEEN_LIMIT = 64
+
+
+class StepState(BaseModel):
+    """One procedure's progress."""
+
+    phase: StepPhase = "waiting"
+    due_at: dt.datetime | None = None
+    handed_off_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    result_ref: str | None = None
+    reason_code: str | None = None
+    reason: str | None = None
+    on_time: bool | None = None
+
+
+class TimelineEntry(BaseModel):
+    """One line of the citizen's timeline."""
+
+    at: dt.datetime
+    kind: str
+    step: str | None = None
+    detail: str = ""
+
+
+class DossierState(BaseModel):
+    """Everything the hub knows about a dossier; nothing else is needed to route it."""
+
+    dossier_id: str
+    phase: DossierPhase = "open"
+    group: str = "birth"
+    procedures: list[str] = Field(default_factory=list)
+    combination: str = ""
+    channel: str = ""
+    submitted_at: dt.datetime | None = None
+    received_on: dt.date | None = None
+    due_at: dt.datetime | None = None
+    verification_needed: bool = False
+    receipt_number: str = ""
+    lookup_code: str = ""
+    outcome: str | None = None
+    finished_at: dt.datetime | None = None
+    on_time: bool | None = None
+    steps: dict[str, StepState] = Field(default_factory=dict)
+    #: The later handoffs' parts that come from the declaration (JSON-safe), by step.
+    pending: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    #: The registered child (from BirthRegistered), JSON-safe.
+    child: dict[str, Any] | None = None
+    rejection: list[dict[str, str]] = Field(default_factory=list)
+    seen: list[str] = Field(default_factory=list)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+
+    def has_seen(self, event_id: str) -> bool:
+        return event_id in self.seen
+
+    def remember(self, event_id: str) -> None:
+        self.seen = [*self.seen, event_id][-SEEN_LIMIT:]
+
+    def note(self, at: dt.datetime, kind: str, step: str | None = None, detail: str = "") -> None:
+        self.timeline.append(TimelineEntry(at=at, kind=kind, step=step, detail=detail))
+
+    def started(self) -> list[str]:
+        return [s for s, st in self.steps.items() if st.phase != "waiting"]
+
+    def done(self) -> list[str]:
+        return [s for s, st in self.steps.items() if st.phase == "completed"]
+
+    def all_finished(self) -> bool:
+        return all(st.phase in TERMINAL_STEP for st in self.steps.values())
+
+    def to_table(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    @classmethod
+    def from_table(cls, value: dict[str, Any] | None) -> DossierState | None:
+        return None if value is None else cls.model_validate(value)

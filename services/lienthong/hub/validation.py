@@ -1,0 +1,615 @@
+"""Boundary validation of a submitted dossier: the declaration's shape, then the business rules."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
+
+from lienthong import identifiers, units
+from lienthong.errors import Reason, ValidationFailed
+from lienthong.settings import SOURCE_ROOT
+
+# -- The declaration's shape: one model per Avro record type -------------------------------------
+
+#: Dates and times outside these years are typing mistakes (and overflow timezone arithmetic).
+YEARS = range(1900, 2200)
+
+
+def _no_numbers(kind: str) -> Callable[[object], object]:
+    # Avro's raw date is days since 1970 but pydantic would read a number as seconds: refuse both.
+    def reject(value: object) -> object:
+        if isinstance(value, int | float):
+            raise PydanticCustomError(kind, "numbers are not accepted")
+        return value
+
+    return reject
+
+
+def _date_in_range(value: date) -> date:
+    if value.year not in YEARS:
+        raise PydanticCustomError("date_range", "year out of range")
+    return value
+
+
+def _utc_millis(value: datetime) -> datetime:
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        raise PydanticCustomError("datetime_range", "year out of range") from None
+    if utc.year not in YEARS:
+        raise PydanticCustomError("datetime_range", "year out of range")
+    return utc.replace(microsecond=utc.microsecond // 1000 * 1000)
+
+
+Day = Annotated[date, BeforeValidator(_no_numbers("date_type")), AfterValidator(_date_in_range)]
+#: An instant, stored as Avro timestamp-millis: timezone-aware, normalised to UTC milliseconds.
+Instant = Annotated[
+    AwareDatetime, BeforeValidator(_no_numbers("datetime_type")), AfterValidator(_utc_millis)
+]
+Step = Literal["civil_registry", "residence", "health_insurance"]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Address(_Record):
+    province_code: StrictStr
+    commune_code: StrictStr
+    street: StrictStr
+
+
+class Meta(_Record):
+    event_id: uuid.UUID
+    dossier_id: StrictStr
+    occurred_at: Instant
+    producer: StrictStr
+    causation_id: uuid.UUID | None = None
+
+
+class Applicant(_Record):
+    full_name: StrictStr
+    personal_id: StrictStr
+    relationship: Literal["MOTHER", "FATHER", "GRANDPARENT", "SIBLING", "RELATIVE", "OTHER"]
+    phone: StrictStr
+    email: StrictStr | None = None
+
+
+class Child(_Record):
+    family_name: StrictStr
+    middle_name: StrictStr = ""
+    given_name: StrictStr
+    born_at: Instant
+    sex: Literal["MALE", "FEMALE"]
+    ethnicity: StrictStr
+    nationality: StrictStr
+    birth_facility: StrictStr
+    birth_place: Address
+    hometown: StrictStr
+    babies_in_birth: StrictInt = 1
+    birth_order: StrictInt = 1
+
+
+class Parent(_Record):
+    full_name: StrictStr
+    date_of_birth: Day
+    ethnicity: StrictStr
+    nationality: StrictStr
+    personal_id: StrictStr
+    permanent_address: Address
+
+
+class BirthCertificate(_Record):
+    code: StrictStr
+    facility: StrictStr
+    issued_on: Day
+    replaced_by: StrictStr | None = None
+
+
+class ResidenceRequest(_Record):
+    parent: Literal["MOTHER", "FATHER"]
+    address: Address
+    head_of_household: StrictStr
+    head_personal_id: StrictStr
+    relationship_to_head: StrictStr
+    head_consent: StrictBool = False
+
+
+class HealthInsuranceRequest(_Record):
+    clinic_code: StrictStr
+    clinic_name: StrictStr
+
+
+class DossierSubmission(_Record):
+    """A DossierSubmitted event, from its Avro-shaped dict or from a citizen's JSON file."""
+
+    meta: Meta
+    channel: Literal["PORTAL", "VNEID"]
+    submitted_at: Instant
+    group: StrictStr = "birth"
+    procedures: list[Step]
+    registering_commune: StrictStr
+    verification_needed: StrictBool = False
+    applicant: Applicant
+    child: Child
+    mother: Parent
+    father: Parent | None = None
+    birth_certificate: BirthCertificate
+    residence: ResidenceRequest | None = None
+    health_insurance: HealthInsuranceRequest | None = None
+    delivery: Literal["PORTAL", "VNEID", "POST"] = "PORTAL"
+
+    def to_record(self) -> dict[str, Any]:
+        """The Avro-shaped dict: UTC datetimes, dates, UUIDs, enum symbols."""
+        return self.model_dump()
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON document: ISO 8601 strings for dates and times, UUIDs as text."""
+        return self.model_dump(mode="json")
+
+
+# -- Translating pydantic's errors into reasons ---------------------------------------------------
+
+#: The rule each pydantic error type stands for, in words; looked up by exact type, then prefix.
+_RULES = {
+    "missing": "is required",
+    "extra_forbidden": "is not a field of the declaration",
+    "string": "must be text",
+    "int": "must be a whole number",
+    "bool": "must be true or false",
+    "date_range": f"must be a date between {YEARS[0]} and {YEARS[-1]}",
+    "datetime_range": f"must be a date and time between {YEARS[0]} and {YEARS[-1]}",
+    "date": "must be a date (YYYY-MM-DD)",
+    "datetime": "must be a date and time with a time zone (e.g. 2026-03-02T08:15:00+07:00)",
+    "timezone": "must include a time zone (e.g. +07:00)",
+    "uuid": "must be a UUID",
+    "model": "must be an object (a group of fields)",
+    "dict": "must be an object (a group of fields)",
+    "list": "must be a list",
+}
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else str(part)
+    return path
+
+
+def _rule(error: ErrorDetails) -> str:
+    kind = error["type"]
+    if kind == "literal_error":
+        return f"must be one of {error.get('ctx', {}).get('expected', 'the allowed values')}"
+    found = _RULES.get(kind) or _RULES.get(kind.split("_")[0])
+    return found or error["msg"].lower()
+
+
+def _reason(error: ErrorDetails) -> Reason:
+    path = _path(error["loc"]) or "dossier"
+    code = {"missing": "missing_field", "extra_forbidden": "unknown_field"}
+    return Reason(path, code.get(error["type"], "invalid_value"), f"{path} {_rule(error)}.")
+
+
+def parse_submission(data: object) -> DossierSubmission:
+    """The typed dossier; ``ValidationFailed`` names every field that does not fit, and why."""
+    if not isinstance(data, dict):
+        raise ValidationFailed(
+            [Reason("dossier", "invalid_value", "The dossier must be an object.")]
+        )
+    try:
+        return DossierSubmission.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed([_reason(e) for e in exc.errors()]) from exc
+
+
+# -- The business rules ------------------------------------------------------------------------
+
+#: The combinations a citizen may choose (birth registration is always first).
+ALLOWED_COMBINATIONS = frozenset(
+    {
+        frozenset({"civil_registry", "residence", "health_insurance"}),
+        frozenset({"civil_registry", "residence"}),
+        frozenset({"civil_registry", "health_insurance"}),
+    }
+)
+GROUP = "birth"
+#: Registration later than this many days after the birth is late registration (Law on Civil
+#: Status, art. 15), which is not part of the linked procedures.
+ON_TIME_DAYS = 60
+#: The child-under-6 card: no older than this many years at submission.
+CARD_AGE_YEARS = 6
+MAX_BABIES = 5
+#: Markers of a collective household (hộ tập thể) in relationship_to_head, compared lower-cased.
+COLLECTIVE_HOUSEHOLD = frozenset({"collective", "collective household", "tập thể", "hộ tập thể"})
+#: A Vietnamese mobile number: 10 digits, 0 then a mobile prefix (03, 05, 07, 08, 09).
+MOBILE_PHONE = re.compile(r"^0[35789][0-9]{8}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+NATIONALITY = re.compile(r"^[A-Z]{2}$")
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+
+
+@dataclass(frozen=True)
+class _Facts:
+    dossier: DossierSubmission
+    now: datetime
+    zone: ZoneInfo
+
+    @property
+    def reference(self) -> datetime:
+        """Nothing can have happened after the submission, nor after now."""
+        return min(self.now, self.dossier.submitted_at)
+
+    def local(self, at: datetime) -> date:
+        return at.astimezone(self.zone).date()
+
+    def parents(self) -> Iterator[tuple[str, Parent]]:
+        yield "mother", self.dossier.mother
+        if self.dossier.father is not None:
+            yield "father", self.dossier.father
+
+
+Rule = Callable[[_Facts], Iterator[Reason]]
+
+
+def _group(f: _Facts) -> Iterator[Reason]:
+    if f.dossier.group != GROUP:
+        yield Reason(
+            "group",
+            "unknown_group",
+            f"Only the birth group can be submitted, not {f.dossier.group!r}.",
+        )
+
+
+def _combination(f: _Facts) -> Iterator[Reason]:
+    chosen = f.dossier.procedures
+    if len(set(chosen)) != len(chosen) or frozenset(chosen) not in ALLOWED_COMBINATIONS:
+        yield Reason(
+            "procedures",
+            "combination_not_allowed",
+            "Birth registration can be combined with residence registration, a health-insurance "
+            f"card, or both; {', '.join(chosen) or 'nothing'} is not one of these combinations.",
+        )
+
+
+def _sections(f: _Facts) -> Iterator[Reason]:
+    sections = {"residence": f.dossier.residence, "health_insurance": f.dossier.health_insurance}
+    for step, section in sections.items():
+        words = step.replace("_", "-")
+        if step in f.dossier.procedures and section is None:
+            yield Reason(step, "missing_section", f"The {words} part of the form is missing.")
+        if step not in f.dossier.procedures and section is not None:
+            yield Reason(
+                step, "unexpected_section", f"The {words} part is filled in but was not chosen."
+            )
+
+
+def _personal_ids(f: _Facts) -> Iterator[Reason]:
+    people = [("applicant.personal_id", "applicant", f.dossier.applicant.personal_id)]
+    people += [(f"{role}.personal_id", role, p.personal_id) for role, p in f.parents()]
+    if f.dossier.residence is not None:
+        head = f.dossier.residence.head_personal_id
+        people.append(("residence.head_personal_id", "head of household", head))
+    for path, who, value in people:
+        problem = identifiers.check_personal_id(value)
+        if problem is not None:
+            yield Reason(path, "invalid_personal_id", f"The {who}'s personal ID number {problem}.")
+
+
+def _personal_ids_match_parents(f: _Facts) -> Iterator[Reason]:
+    for role, parent in f.parents():
+        value = parent.personal_id
+        if identifiers.check_personal_id(value) is not None:
+            continue
+        path, sex = f"{role}.personal_id", "FEMALE" if role == "mother" else "MALE"
+        if identifiers.personal_id_birth_year(value) != parent.date_of_birth.year:
+            message = f"The {role}'s personal ID number does not match the year of birth."
+            yield Reason(path, "personal_id_mismatch", message)
+        elif identifiers.personal_id_sex(value) != sex:
+            other = "man" if sex == "FEMALE" else "woman"
+            message = f"The {role}'s personal ID number is one of a {other}."
+            yield Reason(path, "personal_id_mismatch", message)
+
+
+def _birth_certificate(f: _Facts) -> Iterator[Reason]:
+    certificate = f.dossier.birth_certificate
+    if certificate.replaced_by and not certificate.code.strip():
+        return
+    problem = identifiers.check_birth_certificate_code(certificate.code)
+    if problem is None and identifiers.birth_certificate_year(certificate.code) != (
+        certificate.issued_on.year % 100
+    ):
+        problem = f"does not end with the year it was issued ({certificate.issued_on.year})"
+    if problem is not None:
+        message = f"The birth certificate code {problem}."
+        yield Reason("birth_certificate.code", "invalid_birth_certificate_code", message)
+
+
+def _dates_in_future(f: _Facts) -> Iterator[Reason]:
+    if f.dossier.child.born_at > f.reference:
+        yield Reason(
+            "child.born_at", "date_in_future", "The child's date of birth is in the future."
+        )
+    if f.dossier.birth_certificate.issued_on > f.local(f.reference):
+        message = "The birth certificate's date of issue is in the future."
+        yield Reason("birth_certificate.issued_on", "date_in_future", message)
+
+
+def _parents_born_before_child(f: _Facts) -> Iterator[Reason]:
+    born = f.local(f.dossier.child.born_at)
+    for role, parent in f.parents():
+        if parent.date_of_birth >= born:
+            message = f"The {role}'s date of birth must be before the child's."
+            yield Reason(f"{role}.date_of_birth", "parent_born_after_child", message)
+
+
+def _address(path: str, address: Address) -> Iterator[Reason]:
+    if units.province_name(address.province_code) is None:
+        message = f"There is no province with code {address.province_code!r}."
+        yield Reason(f"{path}.province_code", "unknown_province", message)
+    elif units.commune(address.commune_code) is None:
+        message = f"There is no commune with code {address.commune_code!r}."
+        yield Reason(f"{path}.commune_code", "unknown_commune", message)
+    elif not units.commune_in_province(address.commune_code, address.province_code):
+        message = f"Commune {address.commune_code} is not in province {address.province_code}."
+        yield Reason(f"{path}.commune_code", "commune_not_in_province", message)
+
+
+def _addresses(f: _Facts) -> Iterator[Reason]:
+    code = f.dossier.registering_commune
+    if units.commune(code) is None:
+        message = f"There is no commune with code {code!r}."
+        yield Reason("registering_commune", "unknown_commune", message)
+    yield from _address("child.birth_place", f.dossier.child.birth_place)
+    for role, parent in f.parents():
+        yield from _address(f"{role}.permanent_address", parent.permanent_address)
+    if f.dossier.residence is not None:
+        yield from _address("residence.address", f.dossier.residence.address)
+
+
+def _birth_order(f: _Facts) -> Iterator[Reason]:
+    babies, order = f.dossier.child.babies_in_birth, f.dossier.child.birth_order
+    if not 1 <= babies <= MAX_BABIES:
+        message = f"The number of babies in this birth must be between 1 and {MAX_BABIES}."
+        yield Reason("child.babies_in_birth", "invalid_birth_order", message)
+    elif not 1 <= order <= babies:
+        message = f"The birth order must be between 1 and the number of babies ({babies})."
+        yield Reason("child.birth_order", "invalid_birth_order", message)
+
+
+def _on_time(f: _Facts) -> Iterator[Reason]:
+    born, submitted = f.local(f.dossier.child.born_at), f.local(f.dossier.submitted_at)
+    if (submitted - born).days > ON_TIME_DAYS:
+        yield Reason(
+            "child.born_at",
+            "late_registration",
+            f"The child was born more than {ON_TIME_DAYS} days ago. Late birth registration is "
+            "not part of the linked procedures: please register at the commune People's Committee.",
+        )
+    if "health_insurance" in f.dossier.procedures and _years(born, submitted) >= CARD_AGE_YEARS:
+        message = f"The free health-insurance card is for children under {CARD_AGE_YEARS}."
+        yield Reason("child.born_at", "child_not_under_six", message)
+
+
+def _years(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _residence(f: _Facts) -> Iterator[Reason]:
+    residence = f.dossier.residence
+    if residence is None:
+        return
+    if residence.relationship_to_head.strip().lower() in COLLECTIVE_HOUSEHOLD:
+        yield Reason(
+            "residence.relationship_to_head",
+            "collective_household",
+            "Registering residence in a collective household is not part of the linked "
+            "procedures: please apply to the commune police.",
+        )
+    parent = f.dossier.mother if residence.parent == "MOTHER" else f.dossier.father
+    role = residence.parent.lower()
+    if parent is None:
+        message = "Residence is requested at the father's address, but no father is declared."
+        yield Reason("residence.parent", "residence_parent_absent", message)
+    elif (parent.permanent_address.province_code, parent.permanent_address.commune_code) != (
+        residence.address.province_code,
+        residence.address.commune_code,
+    ):
+        message = f"The residence address must be the {role}'s permanent address."
+        yield Reason("residence.address", "residence_address_mismatch", message)
+
+
+def _contact(f: _Facts) -> Iterator[Reason]:
+    applicant = f.dossier.applicant
+    if MOBILE_PHONE.match(applicant.phone) is None:
+        yield Reason(
+            "applicant.phone",
+            "invalid_phone",
+            "The phone number must be a Vietnamese mobile number: 10 digits starting with 0, "
+            "e.g. 0912345678.",
+        )
+    if applicant.email is not None and EMAIL.match(applicant.email) is None:
+        message = "The email address is not valid."
+        yield Reason("applicant.email", "invalid_email", message)
+
+
+def _texts(f: _Facts) -> Iterator[Reason]:
+    d = f.dossier
+    required = {
+        "meta.dossier_id": d.meta.dossier_id,
+        "applicant.full_name": d.applicant.full_name,
+        "child.family_name": d.child.family_name,
+        "child.given_name": d.child.given_name,
+        "child.ethnicity": d.child.ethnicity,
+        "child.birth_facility": d.child.birth_facility,
+        "birth_certificate.facility": d.birth_certificate.facility,
+    }
+    for role, parent in f.parents():
+        required |= {f"{role}.full_name": parent.full_name, f"{role}.ethnicity": parent.ethnicity}
+    for path, value in required.items():
+        if not value.strip():
+            yield Reason(path, "blank_field", f"{path} must not be empty.")
+    nationalities = {"child.nationality": d.child.nationality}
+    nationalities |= {f"{role}.nationality": p.nationality for role, p in f.parents()}
+    for path, value in nationalities.items():
+        if NATIONALITY.match(value) is None:
+            message = f"{path} must be a two-letter country code such as VN."
+            yield Reason(path, "invalid_nationality", message)
+
+
+#: Every business rule, in the order its reasons are reported.
+RULES: tuple[Rule, ...] = (
+    _group,
+    _combination,
+    _sections,
+    _texts,
+    _personal_ids,
+    _personal_ids_match_parents,
+    _birth_certificate,
+    _dates_in_future,
+    _parents_born_before_child,
+    _addresses,
+    _birth_order,
+    _on_time,
+    _residence,
+    _contact,
+)
+
+#: Codes of a declaration that does not fit the schema (from ``parse_submission``).
+SHAPE_CODES = ("missing_field", "unknown_field", "invalid_value")
+#: Codes of the business rules (from ``check_submission``).
+RULE_CODES = (
+    "unknown_group",
+    "combination_not_allowed",
+    "missing_section",
+    "unexpected_section",
+    "blank_field",
+    "invalid_nationality",
+    "invalid_personal_id",
+    "personal_id_mismatch",
+    "invalid_birth_certificate_code",
+    "date_in_future",
+    "parent_born_after_child",
+    "unknown_province",
+    "unknown_commune",
+    "commune_not_in_province",
+    "invalid_birth_order",
+    "late_registration",
+    "child_not_under_six",
+    "collective_household",
+    "residence_parent_absent",
+    "residence_address_mismatch",
+    "invalid_phone",
+    "invalid_email",
+)
+REASON_CODES = SHAPE_CODES + RULE_CODES
+
+
+def check_rules(
+    dossier: DossierSubmission, now: datetime, *, timezone: str = DEFAULT_TIMEZONE
+) -> list[Reason]:
+    """Every business rule the parsed dossier breaks (empty when it may be received)."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError(f"now must be timezone-aware, not {now!r}")
+    facts = _Facts(dossier, now.astimezone(UTC), ZoneInfo(timezone))
+    return [reason for rule in RULES for reason in rule(facts)]
+
+
+def check_submission(
+    record: dict[str, Any], now: datetime, *, timezone: str = DEFAULT_TIMEZONE
+) -> list[Reason]:
+    """Every reason to refuse a DossierSubmitted record: its shape first, then the rules."""
+    try:
+        dossier = parse_submission(record)
+    except ValidationFailed as exc:
+        return list(exc.reasons)
+    return check_rules(dossier, now, timezone=timezone)
+
+
+def validate_submission(
+    data: object, now: datetime, *, timezone: str = DEFAULT_TIMEZONE
+) -> DossierSubmission:
+    """The dossier when it may be received; otherwise ``ValidationFailed`` with every reason."""
+    dossier = parse_submission(data)
+    reasons = check_rules(dossier, now, timezone=timezone)
+    if reasons:
+        raise ValidationFailed(reasons)
+    return dossier
+
+
+# -- Parity of the models with the Avro schema ----------------------------------------------------
+
+#: The model of each record type in DossierSubmitted, by the record's short Avro name.
+MODELS: dict[str, type[BaseModel]] = {
+    "DossierSubmitted": DossierSubmission,
+    "EventMetadata": Meta,
+    "Applicant": Applicant,
+    "Child": Child,
+    "Address": Address,
+    "Parent": Parent,
+    "BirthCertificate": BirthCertificate,
+    "ResidenceRequest": ResidenceRequest,
+    "HealthInsuranceRequest": HealthInsuranceRequest,
+}
+COMMON_NAMESPACE = "vn.lienthong.v1.common."
+
+
+def _load(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _collect(node: Any, root: Path, found: dict[str, list[str]]) -> None:
+    if isinstance(node, list):
+        for member in node:
+            _collect(member, root, found)
+    elif isinstance(node, str) and node.startswith(COMMON_NAMESPACE):
+        name = node.removeprefix(COMMON_NAMESPACE)
+        if name not in found:
+            _collect(_load(root / "common" / f"{name}.avsc"), root, found)
+    elif isinstance(node, dict):
+        if node.get("type") == "record":
+            found[node["name"]] = [field["name"] for field in node["fields"]]
+            for field in node["fields"]:
+                _collect(field["type"], root, found)
+        elif node.get("type") == "array":
+            _collect(node["items"], root, found)
+
+
+def schema_record_fields(root: Path | None = None) -> dict[str, list[str]]:
+    """The field names of every record type a DossierSubmitted holds, by short name."""
+    root = root or SOURCE_ROOT / "schemas"
+    found: dict[str, list[str]] = {}
+    _collect(_load(root / "intake" / "DossierSubmitted.avsc"), root, found)
+    return found
+
+
+def assert_field_parity(root: Path | None = None) -> None:
+    """Raise AssertionError unless every model has exactly its Avro record's fields, in order."""
+    schema = schema_record_fields(root)
+    problems = [f"no model for record {name}" for name in schema.keys() - MODELS.keys()]
+    problems += [f"model {name} has no record" for name in MODELS.keys() - schema.keys()]
+    for name in schema.keys() & MODELS.keys():
+        fields = list(MODELS[name].model_fields)
+        if fields != schema[name]:
+            problems.append(f"{name}: model {fields} != schema {schema[name]}")
+    if problems:
+        raise AssertionError("; ".join(sorted(problems)))

@@ -1,0 +1,1 @@
+"""Residence: the commune police register the child's permanent residence."""

@@ -1,0 +1,81 @@
+"""The Faust wiring shared by the three agency processors: register, counters, one agent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from lienthong import topics
+from lienthong.agency import AgencyContext, Decision
+from lienthong.allocation import BufferedCounters, Counters
+from lienthong.calendar import Clock
+from lienthong.contracts.codec import Decoded
+from lienthong.errors import WrongEventType
+from lienthong.runtime.app import contract_topic
+from lienthong.runtime.deployable import Deployable, build
+from lienthong.runtime.pipeline import Outcome, Received
+from lienthong.settings import Settings
+
+Record = dict[str, Any]
+Decide = Callable[[Record, Record | None, Counters, AgencyContext], Decision]
+#: Which schema each agency accepts on its input topic.
+HANDOFFS = {
+    "civil_registry": "CivilRegistryHandoff",
+    "residence": "ResidenceHandoff",
+    "health_insurance": "HealthInsuranceHandoff",
+}
+
+
+def dossier_key(handoff: Record) -> str:
+    return str(handoff["meta"]["dossier_id"])
+
+
+def build_agency(
+    step: str,
+    settings: Settings,
+    decide: Decide,
+    clock: Clock | None = None,
+    *,
+    source: str | None = None,
+    register_key: Callable[[Record], str] = dossier_key,
+    **overrides: Any,
+) -> Deployable:
+    """An agency deployable: reads its handoff topic (or ``source``), decides, answers."""
+    name = topics.STEP_TOPIC_NAMES[step]
+    dep = build(name, settings, (topics.completion(step), topics.DEADLETTER), clock, **overrides)
+    app = dep.app
+    register = app.Table("register", default=None, partitions=settings.partitions)
+    counters = app.Table("counters", default=None, partitions=settings.partitions)
+    dep.tables.update(register=register, counters=counters)
+    input_topic = (
+        app.topic(source, key_serializer="raw", value_serializer="raw")
+        if source
+        else contract_topic(app, settings, topics.handoff(step))
+    )
+
+    async def handle(decoded: Decoded, received: Received) -> Outcome:
+        if decoded.name != HANDOFFS[step]:
+            raise WrongEventType(f"{name} accepts {HANDOFFS[step]} only, not {decoded.name}")
+        key = register_key(decoded.record)
+        view = BufferedCounters(counters)
+        ctx = AgencyContext(dep.clock.now(), dep.calendar, received.partition, settings.partitions)
+        decision = decide(decoded.record, register.get(key), view, ctx)
+
+        def save() -> None:
+            if decision.entry is not None:
+                register[key] = decision.entry
+                dep.metrics.registration(step)
+            for counter, value in view.updates.items():
+                counters[counter] = value
+            for env in decision.outputs:
+                if env.schema == "StepRejected":
+                    dep.metrics.step_rejected(step, env.record["reason_code"])
+
+        return Outcome(decision.outputs, save)
+
+    @app.agent(input_topic, name=f"{name}-decide", concurrency=1)
+    async def decide_agent(stream: Any) -> None:
+        await dep.pipeline.run(stream, handle)
+
+    dep.agents["decide"] = decide_agent
+    return dep

@@ -1,0 +1,56 @@
+"""A deployable's wiring: app, topics, metrics and the pipeline, built in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+from prometheus_client import CollectorRegistry
+
+from lienthong import topics
+from lienthong.calendar import Clock, SystemClock, WorkingCalendar
+from lienthong.contracts.codec import AvroCodec
+from lienthong.metrics import Metrics, setup_faust_metrics
+from lienthong.runtime.app import contract_topic, make_app
+from lienthong.runtime.pipeline import Pipeline
+from lienthong.settings import Settings
+
+
+@dataclass
+class Deployable:
+    """Everything one deployable runs; tests reach agents and tables through it."""
+
+    name: str
+    settings: Settings
+    app: faust.App
+    pipeline: Pipeline
+    metrics: Metrics
+    clock: Clock
+    calendar: WorkingCalendar
+    registry: CollectorRegistry
+    agents: dict[str, Any] = field(default_factory=dict)
+    tables: dict[str, Any] = field(default_factory=dict)
+
+
+def build(
+    name: str,
+    settings: Settings,
+    writes: tuple[str, ...],
+    clock: Clock | None = None,
+    *,
+    with_web_metrics: bool = True,
+    **app_overrides: Any,
+) -> Deployable:
+    """The common parts of every deployable; the caller adds its agents and tables."""
+    clock = clock or SystemClock()
+    app = make_app(name, settings, **app_overrides)
+    registry = CollectorRegistry()
+    metrics = Metrics.create(registry)
+    if with_web_metrics:
+        setup_faust_metrics(app, registry)
+    out = {role: contract_topic(app, settings, role) for role in writes}
+    deadletter = out.get(topics.DEADLETTER) or contract_topic(app, settings, topics.DEADLETTER)
+    pipeline = Pipeline(name, AvroCodec(), out, deadletter, metrics, clock)
+    calendar = WorkingCalendar(settings.timezone, settings.cutoff_hour)
+    return Deployable(name, settings, app, pipeline, metrics, clock, calendar, registry)
