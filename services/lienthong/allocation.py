@@ -27,7 +27,7 @@ class BufferedCounters:
         self.updates: dict[str, int] = {}
 
     def next(self, key: str) -> int:
-        value = self.updates.get(key, self.source.get(key) or 0)
+        value = int(self.updates.get(key, self.source.get(key) or 0))
         self.updates[key] = value + 1
         return value
 
@@ -42,4 +42,4 @@ def spread(number: int, digits: int) -> int:
     modulus = 10**digits
     if not 0 <= number < modulus:
         raise LienthongError(f"the {digits}-digit number space is exhausted ({number})")
-    return (number * SPREAD_MULTIPLIER + SPREAD_OFFSET) % modulus
+    return int((number * SPREAD_MULTIPLIER + SPREAD_OFFSET) % modulus)

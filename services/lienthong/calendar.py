@@ -59,9 +59,20 @@ def _aware(at: datetime) -> datetime:
 
 
 @cache
+def _vietnam(year: int) -> tuple[frozenset[date], frozenset[date]]:
+    days = holidays.country_holidays("VN", years=year)
+    swapped = frozenset(d for d in days.weekend_workdays if d.year == year)
+    return frozenset(days), swapped
+
+
 def vietnam_holidays(year: int) -> frozenset[date]:
     """Vietnam's public holidays and substitute days off in ``year``."""
-    return frozenset(holidays.country_holidays("VN", years=year))
+    return _vietnam(year)[0]
+
+
+def vietnam_weekend_workdays(year: int) -> frozenset[date]:
+    """Saturdays or Sundays worked in ``year`` to make up for a substitute day off."""
+    return _vietnam(year)[1]
 
 
 class WorkingCalendar:
@@ -84,12 +95,12 @@ class WorkingCalendar:
         self.extra_working_days = frozenset(extra_working_days)
 
     def is_working_day(self, d: date) -> bool:
-        """Monday to Friday except public holidays; configured exceptions win."""
+        """Monday to Friday except holidays, plus make-up weekend days; configured days win."""
         if d in self.extra_working_days:
             return True
-        if d in self.extra_days_off or d.weekday() in WEEKEND:
+        if d in self.extra_days_off or d in vietnam_holidays(d.year):
             return False
-        return d not in vietnam_holidays(d.year)
+        return d.weekday() not in WEEKEND or d in vietnam_weekend_workdays(d.year)
 
     def next_working_day(self, d: date) -> date:
         """The first working day strictly after ``d``."""

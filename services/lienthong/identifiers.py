@@ -23,8 +23,8 @@ CHILD_CARD_PREFIX = "TE1"
 #: Schools open in September: a child turning 6 by then has not started school before it.
 SCHOOL_YEAR_CARD_END = (9, 30)
 
-_BIRTH_CERTIFICATE = re.compile(r"^(\d{5})\.GCS\.(\d{5})\.(\d{2})$")
-_CARD_CODE = re.compile(r"^([A-Z]{2})([1-5])(\d{2})(\d{10})$")
+_BIRTH_CERTIFICATE = re.compile(r"([0-9]{5})\.GCS\.([0-9]{5})\.([0-9]{2})")
+_CARD_CODE = re.compile(r"[A-Z]{2}[1-5][0-9]{12}")
 
 
 def personal_id(province_code: str, sex: str, birth_year: int, serial: int) -> str:
@@ -84,7 +84,7 @@ def check_card_code(value: str) -> str | None:
     """None when ``value`` is a well-formed 15-character health-insurance code."""
     if len(value) != 15:
         return "must be 15 characters"
-    if _CARD_CODE.match(value) is None:
+    if _CARD_CODE.fullmatch(value) is None:
         return "must be 2 capital letters, a benefit level 1-5, then 12 digits"
     return None
 
@@ -119,7 +119,7 @@ def check_birth_certificate_code(value: str) -> str | None:
     """None when ``value`` is a well-formed birth certificate code, else what is wrong."""
     if len(value) != 18:
         return "must be 18 characters (NNNNN.GCS.FFFFF.YY)"
-    match = _BIRTH_CERTIFICATE.match(value)
+    match = _BIRTH_CERTIFICATE.fullmatch(value)
     if match is None:
         return "must look like NNNNN.GCS.FFFFF.YY (sequence, GCS, facility code, year)"
     if match.group(1) == "00000":

@@ -110,7 +110,8 @@ class Metrics:
         self._channel, self._deployable = _Vocabulary(CHANNELS), _Vocabulary(DEPLOYABLES)
         self._dossier_outcome = _Vocabulary(DOSSIER_OUTCOMES)
         self._step_outcome = _Vocabulary(STEP_OUTCOMES)
-        self._open: dict[str, _Vocabulary] = {}
+        open_labels = (_Vocabulary(limit=MAX_OPEN_VALUES) for _ in range(4))
+        self._reason, self._error_kind, self._event_type, self._topic = open_labels
         self._tracking = {step: _InFlight(clock, MAX_TRACKED_PER_STEP) for step in STEPS}
 
         def counter(name: str, doc: str, *labels: str) -> Counter:
@@ -171,15 +172,12 @@ class Metrics:
         for flag in flags:
             self._withdrawals.labels(flag)
 
-    def _bounded(self, label: str, value: object) -> str:
-        return self._open.setdefault(label, _Vocabulary(limit=MAX_OPEN_VALUES))(value)
-
     # -- Intake and the whole dossier (hub) ------------------------------------------------
     def dossier_received(self, combination: str, channel: str) -> None:
         self._received.labels(self._combination(combination), self._channel(channel)).inc()
 
     def dossier_rejected_at_intake(self, reason_code: str) -> None:
-        self._rejected_at_intake.labels(self._bounded("reason_code", reason_code)).inc()
+        self._rejected_at_intake.labels(self._reason(reason_code)).inc()
 
     def dossier_finished(
         self, combination: str, outcome: str, on_time: bool, seconds: float
@@ -210,8 +208,7 @@ class Metrics:
             self._tracking[step].remove(dossier_id)
 
     def step_rejected(self, step: str, reason_code: str) -> None:
-        reason = self._bounded("reason_code", reason_code)
-        self._step_rejected.labels(self._step(step), reason).inc()
+        self._step_rejected.labels(self._step(step), self._reason(reason_code)).inc()
 
     def dossier_overdue(self, step: str, dossier_id: str | None = None) -> None:
         """The legal clock found a dossier past due at ``step``; with its id, it is shown in
@@ -235,16 +232,13 @@ class Metrics:
         self._registrations.labels(self._step(step)).inc()
 
     def dead_letter(self, topic: str, error_kind: str) -> None:
-        topic, kind = self._bounded("topic", topic), self._bounded("error_kind", error_kind)
-        self._dead_letters.labels(topic, kind).inc()
+        self._dead_letters.labels(self._topic(topic), self._error_kind(error_kind)).inc()
 
     def event_processed(self, deployable: str, event_type: str) -> None:
-        event_type = self._bounded("event_type", event_type)
-        self._processed.labels(self._deployable(deployable), event_type).inc()
+        self._processed.labels(self._deployable(deployable), self._event_type(event_type)).inc()
 
     def processing_failed(self, deployable: str, error_kind: str) -> None:
-        kind = self._bounded("error_kind", error_kind)
-        self._failed.labels(self._deployable(deployable), kind).inc()
+        self._failed.labels(self._deployable(deployable), self._error_kind(error_kind)).inc()
 
 
 class ConsumerLagCollector:

@@ -31,7 +31,9 @@ class ProcedureGroup:
     def allows(self, chosen: Iterable[str]) -> bool:
         return frozenset(chosen) in self.combinations
 
-    def ready(self, chosen: Iterable[str], done: Iterable[str], started: Iterable[str]) -> list[str]:
+    def ready(
+        self, chosen: Iterable[str], done: Iterable[str], started: Iterable[str]
+    ) -> list[str]:
         """Chosen steps not yet started whose every requirement has completed."""
         completed, begun = set(done), set(started)
         return [

@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     civil_registry_web_port: int = 6067
     residence_web_port: int = 6068
     health_insurance_web_port: int = 6069
+    worker_index: int = Field(0, ge=0, description="Nth worker of a deployable on this host")
     store: str = Field("memory://", description="Faust table store: memory:// or rocksdb://")
     state_dir: Path = Field(SOURCE_ROOT / "var" / "state", description="Faust data directories")
     public_base_url: str = Field("http://127.0.0.1:6066", description="Base of status links")
@@ -63,7 +64,8 @@ class Settings(BaseSettings):
             "residence": self.residence_web_port,
             "health-insurance": self.health_insurance_web_port,
         }
-        return ports[deployable]
+        #: Extra workers of one deployable on one host each need their own port.
+        return ports[deployable] + 100 * self.worker_index
 
     def kafka_client_options(self) -> dict[str, object]:
         """Connection options shared by kafka-python clients."""

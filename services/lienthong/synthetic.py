@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-import math
 import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,7 +26,7 @@ DEFAULT_COMBINATIONS: Mapping[tuple[str, ...], float] = {
 #: Monday 2 March 2026, 07:30 in Hanoi: the default first morning of submissions.
 DEFAULT_START = datetime(2026, 3, 2, 0, 30, tzinfo=UTC)
 OPENING, CLOSING = time(7, 30), time(17, 0)
-#: About 4,000 births a day in Vietnam: how many dossiers to put on one working day.
+#: About 4,000 births a day in Vietnam: the default rate of submissions per working day.
 PER_DAY = 4000
 #: Each kind breaks exactly one rule; its name is the reason code the hub must give.
 INVALID_KINDS = (
@@ -74,12 +72,23 @@ def generate(
     start: datetime | None = None,
     combinations: Mapping[tuple[str, ...], float] = DEFAULT_COMBINATIONS,
     invalid_kinds: Sequence[str] = INVALID_KINDS,
+    per_day: int = PER_DAY,
     calendar: WorkingCalendar | None = None,
+    live: bool = False,
 ) -> list[Synthetic]:
-    """``count`` dossiers submitted in working hours from ``start`` on; the same seed, the same."""
+    """``count`` dossiers, in submission order; the same arguments give the same dossiers.
+
+    They arrive from ``start`` on, about ``per_day`` a working day, in working hours (07:30 to
+    17:00 local): 300 dossiers take about 45 minutes. ``invalid_share`` of them (never twins)
+    each break one rule, named by ``Synthetic.invalid``. ``live=True`` submits one a second
+    from ``start`` at any hour instead (demo, tests and benchmark publish them right away).
+    """
     _check_arguments(count, invalid_share, twins_share, start, combinations, invalid_kinds)
+    if per_day < 1:
+        raise ValueError(f"per_day must be positive, not {per_day}")
     maker = _Maker(seed, combinations, calendar or WorkingCalendar())
-    return maker.run(count, start or DEFAULT_START, invalid_share, twins_share, invalid_kinds)
+    start = start or DEFAULT_START
+    return maker.run(count, start, invalid_share, twins_share, invalid_kinds, per_day, live)
 
 
 def _check_arguments(
@@ -145,9 +154,18 @@ class _Maker:
         invalid_share: float,
         twins_share: float,
         kinds: Sequence[str],
+        per_day: int,
+        live: bool = False,
     ) -> list[Synthetic]:
         sizes = self._birth_sizes(count, twins_share)
-        times = self._submission_times(count, start)
+        times = (
+            [
+                start.astimezone(UTC).replace(microsecond=0) + timedelta(seconds=i)
+                for i in range(count)
+            ]
+            if live
+            else self._submission_times(count, start, per_day)
+        )
         singles = [i for i, size in enumerate(s for s in sizes for _ in range(s)) if size == 1]
         wanted = min(len(singles), round(count * invalid_share)) if kinds else 0
         invalid = set(self.rng.sample(singles, wanted))
@@ -169,22 +187,31 @@ class _Maker:
         # births must be multiple: 2.1q / (2.1q + 1 - q) = s.
         q = twins_share / (2.1 - 1.1 * twins_share)
         sizes: list[int] = []
-        while (left := count - sum(sizes)) > 0:
+        left = count
+        while left > 0:
             multiple = self.rng.random() < q
-            size = (3 if self.rng.random() < 0.1 else 2) if multiple else 1
-            sizes.append(min(size, left))
+            size = min((3 if self.rng.random() < 0.1 else 2) if multiple else 1, left)
+            sizes.append(size)
+            left -= size
         return sizes
 
-    def _submission_times(self, count: int, start: datetime) -> list[datetime]:
-        days = max(1, math.ceil(count / PER_DAY))
-        windows = list(itertools.islice(self._windows(start), days))
+    def _submission_times(self, count: int, start: datetime, per_day: int) -> list[datetime]:
+        # arrivals at random at a steady rate, only in working hours, carried over to the next
+        # working day when a day is full
+        windows = self._windows(start)
+        opens, seconds = next(windows)
+        mean_gap = _seconds_between(OPENING, CLOSING) / per_day
+        elapsed = 0.0
         times = []
         for _ in range(count):
-            opens, seconds = windows[self.rng.randrange(days)]
-            times.append(opens + timedelta(seconds=self.rng.randrange(seconds)))
-        return sorted(t.astimezone(UTC) for t in times)
+            elapsed += self.rng.expovariate(1 / mean_gap)
+            while elapsed >= seconds:
+                elapsed -= seconds
+                opens, seconds = next(windows)
+            times.append((opens + timedelta(seconds=int(elapsed))).astimezone(UTC))
+        return times
 
-    def _windows(self, start: datetime) -> Iterator[tuple[datetime, int]]:
+    def _windows(self, start: datetime) -> Iterator[tuple[datetime, float]]:
         local = start.astimezone(self.calendar.zone).replace(microsecond=0)
         day = local.date()
         while True:
@@ -192,7 +219,7 @@ class _Maker:
                 opens = max(datetime.combine(day, OPENING, self.calendar.zone), local)
                 closes = datetime.combine(day, CLOSING, self.calendar.zone)
                 if opens < closes:
-                    yield opens, int((closes - opens).total_seconds())
+                    yield opens, (closes - opens).total_seconds()
             day += timedelta(days=1)
 
     # -- people, places, the family ---------------------------------------------------------
@@ -344,10 +371,7 @@ class _Maker:
         sex = self.rng.choice(identifiers.SEXES)
         _, middle, given = self._name(sex)
         chosen = family.procedures
-        residence_parent = (
-            family.mother if family.residence["parent"] == "MOTHER" else family.father
-        )
-        registering = (residence_parent or family.mother)["permanent_address"]["commune_code"]
+        hometown = units.province_name(surname_from["permanent_address"]["province_code"])
         return {
             "meta": {
                 "event_id": eid,
@@ -360,7 +384,8 @@ class _Maker:
             "submitted_at": at,
             "group": "birth",
             "procedures": list(chosen),
-            "registering_commune": registering,
+            # births are registered where the parents live: the residence parent's commune
+            "registering_commune": family.residence["address"]["commune_code"],
             "verification_needed": self.rng.random() < 0.02,
             "applicant": dict(family.applicant),
             "child": {
@@ -373,8 +398,7 @@ class _Maker:
                 "nationality": "VN",
                 "birth_facility": facility,
                 "birth_place": dict(place),
-                "hometown": units.province_name(surname_from["permanent_address"]["province_code"])
-                or "",
+                "hometown": hometown or "",
                 "babies_in_birth": babies,
                 "birth_order": order,
             },
@@ -468,6 +492,10 @@ BREAKERS: dict[str, Callable[[_Maker, Record], None]] = {
     "collective_household": _Maker._collective,
 }
 OLD_PROVINCES = sorted(identifiers.OLD_PROVINCE_CODES)
+
+
+def _seconds_between(opens: time, closes: time) -> float:
+    return (datetime.combine(date.min, closes) - datetime.combine(date.min, opens)).total_seconds()
 
 
 def _copy_parent(parent: Record) -> Record:

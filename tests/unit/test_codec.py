@@ -170,7 +170,7 @@ def test_record_mismatch_names_field_and_rule(field: str, value: object, message
 def test_missing_required_field_is_named() -> None:
     record = copy.deepcopy(WITHDRAWN)
     del record["meta"]["producer"]
-    with pytest.raises(RecordMismatch, match="meta.producer: is required"):
+    with pytest.raises(RecordMismatch, match=r"meta\.producer: is required"):
         CODEC.encode("DossierWithdrawn", record)
 
 

@@ -45,6 +45,7 @@ def metric_names(expr: str) -> set[str]:
     text = re.sub(r"\{[^}]*\}", "", text)
     text = re.sub(r"\[[^\]]*\]", "", text)
     text = GROUPING.sub("", text)
+    text = re.sub(r"\b\d[\w.]*", "", text)  # numbers and offset durations
     names = set()
     for match in re.finditer(r"[A-Za-z_:][A-Za-z0-9_:]*", text):
         if text[match.end() :].lstrip().startswith("(") or match.group() in KEYWORDS:
@@ -70,8 +71,10 @@ def allowed_names() -> set[str]:
         for rule in group["rules"]
         if "record" in rule
     }
-    return {f"{family}{suffix}" for family in families for suffix in SUFFIXES} | recorded | (
-        PROMETHEUS_SERIES
+    return (
+        {f"{family}{suffix}" for family in families for suffix in SUFFIXES}
+        | recorded
+        | (PROMETHEUS_SERIES)
     )
 
 

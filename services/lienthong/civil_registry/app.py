@@ -23,15 +23,27 @@ BY_CERTIFICATE = "civil-registry.by-certificate"
 def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> Deployable:
     """Build the civil-registry deployable."""
     dep = build_agency(
-        "civil_registry", settings, register_birth, clock,
-        source=settings.topic(BY_CERTIFICATE), register_key=register_key, **overrides,
+        "civil_registry",
+        settings,
+        register_birth,
+        clock,
+        source=settings.topic(BY_CERTIFICATE),
+        register_key=register_key,
+        **overrides,
     )
     app = dep.app
-    internal = app.topic(settings.topic(BY_CERTIFICATE), key_serializer="raw",
-                         value_serializer="raw", partitions=settings.partitions)
+    internal = app.topic(
+        settings.topic(BY_CERTIFICATE),
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=settings.partitions,
+    )
     dep.pipeline.topics[BY_CERTIFICATE] = internal
-    handoffs = app.topic(settings.topic(topics.handoff("civil_registry")),
-                         key_serializer="raw", value_serializer="raw")
+    handoffs = app.topic(
+        settings.topic(topics.handoff("civil_registry")),
+        key_serializer="raw",
+        value_serializer="raw",
+    )
 
     async def rekey(decoded: Decoded, received: Received) -> Outcome:
         if decoded.name != "CivilRegistryHandoff":

@@ -26,7 +26,9 @@ def register_key(handoff: Record) -> str:
 
 
 def full_name(child: Record) -> str:
-    return " ".join(p for p in (child["family_name"], child["middle_name"], child["given_name"]) if p)
+    return " ".join(
+        p for p in (child["family_name"], child["middle_name"], child["given_name"]) if p
+    )
 
 
 def _mismatch(handoff: Record, born_on: dt.date) -> str | None:
@@ -46,13 +48,18 @@ def register_birth(
     """Register the birth, or refuse it with a reason; a redelivery yields the same result."""
     dossier_id = handoff["meta"]["dossier_id"]
     if entry is not None and entry["dossier_id"] == dossier_id:
-        return replay(STEP, "BirthRegistered", handoff, entry, _fields(entry))
+        return replay(STEP, "BirthRegistered", handoff, entry, _fields)
     if entry is not None and entry.get("outcome") == "registered":
-        return Decision(rejection(
-            STEP, handoff, ctx.now, "duplicate_birth",
-            f"This birth is already registered: birth certificate {register_key(handoff)} "
-            f"was registered with dossier {entry['dossier_id']}.",
-        ).outputs)
+        return Decision(
+            rejection(
+                STEP,
+                handoff,
+                ctx.now,
+                "duplicate_birth",
+                f"This birth is already registered: birth certificate {register_key(handoff)} "
+                f"was registered with dossier {entry['dossier_id']}.",
+            ).outputs
+        )
     born_on = ctx.calendar.local_date(handoff["child"]["born_at"])
     problem = _mismatch(handoff, born_on)
     if problem:
@@ -61,8 +68,12 @@ def register_birth(
     info = units.commune(commune)
     province = info.province_code if info else commune[:2]
     year = ctx.calendar.local_date(ctx.now).year
-    number = sharded(counters.next(f"reg:{commune}:{year}:{ctx.partition}"), ctx.partition,
-                     ctx.partitions) + 1
+    number = (
+        sharded(
+            counters.next(f"reg:{commune}:{year}:{ctx.partition}"), ctx.partition, ctx.partitions
+        )
+        + 1
+    )
     sex = handoff["child"]["sex"]
     century = 2 * ((born_on.year - 1900) // 100) + (sex == "FEMALE")
     serial_key = f"pin:{province}:{century}:{born_on.year % 100:02d}:{ctx.partition}"

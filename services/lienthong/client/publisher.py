@@ -44,7 +44,7 @@ class IntakePublisher:
 
     @staticmethod
     def check(data: Record, now: dt.datetime | None = None) -> Record:
-        """The Avro record of a dossier (from JSON or a record), or ValidationFailed with reasons."""
+        """The Avro record of a dossier (JSON or record), or ValidationFailed with reasons."""
         record = parse_submission(data).to_record()
         reasons = check_submission(record, now or dt.datetime.now(dt.UTC))
         if reasons:
@@ -59,8 +59,9 @@ class IntakePublisher:
 
     def supplement(self, dossier_id: str, step: str, documents: list[str], note: str = "") -> str:
         now = dt.datetime.now(dt.UTC)
-        meta = metadata("DossierSupplemented", dossier_id, self.producer_name, now, None,
-                        step, *documents)
+        meta = metadata(
+            "DossierSupplemented", dossier_id, self.producer_name, now, None, step, *documents
+        )
         record = {"meta": meta, "step": step, "documents": documents, "note": note}
         return self._send("DossierSupplemented", record)
 
@@ -77,8 +78,9 @@ class IntakePublisher:
         data = self.codec.encode(schema, record)
         dossier_id = str(record["meta"]["dossier_id"])
         try:
-            self.producer.send(self.settings.topic(topics.INTAKE), key=dossier_id.encode(),
-                               value=data)
+            self.producer.send(
+                self.settings.topic(topics.INTAKE), key=dossier_id.encode(), value=data
+            )
         except KafkaError as exc:
             raise ClientError(f"could not publish {schema} for {dossier_id}: {exc}") from exc
         return dossier_id

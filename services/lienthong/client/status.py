@@ -47,7 +47,7 @@ class Timeline:
 
 def partition_of(key: str, partitions: int) -> int:
     """The partition Kafka's default partitioner puts ``key`` in."""
-    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
+    return int(murmur2(key.encode()) & 0x7FFFFFFF) % partitions
 
 
 class StatusFollower:
@@ -121,16 +121,22 @@ def describe(name: str, record: Record) -> str:
     at: dt.datetime = record["meta"]["occurred_at"]
     when = at.astimezone(dt.timezone(dt.timedelta(hours=7))).strftime("%Y-%m-%d %H:%M")
     text = {
-        "DossierReceived": lambda r: f"received, receipt {r['receipt_number']}, due "
-        f"{r['due_at'].astimezone(dt.timezone(dt.timedelta(hours=7))):%Y-%m-%d %H:%M}",
+        "DossierReceived": lambda r: (
+            f"received, receipt {r['receipt_number']}, due "
+            f"{r['due_at'].astimezone(dt.timezone(dt.timedelta(hours=7))):%Y-%m-%d %H:%M}"
+        ),
         "StepHandedOff": lambda r: f"{r['step']}: handed to {r['agency']}",
-        "StepFinished": lambda r: f"{r['step']}: {r['outcome'].lower()}"
-        + (f" ({r['result_ref']})" if r["result_ref"] else "")
-        + (f": {r['reason']}" if r["reason"] else ""),
-        "DossierFinished": lambda r: f"finished: {r['outcome'].lower()}, "
-        + ("on time" if r["on_time"] else "late"),
+        "StepFinished": lambda r: (
+            f"{r['step']}: {r['outcome'].lower()}"
+            + (f" ({r['result_ref']})" if r["result_ref"] else "")
+            + (f": {r['reason']}" if r["reason"] else "")
+        ),
+        "DossierFinished": lambda r: (
+            f"finished: {r['outcome'].lower()}, " + ("on time" if r["on_time"] else "late")
+        ),
         "DossierRejected": lambda r: "rejected: " + "; ".join(x["message"] for x in r["reasons"]),
-        "WithdrawalAnswered": lambda r: "withdrawn" if r["accepted"] else f"withdrawal refused: "
-        f"{r['reason']}",
+        "WithdrawalAnswered": lambda r: (
+            "withdrawn" if r["accepted"] else f"withdrawal refused: {r['reason']}"
+        ),
     }.get(name, lambda r: name)(record)
     return f"{when}  {text}"

@@ -1,4 +1,4 @@
-"""Load every shipped Avro schema, expand cross-file references, index by CRC-64-AVRO fingerprint."""
+"""Load every shipped Avro schema, inline cross-file references, index by CRC-64-AVRO."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import fastavro
 from fastavro.schema import fingerprint, to_parsing_canonical_form
@@ -21,9 +21,7 @@ from lienthong.settings import SOURCE_ROOT
 RELEASED_DIR = "released"
 #: Folder of shared named types; they are building blocks, not events.
 COMMON_DIR = "common"
-PRIMITIVES = frozenset(
-    {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
-)
+PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
 NAMED = frozenset({"record", "enum", "fixed"})
 
 Json = Any
@@ -131,7 +129,9 @@ def expand(node: Json, registry: dict[str, dict[str, Json]], defined: set[str]) 
             return node["name"]
         defined.add(node["name"])
     if kind == "record":
-        out["fields"] = [{**f, "type": expand(f["type"], registry, defined)} for f in node["fields"]]
+        out["fields"] = [
+            {**f, "type": expand(f["type"], registry, defined)} for f in node["fields"]
+        ]
     elif kind == "array":
         out["items"] = expand(node["items"], registry, defined)
     elif kind == "map":
@@ -159,9 +159,9 @@ def load_tree(root: Path, release: str | None = None) -> list[SchemaEntry]:
     for path, tree in trees.items():
         if path.relative_to(root).parts[0] == COMMON_DIR or tree.get("type") != "record":
             continue
-        expanded = expand(tree, registry, set())
+        expanded: dict[str, Json] = expand(tree, registry, set())
         try:
-            parsed = fastavro.parse_schema(expanded, _write_hint=False)
+            parsed = cast(dict[str, Json], fastavro.parse_schema(expanded, _write_hint=False))
         except Exception as exc:
             raise SchemaError(f"{path.name}: invalid Avro schema: {exc}") from exc
         digest = bytes.fromhex(fingerprint(to_parsing_canonical_form(parsed), "CRC-64-AVRO"))
@@ -170,7 +170,7 @@ def load_tree(root: Path, release: str | None = None) -> list[SchemaEntry]:
 
 
 class SchemaCatalogue:
-    """Current schemas by name, and every known writer schema (current and released) by fingerprint."""
+    """Current schemas by name; every known writer schema (current, released) by fingerprint."""
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or schema_root()

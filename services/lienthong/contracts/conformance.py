@@ -14,17 +14,19 @@ _LONG_RANGE = (-(2**63), 2**63 - 1)
 
 def _describe(schema: Json) -> str:
     if isinstance(schema, str):
-        return schema
+        return str(schema)
     if isinstance(schema, list):
         return " or ".join(_describe(s) for s in schema)
     logical = schema.get("logicalType")
     if logical:
-        return {
-            "timestamp-millis": "a date and time",
-            "timestamp-micros": "a date and time",
-            "date": "a date",
-            "uuid": "a UUID",
-        }.get(logical, logical)
+        return str(
+            {
+                "timestamp-millis": "a date and time",
+                "timestamp-micros": "a date and time",
+                "date": "a date",
+                "uuid": "a UUID",
+            }.get(logical, logical)
+        )
     kind = schema.get("type")
     if kind in ("record", "enum", "fixed"):
         return f"{kind} {schema['name'].rsplit('.', 1)[-1]}"
@@ -32,7 +34,9 @@ def _describe(schema: Json) -> str:
 
 
 def _int_ok(value: Json, bounds: tuple[int, int]) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and bounds[0] <= value <= bounds[1]
+    return (
+        isinstance(value, int) and not isinstance(value, bool) and bounds[0] <= value <= bounds[1]
+    )
 
 
 def _logical_problem(schema: dict[str, Json], value: Json) -> str | None:

@@ -12,7 +12,7 @@ from lienthong.errors import RecordMismatch
 CODEC_NAME = "lienthong-avro"
 
 
-class FaustAvroCodec(codecs.Codec):  # type: ignore[misc]
+class FaustAvroCodec(codecs.Codec):
     """Dumps ``(schema_name, record)`` pairs; loads bytes into :class:`Decoded` events."""
 
     def __init__(self, avro: AvroCodec | None = None, **kwargs: Any) -> None:

@@ -29,7 +29,7 @@ def _avro(entry: SchemaEntry) -> avro.schema.Schema:
 
 
 def _check(reader: SchemaEntry, writer: SchemaEntry) -> tuple[bool, str]:
-    result = ReaderWriterCompatibilityChecker().get_compatibility(
+    result = ReaderWriterCompatibilityChecker().get_compatibility(  # type: ignore[no-untyped-call]
         reader=_avro(reader), writer=_avro(writer)
     )
     ok = result.compatibility is SchemaCompatibilityType.compatible
@@ -57,7 +57,7 @@ def check_compatibility(catalogue: SchemaCatalogue) -> list[Finding]:
 
 
 def release(catalogue: SchemaCatalogue, version: str) -> Path:
-    """Freeze the current schemas as release ``version`` (what later changes are checked against)."""
+    """Freeze the current schemas as release ``version``, what later changes are checked against."""
     target = catalogue.root / RELEASED_DIR / version
     if target.exists():
         raise FileExistsError(f"release {version} already exists at {target.name}")

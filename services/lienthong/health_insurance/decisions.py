@@ -27,11 +27,14 @@ def issue_card(
 ) -> Decision:
     """Issue the card, or refuse with the reason; a redelivery yields the same card."""
     if entry is not None:
-        return replay(STEP, "CardIssued", handoff, entry, _fields(entry))
+        return replay(STEP, "CardIssued", handoff, entry, _fields)
     born = ctx.calendar.local_date(handoff["child"]["born_at"])
     if _months_between(born, handoff["dossier_date"]) >= 72:
         return rejection(
-            STEP, handoff, ctx.now, "not_under_six",
+            STEP,
+            handoff,
+            ctx.now,
+            "not_under_six",
             "The child is 6 or older; this card is only for children under 6.",
         )
     province = handoff["province_code"]

@@ -38,12 +38,18 @@ def observe(metrics: Metrics, state: DossierState, outputs: list[Envelope]) -> N
             step = state.steps[record["step"]]
             began = step.handed_off_at or record["meta"]["occurred_at"]
             seconds = (record["meta"]["occurred_at"] - began).total_seconds()
-            metrics.step_done(record["step"], state.dossier_id, record["outcome"], seconds,
-                              bool(record["on_time"]))
+            metrics.step_done(
+                record["step"],
+                state.dossier_id,
+                record["outcome"],
+                seconds,
+                bool(record["on_time"]),
+            )
         elif env.schema == "DossierFinished" and state.submitted_at is not None:
             seconds = (record["meta"]["occurred_at"] - state.submitted_at).total_seconds()
-            metrics.dossier_finished(state.combination, record["outcome"],
-                                     bool(record["on_time"]), seconds)
+            metrics.dossier_finished(
+                state.combination, record["outcome"], bool(record["on_time"]), seconds
+            )
 
 
 def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> Deployable:

@@ -1,4 +1,4 @@
-"""The hub's decisions as pure functions ``(state, event) -> (state, events)``, dispatched by table."""
+"""The hub's decisions as pure functions ``(state, event) -> (state, events)``, by table."""
 
 from __future__ import annotations
 
@@ -61,8 +61,9 @@ def dossier_id_of_receipt(receipt: str) -> str:
     return receipt.removeprefix("TN-")
 
 
-def _status(schema: str, state: DossierState, ctx: Context, cause: str, *extra: object,
-            **fields: Any) -> Envelope:
+def _status(
+    schema: str, state: DossierState, ctx: Context, cause: str, *extra: object, **fields: Any
+) -> Envelope:
     meta = metadata(schema, state.dossier_id, "hub", ctx.now, cause, *extra)
     return Envelope(topics.STATUS, schema, {"meta": meta, **fields})
 
@@ -105,7 +106,10 @@ def on_submitted(state: DossierState | None, event: Record, ctx: Context) -> Res
             state.pending[step] = PENDING_PARTS[step](event)
     state.note(ctx.now, "received", detail=state.receipt_number)
     received = _status(
-        "DossierReceived", state, ctx, cause,
+        "DossierReceived",
+        state,
+        ctx,
+        cause,
         receipt_number=state.receipt_number,
         lookup_code=state.lookup_code,
         received_on=state.received_on,
@@ -113,7 +117,10 @@ def on_submitted(state: DossierState | None, event: Record, ctx: Context) -> Res
         procedures=state.procedures,
         status_url=f"{ctx.public_base_url}/status/{state.receipt_number}?code={state.lookup_code}",
     )
-    outputs = [received, *_hand_off(state, ctx, cause, {"civil_registry": civil_registry_part(event)})]
+    outputs = [
+        received,
+        *_hand_off(state, ctx, cause, {"civil_registry": civil_registry_part(event)}),
+    ]
     return state, outputs
 
 
@@ -137,17 +144,31 @@ def _hand_off(
         step_state = state.steps[step]
         assert step_state.due_at is not None and state.received_on is not None
         record = handoff_record(
-            step, state.dossier_id, part, child=state.child, dossier_date=state.received_on,
-            due_at=step_state.due_at, at=ctx.now, cause=cause,
+            step,
+            state.dossier_id,
+            part,
+            child=state.child,
+            dossier_date=state.received_on,
+            due_at=step_state.due_at,
+            at=ctx.now,
+            cause=cause,
         )
         step_state.phase = "handed_off"
         step_state.handed_off_at = ctx.now
         state.note(ctx.now, "handed_off", step)
         outputs.append(Envelope(topics.handoff(step), HANDOFF_SCHEMAS[step], record))
-        outputs.append(_status(
-            "StepHandedOff", state, ctx, cause, step,
-            step=step, agency=group.steps[step].agency, due_at=step_state.due_at,
-        ))
+        outputs.append(
+            _status(
+                "StepHandedOff",
+                state,
+                ctx,
+                cause,
+                step,
+                step=step,
+                agency=group.steps[step].agency,
+                due_at=step_state.due_at,
+            )
+        )
     return outputs
 
 
@@ -177,8 +198,14 @@ def on_step_rejected(state: DossierState | None, event: Record, ctx: Context) ->
     if not fresh or step not in state.steps or state.phase != "open":
         return state, []
     outputs = _finish_step(
-        state, step, "rejected", ctx, cause, event,
-        reason=event["reason"], reason_code=event["reason_code"],
+        state,
+        step,
+        "rejected",
+        ctx,
+        cause,
+        event,
+        reason=event["reason"],
+        reason_code=event["reason_code"],
     )
     group = _group(state)
     for blocked in group.blocked_by(state.procedures, step):
@@ -203,8 +230,16 @@ def _open(state: DossierState | None, event: Record) -> tuple[DossierState, str,
 
 
 def _finish_step(
-    state: DossierState, step: str, phase: str, ctx: Context, cause: str, event: Record,
-    *, result_ref: str | None = None, reason: str | None = None, reason_code: str | None = None,
+    state: DossierState,
+    step: str,
+    phase: str,
+    ctx: Context,
+    cause: str,
+    event: Record,
+    *,
+    result_ref: str | None = None,
+    reason: str | None = None,
+    reason_code: str | None = None,
 ) -> list[Envelope]:
     step_state = state.steps[step]
     finished_at: dt.datetime = event["meta"]["occurred_at"]
@@ -215,11 +250,20 @@ def _finish_step(
     step_state.reason_code = reason_code
     step_state.on_time = step_state.due_at is None or finished_at <= step_state.due_at
     state.note(ctx.now, phase, step, result_ref or reason or "")
-    return [_status(
-        "StepFinished", state, ctx, cause, step,
-        step=step, outcome=phase.upper(), result_ref=result_ref, reason=reason,
-        on_time=step_state.on_time,
-    )]
+    return [
+        _status(
+            "StepFinished",
+            state,
+            ctx,
+            cause,
+            step,
+            step=step,
+            outcome=phase.upper(),
+            result_ref=result_ref,
+            reason=reason,
+            on_time=step_state.on_time,
+        )
+    ]
 
 
 def _maybe_finish(state: DossierState, ctx: Context, cause: str) -> list[Envelope]:
@@ -246,10 +290,18 @@ def _maybe_finish(state: DossierState, ctx: Context, cause: str) -> list[Envelop
         }
         for s, st in state.steps.items()
     ]
-    return [_status(
-        "DossierFinished", state, ctx, cause,
-        outcome=outcome, procedures=procedures, on_time=state.on_time, due_at=state.due_at,
-    )]
+    return [
+        _status(
+            "DossierFinished",
+            state,
+            ctx,
+            cause,
+            outcome=outcome,
+            procedures=procedures,
+            on_time=state.on_time,
+            due_at=state.due_at,
+        )
+    ]
 
 
 HANDLERS: dict[str, Callable[[DossierState | None, Record, Context], Result]] = {

@@ -192,7 +192,10 @@ _RULES = {
 def _path(loc: tuple[int | str, ...]) -> str:
     path = ""
     for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else str(part)
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
     return path
 
 
@@ -242,9 +245,9 @@ MAX_BABIES = 5
 #: Markers of a collective household (hộ tập thể) in relationship_to_head, compared lower-cased.
 COLLECTIVE_HOUSEHOLD = frozenset({"collective", "collective household", "tập thể", "hộ tập thể"})
 #: A Vietnamese mobile number: 10 digits, 0 then a mobile prefix (03, 05, 07, 08, 09).
-MOBILE_PHONE = re.compile(r"^0[35789][0-9]{8}$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-NATIONALITY = re.compile(r"^[A-Z]{2}$")
+MOBILE_PHONE = re.compile(r"0[35789][0-9]{8}")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+NATIONALITY = re.compile(r"[A-Z]{2}")
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 
@@ -299,7 +302,9 @@ def _sections(f: _Facts) -> Iterator[Reason]:
             yield Reason(step, "missing_section", f"The {words} part of the form is missing.")
         if step not in f.dossier.procedures and section is not None:
             yield Reason(
-                step, "unexpected_section", f"The {words} part is filled in but was not chosen."
+                step,
+                "unexpected_section",
+                f"The {words} part is filled in, but that procedure was not chosen.",
             )
 
 
@@ -326,7 +331,7 @@ def _personal_ids_match_parents(f: _Facts) -> Iterator[Reason]:
             yield Reason(path, "personal_id_mismatch", message)
         elif identifiers.personal_id_sex(value) != sex:
             other = "man" if sex == "FEMALE" else "woman"
-            message = f"The {role}'s personal ID number is one of a {other}."
+            message = f"The {role}'s personal ID number belongs to a {other}."
             yield Reason(path, "personal_id_mismatch", message)
 
 
@@ -440,14 +445,14 @@ def _residence(f: _Facts) -> Iterator[Reason]:
 
 def _contact(f: _Facts) -> Iterator[Reason]:
     applicant = f.dossier.applicant
-    if MOBILE_PHONE.match(applicant.phone) is None:
+    if MOBILE_PHONE.fullmatch(applicant.phone) is None:
         yield Reason(
             "applicant.phone",
             "invalid_phone",
             "The phone number must be a Vietnamese mobile number: 10 digits starting with 0, "
             "e.g. 0912345678.",
         )
-    if applicant.email is not None and EMAIL.match(applicant.email) is None:
+    if applicant.email is not None and EMAIL.fullmatch(applicant.email) is None:
         message = "The email address is not valid."
         yield Reason("applicant.email", "invalid_email", message)
 
@@ -471,7 +476,7 @@ def _texts(f: _Facts) -> Iterator[Reason]:
     nationalities = {"child.nationality": d.child.nationality}
     nationalities |= {f"{role}.nationality": p.nationality for role, p in f.parents()}
     for path, value in nationalities.items():
-        if NATIONALITY.match(value) is None:
+        if NATIONALITY.fullmatch(value) is None:
             message = f"{path} must be a two-letter country code such as VN."
             yield Reason(path, "invalid_nationality", message)
 

@@ -29,20 +29,25 @@ def _same_address(a: Record, b: Record) -> bool:
 def register_residence(handoff: Record, entry: Record | None, ctx: AgencyContext) -> Decision:
     """Register the child at the parent's address, or refuse with the reason."""
     if entry is not None:
-        return replay(STEP, "ResidenceRegistered", handoff, entry, _fields(entry))
+        return replay(STEP, "ResidenceRegistered", handoff, entry, _fields)
     request = handoff["request"]
     if not _same_address(request["address"], handoff["parent_permanent_address"]):
         return rejection(
-            STEP, handoff, ctx.now, "address_mismatch",
+            STEP,
+            handoff,
+            ctx.now,
+            "address_mismatch",
             "The address given for the child is not the chosen parent's permanent address.",
         )
     rule = rule_on(handoff["dossier_date"])
     parent_is_head = handoff["parent_personal_id"] == request["head_personal_id"]
     if rule.head_consent_required and not parent_is_head and not request["head_consent"]:
         return rejection(
-            STEP, handoff, ctx.now, "consent_missing",
-            "The head of household's consent is required and was not given "
-            f"({rule.basis}).",
+            STEP,
+            handoff,
+            ctx.now,
+            "consent_missing",
+            f"The head of household's consent is required and was not given ({rule.basis}).",
         )
     digest = hashlib.sha256(handoff["meta"]["dossier_id"].encode()).hexdigest()[:8].upper()
     entry = {
@@ -55,8 +60,9 @@ def register_residence(handoff: Record, entry: Record | None, ctx: AgencyContext
         "head_of_household": request["head_of_household"],
         "child_personal_id": handoff["child"]["personal_id"],
     }
-    return Decision([completion(STEP, "ResidenceRegistered", handoff, ctx.now, **_fields(entry))],
-                    entry)
+    return Decision(
+        [completion(STEP, "ResidenceRegistered", handoff, ctx.now, **_fields(entry))], entry
+    )
 
 
 def _fields(entry: Record) -> Record:

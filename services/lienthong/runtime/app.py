@@ -21,7 +21,9 @@ def make_app(deployable: str, settings: Settings, **overrides: Any) -> faust.App
     options: dict[str, Any] = {
         "broker": [f"kafka://{server}" for server in settings.bootstrap_servers.split(",")],
         "store": settings.store,
-        "datadir": str(settings.state_dir / f"{settings.topic_prefix}-{deployable}"),
+        "datadir": str(
+            settings.state_dir / f"{settings.topic_prefix}-{deployable}-{settings.worker_index}"
+        ),
         "topic_partitions": settings.partitions,
         "topic_replication_factor": settings.replication_factor,
         "consumer_auto_offset_reset": "earliest",
@@ -45,8 +47,14 @@ def make_app(deployable: str, settings: Settings, **overrides: Any) -> faust.App
             mechanism="SCRAM-SHA-512",
         )
     options.update(overrides)
-    app_id = deployable if settings.topic_prefix == "lienthong" else f"{settings.topic_prefix}-{deployable}"
-    return faust.App(app_id, **options)
+    return faust.App(app_id(deployable, settings), **options)
+
+
+def app_id(deployable: str, settings: Settings) -> str:
+    """The Faust app id (= consumer group): the deployable, namespaced by a non-default prefix."""
+    if settings.topic_prefix == "lienthong":
+        return deployable
+    return f"{settings.topic_prefix}-{deployable}"
 
 
 def contract_topic(app: faust.App, settings: Settings, role: str) -> faust.TopicT:

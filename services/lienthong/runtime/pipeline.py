@@ -1,4 +1,4 @@
-"""Decode, decide, publish, save: every message either succeeds or lands in the dead-letter topic."""
+"""Decode, decide, publish, save: each message succeeds or goes to the dead-letter topic."""
 
 from __future__ import annotations
 

@@ -1,0 +1,57 @@
+# Lienthong: every target sets up what it needs (virtualenv, Kafka jars, Debian tools).
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JARS   := deploy/kafka/lib/.fetched
+APT_TOOLS := promtool
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help deps demo test test-unit lint format bench broker-start broker-stop clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,dev]'
+	touch $@
+
+$(JARS): deploy/kafka/pom.xml
+	@command -v mvn >/dev/null || { echo "error: Maven (mvn) is needed to fetch the Kafka jars"; exit 1; }
+	cd deploy/kafka && mvn -q -B dependency:copy-dependencies -DoutputDirectory=lib -DincludeScope=runtime
+	touch $@
+
+deps: $(STAMP) $(JARS) ## Install the virtualenv, the Kafka jars and the Debian tools
+	@bash deploy/apt-tools.sh
+
+demo: deps ## Run the pipeline on the local broker with a few hundred dossiers
+	$(BIN)/lienthong demo $(DEMO_ARGS)
+
+test: deps ## Run every test (starts a local broker if none answers, stops it after)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-unit: $(STAMP) ## Unit tests only (no broker)
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff, ruff format --check, mypy --strict on the package
+	$(BIN)/ruff check services tests
+	$(BIN)/ruff format --check services tests
+	$(BIN)/mypy
+
+format: $(STAMP) ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix services tests
+	$(BIN)/ruff format services tests
+
+bench: deps ## Benchmark the pipeline against the raw broker, side by side
+	$(BIN)/lienthong bench $(BENCH_ARGS)
+
+broker-start: deps ## Start the local Kafka broker
+	$(BIN)/lienthong broker start
+
+broker-stop: $(STAMP) ## Stop the local Kafka broker
+	$(BIN)/lienthong broker stop
+
+clean: ## Remove the virtualenv, jars and local data
+	rm -rf $(VENV) deploy/kafka/lib var

@@ -1,0 +1,145 @@
+"""Run the deployables as separate local processes, wait until they consume, stop them cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from kafka.admin import KafkaAdminClient
+
+from lienthong.errors import LienthongError
+from lienthong.runtime.app import app_id
+from lienthong.settings import Settings
+from lienthong.topics import DEPLOYABLES
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that gives a child process the same settings."""
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        raw = value.get_secret_value() if hasattr(value, "get_secret_value") else value
+        env[f"LIENTHONG_{name.upper()}"] = str(raw)
+    return env
+
+
+@dataclass
+class Worker:
+    """One running worker process of a deployable."""
+
+    name: str
+    index: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}#{self.index}"
+
+
+@dataclass
+class LocalStack:
+    """The four deployables as processes on this machine, against one broker."""
+
+    settings: Settings
+    log_dir: Path
+    names: tuple[str, ...] = DEPLOYABLES
+    loglevel: str = "warning"
+    workers: list[Worker] = field(default_factory=list)
+
+    def start(self, ready_timeout: float = 90.0) -> LocalStack:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        for name in self.names:
+            self.spawn(name)
+        self.wait_ready(ready_timeout)
+        return self
+
+    def spawn(self, name: str, index: int = 0, extra_env: dict[str, str] | None = None) -> Worker:
+        """Start one worker; a second worker of a deployable needs its own web port."""
+        env = {**os.environ, **settings_env(self.settings), **(extra_env or {})}
+        log = self.log_dir / f"{name}-{index}.log"
+        handle = log.open("ab")
+        cmd = [sys.executable, "-m", "lienthong", "run", name, "--loglevel", self.loglevel]
+        if index:
+            cmd += ["--worker-index", str(index)]
+        process = subprocess.Popen(
+            cmd, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        worker = Worker(name, index, process, log)
+        self.workers.append(worker)
+        return worker
+
+    def wait_ready(self, timeout: float, names: tuple[str, ...] | None = None) -> None:
+        """Wait until every deployable's consumer group is stable with members."""
+        groups = {app_id(n, self.settings): n for n in (names or self.names)}
+        admin = KafkaAdminClient(
+            **self.settings.kafka_client_options(), client_id="lienthong-stack"
+        )
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                self._check_alive()
+                described = admin.describe_groups(list(groups))
+                waiting = [
+                    groups[g]
+                    for g, info in described.items()
+                    if info.get("group_state") != "Stable" or not info.get("members")
+                ]
+                if not waiting:
+                    return
+                time.sleep(0.5)
+        finally:
+            admin.close()
+        raise LienthongError(
+            f"deployables not consuming after {timeout:.0f} s: {waiting}; "
+            f"see the logs in {self.log_dir}"
+        )
+
+    def _check_alive(self) -> None:
+        for worker in self.workers:
+            code = worker.process.poll()
+            if code is not None:
+                tail = worker.log.read_text(errors="replace").splitlines()[-15:]
+                raise LienthongError(f"{worker.label} exited with code {code}:\n" + "\n".join(tail))
+
+    def kill(self, worker: Worker) -> None:
+        """SIGKILL a worker (chaos), no clean-up."""
+        if worker.process.poll() is None:
+            os.killpg(worker.process.pid, signal.SIGKILL)
+            worker.process.wait()
+        self.workers.remove(worker)
+
+    def terminate(self, worker: Worker, timeout: float = 45.0) -> int:
+        """SIGTERM a worker and wait; SIGKILL only if it does not stop in time."""
+        if worker.process.poll() is None:
+            worker.process.send_signal(signal.SIGTERM)
+            try:
+                worker.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.process.pid, signal.SIGKILL)
+                worker.process.wait()
+        if worker in self.workers:
+            self.workers.remove(worker)
+        return worker.process.returncode
+
+    def stop(self) -> None:
+        for worker in list(self.workers):
+            if worker.process.poll() is None:
+                worker.process.send_signal(signal.SIGTERM)
+        for worker in list(self.workers):
+            self.terminate(worker)
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

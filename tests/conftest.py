@@ -1,0 +1,49 @@
+"""Shared fixtures: the real local broker for integration and end-to-end tests."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from lienthong.broker import running_broker
+from lienthong.settings import Settings
+
+
+def free_ports(count: int) -> list[int]:
+    """Ports nobody listens on right now (for processes this test starts)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[Settings]:
+    """The local broker: started when none answers, stopped at the end if this run started it."""
+    settings = Settings()
+    with running_broker(settings):
+        yield settings
+
+
+@pytest.fixture
+def isolated(broker: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings with a fresh topic prefix, consumer groups, state dir and web ports."""
+    ports = free_ports(4)
+    return broker.model_copy(
+        update={
+            "topic_prefix": f"t{uuid.uuid4().hex[:10]}",
+            "state_dir": tmp_path_factory.mktemp("state"),
+            "hub_web_port": ports[0],
+            "civil_registry_web_port": ports[1],
+            "residence_web_port": ports[2],
+            "health_insurance_web_port": ports[3],
+            "public_base_url": f"http://127.0.0.1:{ports[0]}",
+        }
+    )

@@ -1,0 +1,311 @@
+"""The Faust agents through ``agent.test_context()``: no broker, a recorder in place of sends."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lienthong import identifiers, units
+from lienthong.agency import AgencyContext
+from lienthong.allocation import BufferedCounters
+from lienthong.calendar import ManualClock, WorkingCalendar
+from lienthong.civil_registry.decisions import register_birth
+from lienthong.contracts.codec import AvroCodec, Decoded
+from lienthong.hub import app as hub_app
+from lienthong.hub.projections import handoff_record, residence_part
+from lienthong.hub.state import DossierState
+from lienthong.residence import app as residence_app
+from lienthong.residence.decisions import register_residence
+from lienthong.runtime.deployable import Deployable
+from lienthong.settings import Settings
+from lienthong.synthetic import generate
+
+Record = dict[str, Any]
+#: Monday 2 March 2026, 08:00 in Hanoi.
+START = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
+CALENDAR = WorkingCalendar()
+CODEC = AvroCodec()
+PREFIX = "unit"
+DOSSIERS = [
+    d.record
+    for d in generate(12, seed=77, start=START, twins_share=0.0)
+    if "residence" in d.record["procedures"]
+]
+GARBAGE = b"this is not Avro"
+
+
+@dataclass
+class Recorder:
+    """Stands in for ``Pipeline.publish``: keeps what would have gone to the broker."""
+
+    sent: list[tuple[str, bytes, bytes]] = field(default_factory=list)
+
+    async def __call__(self, topic: Any, key: bytes, value: bytes) -> None:
+        self.sent.append((topic.get_topic_name(), key, value))
+
+    def on(self, topic: str) -> list[tuple[bytes, Decoded]]:
+        return [(k, CODEC.decode(v)) for t, k, v in self.sent if t == f"{PREFIX}.{topic}"]
+
+    def names(self) -> list[str]:
+        return [CODEC.decode(v).name for _, _, v in self.sent]
+
+
+async def settle(done: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait until the agent has acted (``put`` returns when the event is taken, not handled)."""
+    async with asyncio.timeout(timeout):
+        while not done():
+            await asyncio.sleep(0.005)
+
+
+def settings(tmp_path: Path) -> Settings:
+    return Settings(state_dir=tmp_path, topic_prefix=PREFIX, partitions=4)
+
+
+def prepare(dep: Deployable) -> Recorder:
+    """The field-notes recipe: this loop, finalized, memory store, flow resumed, no broker."""
+    app = dep.app
+    app.loop = asyncio.get_running_loop()
+    app.finalize()
+    app.conf.store = "memory://"  # type: ignore[assignment]  # the setter parses the URL
+    app.flow_control.resume()
+    recorder = Recorder()
+    dep.pipeline.publish = recorder  # type: ignore[method-assign]
+    return recorder
+
+
+def child_identity(record: Record) -> Record:
+    child = record["child"]
+    commune = units.commune(record["registering_commune"])
+    assert commune is not None
+    born = CALENDAR.local_date(child["born_at"])
+    return {
+        "full_name": f"{child['family_name']} {child['given_name']}",
+        "born_at": child["born_at"].isoformat(),
+        "sex": child["sex"],
+        "personal_id": identifiers.personal_id(commune.province_code, child["sex"], born.year, 1),
+    }
+
+
+def residence_handoff(record: Record, street: str | None = None) -> tuple[bytes, bytes]:
+    """Key and value of the ResidenceHandoff the hub would publish for ``record``."""
+    part = residence_part(record)
+    if street is not None:
+        part["request"]["address"]["street"] = street
+    submitted = record["submitted_at"]
+    built = handoff_record(
+        "residence",
+        record["meta"]["dossier_id"],
+        part,
+        child=child_identity(record),
+        dossier_date=CALENDAR.received_on(submitted),
+        due_at=CALENDAR.due_at(submitted, 2),
+        at=submitted + dt.timedelta(hours=1),
+        cause=str(record["meta"]["event_id"]),
+    )
+    return record["meta"]["dossier_id"].encode(), CODEC.encode("ResidenceHandoff", built)
+
+
+# -- residence ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def residence(tmp_path: Path) -> AsyncIterator[tuple[Deployable, Recorder]]:
+    clock = ManualClock(START + dt.timedelta(hours=2))
+    dep = residence_app.create(settings(tmp_path), clock=clock, with_web_metrics=False)
+    yield dep, prepare(dep)
+
+
+async def test_residence_registers_a_handoff_and_keeps_the_entry(
+    residence: tuple[Deployable, Recorder],
+) -> None:
+    dep, sent = residence
+    record = DOSSIERS[0]
+    key, value = residence_handoff(record)
+    async with dep.agents["decide"].test_context() as agent:
+        await agent.put(value=value, key=key)
+        await settle(lambda: bool(sent.sent))
+
+    ((out_key, event),) = sent.on("completion.residence")
+    assert (event.name, out_key) == ("ResidenceRegistered", key)
+    assert event.record["address"] == record["residence"]["address"]
+    assert sent.names() == ["ResidenceRegistered"]
+    entry = dep.tables["register"].get(record["meta"]["dossier_id"])
+    assert entry is not None and entry["outcome"] == "registered"
+    assert entry["confirmation_ref"] == event.record["confirmation_ref"]
+
+
+async def test_garbage_is_dead_lettered_and_the_partition_keeps_flowing(
+    residence: tuple[Deployable, Recorder],
+) -> None:
+    dep, sent = residence
+    key, value = residence_handoff(DOSSIERS[1])
+    async with dep.agents["decide"].test_context() as agent:
+        await agent.put(value=GARBAGE, key=b"bad-key")
+        await settle(lambda: len(sent.sent) == 1)
+        await agent.put(value=value, key=key)
+        await settle(lambda: len(sent.sent) == 2)
+
+    assert sent.names() == ["DeadLetter", "ResidenceRegistered"]
+    ((dl_key, dead),) = sent.on("deadletter")
+    letter = dead.record
+    assert dl_key == b"bad-key"
+    assert (letter["key"], letter["value"]) == (b"bad-key", GARBAGE)
+    assert letter["error_kind"] == "NotSingleObjectEncoded"
+    assert "not an Avro single-object message" in letter["reason"]
+    assert letter["deployable"] == "residence"
+    assert letter["topic"] == f"{PREFIX}.handoff.residence"
+    assert dep.tables["register"].get(DOSSIERS[1]["meta"]["dossier_id"]) is not None
+
+
+async def test_an_event_of_the_wrong_type_is_dead_lettered(
+    residence: tuple[Deployable, Recorder],
+) -> None:
+    dep, sent = residence
+    intake = CODEC.encode("DossierSubmitted", DOSSIERS[2])
+    async with dep.agents["decide"].test_context() as agent:
+        await agent.put(value=intake, key=b"k")
+        await settle(lambda: bool(sent.sent))
+
+    ((_, dead),) = sent.on("deadletter")
+    assert dead.record["error_kind"] == "WrongEventType"
+    assert "DossierSubmitted" in dead.record["reason"]
+    assert dead.record["value"] == intake
+
+
+async def test_a_redelivered_refusal_is_answered_the_same_way(
+    residence: tuple[Deployable, Recorder],
+) -> None:
+    dep, sent = residence
+    key, value = residence_handoff(DOSSIERS[3], street="Số 1 Đường Khác")
+    async with dep.agents["decide"].test_context() as agent:
+        await agent.put(value=value, key=key)
+        await settle(lambda: len(sent.sent) == 1)
+        await agent.put(value=value, key=key)
+        await settle(lambda: len(sent.sent) == 2)
+
+    assert sent.names() == ["StepRejected", "StepRejected"]
+    (_, _, first), (_, _, again) = sent.sent
+    assert first == again
+    assert CODEC.decode(first).record["reason_code"] == "address_mismatch"
+
+
+# -- hub ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def hub(tmp_path: Path) -> AsyncIterator[tuple[Deployable, Recorder, ManualClock]]:
+    clock = ManualClock(START)
+    dep = hub_app.create(settings(tmp_path), clock=clock, with_web_metrics=False)
+    yield dep, prepare(dep), clock
+
+
+async def test_the_hub_receives_a_submission_and_hands_it_off(
+    hub: tuple[Deployable, Recorder, ManualClock],
+) -> None:
+    dep, sent, clock = hub
+    record = DOSSIERS[0]
+    dossier_id = record["meta"]["dossier_id"]
+    clock.set(record["submitted_at"] + dt.timedelta(minutes=5))
+    value = CODEC.encode("DossierSubmitted", record)
+    async with dep.agents["route"].test_context() as agent:
+        await agent.put(value=value, key=dossier_id.encode())
+        await settle(lambda: len(sent.sent) == 3)
+
+    assert [(t, CODEC.decode(v).name) for t, _, v in sent.sent] == [
+        (f"{PREFIX}.status", "DossierReceived"),
+        (f"{PREFIX}.handoff.civil-registry", "CivilRegistryHandoff"),
+        (f"{PREFIX}.status", "StepHandedOff"),
+    ]
+    assert {k for _, k, _ in sent.sent} == {dossier_id.encode()}
+    state = DossierState.from_table(dep.tables["dossiers"].get(dossier_id))
+    assert state is not None and state.phase == "open"
+    assert state.steps["civil_registry"].phase == "handed_off"
+
+
+async def test_the_hub_ignores_a_redelivered_submission(
+    hub: tuple[Deployable, Recorder, ManualClock],
+) -> None:
+    dep, sent, clock = hub
+    record = DOSSIERS[1]
+    clock.set(record["submitted_at"] + dt.timedelta(minutes=5))
+    key, value = record["meta"]["dossier_id"].encode(), CODEC.encode("DossierSubmitted", record)
+    async with dep.agents["route"].test_context() as agent:
+        await agent.put(value=value, key=key)
+        await settle(lambda: len(sent.sent) == 3)
+        await agent.put(value=value, key=key)
+        # a garbage message after it is a barrier: once it is dead-lettered, the copy was handled
+        await agent.put(value=GARBAGE, key=b"barrier")
+        await settle(lambda: len(sent.sent) == 4)
+
+    assert sent.names() == [
+        "DossierReceived",
+        "CivilRegistryHandoff",
+        "StepHandedOff",
+        "DeadLetter",
+    ]
+
+
+async def test_the_hub_splits_the_dossier_once_the_birth_is_registered(
+    hub: tuple[Deployable, Recorder, ManualClock],
+) -> None:
+    dep, sent, clock = hub
+    record = copy.deepcopy(DOSSIERS[2])
+    dossier_id = record["meta"]["dossier_id"]
+    key = dossier_id.encode()
+    clock.set(record["submitted_at"] + dt.timedelta(minutes=5))
+    async with dep.agents["route"].test_context() as agent:
+        await agent.put(value=CODEC.encode("DossierSubmitted", record), key=key)
+        await settle(lambda: len(sent.sent) == 3)
+        ((_, handoff),) = sent.on("handoff.civil-registry")
+        # the civil registry's own decision on the handoff the hub just published
+        ctx = AgencyContext(clock.advance(dt.timedelta(minutes=30)), CALENDAR, 0, 4)
+        decision = register_birth(handoff.record, None, BufferedCounters({}), ctx)
+        (registered,) = decision.outputs
+        await agent.put(value=CODEC.encode(registered.schema, registered.record), key=key)
+        later = len(record["procedures"]) - 1
+        await settle(lambda: len(sent.sent) == 3 + 1 + 2 * later)
+
+    names = sent.names()[3:]
+    assert names[0] == "StepFinished"
+    handoffs = [n for n in names if n.endswith("Handoff")]
+    expected = {"residence": "ResidenceHandoff", "health_insurance": "HealthInsuranceHandoff"}
+    assert handoffs == [expected[s] for s in record["procedures"][1:]]
+    pid = registered.record["child"]["personal_id"]
+    for topic in ("handoff.residence", "handoff.health-insurance"):
+        for _, event in sent.on(topic):
+            assert event.record["child"]["personal_id"] == pid
+    state = DossierState.from_table(dep.tables["dossiers"].get(dossier_id))
+    assert state is not None and state.steps["civil_registry"].phase == "completed"
+
+
+async def test_a_completion_for_an_unknown_dossier_is_dead_lettered(
+    hub: tuple[Deployable, Recorder, ManualClock],
+) -> None:
+    dep, sent, clock = hub
+    record = DOSSIERS[3]
+    clock.set(record["submitted_at"] + dt.timedelta(minutes=5))
+    key, value = residence_handoff(record)
+    handoff = CODEC.decode(value).record
+    ctx = AgencyContext(clock.now(), CALENDAR, 0, 4)
+    (registered,) = register_residence(handoff, None, ctx).outputs
+    completion = CODEC.encode(registered.schema, registered.record)
+    async with dep.agents["route"].test_context() as agent:
+        await agent.put(value=completion, key=key)
+        await settle(lambda: len(sent.sent) == 1)
+        # the next dossier is still received
+        clock.set(DOSSIERS[4]["submitted_at"] + dt.timedelta(minutes=5))
+        await agent.put(value=CODEC.encode("DossierSubmitted", DOSSIERS[4]), key=b"next")
+        await settle(lambda: len(sent.sent) == 4)
+
+    ((_, dead),) = sent.on("deadletter")
+    assert dead.record["error_kind"] == "UnknownDossier"
+    assert record["meta"]["dossier_id"] in dead.record["reason"]
+    assert dead.record["value"] == completion
+    assert sent.names()[1:] == ["DossierReceived", "CivilRegistryHandoff", "StepHandedOff"]
