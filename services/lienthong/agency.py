@@ -9,19 +9,28 @@ from typing import Any
 
 from lienthong import topics
 from lienthong.calendar import WorkingCalendar
+from lienthong.civil_registry.population import EmbeddedPopulationDatabase, PopulationDatabase
 from lienthong.contracts.events import Envelope, metadata
 
 Record = dict[str, Any]
 
 
+#: Outcomes that wait for something (a supplement, a correction): a NEW handoff decides afresh,
+#: a redelivered one repeats the request.
+WAITING_OUTCOMES = frozenset({"supplement", "correction"})
+
+
 @dataclass(frozen=True)
 class AgencyContext:
-    """Time, calendar and the partition the handoff came from (for sharded numbering)."""
+    """Time, calendar, the partition the handoff came from (for sharded numbering), ports."""
 
     now: dt.datetime
     calendar: WorkingCalendar
     partition: int
     partitions: int
+    population: PopulationDatabase = field(default_factory=EmbeddedPopulationDatabase)
+    retry_base_seconds: float = 2.0
+    retry_max_seconds: float = 120.0
 
 
 @dataclass
@@ -82,5 +91,53 @@ def replay(
     return Decision([completion(step, schema, handoff, at, **fields(entry))])
 
 
-def local_date(calendar: WorkingCalendar, at: dt.datetime) -> dt.date:
-    return calendar.local_date(at)
+def ask(
+    step: str, schema: str, handoff: Record, at: dt.datetime, outcome: str, /, **fields: Any
+) -> Decision:
+    """The agency asks for something (a supplement, a correction) and remembers having asked."""
+    event = completion(step, schema, handoff, at, **fields)
+    entry = {
+        "outcome": outcome,
+        "dossier_id": handoff["meta"]["dossier_id"],
+        "at": at.isoformat(),
+        "handoff_event_id": str(handoff["meta"]["event_id"]),
+        "request": {"schema": schema, "fields": fields},
+    }
+    return Decision([event], entry)
+
+
+def prior(
+    step: str,
+    schema: str,
+    handoff: Record,
+    entry: Record | None,
+    fields: Callable[[Record], Record],
+) -> Decision | None:
+    """What the register already says for this dossier's handoff; None: decide afresh."""
+    if entry is None or entry.get("dossier_id") != handoff["meta"]["dossier_id"]:
+        return None
+    if entry["outcome"] == "cancelled":
+        return Decision([])
+    if entry["outcome"] in WAITING_OUTCOMES:
+        if entry.get("handoff_event_id") != str(handoff["meta"]["event_id"]):
+            return None
+        at = dt.datetime.fromisoformat(entry["at"])
+        request = entry["request"]
+        return Decision([completion(step, request["schema"], handoff, at, **request["fields"])])
+    return replay(step, schema, handoff, entry, fields)
+
+
+def cancel(cancelled: Record, entry: Record | None, at: dt.datetime) -> Decision:
+    """Stop work on a withdrawn dossier, unless the step is already decided (then: too late)."""
+    if entry is not None:
+        same = entry.get("dossier_id") == cancelled["meta"]["dossier_id"]
+        if not same or entry["outcome"] not in WAITING_OUTCOMES:
+            return Decision([])
+    return Decision(
+        [],
+        {
+            "outcome": "cancelled",
+            "dossier_id": cancelled["meta"]["dossier_id"],
+            "at": at.isoformat(),
+        },
+    )

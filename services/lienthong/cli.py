@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from lienthong.cli_ops import deadletters_app
 from lienthong.errors import LienthongError, ValidationFailed
 from lienthong.settings import Settings
 
@@ -18,6 +19,7 @@ broker_app = typer.Typer(help="The local Apache Kafka broker (jars from Maven Ce
 schemas_app = typer.Typer(help="The Avro contracts: list, check compatibility, release.")
 app.add_typer(broker_app, name="broker")
 app.add_typer(schemas_app, name="schemas")
+app.add_typer(deadletters_app, name="deadletters")
 console = Console()
 err = Console(stderr=True)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,6 +53,32 @@ class Settings(BaseSettings):
     # -- The legal clock -----------------------------------------------------------------
     timezone: str = "Asia/Ho_Chi_Minh"
     cutoff_hour: int = Field(15, ge=0, le=23, description="Received after this hour: next day")
+    extra_days_off: tuple[dt.date, ...] = Field((), description="Days off the government adds")
+    extra_working_days: tuple[dt.date, ...] = Field((), description="Weekend days made working")
+    supplement_days: int = Field(7, ge=1, description="Working days to answer a supplement")
+    supplement_clock: Literal["restart", "pause"] = Field(
+        "restart", description="On a supplement: restart the deadline, or resume it paused"
+    )
+    clock_offset_file: Path | None = Field(
+        None, description="Shared legal-time offset (seconds) for tests; None: system time"
+    )
+    deadline_check_seconds: float = Field(30.0, gt=0, description="How often deadlines are checked")
+
+    # -- The population database (civil-registry's port) ---------------------------------
+    population_db_plan: Path | None = Field(
+        None, description="JSON telling the embedded population database to fail (tests, drills)"
+    )
+    id_retry_base_seconds: float = Field(2.0, gt=0, description="First retry delay")
+    id_retry_max_seconds: float = Field(120.0, gt=0, description="Longest retry delay")
+
+    def calendar_kwargs(self) -> dict[str, object]:
+        """What a WorkingCalendar needs from the settings."""
+        return {
+            "timezone": self.timezone,
+            "cutoff_hour": self.cutoff_hour,
+            "extra_days_off": self.extra_days_off,
+            "extra_working_days": self.extra_working_days,
+        }
 
     def topic(self, name: str) -> str:
         """The full name of a topic, e.g. ``topic("intake")`` -> ``lienthong.intake``."""

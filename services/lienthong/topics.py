@@ -26,10 +26,13 @@ def completion(step: str) -> str:
 INTAKE = "intake"
 STATUS = "status"
 DEADLETTER = "deadletter"
+#: Who viewed which dossier (status page, API, receipt): the hub's audit trail.
+AUDIT = "audit"
 ALL_ROLES: tuple[str, ...] = (
     INTAKE,
     STATUS,
     DEADLETTER,
+    AUDIT,
     *(handoff(s) for s in STEP_TOPIC_NAMES),
     *(completion(s) for s in STEP_TOPIC_NAMES),
 )
@@ -48,7 +51,7 @@ class Access:
 ACCESS: dict[str, Access] = {
     "hub": Access(
         reads=HUB_READS,
-        writes=(STATUS, DEADLETTER, *(handoff(s) for s in STEP_TOPIC_NAMES)),
+        writes=(STATUS, DEADLETTER, AUDIT, *(handoff(s) for s in STEP_TOPIC_NAMES)),
     ),
     **{
         name: Access(reads=(handoff(step),), writes=(completion(step), DEADLETTER))

@@ -12,6 +12,8 @@ import yaml
 from prometheus_client import CollectorRegistry
 
 from lienthong.metrics import ConsumerLagCollector, Metrics
+from lienthong.settings import Settings
+from lienthong.topics import DEPLOYABLES
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMETHEUS = ROOT / "deploy" / "prometheus"
@@ -103,3 +105,22 @@ def test_rule_tests_feed_only_declared_metrics() -> None:
     ]
     used = {name for text in series for name in METRIC_NAME.findall(text)}
     assert {name for name in used if not is_declared(name, declared)} == set()
+
+
+def test_local_config_runs_from_the_repository_root() -> None:
+    """`prometheus --config.file=deploy/prometheus/prometheus.yml` from the root finds the rules
+    (paths in rule_files are relative to the config file; a glob that matched nothing would
+    still be a valid config, so the rules file must be named in promtool's output)."""
+    result = promtool("check", "config", "deploy/prometheus/prometheus.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 rule files found" in result.stdout, result.stdout
+    assert "deploy/prometheus/rules/lienthong.rules.yml" in result.stdout, result.stdout
+    jobs = {
+        job["job_name"]: job["static_configs"][0]["targets"]
+        for job in yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())["scrape_configs"]
+    }
+    defaults = {
+        name: Settings.model_fields[f"{name.replace('-', '_')}_web_port"].default
+        for name in DEPLOYABLES
+    }
+    assert jobs == {name: [f"127.0.0.1:{port}"] for name, port in defaults.items()}

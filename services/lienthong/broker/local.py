@@ -11,7 +11,7 @@ import socket
 import string
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,8 +70,15 @@ def port_open(port: int, host: str = HOST, timeout: float = 0.5) -> bool:
         return False
 
 
-def is_answering(bootstrap: str, timeout: float = PROBE_TIMEOUT) -> bool:
-    """True if a Kafka broker at ``bootstrap`` answers a metadata request within ``timeout`` s."""
+def is_answering(
+    bootstrap: str,
+    timeout: float = PROBE_TIMEOUT,
+    client_options: Mapping[str, object] | None = None,
+) -> bool:
+    """True if a Kafka broker at ``bootstrap`` answers a metadata request within ``timeout`` s.
+
+    ``client_options`` adds kafka-python options (SASL credentials for a secured listener).
+    """
     host, _, port = bootstrap.split(",")[0].rpartition(":")
     if not port_open(int(port), host or HOST):
         return False
@@ -84,6 +91,7 @@ def is_answering(bootstrap: str, timeout: float = PROBE_TIMEOUT) -> bool:
             bootstrap_timeout_ms=timeout_ms,
             request_timeout_ms=timeout_ms,
             reconnect_backoff_max_ms=500,
+            **(client_options or {}),
         )
         admin.list_topics()
     except Exception:
@@ -128,6 +136,9 @@ def _run(command: list[str], failure: str, cwd: Path | None = None) -> str:
 class LocalBroker:
     """One broker per ``settings.kafka_data_dir``, listening on ``settings.kafka_port``."""
 
+    #: The server.properties template in ``kafka_dir``; a subclass may render another one.
+    template = "server.properties.template"
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.kafka_dir = settings.kafka_dir
@@ -163,7 +174,7 @@ class LocalBroker:
         """Start the broker unless one already answers; wait until it answers metadata."""
         began = time.monotonic()
         pid = self._read_pid()
-        if is_answering(self.bootstrap):
+        if self._answering():
             return self._already_running(pid, began)
         if pid is not None:
             self._wait_until_answering(pid, began)
@@ -212,7 +223,7 @@ class LocalBroker:
     def status(self) -> BrokerStatus:
         """Whether our broker process runs and whether the port answers as Kafka."""
         pid = self._read_pid()
-        answering = is_answering(self.bootstrap)
+        answering = self._answering()
         if pid is not None and answering:
             message = f"Kafka broker running at {self.bootstrap} (pid {pid})"
         elif pid is not None:
@@ -244,12 +255,25 @@ class LocalBroker:
         cp = ["-cp", str(self.lib_dir / "*")]
         return [f"-Dlog4j2.configurationFile={log4j}", f"-Dkafka.logs.dir={self.logs_dir}", *cp]
 
+    def _answering(self) -> bool:
+        return is_answering(self.bootstrap)
+
+    def _template_values(self) -> dict[str, object]:
+        """What the template's ``$names`` stand for; a subclass may add its own."""
+        return {
+            "kafka_port": self.settings.kafka_port,
+            "controller_port": self.settings.kafka_controller_port,
+            "log_dirs": self.log_dirs,
+        }
+
+    def _format_args(self) -> list[str]:
+        """Extra ``StorageTool format`` arguments (e.g. ``--add-scram`` in the secured mode)."""
+        return []
+
     def _render_properties(self) -> None:
-        template = string.Template((self.kafka_dir / "server.properties.template").read_text())
+        template = string.Template((self.kafka_dir / self.template).read_text())
         self.logs_dir.mkdir(parents=True, exist_ok=True)
-        ports = {"kafka_port": self.settings.kafka_port}
-        ports["controller_port"] = self.settings.kafka_controller_port
-        self.properties.write_text(template.substitute(ports, log_dirs=self.log_dirs))
+        self.properties.write_text(template.substitute(self._template_values()))
 
     def _format_storage(self, java: str) -> None:
         tool = [java, *self._java_options(), "kafka.tools.StorageTool"]
@@ -257,6 +281,7 @@ class LocalBroker:
         if not uuid:
             raise BrokerError("StorageTool random-uuid printed no cluster id")
         format_ = [*tool, "format", "-t", uuid[-1], "-c", str(self.properties)]
+        format_ += self._format_args()
         _run(format_, f"StorageTool could not format {self.log_dirs}")
 
     def _launch(self, java: str) -> subprocess.Popen[bytes]:
@@ -283,7 +308,7 @@ class LocalBroker:
                 raise BrokerError(
                     f"the Kafka broker (pid {pid}) exited while starting.\n{self._log_tails()}"
                 )
-            if is_answering(self.bootstrap):
+            if self._answering():
                 return
             time.sleep(0.2)
         self.stop()

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from lienthong import topics
 from lienthong.calendar import Clock
-from lienthong.civil_registry.decisions import register_birth, register_key
+from lienthong.civil_registry.decisions import (
+    cancel_registration,
+    register_birth,
+    register_key,
+    retry_personal_id,
+)
 from lienthong.contracts.codec import Decoded
-from lienthong.contracts.events import Envelope
+from lienthong.contracts.events import Envelope, metadata
 from lienthong.errors import WrongEventType
 from lienthong.runtime.agency_app import build_agency
 from lienthong.runtime.deployable import Deployable
@@ -18,14 +24,20 @@ from lienthong.settings import Settings
 #: Internal topic of civil-registry: its handoffs keyed by birth certificate code, so that one
 #: partition owns each certificate and a duplicate can never be registered on another worker.
 BY_CERTIFICATE = "civil-registry.by-certificate"
+REKEYED = ("CivilRegistryHandoff", "HandoffCancelled")
 
 
 def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> Deployable:
     """Build the civil-registry deployable."""
+    handlers = {
+        "CivilRegistryHandoff": register_birth,
+        "HandoffCancelled": cancel_registration,
+        "PersonalIdRetry": retry_personal_id,
+    }
     dep = build_agency(
         "civil_registry",
         settings,
-        register_birth,
+        handlers,
         clock,
         source=settings.topic(BY_CERTIFICATE),
         register_key=register_key,
@@ -46,14 +58,39 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
     )
 
     async def rekey(decoded: Decoded, received: Received) -> Outcome:
-        if decoded.name != "CivilRegistryHandoff":
-            raise WrongEventType(f"civil-registry accepts CivilRegistryHandoff, not {decoded.name}")
+        if decoded.name not in REKEYED:
+            raise WrongEventType(f"civil-registry accepts {', '.join(REKEYED)}, not {decoded.name}")
         key = register_key(decoded.record)
         return Outcome([Envelope(BY_CERTIFICATE, decoded.name, decoded.record, key)])
 
     @app.agent(handoffs, name="civil-registry-rekey", concurrency=1)
     async def rekey_agent(stream: Any) -> None:
         await dep.pipeline.run(stream, rekey)
+
+    register = dep.tables["register"]
+    interval = min(settings.id_retry_base_seconds, 5.0)
+
+    @app.timer(interval=interval)  # type: ignore[untyped-decorator]
+    async def retry_pending_ids() -> None:
+        """Births registered with the ID number pending: ask again when their delay is over."""
+        now = dep.clock.now()
+        for code, entry in list(register.items()):
+            if not entry or not entry.get("pending"):
+                continue
+            if dt.datetime.fromisoformat(entry["next_retry_at"]) > now:
+                continue
+            meta = metadata(
+                "PersonalIdRetry",
+                entry["dossier_id"],
+                "civil-registry",
+                now,
+                None,
+                entry["attempts"],
+            )
+            data = dep.pipeline.codec.encode(
+                "PersonalIdRetry", {"meta": meta, "birth_certificate_code": code}
+            )
+            await dep.pipeline.publish(internal, str(code).encode(), data)
 
     dep.agents["rekey"] = rekey_agent
     return dep

@@ -12,17 +12,28 @@ import datetime as dt
 from typing import Any
 
 from lienthong import units
-from lienthong.agency import AgencyContext, Decision, completion, rejection, replay
+from lienthong.agency import AgencyContext, Decision, ask, cancel, completion, prior, rejection
 from lienthong.allocation import Counters, sharded, spread
-from lienthong.identifiers import birth_certificate_year, personal_id
+from lienthong.civil_registry.population import PopulationUnavailable
+from lienthong.contracts.events import Envelope
+from lienthong.identifiers import birth_certificate_year
 
 STEP = "civil_registry"
 Record = dict[str, Any]
 
 
-def register_key(handoff: Record) -> str:
+#: What the officer asks for when the hospital's certificate is replaced by another document.
+MISSING_CERTIFICATE = (
+    "A written confirmation of the birth (văn bản xác nhận việc sinh) signed by a witness, "
+    "since there is no hospital birth certificate"
+)
+
+
+def register_key(event: Record) -> str:
     """The register is keyed by the birth certificate code: one certificate, one registration."""
-    return str(handoff["birth_certificate"]["code"])
+    if "birth_certificate" in event:
+        return str(event["birth_certificate"]["code"])
+    return str(event["birth_certificate_code"])
 
 
 def full_name(child: Record) -> str:
@@ -47,8 +58,13 @@ def register_birth(
 ) -> Decision:
     """Register the birth, or refuse it with a reason; a redelivery yields the same result."""
     dossier_id = handoff["meta"]["dossier_id"]
-    if entry is not None and entry["dossier_id"] == dossier_id:
-        return replay(STEP, "BirthRegistered", handoff, entry, _fields)
+    if handoff.get("correction") and entry and entry.get("dossier_id") == dossier_id:
+        return _correct(handoff, entry, ctx)
+    known = prior(STEP, "BirthRegistered", handoff, entry, _fields)
+    if known is not None:
+        if entry and entry.get("issued_at"):
+            known.outputs.append(_issued(entry))
+        return known
     if entry is not None and entry.get("outcome") == "registered":
         return Decision(
             rejection(
@@ -64,37 +80,139 @@ def register_birth(
     problem = _mismatch(handoff, born_on)
     if problem:
         return rejection(STEP, handoff, ctx.now, "certificate_mismatch", problem)
+    if handoff["birth_certificate"].get("replaced_by") and not handoff.get("supplement"):
+        message = f"Please supply: {MISSING_CERTIFICATE}."
+        return ask(
+            STEP,
+            "SupplementRequested",
+            handoff,
+            ctx.now,
+            "supplement",
+            step=STEP,
+            missing=[MISSING_CERTIFICATE],
+            message=message,
+        )
+    return _register(handoff, counters, ctx, born_on)
+
+
+def _register(
+    handoff: Record, counters: Counters, ctx: AgencyContext, born_on: dt.date
+) -> Decision:
     commune = handoff["registering_commune"]
     info = units.commune(commune)
     province = info.province_code if info else commune[:2]
     year = ctx.calendar.local_date(ctx.now).year
-    number = (
-        sharded(
-            counters.next(f"reg:{commune}:{year}:{ctx.partition}"), ctx.partition, ctx.partitions
-        )
-        + 1
-    )
+    counter = counters.next(f"reg:{commune}:{year}:{ctx.partition}")
+    number = sharded(counter, ctx.partition, ctx.partitions) + 1
     sex = handoff["child"]["sex"]
     century = 2 * ((born_on.year - 1900) // 100) + (sex == "FEMALE")
     serial_key = f"pin:{province}:{century}:{born_on.year % 100:02d}:{ctx.partition}"
     serial = spread(sharded(counters.next(serial_key), ctx.partition, ctx.partitions), 6)
-    entry = {
+    entry: Record = {
         "outcome": "registered",
-        "dossier_id": dossier_id,
+        "dossier_id": handoff["meta"]["dossier_id"],
+        "handoff_event_id": str(handoff["meta"]["event_id"]),
         "at": ctx.now.isoformat(),
         "registration_number": f"{number:06d}/{year}/KS-{commune}",
         "registered_on": ctx.calendar.local_date(ctx.now).isoformat(),
-        "personal_id": personal_id(province, sex, born_on.year, serial),
+        "province": province,
+        "serial": serial,
+        "born_on": born_on.isoformat(),
         "full_name": full_name(handoff["child"]),
         "born_at": handoff["child"]["born_at"].isoformat(),
         "sex": sex,
         "extract_ref": f"TLKS-{commune}-{year}-{number:06d}",
+        "personal_id": "",
+        "attempts": 1,
     }
+    try:
+        entry["personal_id"] = _issue(entry, ctx)
+    except PopulationUnavailable:
+        entry["pending"] = True
+        entry["pending_at_registration"] = True
+        entry["next_retry_at"] = (
+            ctx.now + dt.timedelta(seconds=ctx.retry_base_seconds)
+        ).isoformat()
     event = completion(STEP, "BirthRegistered", handoff, ctx.now, **_fields(entry))
     return Decision([event], entry)
 
 
+def _issue(entry: Record, ctx: AgencyContext, *, correcting: bool = False) -> str:
+    return ctx.population.issue(
+        entry["dossier_id"],
+        entry["province"],
+        entry["sex"],
+        dt.date.fromisoformat(entry["born_on"]),
+        int(entry["serial"]),
+        ctx.now,
+        correcting=correcting,
+    )
+
+
+def retry_personal_id(
+    retry: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
+) -> Decision:
+    """Ask the population database again for a pending number, with growing delays."""
+    if entry is None or not entry.get("pending"):
+        return Decision([])
+    if ctx.now < dt.datetime.fromisoformat(entry["next_retry_at"]):
+        return Decision([])
+    entry = dict(entry, attempts=int(entry["attempts"]) + 1)
+    try:
+        entry["personal_id"] = _issue(entry, ctx)
+    except PopulationUnavailable:
+        delay = min(ctx.retry_base_seconds * 2 ** (entry["attempts"] - 1), ctx.retry_max_seconds)
+        entry["next_retry_at"] = (ctx.now + dt.timedelta(seconds=delay)).isoformat()
+        return Decision([], entry)
+    entry.pop("pending")
+    entry["issued_at"] = ctx.now.isoformat()
+    return Decision([_issued(entry)], entry)
+
+
+def _origin(entry: Record) -> Record:
+    """The registration handoff's identity, enough to derive the ids of its consequences."""
+    return {"meta": {"dossier_id": entry["dossier_id"], "event_id": entry["handoff_event_id"]}}
+
+
+def _issued(entry: Record) -> Envelope:
+    fields = _fields(entry)
+    at = dt.datetime.fromisoformat(entry["issued_at"])
+    return completion(
+        STEP,
+        "PersonalIdIssued",
+        _origin(entry),
+        at,
+        registration_number=fields["registration_number"],
+        child={**fields["child"], "personal_id": entry["personal_id"]},
+        attempts=int(entry["attempts"]),
+    )
+
+
+def _correct(handoff: Record, entry: Record, ctx: AgencyContext) -> Decision:
+    """A later agency returned the dossier: re-check with the population data, re-issue."""
+    handoff_id = str(handoff["meta"]["event_id"])
+    corrections = dict(entry.get("corrections") or {})
+    if handoff_id not in corrections:
+        entry = dict(entry)
+        entry["personal_id"] = _issue(entry, ctx, correcting=True)
+        corrections[handoff_id] = ctx.now.isoformat()
+        entry["corrections"] = corrections
+        entry["pending_at_registration"] = entry.get("pending_at_registration", False)
+    at = dt.datetime.fromisoformat(corrections[handoff_id])
+    fields = dict(_fields(entry), personal_id_pending=False)
+    fields["child"] = {**fields["child"], "personal_id": entry["personal_id"]}
+    return Decision([completion(STEP, "BirthRegistered", handoff, at, **fields)], entry)
+
+
+def cancel_registration(
+    cancelled: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
+) -> Decision:
+    """The citizen withdrew: do not register (a birth already registered stays registered)."""
+    return cancel(cancelled, entry, ctx.now)
+
+
 def _fields(entry: Record) -> Record:
+    pending = bool(entry.get("pending") or entry.get("pending_at_registration"))
     return {
         "registration_number": entry["registration_number"],
         "registered_on": dt.date.fromisoformat(entry["registered_on"]),
@@ -102,7 +220,8 @@ def _fields(entry: Record) -> Record:
             "full_name": entry["full_name"],
             "born_at": dt.datetime.fromisoformat(entry["born_at"]),
             "sex": entry["sex"],
-            "personal_id": entry["personal_id"],
+            "personal_id": "" if pending else entry["personal_id"],
         },
         "extract_ref": entry["extract_ref"],
+        "personal_id_pending": pending,
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lienthong.calendar import Clock
-from lienthong.health_insurance.decisions import issue_card
+from lienthong.health_insurance.decisions import cancel_card, issue_card
 from lienthong.runtime.agency_app import build_agency
 from lienthong.runtime.deployable import Deployable
 from lienthong.settings import Settings
@@ -13,4 +13,5 @@ from lienthong.settings import Settings
 
 def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> Deployable:
     """Build the health-insurance deployable."""
-    return build_agency("health_insurance", settings, issue_card, clock, **overrides)
+    handlers = {"HealthInsuranceHandoff": issue_card, "HandoffCancelled": cancel_card}
+    return build_agency("health_insurance", settings, handlers, clock, **overrides)

@@ -10,9 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from lienthong.agency import AgencyContext, Decision, completion, rejection, replay
+from lienthong.agency import AgencyContext, Decision, ask, cancel, completion, prior, rejection
 from lienthong.allocation import Counters, sharded, spread
-from lienthong.identifiers import card_code, card_valid_until
+from lienthong.identifiers import (
+    card_code,
+    card_valid_until,
+    personal_id_birth_year,
+    personal_id_sex,
+)
 
 STEP = "health_insurance"
 Record = dict[str, Any]
@@ -26,9 +31,24 @@ def issue_card(
     handoff: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
 ) -> Decision:
     """Issue the card, or refuse with the reason; a redelivery yields the same card."""
-    if entry is not None:
-        return replay(STEP, "CardIssued", handoff, entry, _fields)
+    known = prior(STEP, "CardIssued", handoff, entry, _fields)
+    if known is not None:
+        return known
     born = ctx.calendar.local_date(handoff["child"]["born_at"])
+    child = handoff["child"]
+    pid = child["personal_id"]
+    if personal_id_sex(pid) != child["sex"] or personal_id_birth_year(pid) % 100 != born.year % 100:
+        return ask(
+            STEP,
+            "CorrectionRequested",
+            handoff,
+            ctx.now,
+            "correction",
+            step=STEP,
+            target_step="civil_registry",
+            reason="The child's personal ID number does not match the sex or year of birth "
+            "in the population data.",
+        )
     if _months_between(born, handoff["dossier_date"]) >= 72:
         return rejection(
             STEP,
@@ -63,3 +83,10 @@ def _fields(entry: Record) -> Record:
         "valid_until": dt.date.fromisoformat(entry["valid_until"]),
         "clinic_code": entry["clinic_code"],
     }
+
+
+def cancel_card(
+    cancelled: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
+) -> Decision:
+    """The citizen withdrew: do not issue the card."""
+    return cancel(cancelled, entry, ctx.now)

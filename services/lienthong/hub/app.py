@@ -7,7 +7,8 @@ from typing import Any
 from lienthong import topics
 from lienthong.calendar import Clock
 from lienthong.contracts.codec import Decoded
-from lienthong.contracts.events import Envelope
+from lienthong.contracts.events import Envelope, metadata
+from lienthong.hub.detours import needs_check
 from lienthong.hub.state import DossierState
 from lienthong.hub.transitions import Context, decide
 from lienthong.metrics import Metrics
@@ -15,14 +16,19 @@ from lienthong.runtime.deployable import Deployable, build
 from lienthong.runtime.pipeline import Outcome, Received
 from lienthong.settings import Settings
 
+#: The hub's own topic for its legal-clock timer, co-partitioned with intake (same key, count).
+DEADLINES = "hub.deadlines"
 WRITES = (
     topics.STATUS,
     topics.DEADLETTER,
+    topics.AUDIT,
     *(topics.handoff(step) for step in topics.STEP_TOPIC_NAMES),
 )
 
 
-def observe(metrics: Metrics, state: DossierState, outputs: list[Envelope]) -> None:
+def observe(
+    metrics: Metrics, state: DossierState, outputs: list[Envelope], cause: str = ""
+) -> None:
     """Count what the hub just decided, through the metrics' domain verbs."""
     for env in outputs:
         record = env.record
@@ -38,6 +44,8 @@ def observe(metrics: Metrics, state: DossierState, outputs: list[Envelope]) -> N
             step = state.steps[record["step"]]
             began = step.handed_off_at or record["meta"]["occurred_at"]
             seconds = (record["meta"]["occurred_at"] - began).total_seconds()
+            if state.steps[record["step"]].reason_code == "supplement_expired":
+                metrics.supplement_expired(record["step"])
             metrics.step_done(
                 record["step"],
                 state.dossier_id,
@@ -45,6 +53,14 @@ def observe(metrics: Metrics, state: DossierState, outputs: list[Envelope]) -> N
                 seconds,
                 bool(record["on_time"]),
             )
+        elif env.schema == "DossierOverdue":
+            metrics.dossier_overdue(record["step"], state.dossier_id)
+        elif env.schema == "SupplementAwaited":
+            metrics.supplement_requested(record["step"])
+        elif env.schema == "DueDateChanged" and cause == "DeadlineExtended" and record["step"]:
+            metrics.deadline_extended(record["step"])
+        elif env.schema == "WithdrawalAnswered":
+            metrics.withdrawal(bool(record["accepted"]))
         elif env.schema == "DossierFinished" and state.submitted_at is not None:
             seconds = (record["meta"]["occurred_at"] - state.submitted_at).total_seconds()
             metrics.dossier_finished(
@@ -59,28 +75,52 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
     dossiers = app.Table("dossiers", default=None, partitions=settings.partitions)
     dep.tables["dossiers"] = dossiers
     source = app.topic(
-        *(settings.topic(role) for role in topics.HUB_READS),
+        *(settings.topic(role) for role in (*topics.HUB_READS, DEADLINES)),
         key_serializer="raw",
         value_serializer="raw",
     )
+    deadlines = app.topic(settings.topic(DEADLINES), key_serializer="raw", value_serializer="raw")
     secret = (settings.lookup_secret.get_secret_value()).encode()
+
+    def context() -> Context:
+        return Context(
+            dep.clock.now(),
+            dep.calendar,
+            secret,
+            settings.public_base_url,
+            settings.supplement_days,
+            settings.supplement_clock,
+        )
 
     async def handle(decoded: Decoded, received: Received) -> Outcome:
         dossier_id = str(decoded.record["meta"]["dossier_id"])
         before = DossierState.from_table(dossiers.get(dossier_id))
-        ctx = Context(dep.clock.now(), dep.calendar, secret, settings.public_base_url)
-        after, outputs = decide(before, decoded.name, decoded.record, ctx)
+        after, outputs = decide(before, decoded.name, decoded.record, context())
 
         def save() -> None:
             if after is not None:
                 dossiers[dossier_id] = after.to_table()
-                observe(dep.metrics, after, outputs)
+                observe(dep.metrics, after, outputs, decoded.name)
 
         return Outcome(outputs, save)
 
     @app.agent(source, name="hub-route", concurrency=1)
     async def route(stream: Any) -> None:
         await dep.pipeline.run(stream, handle)
+
+    @app.timer(interval=settings.deadline_check_seconds)  # type: ignore[untyped-decorator]
+    async def legal_clock() -> None:
+        """On every worker, for the dossiers of its own partitions: ask for a deadline check."""
+        now = dep.clock.now()
+        for dossier_id, value in list(dossiers.items()):
+            if not value or value.get("phase") != "open":
+                continue
+            state = DossierState.model_validate(value)
+            if needs_check(state, now):
+                minute = int(now.timestamp() // 60)
+                meta = metadata("DeadlineCheck", dossier_id, "hub", now, None, minute)
+                data = dep.pipeline.codec.encode("DeadlineCheck", {"meta": meta})
+                await dep.pipeline.publish(deadlines, dossier_id.encode(), data)
 
     dep.agents["route"] = route
     return dep

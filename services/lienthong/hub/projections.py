@@ -83,7 +83,10 @@ def handoff_record(
         "dossier_date": dossier_date,
         "due_at": due_at,
         **part,
+        "supplement": None,
     }
+    if step == "civil_registry":
+        record["correction"] = None
     if child is not None:
         record["child"] = child_identity_from_json(child)
     return record

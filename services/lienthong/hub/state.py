@@ -27,6 +27,20 @@ class StepState(BaseModel):
     reason_code: str | None = None
     reason: str | None = None
     on_time: bool | None = None
+    #: A later due date the agency set with an apology.
+    extended_due_at: dt.datetime | None = None
+    #: The due date a DossierOverdue was already sent for (once per missed date).
+    overdue_notified_for: dt.datetime | None = None
+    supplement_missing: list[str] = Field(default_factory=list)
+    supplement_message: str | None = None
+    supplement_requested_at: dt.datetime | None = None
+    respond_by: dt.datetime | None = None
+    #: What the step waits for besides its agency: "personal_id" or "correction".
+    awaiting: str | None = None
+
+    @property
+    def effective_due(self) -> dt.datetime | None:
+        return self.extended_due_at or self.due_at
 
 
 class TimelineEntry(BaseModel):
@@ -57,8 +71,8 @@ class DossierState(BaseModel):
     finished_at: dt.datetime | None = None
     on_time: bool | None = None
     steps: dict[str, StepState] = Field(default_factory=dict)
-    #: The later handoffs' parts that come from the declaration (JSON-safe), by step.
-    pending: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    #: The submission as single-object Avro (base64): every handoff is projected from it.
+    submission: str = ""
     #: The registered child (from BirthRegistered), JSON-safe.
     child: dict[str, Any] | None = None
     rejection: list[dict[str, str]] = Field(default_factory=list)
@@ -78,7 +92,11 @@ class DossierState(BaseModel):
         return [s for s, st in self.steps.items() if st.phase != "waiting"]
 
     def done(self) -> list[str]:
-        return [s for s, st in self.steps.items() if st.phase == "completed"]
+        """Steps completed with nothing outstanding (a pending ID number holds dependents)."""
+        return [s for s, st in self.steps.items() if st.phase == "completed" and not st.awaiting]
+
+    def any_finished(self) -> bool:
+        return any(st.phase in ("completed", "rejected") for st in self.steps.values())
 
     def all_finished(self) -> bool:
         return all(st.phase in TERMINAL_STEP for st in self.steps.values())

@@ -7,18 +7,23 @@ from typing import Any
 from lienthong.agency import AgencyContext, Decision
 from lienthong.allocation import Counters
 from lienthong.calendar import Clock
-from lienthong.residence.decisions import register_residence
+from lienthong.residence.decisions import cancel_residence, register_residence
 from lienthong.runtime.agency_app import build_agency
 from lienthong.runtime.deployable import Deployable
 from lienthong.settings import Settings
 
+Record = dict[str, Any]
 
-def _decide(
-    handoff: dict[str, Any], entry: dict[str, Any] | None, _: Counters, ctx: AgencyContext
-) -> Decision:
+
+def _register(handoff: Record, entry: Record | None, _: Counters, ctx: AgencyContext) -> Decision:
     return register_residence(handoff, entry, ctx)
+
+
+def _cancel(cancelled: Record, entry: Record | None, _: Counters, ctx: AgencyContext) -> Decision:
+    return cancel_residence(cancelled, entry, ctx)
 
 
 def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> Deployable:
     """Build the residence deployable."""
-    return build_agency("residence", settings, _decide, clock, **overrides)
+    handlers = {"ResidenceHandoff": _register, "HandoffCancelled": _cancel}
+    return build_agency("residence", settings, handlers, clock, **overrides)

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from lienthong.agency import AgencyContext, Decision, completion, rejection, replay
+from lienthong.agency import AgencyContext, Decision, cancel, completion, prior, rejection
 from lienthong.residence.rules import rule_on
 
 STEP = "residence"
@@ -28,8 +28,9 @@ def _same_address(a: Record, b: Record) -> bool:
 
 def register_residence(handoff: Record, entry: Record | None, ctx: AgencyContext) -> Decision:
     """Register the child at the parent's address, or refuse with the reason."""
-    if entry is not None:
-        return replay(STEP, "ResidenceRegistered", handoff, entry, _fields)
+    known = prior(STEP, "ResidenceRegistered", handoff, entry, _fields)
+    if known is not None:
+        return known
     request = handoff["request"]
     if not _same_address(request["address"], handoff["parent_permanent_address"]):
         return rejection(
@@ -72,3 +73,8 @@ def _fields(entry: Record) -> Record:
         "address": entry["address"],
         "head_of_household": entry["head_of_household"],
     }
+
+
+def cancel_residence(cancelled: Record, entry: Record | None, ctx: AgencyContext) -> Decision:
+    """The citizen withdrew: do not register the residence."""
+    return cancel(cancelled, entry, ctx.now)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from lienthong import topics
 from lienthong.agency import AgencyContext, Decision
 from lienthong.allocation import BufferedCounters, Counters
 from lienthong.calendar import Clock
+from lienthong.civil_registry.population import EmbeddedPopulationDatabase
 from lienthong.contracts.codec import Decoded
 from lienthong.errors import WrongEventType
 from lienthong.runtime.app import contract_topic
@@ -18,22 +19,16 @@ from lienthong.settings import Settings
 
 Record = dict[str, Any]
 Decide = Callable[[Record, Record | None, Counters, AgencyContext], Decision]
-#: Which schema each agency accepts on its input topic.
-HANDOFFS = {
-    "civil_registry": "CivilRegistryHandoff",
-    "residence": "ResidenceHandoff",
-    "health_insurance": "HealthInsuranceHandoff",
-}
 
 
-def dossier_key(handoff: Record) -> str:
-    return str(handoff["meta"]["dossier_id"])
+def dossier_key(event: Record) -> str:
+    return str(event["meta"]["dossier_id"])
 
 
 def build_agency(
     step: str,
     settings: Settings,
-    decide: Decide,
+    handlers: Mapping[str, Decide],
     clock: Clock | None = None,
     *,
     source: str | None = None,
@@ -47,6 +42,7 @@ def build_agency(
     register = app.Table("register", default=None, partitions=settings.partitions)
     counters = app.Table("counters", default=None, partitions=settings.partitions)
     dep.tables.update(register=register, counters=counters)
+    population = EmbeddedPopulationDatabase(settings.population_db_plan)
     input_topic = (
         app.topic(source, key_serializer="raw", value_serializer="raw")
         if source
@@ -54,17 +50,27 @@ def build_agency(
     )
 
     async def handle(decoded: Decoded, received: Received) -> Outcome:
-        if decoded.name != HANDOFFS[step]:
-            raise WrongEventType(f"{name} accepts {HANDOFFS[step]} only, not {decoded.name}")
+        decide = handlers.get(decoded.name)
+        if decide is None:
+            raise WrongEventType(f"{name} accepts {', '.join(handlers)}, not {decoded.name}")
         key = register_key(decoded.record)
         view = BufferedCounters(counters)
-        ctx = AgencyContext(dep.clock.now(), dep.calendar, received.partition, settings.partitions)
+        ctx = AgencyContext(
+            dep.clock.now(),
+            dep.calendar,
+            received.partition,
+            settings.partitions,
+            population,
+            settings.id_retry_base_seconds,
+            settings.id_retry_max_seconds,
+        )
         decision = decide(decoded.record, register.get(key), view, ctx)
 
         def save() -> None:
             if decision.entry is not None:
                 register[key] = decision.entry
-                dep.metrics.registration(step)
+                if decision.entry.get("outcome") in ("registered", "issued"):
+                    dep.metrics.registration(step)
             for counter, value in view.updates.items():
                 counters[counter] = value
             for env in decision.outputs:

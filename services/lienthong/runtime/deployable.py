@@ -9,7 +9,8 @@ import faust
 from prometheus_client import CollectorRegistry
 
 from lienthong import topics
-from lienthong.calendar import Clock, SystemClock, WorkingCalendar
+from lienthong.calendar import Clock, WorkingCalendar
+from lienthong.clocks import clock_for
 from lienthong.contracts.codec import AvroCodec
 from lienthong.metrics import Metrics, setup_faust_metrics
 from lienthong.runtime.app import contract_topic, make_app
@@ -43,7 +44,7 @@ def build(
     **app_overrides: Any,
 ) -> Deployable:
     """The common parts of every deployable; the caller adds its agents and tables."""
-    clock = clock or SystemClock()
+    clock = clock or clock_for(settings)
     app = make_app(name, settings, **app_overrides)
     registry = CollectorRegistry()
     metrics = Metrics.create(registry)
@@ -52,5 +53,5 @@ def build(
     out = {role: contract_topic(app, settings, role) for role in writes}
     deadletter = out.get(topics.DEADLETTER) or contract_topic(app, settings, topics.DEADLETTER)
     pipeline = Pipeline(name, AvroCodec(), out, deadletter, metrics, clock)
-    calendar = WorkingCalendar(settings.timezone, settings.cutoff_hour)
+    calendar = WorkingCalendar(**settings.calendar_kwargs())  # type: ignore[arg-type]
     return Deployable(name, settings, app, pipeline, metrics, clock, calendar, registry)

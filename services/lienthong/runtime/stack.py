@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 from types import TracebackType
 
 from kafka.admin import KafkaAdminClient
+from kafka.errors import KafkaError
 
 from lienthong.errors import LienthongError
 from lienthong.runtime.app import app_id
@@ -22,11 +24,15 @@ from lienthong.topics import DEPLOYABLES
 def settings_env(settings: Settings) -> dict[str, str]:
     """The environment that gives a child process the same settings."""
     env: dict[str, str] = {}
-    for name, value in settings.model_dump().items():
+    secrets = {"sasl_password": settings.sasl_password, "lookup_secret": settings.lookup_secret}
+    for name, value in settings.model_dump(mode="json").items():
+        if name in secrets:
+            secret = secrets[name]
+            value = secret.get_secret_value() if secret is not None else None
         if value is None:
             continue
-        raw = value.get_secret_value() if hasattr(value, "get_secret_value") else value
-        env[f"LIENTHONG_{name.upper()}"] = str(raw)
+        text = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+        env[f"LIENTHONG_{name.upper()}"] = text
     return env
 
 
@@ -83,10 +89,15 @@ class LocalStack:
             **self.settings.kafka_client_options(), client_id="lienthong-stack"
         )
         deadline = time.monotonic() + timeout
+        waiting = list(groups.values())
         try:
             while time.monotonic() < deadline:
                 self._check_alive()
-                described = admin.describe_groups(list(groups))
+                try:
+                    described = admin.describe_groups(list(groups))
+                except KafkaError:  # a fresh broker creates its offsets topic first
+                    time.sleep(0.5)
+                    continue
                 waiting = [
                     groups[g]
                     for g, info in described.items()

@@ -24,7 +24,7 @@ FACTORIES: dict[str, Callable[..., Deployable]] = {
     "health-insurance": health_insurance.create,
 }
 #: Topics a deployable needs besides the contract topics (created up front, same partitions).
-INTERNAL_ROLES = (civil_registry.BY_CERTIFICATE,)
+INTERNAL_ROLES = (civil_registry.BY_CERTIFICATE, hub.DEADLINES)
 
 
 def create(name: str, settings: Settings, clock: Clock | None = None, **kw: Any) -> Deployable:

@@ -1,0 +1,72 @@
+"""The National Population Database as civil-registry's port, with an embedded default.
+
+The real database issues the child's personal ID number during birth registration and is known to
+fail or answer late. The embedded default answers at once, unless a plan file (a JSON object,
+the ``population_db_plan`` setting) tells it to misbehave:
+
+    {"unavailable_until": "2026-12-01T09:00:00+07:00",   # refuse every request until then
+     "wrong_sex_for": ["DVC-2026-000001-ab12"]}          # issue a number with the wrong sex digit
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Protocol
+
+from lienthong.errors import LienthongError
+from lienthong.identifiers import SEXES, personal_id
+
+
+class PopulationUnavailable(LienthongError):
+    """The population database did not issue a number this time; try again later."""
+
+
+class PopulationDatabase(Protocol):
+    """Issues personal ID numbers; raises PopulationUnavailable when it cannot."""
+
+    def issue(
+        self,
+        dossier_id: str,
+        province: str,
+        sex: str,
+        born_on: dt.date,
+        serial: int,
+        at: dt.datetime,
+        *,
+        correcting: bool = False,
+    ) -> str: ...
+
+
+class EmbeddedPopulationDatabase:
+    """Derives the number from the province, sex, year and an allocated serial."""
+
+    def __init__(self, plan: Path | None = None) -> None:
+        self.plan = plan
+
+    def _plan(self) -> dict[str, object]:
+        if self.plan is None or not self.plan.exists():
+            return {}
+        data = json.loads(self.plan.read_text() or "{}")
+        return data if isinstance(data, dict) else {}
+
+    def issue(
+        self,
+        dossier_id: str,
+        province: str,
+        sex: str,
+        born_on: dt.date,
+        serial: int,
+        at: dt.datetime,
+        *,
+        correcting: bool = False,
+    ) -> str:
+        plan = self._plan()
+        until = plan.get("unavailable_until")
+        if isinstance(until, str) and at < dt.datetime.fromisoformat(until):
+            raise PopulationUnavailable("the population database did not answer")
+        wrong = plan.get("wrong_sex_for")
+        if not correcting and isinstance(wrong, list) and dossier_id in wrong:
+            sex = SEXES[1 - SEXES.index(sex)]
+        return personal_id(province, sex, born_on.year, serial)

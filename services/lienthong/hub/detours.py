@@ -1,0 +1,296 @@
+"""The hub's exception paths: pending ID numbers, supplements, corrections, late agencies,
+withdrawal, and the legal clock's checks. Each is a pure ``(state, event) -> (state, events)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from lienthong import topics
+from lienthong.contracts.events import Envelope, metadata
+from lienthong.hub.projections import child_identity_to_json
+from lienthong.hub.state import DossierState
+from lienthong.hub.steps import (
+    Context,
+    NotExpected,
+    Result,
+    agency,
+    close,
+    group_of,
+    hand_off,
+    open_event,
+    ready_steps,
+    refuse_step,
+    status,
+    submission_of,
+)
+
+Record = dict[str, Any]
+WAITING_TEXT = {
+    "personal_id": "The birth is registered; the population database has not issued the child's "
+    "personal ID number yet. The next steps start as soon as it arrives; nothing is needed "
+    "from you.",
+    "correction": "Returned to the commune for a correction of the birth registration; "
+    "nothing is needed from you.",
+}
+
+
+def take_child(state: DossierState, event: Record, ctx: Context, cause: str) -> list[Envelope]:
+    """Keep the registered child; a pending ID number holds the dependent steps."""
+    state.child = child_identity_to_json(event["child"])
+    if event.get("personal_id_pending"):
+        state.steps["civil_registry"].awaiting = "personal_id"
+    return []
+
+
+def announce_wait(state: DossierState, step: str, ctx: Context, cause: str) -> list[Envelope]:
+    waiting_for = state.steps[step].awaiting or ""
+    state.note(ctx.now, "waiting", step, waiting_for)
+    return [
+        status(
+            "StepWaiting",
+            state,
+            ctx,
+            cause,
+            step,
+            waiting_for,
+            step=step,
+            waiting_for=waiting_for.upper(),
+            message=WAITING_TEXT[waiting_for],
+        )
+    ]
+
+
+def on_personal_id_issued(state: DossierState | None, event: Record, ctx: Context) -> Result:
+    state, cause, fresh = open_event(state, event)
+    civil = state.steps.get("civil_registry")
+    if not fresh or civil is None or state.phase != "open" or civil.awaiting != "personal_id":
+        return state, []
+    state.child = child_identity_to_json(event["child"])
+    civil.awaiting = None
+    state.note(ctx.now, "personal_id_issued", "civil_registry")
+    return state, hand_off(state, ctx, cause, ready_steps(state))
+
+
+def on_supplement_requested(state: DossierState | None, event: Record, ctx: Context) -> Result:
+    state, cause, fresh = open_event(state, event)
+    step = event["step"]
+    step_state = state.steps.get(step)
+    if not fresh or step_state is None or state.phase != "open":
+        return state, []
+    if step_state.phase != "handed_off":
+        return state, []
+    step_state.phase = "supplement"
+    step_state.supplement_missing = list(event["missing"])
+    step_state.supplement_message = event["message"]
+    step_state.supplement_requested_at = ctx.now
+    step_state.respond_by = ctx.calendar.due_at(ctx.now, ctx.supplement_days)
+    state.note(ctx.now, "supplement_requested", step, event["message"])
+    return state, [
+        status(
+            "SupplementAwaited",
+            state,
+            ctx,
+            cause,
+            step,
+            step=step,
+            agency=agency(state, step),
+            missing=step_state.supplement_missing,
+            message=event["message"],
+            respond_by=step_state.respond_by,
+        )
+    ]
+
+
+def _moved(ctx: Context, due: dt.datetime | None, paused_from: dt.datetime) -> dt.datetime | None:
+    """A due date pushed back by the working days the clock was paused."""
+    if due is None:
+        return None
+    cal = ctx.calendar
+    paused = cal.working_days_between(cal.local_date(paused_from), cal.local_date(ctx.now))
+    return cal.closing(cal.add_working_days(cal.local_date(due), max(paused, 0)))
+
+
+def on_supplemented(state: DossierState | None, event: Record, ctx: Context) -> Result:
+    state, cause, fresh = open_event(state, event)
+    step = event["step"]
+    step_state = state.steps.get(step)
+    if not fresh:
+        return state, []
+    if step_state is None or step_state.phase != "supplement" or state.phase != "open":
+        raise NotExpected(f"dossier {state.dossier_id}: no supplement was asked for {step}")
+    group = group_of(state)
+    asked_at = step_state.supplement_requested_at or ctx.now
+    if ctx.supplement_clock == "pause":
+        state.due_at = _moved(ctx, state.due_at, asked_at)
+        step_state.due_at = _moved(ctx, step_state.due_at, asked_at)
+        message = "Supplement received; the deadline resumes, moved by the days it waited."
+    else:
+        days = (
+            group.deadline_days_verification if state.verification_needed else (group.deadline_days)
+        )
+        state.due_at = ctx.calendar.due_at(ctx.now, days)
+        step_state.due_at = ctx.calendar.due_at(ctx.now, group.steps[step].target_days)
+        message = "Supplement received; the dossier is complete and the deadline counts again."
+    step_state.extended_due_at = None
+    assert state.due_at is not None
+    supplement = {
+        "documents": list(event["documents"]),
+        "note": event["note"],
+        "supplied_at": ctx.now,
+    }
+    outputs = [
+        status(
+            "DueDateChanged",
+            state,
+            ctx,
+            cause,
+            step,
+            step=step,
+            due_at=state.due_at,
+            message=message,
+        )
+    ]
+    return state, outputs + hand_off(state, ctx, cause, [step], supplement=supplement)
+
+
+def on_withdrawn(state: DossierState | None, event: Record, ctx: Context) -> Result:
+    state, cause, fresh = open_event(state, event)
+    if not fresh:
+        return state, []
+    if state.phase != "open":
+        return state, [_withdrawal(state, ctx, cause, "The dossier is already closed.")]
+    finished = [s for s, st in state.steps.items() if st.phase in ("completed", "rejected")]
+    if finished:
+        label = agency(state, finished[0])
+        reason = (
+            f"The dossier can no longer be withdrawn: {label} has already decided its step."
+            " Withdrawal is possible only before the first step finishes."
+        )
+        return state, [_withdrawal(state, ctx, cause, reason)]
+    outputs: list[Envelope] = [_withdrawal(state, ctx, cause, "")]
+    code = submission_of(state)["birth_certificate"]["code"]
+    for step, step_state in state.steps.items():
+        if step_state.phase in ("handed_off", "supplement"):
+            meta = metadata("HandoffCancelled", state.dossier_id, "hub", ctx.now, cause, step)
+            outputs.append(
+                Envelope(
+                    topics.handoff(step),
+                    "HandoffCancelled",
+                    {
+                        "meta": meta,
+                        "step": step,
+                        "reason": "The citizen withdrew the dossier.",
+                        "birth_certificate_code": code if step == "civil_registry" else None,
+                    },
+                )
+            )
+        step_state.phase = "withdrawn"
+        step_state.reason = "Withdrawn by the citizen."
+    return state, outputs + close(state, ctx, cause, "WITHDRAWN")
+
+
+def _withdrawal(state: DossierState, ctx: Context, cause: str, refusal: str) -> Envelope:
+    state.note(ctx.now, "withdrawal_refused" if refusal else "withdrawn", detail=refusal)
+    return status("WithdrawalAnswered", state, ctx, cause, accepted=not refusal, reason=refusal)
+
+
+def on_deadline_extended(state: DossierState | None, event: Record, ctx: Context) -> Result:
+    state, cause, fresh = open_event(state, event)
+    step_state = state.steps.get(event["step"])
+    if not fresh or step_state is None or step_state.phase not in ("handed_off", "supplement"):
+        return state, []
+    step_state.extended_due_at = event["new_due_at"]
+    state.note(ctx.now, "extended", event["step"], event["apology"])
+    return state, [
+        status(
+            "DueDateChanged",
+            state,
+            ctx,
+            cause,
+            event["step"],
+            step=event["step"],
+            due_at=event["new_due_at"],
+            message=event["apology"],
+        )
+    ]
+
+
+def on_correction_requested(state: DossierState | None, event: Record, ctx: Context) -> Result:
+    state, cause, fresh = open_event(state, event)
+    asking, target = event["step"], event["target_step"]
+    if not fresh or state.phase != "open" or asking not in state.steps:
+        return state, []
+    if target not in state.steps or state.steps[target].phase != "completed":
+        raise NotExpected(f"dossier {state.dossier_id}: {target} has no result to correct")
+    state.steps[asking].awaiting = "correction"
+    outputs = announce_wait(state, asking, ctx, cause)
+    return state, outputs + hand_off(state, ctx, cause, [target], correction=event["reason"])
+
+
+def needs_check(state: DossierState, now: dt.datetime) -> bool:
+    """Whether the legal clock has something to say about this dossier at ``now``."""
+    if state.phase != "open":
+        return False
+    for step_state in state.steps.values():
+        if (
+            step_state.phase == "supplement"
+            and step_state.respond_by
+            and now > step_state.respond_by
+        ):
+            return True
+        due = step_state.effective_due
+        late = step_state.phase == "handed_off" and due is not None and now > due
+        if late and step_state.overdue_notified_for != due:
+            return True
+    return False
+
+
+def on_deadline_check(state: DossierState | None, event: Record, ctx: Context) -> Result:
+    state, cause, fresh = open_event(state, event)
+    if not fresh or state.phase != "open":
+        return state, []
+    outputs: list[Envelope] = []
+    for step, step_state in list(state.steps.items()):
+        if state.phase != "open":
+            break
+        if (
+            step_state.phase == "supplement"
+            and step_state.respond_by
+            and (ctx.now > step_state.respond_by)
+        ):
+            reason = (
+                f"No supplement arrived within {ctx.supplement_days} working days "
+                f"({', '.join(step_state.supplement_missing)}); the dossier is rejected."
+            )
+            outputs += refuse_step(state, step, ctx, cause, ctx.now, "supplement_expired", reason)
+            continue
+        due = step_state.effective_due
+        if (
+            step_state.phase == "handed_off"
+            and due
+            and ctx.now > due
+            and (step_state.overdue_notified_for != due)
+        ):
+            step_state.overdue_notified_for = due
+            label = agency(state, step)
+            message = (
+                f"{label} missed its date; it must apologise and set a new date. You will be told."
+            )
+            state.note(ctx.now, "overdue", step, label)
+            outputs.append(
+                status(
+                    "DossierOverdue",
+                    state,
+                    ctx,
+                    cause,
+                    step,
+                    due,
+                    step=step,
+                    agency=label,
+                    due_at=due,
+                    message=message,
+                )
+            )
+    return state, outputs

@@ -1,0 +1,139 @@
+"""The operator board from the dossier table: in flight per step, overdue, on time today.
+
+Each hub worker holds only its partitions of the table, so a worker computes its *part* and
+the worker that serves the board merges the parts of all workers (``merge``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from lienthong.hub.state import DossierState
+from lienthong.procedures import GROUPS
+
+Json = dict[str, Any]
+#: Overdue rows a part carries (the oldest first); the count is always complete.
+OVERDUE_ROWS = 50
+
+
+def _agency(group: str, step: str) -> Json:
+    spec = GROUPS[group].steps.get(step) if group in GROUPS else None
+    return {"vi": spec.agency_vi, "en": spec.agency} if spec else {"vi": step, "en": step}
+
+
+def _step_names() -> list[str]:
+    names: list[str] = []
+    for group in GROUPS.values():
+        names += [s for s in group.steps if s not in names]
+    return names
+
+
+def part(states: Iterable[DossierState], now: dt.datetime, zone: ZoneInfo) -> Json:
+    """One worker's share of the board (JSON-safe, so other workers can fetch and merge it)."""
+    today = now.astimezone(zone).date()
+    flight: dict[str, Json] = {
+        s: {"step": s, "in_flight": 0, "with_citizen": 0, "oldest": None} for s in _step_names()
+    }
+    overdue: list[Json] = []
+    finished = on_time = 0
+    for state in states:
+        if state.phase == "finished" and state.finished_at is not None:
+            if state.finished_at.astimezone(zone).date() == today:
+                finished += 1
+                on_time += bool(state.on_time)
+        if state.phase != "open":
+            continue
+        for name, step in state.steps.items():
+            row = flight.setdefault(
+                name, {"step": name, "in_flight": 0, "with_citizen": 0, "oldest": None}
+            )
+            if step.phase == "handed_off":
+                row["in_flight"] += 1
+                since = step.handed_off_at
+                oldest = row["oldest"]
+                if since is not None and (oldest is None or since.isoformat() < oldest["since"]):
+                    row["oldest"] = {"receipt": state.receipt_number, "since": since.isoformat()}
+            elif step.phase == "supplement":
+                row["with_citizen"] += 1
+            # A waiting step is late because of the step before it, which is listed itself.
+            if step.phase == "handed_off" and step.due_at is not None and now > step.due_at:
+                overdue.append(
+                    {
+                        "receipt": state.receipt_number,
+                        "step": name,
+                        "agency": _agency(state.group, name),
+                        "due_at": step.due_at.isoformat(),
+                    }
+                )
+    overdue.sort(key=lambda r: str(r["due_at"]))
+    return {
+        "steps": list(flight.values()),
+        "overdue": overdue[:OVERDUE_ROWS],
+        "overdue_count": len(overdue),
+        "finished_today": finished,
+        "on_time_today": on_time,
+    }
+
+
+def merge(parts: list[Json]) -> Json:
+    """Add the workers' parts together (counts summed, oldest kept, overdue rows re-sorted)."""
+    steps: dict[str, Json] = {}
+    overdue: list[Json] = []
+    merged: Json = {"overdue_count": 0, "finished_today": 0, "on_time_today": 0}
+    for one in parts:
+        for row in one["steps"]:
+            into = steps.setdefault(
+                row["step"],
+                {"step": row["step"], "in_flight": 0, "with_citizen": 0, "oldest": None},
+            )
+            into["in_flight"] += row["in_flight"]
+            into["with_citizen"] += row["with_citizen"]
+            mine, theirs = into["oldest"], row["oldest"]
+            if theirs is not None and (mine is None or theirs["since"] < mine["since"]):
+                into["oldest"] = theirs
+        overdue += one["overdue"]
+        for key in merged:
+            merged[key] += one[key]
+    overdue.sort(key=lambda r: str(r["due_at"]))
+    return {"steps": list(steps.values()), "overdue": overdue[:OVERDUE_ROWS], **merged}
+
+
+def board_view(
+    merged: Json, dead_letters: Json, now: dt.datetime, *, partial: list[str] | None = None
+) -> Json:
+    """The JSON of ``GET /api/board``: the merged parts, ages and shares computed at ``now``."""
+    steps = []
+    for row in merged["steps"]:
+        oldest = row["oldest"]
+        if oldest is not None:
+            since = dt.datetime.fromisoformat(oldest["since"])
+            oldest = {**oldest, "age_seconds": round((now - since).total_seconds(), 1)}
+        group = next((g for g in GROUPS if row["step"] in GROUPS[g].steps), "")
+        agency = _agency(group, row["step"])
+        steps.append({**row, "agency": agency, "oldest": oldest})
+    overdue = [
+        {
+            **row,
+            "late_by_seconds": round(
+                (now - dt.datetime.fromisoformat(row["due_at"])).total_seconds(), 1
+            ),
+        }
+        for row in merged["overdue"]
+    ]
+    finished, on_time = merged["finished_today"], merged["on_time_today"]
+    return {
+        "as_of": now.isoformat(),
+        "steps": steps,
+        "overdue": overdue,
+        "overdue_count": merged["overdue_count"],
+        "today": {
+            "finished": finished,
+            "on_time": on_time,
+            "share": round(on_time / finished, 4) if finished else None,
+        },
+        "dead_letters": dead_letters,
+        "partial": partial or [],
+    }

@@ -1,0 +1,161 @@
+"""What the pages say, in Vietnamese (the default) and English, and how they write times."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+LANGUAGES = ("vi", "en")
+DEFAULT_LANGUAGE = "vi"
+
+#: Procedure names by step, as the citizen knows them from the declaration (form 01).
+PROCEDURES: dict[str, dict[str, str]] = {
+    "civil_registry": {"vi": "Đăng ký khai sinh", "en": "Birth registration"},
+    "residence": {"vi": "Đăng ký thường trú", "en": "Permanent residence registration"},
+    "health_insurance": {
+        "vi": "Cấp thẻ BHYT cho trẻ em dưới 6 tuổi",
+        "en": "Health-insurance card for a child under 6",
+    },
+}
+
+#: A step's state as the citizen reads it; the keys are ``StepState.phase`` values.
+STEP_STATES: dict[str, dict[str, str]] = {
+    "waiting": {"vi": "Chờ bước trước", "en": "Waiting for the previous step"},
+    "handed_off": {"vi": "Đang xử lý", "en": "In progress at the agency"},
+    "supplement": {"vi": "Cần bổ sung hồ sơ", "en": "Supplement needed"},
+    "completed": {"vi": "Hoàn thành", "en": "Completed"},
+    "rejected": {"vi": "Bị từ chối", "en": "Refused"},
+    "not_started": {"vi": "Không thực hiện", "en": "Not started"},
+    "withdrawn": {"vi": "Đã rút", "en": "Withdrawn"},
+}
+
+#: The dossier as a whole, by phase and (when finished) outcome.
+DOSSIER_STATES: dict[str, dict[str, str]] = {
+    "open": {"vi": "Đang giải quyết", "en": "Being processed"},
+    "COMPLETED": {"vi": "Đã hoàn thành", "en": "Completed"},
+    "PARTLY_COMPLETED": {"vi": "Hoàn thành một phần", "en": "Partly completed"},
+    "REJECTED": {"vi": "Bị từ chối", "en": "Refused"},
+    "WITHDRAWN": {"vi": "Đã rút hồ sơ", "en": "Withdrawn"},
+    "withdrawn": {"vi": "Đã rút hồ sơ", "en": "Withdrawn"},
+    "rejected": {"vi": "Bị từ chối", "en": "Refused"},
+}
+
+LABELS: dict[str, dict[str, str]] = {
+    "title": {"vi": "Tra cứu hồ sơ liên thông", "en": "Linked dossier status"},
+    "service": {
+        "vi": "Liên thông khai sinh, thường trú, BHYT",
+        "en": "Birth, residence and health insurance, linked",
+    },
+    "receipt": {"vi": "Mã hồ sơ", "en": "Receipt number"},
+    "received": {"vi": "Tiếp nhận", "en": "Received"},
+    "received_node": {"vi": "Hồ sơ đã được tiếp nhận", "en": "Dossier received"},
+    "due": {"vi": "Hẹn trả kết quả", "en": "Due"},
+    "finished": {"vi": "Hoàn thành lúc", "en": "Finished"},
+    "result": {"vi": "Số kết quả", "en": "Result reference"},
+    "reason": {"vi": "Lý do", "en": "Reason"},
+    "step_due": {"vi": "Hạn xử lý", "en": "Due by"},
+    "on_time": {"vi": "Đúng hạn", "en": "On time"},
+    "late": {"vi": "Trễ hạn", "en": "Late"},
+    "overdue": {"vi": "Quá hạn", "en": "Overdue"},
+    "in_time": {"vi": "Còn trong hạn", "en": "Within the deadline"},
+    "results_node": {"vi": "Trả kết quả", "en": "Results"},
+    "results_pending": {
+        "vi": "Kết quả được gửi về tài khoản Cổng DVC / VNeID khi mọi thủ tục xong.",
+        "en": "Results go to your portal / VNeID account once every procedure is done.",
+    },
+    "action": {"vi": "Việc bạn cần làm", "en": "What you need to do"},
+    "supplement": {
+        "vi": "Cơ quan yêu cầu bổ sung hồ sơ",
+        "en": "The agency asks for more documents",
+    },
+    "missing": {"vi": "Cần bổ sung", "en": "Missing"},
+    "deadline": {"vi": "Hạn bổ sung", "en": "Send them by"},
+    "supplement_how": {
+        "vi": "Bổ sung trên Cổng Dịch vụ công hoặc ứng dụng VNeID.",
+        "en": "Send them through the National Public Service Portal or the VNeID app.",
+    },
+    "no_action": {"vi": "Bạn không cần làm gì thêm.", "en": "Nothing to do for now."},
+    "receipt_png": {"vi": "Phiếu tiếp nhận (ảnh)", "en": "Receipt (image)"},
+    "language": {"vi": "English", "en": "Tiếng Việt"},
+    "updated": {"vi": "Cập nhật", "en": "Updated"},
+    "not_found_title": {"vi": "Không tìm thấy hồ sơ", "en": "Dossier not found"},
+    "not_found": {
+        "vi": "Không có hồ sơ với mã hồ sơ và mã tra cứu này. Hãy kiểm tra lại phiếu tiếp nhận "
+        "hoặc quét lại mã QR.",
+        "en": "There is no dossier with this receipt number and lookup code. Check your receipt "
+        "or scan its QR code again.",
+    },
+    "receipt_title": {"vi": "PHIẾU TIẾP NHẬN HỒ SƠ", "en": "DOSSIER RECEIPT"},
+    "lookup_code": {"vi": "Mã tra cứu", "en": "Lookup code"},
+    "procedures": {"vi": "Thủ tục", "en": "Procedures"},
+    "scan": {"vi": "Quét mã để tra cứu", "en": "Scan to follow it"},
+}
+
+BOARD_LABELS: dict[str, dict[str, str]] = {
+    "title": {"vi": "Bảng điều hành liên thông", "en": "Operator board"},
+    "on_time_today": {"vi": "Đúng hạn hôm nay", "en": "On time today"},
+    "finished_today": {"vi": "hồ sơ hoàn thành hôm nay", "en": "dossiers finished today"},
+    "none_today": {"vi": "Chưa có hồ sơ hoàn thành hôm nay", "en": "None finished yet today"},
+    "in_flight": {"vi": "Đang xử lý theo bước", "en": "In flight per step"},
+    "step": {"vi": "Bước", "en": "Step"},
+    "count": {"vi": "Đang xử lý", "en": "In flight"},
+    "citizen": {"vi": "Chờ công dân bổ sung", "en": "Waiting for the citizen"},
+    "oldest": {"vi": "Chờ lâu nhất", "en": "Oldest waiting"},
+    "overdue": {"vi": "Hồ sơ quá hạn", "en": "Overdue dossiers"},
+    "no_overdue": {"vi": "Không có hồ sơ quá hạn", "en": "No overdue dossier"},
+    "receipt": {"vi": "Mã hồ sơ", "en": "Receipt"},
+    "agency": {"vi": "Cơ quan", "en": "Agency"},
+    "due": {"vi": "Hạn", "en": "Due"},
+    "late_by": {"vi": "Quá hạn", "en": "Late by"},
+    "dead_letters": {"vi": "Thư lỗi gần đây", "en": "Recent dead letters"},
+    "no_dead_letters": {"vi": "Không có thư lỗi", "en": "No dead letter"},
+    "dead_letters_unavailable": {
+        "vi": "Không đọc được thư lỗi",
+        "en": "Dead letters cannot be read",
+    },
+    "at": {"vi": "Lúc", "en": "At"},
+    "where": {"vi": "Vị trí", "en": "Where"},
+    "kind": {"vi": "Loại lỗi", "en": "Error"},
+    "reason": {"vi": "Lý do", "en": "Reason"},
+    "partial": {
+        "vi": "Thiếu dữ liệu từ một số tiến trình hub",
+        "en": "Some hub workers did not answer",
+    },
+    "language": {"vi": "English", "en": "Tiếng Việt"},
+    "updated": {"vi": "Cập nhật", "en": "Updated"},
+    "more": {"vi": "và {n} hồ sơ khác", "en": "and {n} more"},
+}
+
+
+def language(requested: str | None) -> str:
+    """The page language: ``en`` when asked for, else Vietnamese."""
+    return requested if requested in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def pick(table: dict[str, dict[str, str]], key: str, lang: str) -> str:
+    """``table[key][lang]``, falling back to the key itself for a value the table lacks."""
+    return table.get(key, {}).get(lang, key)
+
+
+def when(at: dt.datetime | None, lang: str, zone: ZoneInfo) -> str:
+    """A moment as a citizen reads it, in the legal timezone: ``17:00 05/03/2026``."""
+    if at is None:
+        return ""
+    local = at.astimezone(zone)
+    if lang == "en":
+        return f"{local:%d %b %Y, %H:%M}"
+    return f"{local:%H:%M} {local:%d/%m/%Y}"
+
+
+def duration(seconds: float, lang: str) -> str:
+    """A wait or a delay, rounded to what matters: ``2 ngày 3 giờ`` / ``2 d 3 h`` / ``5 min``."""
+    seconds = max(0.0, seconds)
+    days, rest = divmod(int(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    units = {"vi": ("ngày", "giờ", "phút"), "en": ("d", "h", "min")}[language(lang)]
+    if days:
+        return f"{days} {units[0]} {hours} {units[1]}"
+    if hours:
+        return f"{hours} {units[1]} {minutes} {units[2]}"
+    return f"{minutes} {units[2]}"

@@ -1,0 +1,255 @@
+"""Building blocks of the hub's decisions: status events, handoffs, finishing steps and dossiers."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from lienthong import topics
+from lienthong.calendar import WorkingCalendar
+from lienthong.contracts.codec import AvroCodec
+from lienthong.contracts.events import Envelope, metadata
+from lienthong.errors import LienthongError
+from lienthong.hub.projections import (
+    HANDOFF_SCHEMAS,
+    PENDING_PARTS,
+    civil_registry_part,
+    handoff_record,
+)
+from lienthong.hub.state import DossierState
+from lienthong.procedures import GROUPS, ProcedureGroup
+
+Record = dict[str, Any]
+Result = tuple[DossierState | None, list[Envelope]]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a decision may know besides the state and the event: time, calendar, settings."""
+
+    now: dt.datetime
+    calendar: WorkingCalendar
+    lookup_secret: bytes
+    public_base_url: str
+    supplement_days: int = 7
+    supplement_clock: str = "restart"
+
+
+class UnknownDossier(LienthongError):
+    """A completion names a dossier the hub has never received."""
+
+
+class DossierIdConflict(LienthongError):
+    """Two different submissions claim the same dossier id."""
+
+
+class NotExpected(LienthongError):
+    """A well-formed event that does not fit the dossier's situation (an unasked supplement)."""
+
+
+@cache
+def _codec() -> AvroCodec:
+    return AvroCodec()
+
+
+def keep_submission(record: Record) -> str:
+    """The submission, kept in the state as base64 single-object Avro."""
+    return base64.b64encode(_codec().encode("DossierSubmitted", record)).decode()
+
+
+def submission_of(state: DossierState) -> Record:
+    return _codec().decode(base64.b64decode(state.submission)).record
+
+
+def lookup_code(secret: bytes, dossier_id: str) -> str:
+    """An unguessable 8-character code printed on the receipt (and in its QR code)."""
+    digest = hmac.new(secret, dossier_id.encode(), hashlib.sha256).digest()
+    return base64.b32encode(digest)[:8].decode()
+
+
+def receipt_number(dossier_id: str) -> str:
+    return f"TN-{dossier_id}"
+
+
+def dossier_id_of_receipt(receipt: str) -> str:
+    return receipt.removeprefix("TN-")
+
+
+def group_of(state: DossierState) -> ProcedureGroup:
+    return GROUPS[state.group]
+
+
+def agency(state: DossierState, step: str) -> str:
+    return group_of(state).steps[step].agency
+
+
+def status(
+    schema: str, state: DossierState, ctx: Context, cause: str, *extra: object, **fields: Any
+) -> Envelope:
+    meta = metadata(schema, state.dossier_id, "hub", ctx.now, cause, *extra)
+    return Envelope(topics.STATUS, schema, {"meta": meta, **fields})
+
+
+def open_event(state: DossierState | None, event: Record) -> tuple[DossierState, str, bool]:
+    """The dossier an event is about, its cause id, and whether the event is new to us."""
+    meta = event["meta"]
+    cause = str(meta["event_id"])
+    if state is None:
+        raise UnknownDossier(f"no dossier {meta['dossier_id']} was ever received by the hub")
+    if state.has_seen(cause):
+        return state, cause, False
+    state.remember(cause)
+    return state, cause, True
+
+
+def part_for(state: DossierState, step: str) -> Record:
+    submission = submission_of(state)
+    if step == "civil_registry":
+        return civil_registry_part(submission)
+    return PENDING_PARTS[step](submission)
+
+
+def hand_off(
+    state: DossierState, ctx: Context, cause: str, steps: list[str], **extra: Any
+) -> list[Envelope]:
+    """Send ``steps`` their handoffs (again, for a supplement or correction) and say so."""
+    outputs: list[Envelope] = []
+    for step in steps:
+        step_state = state.steps[step]
+        assert step_state.due_at is not None and state.received_on is not None
+        record = handoff_record(
+            step,
+            state.dossier_id,
+            part_for(state, step),
+            child=state.child,
+            dossier_date=state.received_on,
+            due_at=step_state.due_at,
+            at=ctx.now,
+            cause=cause,
+        )
+        record.update(
+            {k: v for k, v in extra.items() if step == "civil_registry" or k != "correction"}
+        )
+        step_state.phase = "handed_off"
+        step_state.awaiting = None
+        step_state.handed_off_at = step_state.handed_off_at or ctx.now
+        state.note(ctx.now, "handed_off", step)
+        outputs.append(Envelope(topics.handoff(step), HANDOFF_SCHEMAS[step], record))
+        outputs.append(
+            status(
+                "StepHandedOff",
+                state,
+                ctx,
+                cause,
+                step,
+                step=step,
+                agency=agency(state, step),
+                due_at=step_state.effective_due,
+            )
+        )
+    return outputs
+
+
+def ready_steps(state: DossierState) -> list[str]:
+    """Steps whose requirements are met and that have not started."""
+    return group_of(state).ready(state.procedures, state.done(), state.started())
+
+
+def finish_step(
+    state: DossierState,
+    step: str,
+    phase: str,
+    ctx: Context,
+    cause: str,
+    at: dt.datetime,
+    *,
+    result_ref: str | None = None,
+    reason: str | None = None,
+    reason_code: str | None = None,
+) -> list[Envelope]:
+    step_state = state.steps[step]
+    step_state.phase = phase  # type: ignore[assignment]
+    step_state.finished_at = at
+    step_state.result_ref = result_ref
+    step_state.reason = reason
+    step_state.reason_code = reason_code
+    due = step_state.effective_due
+    step_state.on_time = due is None or at <= due
+    state.note(ctx.now, phase, step, result_ref or reason or "")
+    return [
+        status(
+            "StepFinished",
+            state,
+            ctx,
+            cause,
+            step,
+            phase,
+            step=step,
+            outcome=phase.upper(),
+            result_ref=result_ref,
+            reason=reason,
+            on_time=step_state.on_time,
+        )
+    ]
+
+
+def refuse_step(
+    state: DossierState,
+    step: str,
+    ctx: Context,
+    cause: str,
+    at: dt.datetime,
+    code: str,
+    reason: str,
+) -> list[Envelope]:
+    """Refuse a step; the steps that need it can no longer start; maybe finish the dossier."""
+    outputs = finish_step(state, step, "rejected", ctx, cause, at, reason=reason, reason_code=code)
+    group = group_of(state)
+    for blocked in group.blocked_by(state.procedures, step):
+        state.steps[blocked].phase = "not_started"
+        state.steps[
+            blocked
+        ].reason = f"Not started: the earlier step ({group.steps[step].agency}) was refused."
+    return outputs + maybe_finish(state, ctx, cause)
+
+
+def maybe_finish(state: DossierState, ctx: Context, cause: str) -> list[Envelope]:
+    if not state.all_finished() or state.phase != "open":
+        return []
+    outcomes = {s: st.phase for s, st in state.steps.items()}
+    if all(p == "completed" for p in outcomes.values()):
+        outcome = "COMPLETED"
+    elif outcomes.get("civil_registry") == "completed":
+        outcome = "PARTLY_COMPLETED"
+    else:
+        outcome = "REJECTED"
+    return close(state, ctx, cause, outcome)
+
+
+def close(state: DossierState, ctx: Context, cause: str, outcome: str) -> list[Envelope]:
+    state.phase = "withdrawn" if outcome == "WITHDRAWN" else "finished"
+    state.outcome = outcome
+    state.finished_at = ctx.now
+    state.on_time = state.due_at is None or ctx.now <= state.due_at
+    state.note(ctx.now, "finished", detail=outcome)
+    procedures = [
+        {"step": s, "outcome": st.phase.upper(), "result_ref": st.result_ref, "reason": st.reason}
+        for s, st in state.steps.items()
+    ]
+    return [
+        status(
+            "DossierFinished",
+            state,
+            ctx,
+            cause,
+            outcome=outcome,
+            procedures=procedures,
+            on_time=state.on_time,
+            due_at=state.due_at,
+        )
+    ]
