@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Install the Debian packages the tests use (promtool from `prometheus`), when missing.
+# Install the Debian packages the tests use (promtool from `prometheus`; chromium and its driver
+# for the browser tests, with a font that has Vietnamese letters), when missing.
 set -euo pipefail
 need=()
 command -v promtool >/dev/null || need+=(prometheus)
+{ command -v chromium && command -v chromedriver; } >/dev/null || need+=(chromium chromium-driver)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null; then SUDO=sudo; else

@@ -116,7 +116,7 @@ def prior(
     """What the register already says for this dossier's handoff; None: decide afresh."""
     if entry is None or entry.get("dossier_id") != handoff["meta"]["dossier_id"]:
         return None
-    if entry["outcome"] == "cancelled":
+    if entry["outcome"] in ("cancelled", "revoked"):
         return Decision([])
     if entry["outcome"] in WAITING_OUTCOMES:
         if entry.get("handoff_event_id") != str(handoff["meta"]["event_id"]):
@@ -127,17 +127,27 @@ def prior(
     return replay(step, schema, handoff, entry, fields)
 
 
-def cancel(cancelled: Record, entry: Record | None, at: dt.datetime) -> Decision:
-    """Stop work on a withdrawn dossier, unless the step is already decided (then: too late)."""
-    if entry is not None:
-        same = entry.get("dossier_id") == cancelled["meta"]["dossier_id"]
-        if not same or entry["outcome"] not in WAITING_OUTCOMES:
-            return Decision([])
-    return Decision(
-        [],
-        {
-            "outcome": "cancelled",
-            "dossier_id": cancelled["meta"]["dossier_id"],
-            "at": at.isoformat(),
-        },
+def cancel(step: str, cancelled: Record, entry: Record | None, at: dt.datetime) -> Decision:
+    """Stop work on a withdrawn dossier.
+
+    The cancellation queues behind the handoff it cancels, so an agency that was down acts on
+    the handoff first. What it did after the citizen withdrew it revokes, visibly (a
+    StepRejected with code ``withdrawn``); what it decided before the withdrawal stands.
+    """
+    dossier_id = cancelled["meta"]["dossier_id"]
+    withdrawn_at: dt.datetime = cancelled["meta"]["occurred_at"]
+    mark = {"outcome": "cancelled", "dossier_id": dossier_id, "at": at.isoformat()}
+    if entry is None or entry.get("outcome") in WAITING_OUTCOMES:
+        return Decision([], mark)
+    if entry.get("dossier_id") != dossier_id or entry["outcome"] in ("cancelled", "revoked"):
+        return Decision([])
+    if entry["outcome"] == "rejected" or dt.datetime.fromisoformat(entry["at"]) < withdrawn_at:
+        return Decision([])
+    reason = (
+        "The result was revoked: the citizen had withdrawn the dossier before the agency "
+        "acted on it."
     )
+    event = completion(
+        step, "StepRejected", cancelled, at, step=step, reason_code="withdrawn", reason=reason
+    )
+    return Decision([event], dict(entry, outcome="revoked", revoked_at=at.isoformat()))

@@ -9,6 +9,7 @@ in a log line or an exception.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -23,18 +24,20 @@ from kafka.admin import (
     ACLOperation,
     ACLPermissionType,
     ACLResourcePatternType,
+    NewTopic,
     ResourcePattern,
     ResourceType,
     ScramMechanism,
     UserScramCredentialUpsertion,
 )
+from kafka.errors import TopicAlreadyExistsError
 from pydantic import SecretStr
 
 from lienthong import topics
 from lienthong.broker.local import LocalBroker, is_answering
 from lienthong.errors import BrokerError, SettingsError
 from lienthong.runtime.app import app_id
-from lienthong.runtime.worker import INTERNAL_ROLES, prepare_topics
+from lienthong.runtime.worker import INTERNAL_ROLES, create
 from lienthong.settings import SOURCE_ROOT, Settings
 
 ADMIN = "admin"
@@ -97,6 +100,25 @@ def worker_env(principal: str, password: SecretStr) -> dict[str, str]:
         "LIENTHONG_SASL_USERNAME": principal,
         "LIENTHONG_SASL_PASSWORD": password.get_secret_value(),
     }
+
+
+class _Redacted(str):
+    """A password that shows as stars in a repr (kafka-python logs its admin config at DEBUG)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'**********'"
+
+
+def client_options(settings: Settings) -> dict[str, object]:
+    """``settings.kafka_client_options()`` without the bootstrap list, the password redacted."""
+    options = settings.kafka_client_options()
+    options.pop("bootstrap_servers", None)
+    password = options.get("sasl_plain_password")
+    if isinstance(password, str):
+        options["sasl_plain_password"] = _Redacted(password)
+    return options
 
 
 def _check_secret(principal: str, password: SecretStr | None) -> str:
@@ -170,8 +192,8 @@ def grants(settings: Settings) -> list[Grant]:
             grant("GROUP", f"{group}-", "READ")
             continue
         grant("GROUP", group, "READ")
-        for operation in ("CREATE", "READ", "WRITE", "DESCRIBE"):
-            grant("TOPIC", f"{group}-", operation)  # type: ignore[arg-type]
+        for operation in ("CREATE", "READ", "WRITE"):
+            grant("TOPIC", f"{group}-", operation)
         for role in internal_roles(principal):
             grant("TOPIC", settings.topic(role), "READ")
             grant("TOPIC", settings.topic(role), "WRITE")
@@ -199,6 +221,63 @@ def acl_table(settings: Settings) -> str:
     return "\n".join(str(g) for g in grants(settings))
 
 
+# -- Topics ------------------------------------------------------------------------------------
+
+
+def faust_topics(settings: Settings) -> list[NewTopic]:
+    """Faust's own topics of every deployable: the table changelogs and the leader topic.
+
+    Created up front by the admin, they exist before a worker asks for them: a fresh worker that
+    creates a changelog itself can miss it in its first metadata and crash-loop on
+    ``PartitionsMismatch`` until its metadata is refreshed.
+    """
+    found: list[NewTopic] = []
+    for name in topics.DEPLOYABLES:
+        leader = f"{app_id(name, settings)}-__assignor-__leader"
+        found.append(NewTopic(leader, 1, settings.replication_factor))
+        app = create(name, settings, with_web_metrics=False).app
+        for table in app.tables.values():
+            changelog = table.changelog_topic
+            found.append(
+                NewTopic(
+                    changelog.get_topic_name(),
+                    changelog.partitions or settings.partitions,
+                    settings.replication_factor,
+                    topic_configs={"cleanup.policy": "compact"} if changelog.compacting else {},
+                )
+            )
+    return found
+
+
+def create_topics(settings: Settings) -> list[str]:
+    """Create every contract, internal and Faust topic that is missing; the names created."""
+    admin = KafkaAdminClient(
+        bootstrap_servers=settings.bootstrap_servers.split(","),
+        client_id="lienthong-topics",
+        **client_options(settings),
+    )
+    try:
+        return _create_topics(admin, settings)
+    finally:
+        admin.close()
+
+
+def _create_topics(admin: KafkaAdminClient, settings: Settings) -> list[str]:
+    existing = set(admin.list_topics())
+    wanted = [
+        *(
+            NewTopic(settings.topic(r), settings.partitions, settings.replication_factor)
+            for r in EVERY_TOPIC
+        ),
+        *faust_topics(settings),
+    ]
+    new = [t for t in wanted if t.name not in existing]
+    if new:
+        with contextlib.suppress(TopicAlreadyExistsError):
+            admin.create_topics(new)
+    return [t.name for t in new]
+
+
 # -- The broker ----------------------------------------------------------------------------------
 
 
@@ -221,8 +300,8 @@ class SecureBroker(LocalBroker):
                 "the secured broker needs its own port and data directory, not the plaintext "
                 "broker's (see secure_settings())"
             )
-        _check_secret(settings.sasl_username, settings.sasl_password)
         super().__init__(settings)
+        self._secret()
 
     @property
     def admin_user(self) -> str:
@@ -232,9 +311,7 @@ class SecureBroker(LocalBroker):
         return _check_secret(self.admin_user, self.settings.sasl_password)
 
     def _answering(self) -> bool:
-        options = self.settings.kafka_client_options()
-        options.pop("bootstrap_servers", None)
-        return is_answering(self.bootstrap, client_options=options)
+        return is_answering(self.bootstrap, client_options=client_options(self.settings))
 
     def _template_values(self) -> dict[str, object]:
         return {
@@ -260,7 +337,8 @@ class SecureBroker(LocalBroker):
             raise BrokerError(str(exc).replace(self._secret(), "**********")) from None
 
     def provision(self, passwords: Mapping[str, SecretStr]) -> list[Grant]:
-        """Create the topics, one SCRAM user per principal, and the ACL table; idempotent."""
+        """Create the topics (only the admin may), one SCRAM user per principal, and the ACL
+        table; idempotent."""
         missing = [p for p in PRINCIPALS if p not in passwords]
         if missing:
             raise SettingsError(f"no password for {', '.join(missing)}")
@@ -270,10 +348,14 @@ class SecureBroker(LocalBroker):
             )
             for name in PRINCIPALS
         ]
-        prepare_topics(self.settings)
         wanted = grants(self.settings)
-        admin = KafkaAdminClient(**self.settings.kafka_client_options(), client_id="lienthong-acl")
+        admin = KafkaAdminClient(
+            bootstrap_servers=[self.bootstrap],
+            client_id="lienthong-acl",
+            **client_options(self.settings),
+        )
         try:
+            _create_topics(admin, self.settings)
             failed = {u: e for u, e in admin.alter_user_scram_credentials(upserts).items() if e}
             if failed:
                 raise BrokerError(f"could not create SCRAM users: {failed}")
@@ -288,10 +370,8 @@ class SecureBroker(LocalBroker):
 
     def _wait_until_accepted(self, settings: Settings) -> None:
         """New SCRAM users take effect when the broker applies the metadata: wait for it."""
-        options = settings.kafka_client_options()
-        options.pop("bootstrap_servers", None)
         deadline = time.monotonic() + EFFECT_TIMEOUT
-        while not is_answering(self.bootstrap, client_options=options):
+        while not is_answering(self.bootstrap, client_options=client_options(settings)):
             if time.monotonic() > deadline:
                 raise BrokerError(
                     f"{settings.sasl_username} cannot sign in at {self.bootstrap} after "

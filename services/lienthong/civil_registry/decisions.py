@@ -208,7 +208,7 @@ def cancel_registration(
     cancelled: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
 ) -> Decision:
     """The citizen withdrew: do not register (a birth already registered stays registered)."""
-    return cancel(cancelled, entry, ctx.now)
+    return cancel(STEP, cancelled, entry, ctx.now)
 
 
 def _fields(entry: Record) -> Record:

@@ -157,8 +157,9 @@ def _matches(
     by_position = [e for e in entries if wanted in (e.position, e.source.lower())]
     if by_position:
         return by_position
-    if wanted.isdigit():
-        return [e for e in entries if str(e.offset) == wanted]
+    by_offset = [e for e in entries if str(e.offset) == wanted]
+    if by_offset:
+        return by_offset
     if len(wanted.replace("-", "")) < MIN_ID_PREFIX:
         return []
     return [
@@ -215,10 +216,10 @@ def summary(record: Record) -> list[str]:
     if isinstance(meta, dict):
         for name in ("event_id", "dossier_id", "occurred_at", "producer", "causation_id"):
             if meta.get(name) is not None:
-                lines.append(f"{name:<22}{_short(meta[name])}")
+                lines.append(f"{name:<21} {_short(meta[name])}")
     for name, value in record.items():
         if name != "meta":
-            lines.append(f"{name:<22}{_short(value)}")
+            lines.append(f"{name:<21} {_short(value)}")
     return lines
 
 
@@ -280,4 +281,6 @@ def _short(value: Any) -> str:
     if isinstance(value, uuid.UUID):
         return str(value)
     text = str(value)
+    if not text:
+        return "(empty)"
     return text if len(text) <= TEXT_PREVIEW else text[: TEXT_PREVIEW - 1] + "…"

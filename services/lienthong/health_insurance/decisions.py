@@ -89,4 +89,4 @@ def cancel_card(
     cancelled: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
 ) -> Decision:
     """The citizen withdrew: do not issue the card."""
-    return cancel(cancelled, entry, ctx.now)
+    return cancel(STEP, cancelled, entry, ctx.now)

@@ -11,6 +11,7 @@ from lienthong.contracts.events import Envelope, metadata
 from lienthong.hub.detours import needs_check
 from lienthong.hub.state import DossierState
 from lienthong.hub.transitions import Context, decide
+from lienthong.hub.web import register_views
 from lienthong.metrics import Metrics
 from lienthong.runtime.deployable import Deployable, build
 from lienthong.runtime.pipeline import Outcome, Received
@@ -123,4 +124,5 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
                 await dep.pipeline.publish(deadlines, dossier_id.encode(), data)
 
     dep.agents["route"] = route
+    register_views(dep)
     return dep

@@ -87,6 +87,6 @@ def handoff_record(
     }
     if step == "civil_registry":
         record["correction"] = None
-    if child is not None:
+    if child is not None and step != "civil_registry":
         record["child"] = child_identity_from_json(child)
     return record

@@ -247,6 +247,8 @@ COLLECTIVE_HOUSEHOLD = frozenset({"collective", "collective household", "tập t
 #: A Vietnamese mobile number: 10 digits, 0 then a mobile prefix (03, 05, 07, 08, 09).
 MOBILE_PHONE = re.compile(r"0[35789][0-9]{8}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+#: No address is longer (RFC 5321); the pattern backtracks quadratically on long input.
+EMAIL_MAX_LENGTH = 254
 NATIONALITY = re.compile(r"[A-Z]{2}")
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
@@ -452,7 +454,8 @@ def _contact(f: _Facts) -> Iterator[Reason]:
             "The phone number must be a Vietnamese mobile number: 10 digits starting with 0, "
             "e.g. 0912345678.",
         )
-    if applicant.email is not None and EMAIL.fullmatch(applicant.email) is None:
+    email = applicant.email
+    if email is not None and (len(email) > EMAIL_MAX_LENGTH or not EMAIL.fullmatch(email)):
         message = "The email address is not valid."
         yield Reason("applicant.email", "invalid_email", message)
 

@@ -77,4 +77,4 @@ def _fields(entry: Record) -> Record:
 
 def cancel_residence(cancelled: Record, entry: Record | None, ctx: AgencyContext) -> Decision:
     """The citizen withdrew: do not register the residence."""
-    return cancel(cancelled, entry, ctx.now)
+    return cancel(STEP, cancelled, entry, ctx.now)

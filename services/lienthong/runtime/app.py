@@ -70,14 +70,22 @@ def contract_topic(app: faust.App, settings: Settings, role: str) -> faust.Topic
     )
 
 
-def ensure_topics(settings: Settings, roles: tuple[str, ...] = topics.ALL_ROLES) -> list[str]:
-    """Create the contract topics that are missing (idempotent); return the names created."""
+def ensure_topics(
+    settings: Settings,
+    roles: tuple[str, ...] = topics.ALL_ROLES,
+    *,
+    names: list[str] | None = None,
+    config: dict[str, str] | None = None,
+) -> list[str]:
+    """Create the topics that are missing (idempotent); return the names created."""
     admin = KafkaAdminClient(**settings.kafka_client_options(), client_id="lienthong-admin")
     try:
         existing = set(admin.list_topics())
-        wanted = [settings.topic(role) for role in roles]
+        wanted = [settings.topic(role) for role in roles] + list(names or [])
         new = [
-            NewTopic(name, settings.partitions, settings.replication_factor)
+            NewTopic(
+                name, settings.partitions, settings.replication_factor, topic_configs=config or {}
+            )
             for name in wanted
             if name not in existing
         ]

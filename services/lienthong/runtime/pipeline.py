@@ -91,8 +91,20 @@ class Pipeline:
             return
         for envelope, data in encoded:
             await self.publish(self.topics[envelope.topic], envelope.key.encode(), data)
-        outcome.save()
+        await self.save(received, outcome)
         self.metrics.event_processed(self.deployable, decoded.name)
+
+    async def save(self, received: Received, outcome: Outcome) -> None:
+        """Save the new state; a transient failure (metadata not yet known) is retried."""
+        for attempt, delay in enumerate((*SEND_RETRY_SECONDS, None)):
+            try:
+                outcome.save()
+                return
+            except Exception as exc:
+                if delay is None:
+                    raise
+                log.warning("%s: saving state failed (attempt %d): %s", received, attempt + 1, exc)
+                await asyncio.sleep(delay)
 
     async def publish(self, topic: faust.TopicT, key: bytes, value: bytes) -> None:
         """Publish and wait for the broker's acknowledgement, retrying without dropping."""

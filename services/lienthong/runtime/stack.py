@@ -70,6 +70,7 @@ class LocalStack:
     def spawn(self, name: str, index: int = 0, extra_env: dict[str, str] | None = None) -> Worker:
         """Start one worker; a second worker of a deployable needs its own web port."""
         env = {**os.environ, **settings_env(self.settings), **(extra_env or {})}
+        self.log_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_dir / f"{name}-{index}.log"
         handle = log.open("ab")
         cmd = [sys.executable, "-m", "lienthong", "run", name, "--loglevel", self.loglevel]

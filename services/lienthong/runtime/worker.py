@@ -13,7 +13,7 @@ from lienthong.civil_registry import app as civil_registry
 from lienthong.health_insurance import app as health_insurance
 from lienthong.hub import app as hub
 from lienthong.residence import app as residence
-from lienthong.runtime.app import ensure_topics
+from lienthong.runtime.app import app_id, ensure_topics
 from lienthong.runtime.deployable import Deployable
 from lienthong.settings import Settings
 
@@ -33,9 +33,34 @@ def create(name: str, settings: Settings, clock: Clock | None = None, **kw: Any)
     return FACTORIES[name](settings, clock, **kw)
 
 
+#: Every table of every deployable: its changelog topic must exist before the first write.
+TABLES = {
+    "hub": ("dossiers",),
+    "civil-registry": ("register", "counters"),
+    "residence": ("register", "counters"),
+    "health-insurance": ("register", "counters"),
+}
+
+
+def changelog_topics(settings: Settings) -> list[str]:
+    """Faust's changelog topic names (``<app id>-<table>-changelog``) of every table."""
+    return [
+        f"{app_id(name, settings)}-{table}-changelog"
+        for name, tables in TABLES.items()
+        for table in tables
+    ]
+
+
 def prepare_topics(settings: Settings) -> list[str]:
-    """Create every contract and internal topic that is missing."""
-    return ensure_topics(settings, (*topics.ALL_ROLES, *INTERNAL_ROLES))
+    """Create every contract, internal and changelog topic that is missing.
+
+    Changelogs are created here, compacted, with the partition count of their source topics:
+    a worker that writes a table before Faust has created its changelog fails its first event.
+    """
+    created = ensure_topics(settings, (*topics.ALL_ROLES, *INTERNAL_ROLES))
+    return created + ensure_topics(
+        settings, (), names=changelog_topics(settings), config={"cleanup.policy": "compact"}
+    )
 
 
 def run(name: str, settings: Settings, loglevel: str = "warning") -> None:

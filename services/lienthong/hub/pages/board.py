@@ -7,11 +7,10 @@ the worker that serves the board merges the parts of all workers (``merge``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from lienthong.hub.state import DossierState
 from lienthong.procedures import GROUPS
 
 Json = dict[str, Any]
@@ -31,42 +30,48 @@ def _step_names() -> list[str]:
     return names
 
 
-def part(states: Iterable[DossierState], now: dt.datetime, zone: ZoneInfo) -> Json:
-    """One worker's share of the board (JSON-safe, so other workers can fetch and merge it)."""
+def _moment(value: Any) -> dt.datetime | None:
+    """A stored timestamp (ISO 8601 text in the table's JSON) as an aware UTC datetime."""
+    return None if not value else dt.datetime.fromisoformat(str(value)).astimezone(dt.UTC)
+
+
+def part(stored: Iterable[Mapping[str, Any]], now: dt.datetime, zone: ZoneInfo) -> Json:
+    """One worker's share of the board (JSON-safe, so other workers can fetch and merge it).
+
+    It reads the table's stored JSON directly rather than building a ``DossierState`` per
+    dossier: the scan runs on the hub's event loop, and full parsing (~40 µs a dossier) would
+    hold it for seconds on a table of a few months of dossiers.
+    """
     today = now.astimezone(zone).date()
-    flight: dict[str, Json] = {
-        s: {"step": s, "in_flight": 0, "with_citizen": 0, "oldest": None} for s in _step_names()
-    }
+    flight: dict[str, Json] = {s: _flight_row(s) for s in _step_names()}
     overdue: list[Json] = []
     finished = on_time = 0
-    for state in states:
-        if state.phase == "finished" and state.finished_at is not None:
-            if state.finished_at.astimezone(zone).date() == today:
+    for state in stored:
+        phase = state.get("phase")
+        if phase == "finished":
+            ended = _moment(state.get("finished_at"))
+            if ended is not None and ended.astimezone(zone).date() == today:
                 finished += 1
-                on_time += bool(state.on_time)
-        if state.phase != "open":
+                on_time += bool(state.get("on_time"))
+        if phase != "open":
             continue
-        for name, step in state.steps.items():
-            row = flight.setdefault(
-                name, {"step": name, "in_flight": 0, "with_citizen": 0, "oldest": None}
-            )
-            if step.phase == "handed_off":
-                row["in_flight"] += 1
-                since = step.handed_off_at
-                oldest = row["oldest"]
-                if since is not None and (oldest is None or since.isoformat() < oldest["since"]):
-                    row["oldest"] = {"receipt": state.receipt_number, "since": since.isoformat()}
-            elif step.phase == "supplement":
+        receipt = str(state.get("receipt_number", ""))
+        for name, step in (state.get("steps") or {}).items():
+            row = flight.setdefault(name, _flight_row(name))
+            if step.get("phase") == "supplement":
                 row["with_citizen"] += 1
-            # A waiting step is late because of the step before it, which is listed itself.
-            if step.phase == "handed_off" and step.due_at is not None and now > step.due_at:
+            if step.get("phase") != "handed_off":
+                continue  # a waiting step is late because of the one before it, listed itself
+            row["in_flight"] += 1
+            since = _moment(step.get("handed_off_at"))
+            oldest = row["oldest"]
+            if since is not None and (oldest is None or since.isoformat() < oldest["since"]):
+                row["oldest"] = {"receipt": receipt, "since": since.isoformat()}
+            due = _moment(step.get("extended_due_at") or step.get("due_at"))
+            if due is not None and now > due:
+                agency = _agency(str(state.get("group", "")), name)
                 overdue.append(
-                    {
-                        "receipt": state.receipt_number,
-                        "step": name,
-                        "agency": _agency(state.group, name),
-                        "due_at": step.due_at.isoformat(),
-                    }
+                    {"receipt": receipt, "step": name, "agency": agency, "due_at": due.isoformat()}
                 )
     overdue.sort(key=lambda r: str(r["due_at"]))
     return {
@@ -76,6 +81,10 @@ def part(states: Iterable[DossierState], now: dt.datetime, zone: ZoneInfo) -> Js
         "finished_today": finished,
         "on_time_today": on_time,
     }
+
+
+def _flight_row(step: str) -> Json:
+    return {"step": step, "in_flight": 0, "with_citizen": 0, "oldest": None}
 
 
 def merge(parts: list[Json]) -> Json:

@@ -43,7 +43,7 @@ def read_dead_letters(settings: Settings, limit: int = 20) -> list[Json]:
             group_id=None,
             enable_auto_commit=False,
             request_timeout_ms=int(READ_SECONDS * 1000) + 1000,
-            api_version_auto_timeout_ms=int(READ_SECONDS * 1000),
+            bootstrap_timeout_ms=int(READ_SECONDS * 1000),
         )
     except KafkaError as exc:
         raise DeadLettersUnavailable(f"cannot reach Kafka: {exc}") from exc

@@ -7,18 +7,18 @@ import hmac
 import re
 from typing import Any
 
-from lienthong.hub.state import TERMINAL_STEP, DossierState, StepState
-from lienthong.hub.transitions import dossier_id_of_receipt, lookup_code
-from lienthong.procedures import GROUPS
 from lienthong.hub.pages.text import PROCEDURES
+from lienthong.hub.state import TERMINAL_STEP, DossierState, StepState
+from lienthong.hub.steps import dossier_id_of_receipt, lookup_code
+from lienthong.procedures import GROUPS
 
 Json = dict[str, Any]
 #: What a receipt number may look like; anything else is answered like an unknown dossier.
 RECEIPT_PATTERN = re.compile(r"TN-[A-Za-z0-9._-]{1,80}")
-#: Names other engineers may give a supplement's fields on ``StepState`` (read when present).
-SUPPLEMENT_DEADLINE = ("supplement_deadline", "supplement_due_at", "supplement_until")
-SUPPLEMENT_MISSING = ("supplement_missing", "missing")
-SUPPLEMENT_MESSAGE = ("supplement_message", "message")
+#: A supplement's fields on ``StepState``, read by name when present (the state may evolve).
+SUPPLEMENT_DEADLINE = ("respond_by", "supplement_deadline")
+SUPPLEMENT_MISSING = ("supplement_missing",)
+SUPPLEMENT_MESSAGE = ("supplement_message",)
 
 
 def find(
@@ -64,11 +64,13 @@ def supplement_action(step: StepState) -> Json | None:
 def step_view(state: DossierState, name: str, now: dt.datetime) -> Json:
     step = state.steps[name]
     spec = GROUPS[state.group].steps.get(name) if state.group in GROUPS else None
+    data = step.model_dump(mode="json")
+    due = data.get("extended_due_at") or data.get("due_at")
     overdue = (
         step.phase not in TERMINAL_STEP
         and step.phase != "supplement"
-        and step.due_at is not None
-        and now > step.due_at
+        and due is not None
+        and now > dt.datetime.fromisoformat(due)
     )
     return {
         "step": name,
@@ -82,10 +84,12 @@ def step_view(state: DossierState, name: str, now: dt.datetime) -> Json:
         "finished_at": _iso(step.finished_at),
         "result_ref": step.result_ref,
         "reason": step.reason,
-        "due_at": _iso(step.due_at),
+        "due_at": due,
+        "extended": bool(data.get("extended_due_at")),
         "on_time": step.on_time,
         "overdue": overdue,
         "action": supplement_action(step),
+        "awaiting": data.get("awaiting"),
     }
 
 

@@ -74,6 +74,20 @@ LABELS: dict[str, dict[str, str]] = {
         "vi": "Bổ sung trên Cổng Dịch vụ công hoặc ứng dụng VNeID.",
         "en": "Send them through the National Public Service Portal or the VNeID app.",
     },
+    "extended": {"vi": "Cơ quan đã hẹn lại ngày trả", "en": "The agency set a new date"},
+    "awaiting_personal_id": {
+        "vi": "Đã đăng ký khai sinh; đang chờ Cơ sở dữ liệu quốc gia về dân cư cấp số định danh "
+        "cá nhân cho trẻ. Các bước sau bắt đầu ngay khi có số. Bạn không cần làm gì.",
+        "en": "The birth is registered; the population database has not issued the child's "
+        "personal ID number yet. The next steps start as soon as it arrives; nothing is needed "
+        "from you.",
+    },
+    "awaiting_correction": {
+        "vi": "Hồ sơ được chuyển về UBND cấp xã để điều chỉnh kết quả đăng ký khai sinh. "
+        "Bạn không cần làm gì.",
+        "en": "Returned to the commune for a correction of the birth registration; nothing is "
+        "needed from you.",
+    },
     "no_action": {"vi": "Bạn không cần làm gì thêm.", "en": "Nothing to do for now."},
     "receipt_png": {"vi": "Phiếu tiếp nhận (ảnh)", "en": "Receipt (image)"},
     "language": {"vi": "English", "en": "Tiếng Việt"},

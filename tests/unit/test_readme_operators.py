@@ -1,0 +1,105 @@
+"""The README's operators section lists every metric, recording rule and alert we declare."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from prometheus_client import CollectorRegistry
+
+from lienthong.metrics import ConsumerLagCollector, Metrics
+
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+RULES = ROOT / "deploy" / "prometheus" / "rules" / "lienthong.rules.yml"
+#: A metrics table row: | `name` | type | `label`, `label` (or -) | from | meaning |
+METRIC_ROW = re.compile(r"^\| `(lienthong_\w+)` \| (\w+) \| ([^|]*) \|", re.MULTILINE)
+FIRST_CELL = re.compile(r"^\| `([\w:]+)` \|", re.MULTILINE)
+
+
+def operators_section() -> str:
+    text = README.read_text(encoding="utf-8")
+    start = text.find("\n## For operators\n")
+    assert start >= 0, "README.md has no '## For operators' section"
+    rest = text[start + 1 :]
+    following = re.search(r"^## ", rest[3:], re.MULTILINE)
+    return rest if following is None else rest[: following.start() + 3]
+
+
+def declared() -> dict[str, tuple[str, frozenset[str]]]:
+    """Exposed name (counters with ``_total``) -> (type, label names) of every lienthong metric."""
+    registry = CollectorRegistry()
+    Metrics.create(registry)
+    registry.register(ConsumerLagCollector(lambda: {("lienthong.intake", 0): (5, 3)}))
+    found: dict[str, tuple[str, frozenset[str]]] = {}
+    for collector in list(registry._collector_to_names):
+        for family in collector.collect():
+            labels = getattr(collector, "_labelnames", None)
+            if labels is None:  # a custom collector: its samples carry the labels
+                labels = {name for sample in family.samples for name in sample.labels}
+            exposed = f"{family.name}_total" if family.type == "counter" else family.name
+            found[exposed] = (family.type, frozenset(labels) - {"le"})
+    assert len(found) > 20, found
+    return found
+
+
+def documented() -> dict[str, tuple[str, frozenset[str]]]:
+    rows = METRIC_ROW.findall(operators_section())
+    names = [name for name, _, _ in rows]
+    assert len(names) == len(set(names)), "a metric is listed twice"
+    return {name: (kind, frozenset(re.findall(r"`(\w+)`", labels))) for name, kind, labels in rows}
+
+
+def test_readme_lists_every_declared_metric() -> None:
+    missing = set(declared()) - set(documented())
+    assert not missing, f"add these metrics to the README's operators table: {sorted(missing)}"
+
+
+def test_readme_lists_no_metric_that_does_not_exist() -> None:
+    extra = set(documented()) - set(declared())
+    assert not extra, f"the README lists metrics metrics.py does not declare: {sorted(extra)}"
+
+
+def test_readme_gives_each_metric_its_type_and_labels() -> None:
+    listed = documented()
+    wrong = {
+        name: {"declared": want, "readme": listed[name]}
+        for name, want in declared().items()
+        if name in listed and listed[name] != want
+    }
+    assert not wrong, wrong
+
+
+def rules(key: str) -> set[str]:
+    groups = yaml.safe_load(RULES.read_text())["groups"]
+    return {rule[key] for group in groups for rule in group["rules"] if key in rule}
+
+
+@pytest.mark.parametrize("key", ["record", "alert"])
+def test_readme_lists_every_recording_rule_and_alert(key: str) -> None:
+    listed = set(FIRST_CELL.findall(operators_section()))
+    missing = rules(key) - listed
+    assert rules(key) and not missing, f"add to the README's operators section: {missing}"
+
+
+def test_readme_explains_how_to_run_and_grow() -> None:
+    section = operators_section()
+    for needed in (
+        "/metrics",
+        *(str(port) for port in range(6066, 6070)),
+        "docker compose up",
+        ":3000",
+        "From one machine to a cluster",
+        "deploy/k8s",
+        "KafkaTopic",
+        "KafkaUser",
+        "PodMonitor",
+        "LIENTHONG_BOOTSTRAP_SERVERS",
+        "LIENTHONG_PARTITIONS",
+        "LIENTHONG_REPLICATION_FACTOR",
+        "LIENTHONG_SECURITY_PROTOCOL",
+        "--config.file=deploy/prometheus/prometheus.yml",
+    ):
+        assert needed in section, needed
