@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError
 from typer.testing import CliRunner
 
 from lienthong import topics
@@ -37,7 +38,7 @@ from lienthong.contracts.codec import MARKER, AvroCodec
 from lienthong.contracts.events import metadata
 from lienthong.runtime.app import app_id
 from lienthong.runtime.stack import LocalStack, settings_env
-from lienthong.runtime.worker import prepare_topics
+from lienthong.runtime.worker import INTERNAL_ROLES, prepare_topics
 from lienthong.settings import Settings
 from lienthong.synthetic import Synthetic, generate
 
@@ -125,6 +126,27 @@ def _card_issued(dossier_id: str, now: dt.datetime) -> dict[str, Any]:
     }
 
 
+def _wait_until_served(settings: Settings) -> None:
+    """A broker that has just started (or holds many topics) answers metadata before it serves
+    new topics and group coordinators; workers started then get no partitions."""
+    names = [settings.topic(role) for role in (*topics.ALL_ROLES, *INTERNAL_ROLES)]
+
+    def served() -> bool:
+        consumer = KafkaConsumer(**settings.kafka_client_options())
+        admin = KafkaAdminClient(**settings.kafka_client_options())
+        try:
+            counts = [len(consumer.partitions_for_topic(n) or ()) for n in names]
+            admin.describe_groups([app_id("hub", settings)])
+            return all(c == settings.partitions for c in counts)
+        except KafkaError:
+            return False
+        finally:
+            consumer.close()
+            admin.close()
+
+    _wait("the broker to serve the new topics and groups", served)
+
+
 @pytest.fixture(scope="module")
 def run(broker: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     ports = _free_ports(4)
@@ -140,6 +162,7 @@ def run(broker: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     )
     prepare_topics(settings)
     create_topics(settings)  # Faust's changelogs too, so fresh workers do not race for them
+    _wait_until_served(settings)
     names = ("hub", "civil-registry", "residence")  # no health-insurance: see the docstring
     stack = LocalStack(settings, tmp_path_factory.mktemp("logs"), names=names)
     with stack:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.errors import TopicAuthorizationFailedError
+from kafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
 from pydantic import SecretStr
 
 from lienthong import topics
@@ -21,6 +21,7 @@ from lienthong.broker.local import is_answering
 from lienthong.broker.secure import (
     EVERY_TOPIC,
     PRINCIPALS,
+    Grant,
     SecureBroker,
     as_principal,
     grants,
@@ -158,13 +159,29 @@ def test_every_agency_reads_only_its_handoff_and_writes_its_completion() -> None
         own = {settings.topic(role) for role in internal_roles(agency)}
         assert reads == {settings.topic(topics.handoff(step)), *own}
         assert writes == {settings.topic(topics.completion(step)), "x.deadletter", *own}
-        prefixed = {g.name for g in mine if g.pattern == "PREFIXED"}
+        prefixed = {g.name for g in mine if g.pattern == "PREFIXED" and g.operation != "DESCRIBE"}
         assert prefixed == {f"{app_id(agency, settings)}-"}, "only Faust's own topics"
+        foreign = [g for g in mine if g.operation != "DESCRIBE" and not _own(g, agency, settings)]
+        assert foreign == [], "nothing but DESCRIBE on what is not the agency's own"
     integrator = {(g.operation, g.name) for g in table if g.principal == "integrator"}
     assert integrator == {("WRITE", "x.intake"), ("READ", "x.status"), ("READ", "x-integrator-")}
     hub = {(g.operation, g.name) for g in table if g.principal == "hub" and g.resource == "TOPIC"}
     assert ("READ", "x.intake") in hub and ("WRITE", "x.status") in hub
     assert not any(g.operation == "READ" and g.name == "x.deadletter" for g in table)
+
+
+def _own(grant: Grant, agency: str, settings: Settings) -> bool:
+    step = next(s for s, name in topics.STEP_TOPIC_NAMES.items() if name == agency)
+    mine = {
+        topics.handoff(step),
+        topics.completion(step),
+        topics.DEADLETTER,
+        *internal_roles(agency),
+    }
+    return (
+        grant.name in {settings.topic(r) for r in mine}
+        or grant.name == f"{app_id(agency, settings)}-"
+    )
 
 
 def test_every_internal_topic_belongs_to_a_deployable() -> None:
@@ -223,6 +240,29 @@ def test_the_allowed_paths_work(secured: Secured) -> None:
     assert b"for residence" in _read(secured.as_("residence"), topics.handoff("residence"))
     with pytest.raises(TopicAuthorizationFailedError):
         _read(secured.as_("integrator"), topics.INTAKE)
+
+
+def test_an_integrator_follows_status_in_its_own_consumer_groups_only(secured: Secured) -> None:
+    integrator = secured.as_("integrator")
+    _write(secured.admin, topics.STATUS, b"a status")
+    own = f"{app_id('integrator', integrator)}-portal"
+    assert b"a status" in _consume_in_group(integrator, topics.STATUS, own)
+    with pytest.raises(GroupAuthorizationFailedError):
+        _consume_in_group(integrator, topics.STATUS, app_id("hub", integrator))
+
+
+def _consume_in_group(settings: Settings, role: str, group: str) -> list[bytes]:
+    consumer = KafkaConsumer(
+        settings.topic(role),
+        **settings.kafka_client_options(),
+        group_id=group,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=5000,
+    )
+    try:
+        return [message.value for message in consumer]
+    finally:
+        consumer.close()
 
 
 def test_the_whole_pipeline_runs_with_one_principal_per_deployable(

@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import segno
@@ -21,6 +22,7 @@ from test_agents import DOSSIERS, Recorder, prepare, settle
 
 from lienthong.calendar import ManualClock
 from lienthong.client.receipt import fetch_receipt
+from lienthong.client.status import partition_of
 from lienthong.contracts.codec import AvroCodec
 from lienthong.errors import ClientError
 from lienthong.hub import app as hub_app
@@ -433,7 +435,7 @@ async def test_the_board_says_when_dead_letters_cannot_be_read(
 
 
 def test_board_parts_of_two_workers_add_up() -> None:
-    zone = __import__("zoneinfo").ZoneInfo("Asia/Ho_Chi_Minh")
+    zone = ZoneInfo("Asia/Ho_Chi_Minh")
     one = board_parts.part([OVERDUE.to_table(), FINISHED.to_table()], NOW, zone)
     other = overdue("DVC-2026-000010-gggg")
     two = board_parts.part([other.to_table(), SUPPLEMENT.to_table()], NOW, zone)
@@ -467,8 +469,6 @@ class FakeApp:
 
 
 def test_a_dossier_held_by_another_worker_is_forwarded_there() -> None:
-    from lienthong.client.status import partition_of
-
     layout = {"http://10.0.0.1:6066": [0, 1], "http://10.0.0.2:6066": [2, 3]}
     workers = Workers(FakeApp(layout, "http://10.0.0.1:6066/"), "dossiers", 4)
     ids = [f"DVC-2026-{i:06d}-abcd" for i in range(40)]
@@ -478,8 +478,10 @@ def test_a_dossier_held_by_another_worker_is_forwarded_there() -> None:
     assert workers.peers() == ["http://10.0.0.2:6066"]
     holds = workers.holding()
     assert [holds(i) for i in ids] == [workers.owner(i) is None for i in ids]
-    alone = Workers(FakeApp({"http://10.0.0.1:6066": [0, 1, 2, 3]}, "x"), "dossiers", 4)
-    assert alone.owner(ids[0]) is None and alone.peers() == ["http://10.0.0.1:6066"]
+    alone = Workers(
+        FakeApp({"http://10.0.0.1:6066": [0, 1, 2, 3]}, "http://10.0.0.1:6066"), "dossiers", 4
+    )
+    assert alone.owner(ids[0]) is None and alone.peers() == []
     assert all(map(alone.holding(), ids))
 
 

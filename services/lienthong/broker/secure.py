@@ -172,9 +172,9 @@ def grants(settings: Settings) -> list[Grant]:
 
     Each principal reads and writes only its topics. A deployable also gets what Faust needs (its
     consumer group ``<app id>`` and its own ``<app id>-`` topics: changelogs, ``__assignor``), its
-    internal topics, and DESCRIBE on the topics ``lienthong run`` checks at start-up (existence
-    and partition counts only, never their content). Integrators get a consumer-group prefix for
-    following the status topic.
+    internal topics, and DESCRIBE on the topics ``lienthong run`` checks at start-up (every
+    contract, internal and Faust topic: their existence and partition counts, never their
+    content). Integrators get a consumer-group prefix for following the status topic.
     """
     out: set[Grant] = set()
     for principal, access in topics.ACCESS.items():
@@ -199,6 +199,8 @@ def grants(settings: Settings) -> list[Grant]:
             grant("TOPIC", settings.topic(role), "WRITE")
         for role in EVERY_TOPIC:
             grant("TOPIC", settings.topic(role), "DESCRIBE")
+        for other in topics.DEPLOYABLES:  # start-up checks every deployable's changelogs
+            grant("TOPIC", f"{app_id(other, settings)}-", "DESCRIBE")
     return sorted(_without_implied(out))
 
 

@@ -37,7 +37,7 @@ def issue_card(
     born = ctx.calendar.local_date(handoff["child"]["born_at"])
     child = handoff["child"]
     pid = child["personal_id"]
-    if personal_id_sex(pid) != child["sex"] or personal_id_birth_year(pid) % 100 != born.year % 100:
+    if personal_id_sex(pid) != child["sex"] or personal_id_birth_year(pid) != born.year:
         return ask(
             STEP,
             "CorrectionRequested",

@@ -130,8 +130,10 @@ def on_supplemented(state: DossierState | None, event: Record, ctx: Context) -> 
         days = (
             group.deadline_days_verification if state.verification_needed else (group.deadline_days)
         )
+        spec = group.steps[step]
+        target = spec.target_days_verification if state.verification_needed else spec.target_days
         state.due_at = ctx.calendar.due_at(ctx.now, days)
-        step_state.due_at = ctx.calendar.due_at(ctx.now, group.steps[step].target_days)
+        step_state.due_at = ctx.calendar.due_at(ctx.now, target)
         message = "Supplement received; the dossier is complete and the deadline counts again."
     step_state.extended_due_at = None
     assert state.due_at is not None
@@ -161,7 +163,12 @@ def on_withdrawn(state: DossierState | None, event: Record, ctx: Context) -> Res
         return state, []
     if state.phase != "open":
         return state, [_withdrawal(state, ctx, cause, "The dossier is already closed.")]
-    finished = [s for s, st in state.steps.items() if st.phase in ("completed", "rejected")]
+    # a step back at its agency for a correction has finished once: its result stands
+    finished = [
+        s
+        for s, st in state.steps.items()
+        if st.phase in ("completed", "rejected") or st.finished_at is not None
+    ]
     if finished:
         label = agency(state, finished[0])
         reason = (
@@ -225,6 +232,11 @@ def on_correction_requested(state: DossierState | None, event: Record, ctx: Cont
     if target not in state.steps or state.steps[target].phase != "completed":
         raise NotExpected(f"dossier {state.dossier_id}: {target} has no result to correct")
     state.steps[asking].awaiting = "correction"
+    # The correction is new work with its own same-day target, not the original date missed.
+    spec = group_of(state).steps[target]
+    days = spec.target_days_verification if state.verification_needed else spec.target_days
+    state.steps[target].due_at = ctx.calendar.due_at(ctx.now, days)
+    state.steps[target].extended_due_at = None
     outputs = announce_wait(state, asking, ctx, cause)
     return state, outputs + hand_off(state, ctx, cause, [target], correction=event["reason"])
 

@@ -160,9 +160,7 @@ class Site:
         d = dossier_view(state, now)
         key = "open" if state.phase == "open" else (state.outcome or state.phase)
         other = "en" if lang == "vi" else "vi"
-        path = f"/status/{quote(state.receipt_number)}"
-        code = {"code": state.lookup_code}
-        svg_query = urlencode({**code, "lang": lang})
+        receipt, code = quote(state.receipt_number), {"code": state.lookup_code}
         return self.templates.get_template("status.html").render(
             d=d,
             lang=lang,
@@ -170,8 +168,8 @@ class Site:
             t={k: pick(LABELS, k, lang) for k in LABELS},
             dossier_state=pick(DOSSIER_STATES, key, lang),
             dossier_state_key=key,
-            other_language_url=f"{path}?{urlencode({**code, 'lang': other})}",
-            receipt_url=f"/receipt/{path.removeprefix('/status/')}.svg?{svg_query}",
+            other_language_url=f"/status/{receipt}?{urlencode({**code, 'lang': other})}",
+            receipt_url=f"/receipt/{receipt}.svg?{urlencode({**code, 'lang': lang})}",
             **self.helpers(lang),
         )
 

@@ -36,6 +36,11 @@ def make_app(deployable: str, settings: Settings, **overrides: Any) -> faust.App
         "table_standby_replicas": 0,
         "stream_wait_empty": False,
         "autodiscover": False,
+        # A worker that dies is replaced by its restart under the same static member id
+        # without a rebalance; one that stays dead is dropped after 10 s, not Kafka's 45.
+        "consumer_group_instance_id": f"{app_id(deployable, settings)}-{settings.worker_index}",
+        "broker_session_timeout": 10.0,
+        "broker_heartbeat_interval": 2.0,
         "key_serializer": "raw",
         "value_serializer": "raw",
     }

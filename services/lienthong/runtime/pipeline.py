@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,7 +87,15 @@ class Pipeline:
             await self.dead_letter(received, exc)
             return
         except Exception as exc:  # a handler bug must not stop the partition
-            log.exception("%s: handler failed on %s", received, decoded.name)
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            log.error(
+                "%s: handler failed on %s with %s at %s:%d",
+                received,
+                decoded.name,
+                type(exc).__name__,
+                where.filename,
+                where.lineno,
+            )
             await self.dead_letter(received, exc)
             return
         for envelope, data in encoded:
@@ -103,26 +112,47 @@ class Pipeline:
             except Exception as exc:
                 if delay is None:
                     raise
-                log.warning("%s: saving state failed (attempt %d): %s", received, attempt + 1, exc)
+                log.warning(
+                    "%s: saving state failed (attempt %d): %s",
+                    received,
+                    attempt + 1,
+                    type(exc).__name__,
+                )
                 await asyncio.sleep(delay)
 
     async def publish(self, topic: faust.TopicT, key: bytes, value: bytes) -> None:
-        """Publish and wait for the broker's acknowledgement, retrying without dropping."""
-        for attempt, delay in enumerate((*SEND_RETRY_SECONDS, None)):
+        """Publish and wait for the broker's acknowledgement, retrying without dropping.
+
+        A broker that is down (restarting, failing over) holds the partition here until it is
+        back: nothing is skipped, and a SIGTERM still stops the worker (the task is cancelled
+        and the message is redelivered).
+        """
+        attempt = 0
+        while True:
             try:
                 fut = await topic.send(key=key, value=value, force=True)
                 await fut
                 return
+            except asyncio.CancelledError:
+                raise
             except Exception as exc:
-                if delay is None:
-                    raise
-                log.warning("publish to %s failed (attempt %d): %s", topic, attempt + 1, exc)
+                delay = SEND_RETRY_SECONDS[min(attempt, len(SEND_RETRY_SECONDS) - 1)]
+                attempt += 1
+                log.warning(
+                    "publish to %s failed (attempt %d, next in %.1f s): %s",
+                    topic.get_topic_name(),
+                    attempt,
+                    delay,
+                    type(exc).__name__,
+                )
                 await asyncio.sleep(delay)
 
     async def dead_letter(self, received: Received, error: BaseException) -> None:
         kind = type(error).__name__
         reason = str(error) or kind
-        log.warning("%s: dead-lettered (%s): %s", received, kind, reason)
+        # The reason may quote field values (personal data): it goes to the dead letter, whose
+        # topic is access-controlled, and never to the log.
+        log.warning("%s: dead-lettered (%s)", received, kind)
         record = {
             "event_id": event_id("DeadLetter", received.topic, received.partition, received.offset),
             "topic": received.topic,
