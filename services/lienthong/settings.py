@@ -63,6 +63,9 @@ class Settings(BaseSettings):
         None, description="Shared legal-time offset (seconds) for tests; None: system time"
     )
     deadline_check_seconds: float = Field(30.0, gt=0, description="How often deadlines are checked")
+    resend_after_seconds: float = Field(
+        600.0, gt=0, description="Send an unanswered handoff again after this long"
+    )
 
     # -- The population database (civil-registry's port) ---------------------------------
     population_db_plan: Path | None = Field(

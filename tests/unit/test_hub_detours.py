@@ -73,6 +73,7 @@ def submission(procedures: tuple[str, ...], start: dt.datetime = START) -> Recor
 
 
 class Desk(Hub):
+    resend_after = dt.timedelta(days=365)
     """The ``Hub`` harness with a clock the test can set and a context it can configure.
 
     Every output must encode with its schema; all of them are kept in ``log``.
@@ -98,7 +99,15 @@ class Desk(Hub):
         return self.state
 
     def context(self) -> Context:
-        return Context(self.now, CALENDAR, SECRET, BASE_URL, supplement_clock=self.supplement_clock)
+        # Resending unanswered handoffs is tested on its own (below); here it stays out of the way.
+        return Context(
+            self.now,
+            CALENDAR,
+            SECRET,
+            BASE_URL,
+            supplement_clock=self.supplement_clock,
+            resend_after=self.resend_after,
+        )
 
     def apply(self, name: str, record: Record) -> list[Envelope]:
         outputs = super().apply(name, record)
@@ -912,3 +921,17 @@ def test_every_exception_path_emits_only_events_that_fit_their_schemas() -> None
         "StepFinished",
         *HANDOFF.values(),
     } <= seen
+
+
+def test_an_unanswered_handoff_is_sent_again_with_the_same_event_id() -> None:
+    """A handoff lost between hub and agency (or an answer lost) cannot strand a dossier."""
+    desk = Desk(submission((CR, HI)))
+    desk.resend_after = dt.timedelta(minutes=10)
+    sent = desk.at = desk.now
+    first = [e for e in desk.submit() if e.schema == "CivilRegistryHandoff"]
+    desk.at = sent + dt.timedelta(minutes=5)
+    assert desk.check() == []
+    desk.at = sent + dt.timedelta(minutes=11)
+    again = [e for e in desk.check() if e.schema.endswith("Handoff")]
+    assert [e.event_id for e in again] == [e.event_id for e in first]
+    assert again[0].record["birth_certificate"] == first[0].record["birth_certificate"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from lienthong import topics
@@ -91,6 +92,7 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
             settings.public_base_url,
             settings.supplement_days,
             settings.supplement_clock,
+            dt.timedelta(seconds=settings.resend_after_seconds),
         )
 
     async def handle(decoded: Decoded, received: Received) -> Outcome:
@@ -113,13 +115,14 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
     async def legal_clock() -> None:
         """On every worker, for the dossiers of its own partitions: ask for a deadline check."""
         now = dep.clock.now()
+        resend_after = dt.timedelta(seconds=settings.resend_after_seconds)
         for dossier_id, value in list(dossiers.items()):
             if not value or value.get("phase") != "open":
                 continue
             state = DossierState.model_validate(value)
-            if needs_check(state, now):
-                minute = int(now.timestamp() // 60)
-                meta = metadata("DeadlineCheck", dossier_id, "hub", now, None, minute)
+            if needs_check(state, now, resend_after):
+                tick = int(now.timestamp() // settings.deadline_check_seconds)
+                meta = metadata("DeadlineCheck", dossier_id, "hub", now, None, tick)
                 data = dep.pipeline.codec.encode("DeadlineCheck", {"meta": meta})
                 await dep.pipeline.publish(deadlines, dossier_id.encode(), data)
 

@@ -22,8 +22,10 @@ from lienthong.hub.steps import (
     open_event,
     ready_steps,
     refuse_step,
+    resend,
     status,
     submission_of,
+    unanswered,
 )
 
 Record = dict[str, Any]
@@ -241,10 +243,14 @@ def on_correction_requested(state: DossierState | None, event: Record, ctx: Cont
     return state, outputs + hand_off(state, ctx, cause, [target], correction=event["reason"])
 
 
-def needs_check(state: DossierState, now: dt.datetime) -> bool:
+def needs_check(
+    state: DossierState, now: dt.datetime, resend_after: dt.timedelta | None = None
+) -> bool:
     """Whether the legal clock has something to say about this dossier at ``now``."""
     if state.phase != "open":
         return False
+    if resend_after is not None and unanswered(state, now, resend_after):
+        return True
     for step_state in state.steps.values():
         if (
             step_state.phase == "supplement"
@@ -263,7 +269,9 @@ def on_deadline_check(state: DossierState | None, event: Record, ctx: Context) -
     state, cause, fresh = open_event(state, event)
     if not fresh or state.phase != "open":
         return state, []
-    outputs: list[Envelope] = []
+    outputs: list[Envelope] = [
+        resend(state, step, ctx) for step in unanswered(state, ctx.now, ctx.resend_after)
+    ]
     for step, step_state in list(state.steps.items()):
         if state.phase != "open":
             break

@@ -37,6 +37,10 @@ class StepState(BaseModel):
     respond_by: dt.datetime | None = None
     #: What the step waits for besides its agency: "personal_id" or "correction".
     awaiting: str | None = None
+    #: The cause of the last handoff and its extras (JSON-safe), to send it again unchanged.
+    handoff_cause: str | None = None
+    handoff_extra: dict[str, Any] = Field(default_factory=dict)
+    sent_at: dt.datetime | None = None
 
     @property
     def effective_due(self) -> dt.datetime | None:

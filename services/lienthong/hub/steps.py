@@ -38,6 +38,9 @@ class Context:
     public_base_url: str
     supplement_days: int = 7
     supplement_clock: str = "restart"
+    #: A handoff unanswered this long is sent again (same event id: the agency repeats its
+    #: answer), so a message lost anywhere between hub and agency cannot strand a dossier.
+    resend_after: dt.timedelta = dt.timedelta(minutes=10)
 
 
 class UnknownDossier(LienthongError):
@@ -121,20 +124,11 @@ def hand_off(
     outputs: list[Envelope] = []
     for step in steps:
         step_state = state.steps[step]
-        assert step_state.due_at is not None and state.received_on is not None
-        record = handoff_record(
-            step,
-            state.dossier_id,
-            part_for(state, step),
-            child=state.child,
-            dossier_date=state.received_on,
-            due_at=step_state.due_at,
-            at=ctx.now,
-            cause=cause,
-        )
-        record.update(
-            {k: v for k, v in extra.items() if step == "civil_registry" or k != "correction"}
-        )
+        extra = {k: v for k, v in extra.items() if step == "civil_registry" or k != "correction"}
+        record = _handoff(state, step, ctx, cause, extra)
+        step_state.handoff_cause = cause
+        step_state.handoff_extra = _json_safe(extra)
+        step_state.sent_at = ctx.now
         step_state.phase = "handed_off"
         step_state.awaiting = None
         step_state.handed_off_at = step_state.handed_off_at or ctx.now
@@ -153,6 +147,70 @@ def hand_off(
             )
         )
     return outputs
+
+
+def _handoff(
+    state: DossierState, step: str, ctx: Context, cause: str, extra: dict[str, Any]
+) -> Record:
+    step_state = state.steps[step]
+    assert step_state.due_at is not None and state.received_on is not None
+    record = handoff_record(
+        step,
+        state.dossier_id,
+        part_for(state, step),
+        child=state.child,
+        dossier_date=state.received_on,
+        due_at=step_state.due_at,
+        at=ctx.now,
+        cause=cause,
+    )
+    record.update(extra)
+    return record
+
+
+def _json_safe(extra: dict[str, Any]) -> dict[str, Any]:
+    supplement = extra.get("supplement")
+    if supplement:
+        extra = dict(
+            extra, supplement=dict(supplement, supplied_at=supplement["supplied_at"].isoformat())
+        )
+    return extra
+
+
+def _from_json_safe(extra: dict[str, Any]) -> dict[str, Any]:
+    supplement = extra.get("supplement")
+    if supplement:
+        extra = dict(
+            extra,
+            supplement=dict(
+                supplement, supplied_at=dt.datetime.fromisoformat(supplement["supplied_at"])
+            ),
+        )
+    return extra
+
+
+def resend(state: DossierState, step: str, ctx: Context) -> Envelope:
+    """The last handoff of ``step`` again, with the same event id."""
+    step_state = state.steps[step]
+    assert step_state.handoff_cause is not None
+    extra = _from_json_safe(step_state.handoff_extra)
+    record = _handoff(state, step, ctx, step_state.handoff_cause, extra)
+    step_state.sent_at = ctx.now
+    state.note(ctx.now, "resent", step)
+    return Envelope(topics.handoff(step), HANDOFF_SCHEMAS[step], record)
+
+
+def unanswered(state: DossierState, now: dt.datetime, after: dt.timedelta) -> list[str]:
+    """Steps whose handoff has waited ``after`` without an answer."""
+    return [
+        step
+        for step, st in state.steps.items()
+        if st.phase == "handed_off"
+        and st.handoff_cause
+        and st.sent_at
+        and not st.awaiting
+        and now - st.sent_at >= after
+    ]
 
 
 def ready_steps(state: DossierState) -> list[str]:

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,14 +59,30 @@ class LocalStack:
     log_dir: Path
     names: tuple[str, ...] = DEPLOYABLES
     loglevel: str = "warning"
+    #: Restart a worker that exits on its own, as a cluster's scheduler would.
+    supervise: bool = False
     workers: list[Worker] = field(default_factory=list)
+    revived: int = 0
+    _halt: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self, ready_timeout: float = 90.0) -> LocalStack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for name in self.names:
             self.spawn(name)
         self.wait_ready(ready_timeout)
+        if self.supervise:
+            threading.Thread(target=self._supervisor, daemon=True).start()
         return self
+
+    def _supervisor(self) -> None:
+        while not self._halt.wait(1.0):
+            with self._lock:
+                dead = [w for w in self.workers if w.process.poll() is not None]
+                for worker in dead:
+                    self.workers.remove(worker)
+                    self.spawn(worker.name, worker.index)
+                    self.revived += 1
 
     def spawn(self, name: str, index: int = 0, extra_env: dict[str, str] | None = None) -> Worker:
         """Start one worker; a second worker of a deployable needs its own web port."""
@@ -115,6 +132,8 @@ class LocalStack:
         )
 
     def _check_alive(self) -> None:
+        if self.supervise:
+            return
         for worker in self.workers:
             code = worker.process.poll()
             if code is not None:
@@ -123,10 +142,12 @@ class LocalStack:
 
     def kill(self, worker: Worker) -> None:
         """SIGKILL a worker (chaos), no clean-up."""
-        if worker.process.poll() is None:
-            os.killpg(worker.process.pid, signal.SIGKILL)
-            worker.process.wait()
-        self.workers.remove(worker)
+        with self._lock:
+            if worker.process.poll() is None:
+                os.killpg(worker.process.pid, signal.SIGKILL)
+                worker.process.wait()
+            if worker in self.workers:
+                self.workers.remove(worker)
 
     def terminate(self, worker: Worker, timeout: float = 45.0) -> int:
         """SIGTERM a worker and wait; SIGKILL only if it does not stop in time."""
@@ -142,6 +163,7 @@ class LocalStack:
         return worker.process.returncode
 
     def stop(self) -> None:
+        self._halt.set()
         for worker in list(self.workers):
             if worker.process.poll() is None:
                 worker.process.send_signal(signal.SIGTERM)

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
 import faust
+from kafka.errors import KafkaError
 
 from lienthong import topics
 from lienthong.calendar import Clock
 from lienthong.civil_registry import app as civil_registry
+from lienthong.errors import BrokerError
 from lienthong.health_insurance import app as health_insurance
 from lienthong.hub import app as hub
 from lienthong.residence import app as residence
 from lienthong.runtime.app import app_id, ensure_topics
 from lienthong.runtime.deployable import Deployable
 from lienthong.settings import Settings
+
+log = logging.getLogger(__name__)
 
 FACTORIES: dict[str, Callable[..., Deployable]] = {
     "hub": hub.create,
@@ -63,9 +69,29 @@ def prepare_topics(settings: Settings) -> list[str]:
     )
 
 
+def wait_for_kafka(settings: Settings, timeout: float = 300.0) -> None:
+    """Prepare the topics, waiting while the brokers are unreachable (starting, restarting)."""
+    deadline = time.monotonic() + timeout
+    delay = 0.5
+    while True:
+        try:
+            prepare_topics(settings)
+            return
+        except KafkaError as exc:
+            if time.monotonic() + delay > deadline:
+                raise BrokerError(
+                    f"Kafka at {settings.bootstrap_servers} did not answer for {timeout:.0f} s"
+                ) from exc
+            log.warning(
+                "waiting for Kafka at %s (%s)", settings.bootstrap_servers, type(exc).__name__
+            )
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
 def run(name: str, settings: Settings, loglevel: str = "warning") -> None:
     """Run a deployable until SIGTERM or SIGINT; in-flight work finishes or is redelivered."""
-    prepare_topics(settings)
+    wait_for_kafka(settings)
     deployable = create(name, settings)
     worker = faust.Worker(deployable.app, loglevel=loglevel, quiet=True)
     worker.execute_from_commandline()
