@@ -130,7 +130,7 @@ def status(
 
 @app.command()
 def generate(
-    count: int = 10,
+    count: Annotated[int, typer.Argument(help="How many dossiers")] = 10,
     seed: int = 1,
     invalid_share: float = 0.0,
     out: Annotated[Path | None, typer.Option(help="Write a JSON list here")] = None,

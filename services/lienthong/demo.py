@@ -97,7 +97,8 @@ def summary_table(result: RunResult) -> Table:
     times: dict[str, list[float]] = defaultdict(list)
     for item in result.items:
         dossier_id = str(item.record["meta"]["dossier_id"])
-        combo = BIRTH.combination_label(item.record["procedures"])
+        chosen = item.record["procedures"]
+        combo = BIRTH.combination_label(chosen) if BIRTH.allows(chosen) else "(not allowed)"
         rows[combo]["submitted"] += 1
         timeline = result.timelines.get(dossier_id)
         final = timeline.final if timeline else None
@@ -110,9 +111,13 @@ def summary_table(result: RunResult) -> Table:
         seconds = result.seconds_to_finish(dossier_id)
         if seconds is not None:
             times[combo].append(seconds)
-    table = Table(title="Dossiers by combination (times: seconds from publish to final status)")
+    table = Table(
+        title="Dossiers by combination",
+        caption="done: every chosen procedure completed; partly: birth registered, another "
+        "step refused; p50/p95: seconds from publishing to the final status",
+    )
     table.add_column("combination", no_wrap=True)
-    for column in ("submitted", "completed", "partly", "rejected", "open", "p50 s", "p95 s"):
+    for column in ("sent", "done", "partly", "refused", "open", "p50 s", "p95 s"):
         table.add_column(column, justify="right")
     for combo in sorted(rows):
         row = rows[combo]
@@ -142,7 +147,7 @@ def top_reasons(result: RunResult, limit: int = 6) -> list[tuple[str, int]]:
     for timeline in result.timelines.values():
         for name, record in timeline.events:
             if name == "DossierRejected":
-                counts.update(f"intake: {r['code']}" for r in record["reasons"])
+                counts.update(f"intake: {r['message']}" for r in record["reasons"])
             elif name == "StepFinished" and record["outcome"] == "REJECTED":
                 counts[f"{record['step']}: {record['reason']}"] += 1
     return counts.most_common(limit)

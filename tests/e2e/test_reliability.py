@@ -234,6 +234,9 @@ def _assert_no_personal_data_in_logs(items: list[Synthetic], logs: Path) -> None
 def test_two_workers_share_an_agency_and_survive_one_dying(
     isolated: Settings, tmp_path: Path
 ) -> None:
+    isolated = isolated.model_copy(
+        update={"deadline_check_seconds": 2.0, "resend_after_seconds": 15.0}
+    )
     prepare_topics(isolated)
     stack = LocalStack(isolated, tmp_path / "logs").start()
     try:
