@@ -258,6 +258,30 @@ class LocalBroker:
     def _answering(self) -> bool:
         return is_answering(self.bootstrap)
 
+    def _probe_options(self) -> dict[str, object]:
+        """Client options of the readiness probes (a secured broker adds credentials)."""
+        return {}
+
+    def _coordinator_ready(self) -> bool:
+        """Consumer groups can be served: a broker answers metadata before it loads its
+        offsets topic, and workers that join then get no partitions for a while."""
+        admin = None
+        try:
+            admin = KafkaAdminClient(
+                bootstrap_servers=self.bootstrap.split(","),
+                client_id="lienthong-broker-probe",
+                request_timeout_ms=2000,
+                **self._probe_options(),
+            )
+            admin.describe_groups(["lienthong-readiness-probe"])
+        except Exception:
+            return False
+        finally:
+            if admin is not None:
+                with contextlib.suppress(Exception):
+                    admin.close()
+        return True
+
     def _template_values(self) -> dict[str, object]:
         """What the template's ``$names`` stand for; a subclass may add its own."""
         return {
@@ -308,7 +332,7 @@ class LocalBroker:
                 raise BrokerError(
                     f"the Kafka broker (pid {pid}) exited while starting.\n{self._log_tails()}"
                 )
-            if self._answering():
+            if self._answering() and self._coordinator_ready():
                 return
             time.sleep(0.2)
         self.stop()

@@ -315,6 +315,9 @@ class SecureBroker(LocalBroker):
     def _answering(self) -> bool:
         return is_answering(self.bootstrap, client_options=client_options(self.settings))
 
+    def _probe_options(self) -> dict[str, object]:
+        return client_options(self.settings)
+
     def _template_values(self) -> dict[str, object]:
         return {
             **super()._template_values(),
