@@ -50,7 +50,8 @@ class Access:
 
 ACCESS: dict[str, Access] = {
     "hub": Access(
-        reads=HUB_READS,
+        # The operator board also reads the newest dead letters (it consumes none of them).
+        reads=(*HUB_READS, DEADLETTER),
         writes=(STATUS, DEADLETTER, AUDIT, *(handoff(s) for s in STEP_TOPIC_NAMES)),
     ),
     **{
@@ -59,3 +60,10 @@ ACCESS: dict[str, Access] = {
     },
     "integrator": Access(reads=(STATUS,), writes=(INTAKE,)),
 }
+
+#: Each deployable's own topics besides the contract: named ``<deployable>.<what>``, keyed and
+#: partitioned like the topics their owner reads, read and written by their owner alone.
+DEADLINES = "hub.deadlines"
+BY_CERTIFICATE = "civil-registry.by-certificate"
+INTERNAL: dict[str, tuple[str, ...]] = {"hub": (DEADLINES,), "civil-registry": (BY_CERTIFICATE,)}
+INTERNAL_ROLES: tuple[str, ...] = tuple(role for roles in INTERNAL.values() for role in roles)

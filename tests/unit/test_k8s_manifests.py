@@ -64,8 +64,14 @@ def test_kafka_is_three_kraft_brokers_with_tls_scram_and_acls() -> None:
 
 def test_every_contract_topic_has_a_kafka_topic() -> None:
     declared = kafka_topics()
-    expected = {topic(role) for role in topics.ALL_ROLES}
+    expected = {topic(role) for role in (*topics.ALL_ROLES, *topics.INTERNAL_ROLES)}
     assert set(declared) == expected
+
+
+@pytest.mark.parametrize("role", topics.INTERNAL_ROLES)
+def test_internal_topics_are_partitioned_like_what_their_owner_reads(role: str) -> None:
+    spec = kafka_topics()[topic(role)]["spec"]
+    assert spec["partitions"] == 12 and spec["replicas"] == 3
 
 
 @pytest.mark.parametrize("role", topics.ALL_ROLES)
@@ -105,8 +111,9 @@ def test_user_acls_match_the_least_privilege_table(principal: str) -> None:
     assert user["spec"]["authentication"]["type"] == "scram-sha-512"
     reads, writes, others = granted(user)
     access = topics.ACCESS[principal]
-    assert reads == {topic(role) for role in access.reads}
-    assert writes == {topic(role) for role in access.writes}
+    own = {topic(role) for role in topics.INTERNAL.get(principal, ())}
+    assert reads == {topic(role) for role in access.reads} | own
+    assert writes == {topic(role) for role in access.writes} | own
     for acl in others:  # only the principal's own groups and (apps) changelog topics
         resource = acl["resource"]
         assert resource["name"] not in {"*", ""}, acl

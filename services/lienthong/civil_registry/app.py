@@ -23,7 +23,7 @@ from lienthong.settings import Settings
 
 #: Internal topic of civil-registry: its handoffs keyed by birth certificate code, so that one
 #: partition owns each certificate and a duplicate can never be registered on another worker.
-BY_CERTIFICATE = "civil-registry.by-certificate"
+BY_CERTIFICATE = topics.BY_CERTIFICATE
 REKEYED = ("CivilRegistryHandoff", "HandoffCancelled")
 
 

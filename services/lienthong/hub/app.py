@@ -19,7 +19,7 @@ from lienthong.runtime.pipeline import Outcome, Received
 from lienthong.settings import Settings
 
 #: The hub's own topic for its legal-clock timer, co-partitioned with intake (same key, count).
-DEADLINES = "hub.deadlines"
+DEADLINES = topics.DEADLINES
 WRITES = (
     topics.STATUS,
     topics.DEADLETTER,

@@ -30,7 +30,7 @@ FACTORIES: dict[str, Callable[..., Deployable]] = {
     "health-insurance": health_insurance.create,
 }
 #: Topics a deployable needs besides the contract topics (created up front, same partitions).
-INTERNAL_ROLES = (civil_registry.BY_CERTIFICATE, hub.DEADLINES)
+INTERNAL_ROLES = topics.INTERNAL_ROLES
 
 
 def create(name: str, settings: Settings, clock: Clock | None = None, **kw: Any) -> Deployable:
