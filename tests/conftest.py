@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-import socket
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
 import uuid
 from collections.abc import Iterator
 
@@ -10,18 +14,7 @@ import pytest
 
 from lienthong.broker import running_broker
 from lienthong.settings import Settings
-
-
-def free_ports(count: int) -> list[int]:
-    """Ports nobody listens on right now (for processes this test starts)."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
+from netports import free_ports
 
 
 @pytest.fixture(scope="session")

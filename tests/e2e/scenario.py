@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -22,18 +21,9 @@ from lienthong.runtime.stack import LocalStack
 from lienthong.runtime.worker import prepare_topics
 from lienthong.settings import Settings
 from lienthong.synthetic import Synthetic, generate
+from netports import free_ports
 
 Record = dict[str, Any]
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for sock in sockets:
-        sock.bind(("127.0.0.1", 0))
-    ports = [sock.getsockname()[1] for sock in sockets]
-    for sock in sockets:
-        sock.close()
-    return ports
 
 
 class Scenario:

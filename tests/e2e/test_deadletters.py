@@ -8,7 +8,6 @@ submission arrived finishes the step, and replaying it again changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -41,6 +40,7 @@ from lienthong.runtime.stack import LocalStack, settings_env
 from lienthong.runtime.worker import INTERNAL_ROLES, prepare_topics
 from lienthong.settings import Settings
 from lienthong.synthetic import Synthetic, generate
+from netports import free_ports
 
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]
 CODEC = AvroCodec()
@@ -87,17 +87,6 @@ class Run:
             == (sent.topic, sent.partition, sent.offset)
         ]
         return found
-
-
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def _one(seed: int, now: dt.datetime, **kw: Any) -> Synthetic:
@@ -149,7 +138,7 @@ def _wait_until_served(settings: Settings) -> None:
 
 @pytest.fixture(scope="module")
 def run(broker: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
-    ports = _free_ports(4)
+    ports = free_ports(4)
     settings = broker.model_copy(
         update={
             "topic_prefix": f"dl{uuid.uuid4().hex[:8]}",

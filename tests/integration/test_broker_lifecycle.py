@@ -12,23 +12,13 @@ import pytest
 from lienthong.broker import LocalBroker, is_answering, running_broker
 from lienthong.errors import BrokerError, PrerequisiteMissing
 from lienthong.settings import Settings
+from netports import free_ports
 
 pytestmark = pytest.mark.broker
 
 
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
 def _settings(data_dir: Path, **overrides: object) -> Settings:
-    port, controller_port = _free_ports(2)
+    port, controller_port = free_ports(2)
     values: dict[str, object] = {
         "kafka_port": port,
         "kafka_controller_port": controller_port,

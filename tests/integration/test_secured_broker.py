@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -38,19 +37,9 @@ from lienthong.runtime.app import app_id
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
 from lienthong.synthetic import generate
+from netports import free_ports
 
 pytestmark = pytest.mark.broker
-
-
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 class _Collect(logging.Handler):
@@ -83,7 +72,7 @@ class Secured:
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
     """A secured broker on its own ports and data dir, with users and ACLs provisioned."""
     root = tmp_path_factory.mktemp("secured")
-    port, controller, *web = _free_ports(6)
+    port, controller, *web = free_ports(6)
     admin = secure_settings(
         Settings(),
         new_secret(),

@@ -11,7 +11,7 @@ import socket
 import string
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +82,16 @@ def is_answering(
     host, _, port = bootstrap.split(",")[0].rpartition(":")
     if not port_open(int(port), host or HOST):
         return False
+    return admin_probe(bootstrap, timeout, client_options, lambda admin: admin.list_topics())
+
+
+def admin_probe(
+    bootstrap: str,
+    timeout: float,
+    client_options: Mapping[str, object] | None,
+    ask: Callable[[KafkaAdminClient], object],
+) -> bool:
+    """True when an admin client reaches ``bootstrap`` and ``ask`` succeeds within ``timeout``."""
     timeout_ms = max(int(timeout * 1000), 100)
     admin = None
     try:
@@ -93,7 +103,7 @@ def is_answering(
             reconnect_backoff_max_ms=500,
             **(client_options or {}),
         )
-        admin.list_topics()
+        ask(admin)
     except Exception:
         return False
     finally:
@@ -265,22 +275,12 @@ class LocalBroker:
     def _coordinator_ready(self) -> bool:
         """Consumer groups can be served: a broker answers metadata before it loads its
         offsets topic, and workers that join then get no partitions for a while."""
-        admin = None
-        try:
-            admin = KafkaAdminClient(
-                bootstrap_servers=self.bootstrap.split(","),
-                client_id="lienthong-broker-probe",
-                request_timeout_ms=2000,
-                **self._probe_options(),
-            )
-            admin.describe_groups(["lienthong-readiness-probe"])
-        except Exception:
-            return False
-        finally:
-            if admin is not None:
-                with contextlib.suppress(Exception):
-                    admin.close()
-        return True
+        return admin_probe(
+            self.bootstrap,
+            2.0,
+            self._probe_options(),
+            lambda admin: admin.describe_groups(["lienthong-readiness-probe"]),
+        )
 
     def _template_values(self) -> dict[str, object]:
         """What the template's ``$names`` stand for; a subclass may add its own."""
