@@ -9,8 +9,8 @@ from typing import Any
 
 from lienthong import topics
 from lienthong.calendar import WorkingCalendar
-from lienthong.civil_registry.population import EmbeddedPopulationDatabase, PopulationDatabase
 from lienthong.contracts.events import Envelope, metadata
+from lienthong.population import EmbeddedPopulationDatabase, PopulationDatabase
 
 Record = dict[str, Any]
 

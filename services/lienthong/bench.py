@@ -19,10 +19,10 @@ from lienthong.broker.local import running_broker
 from lienthong.demo import RunResult, push_through
 from lienthong.runtime.app import ensure_topics
 from lienthong.runtime.stack import LocalStack
-from lienthong.runtime.worker import INTERNAL_ROLES, prepare_topics
 from lienthong.settings import SOURCE_ROOT, Settings
 from lienthong.synthetic import generate
 from lienthong.topics import ALL_ROLES
+from lienthong.worker import INTERNAL_ROLES, prepare_topics
 
 
 @dataclass

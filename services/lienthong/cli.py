@@ -58,7 +58,7 @@ def broker_status() -> None:
 @app.command()
 def topics() -> None:
     """Create every contract topic that is missing."""
-    from lienthong.runtime.worker import prepare_topics
+    from lienthong.worker import prepare_topics
 
     created = prepare_topics(Settings())
     console.print(f"created {len(created)} topics" + (": " + ", ".join(created) if created else ""))
@@ -71,7 +71,7 @@ def run(
     worker_index: Annotated[int, typer.Option(help="Nth worker of this deployable here")] = 0,
 ) -> None:
     """Run one deployable as a Faust worker until SIGTERM."""
-    from lienthong.runtime.worker import run as run_worker
+    from lienthong.worker import run as run_worker
 
     settings = Settings(worker_index=worker_index) if worker_index else Settings()
     sys.argv = [sys.argv[0]]  # the Faust worker reads the command line itself

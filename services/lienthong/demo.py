@@ -18,9 +18,9 @@ from lienthong.client import IntakePublisher, StatusFollower
 from lienthong.client.status import Timeline
 from lienthong.procedures import BIRTH
 from lienthong.runtime.stack import LocalStack
-from lienthong.runtime.worker import prepare_topics
 from lienthong.settings import SOURCE_ROOT, Settings
 from lienthong.synthetic import Synthetic, generate
+from lienthong.worker import prepare_topics
 
 #: Share of valid dossiers whose residence request names an address that is not the parent's:
 #: the police refuse that step, so the dossier ends partly completed (a real, visible outcome).

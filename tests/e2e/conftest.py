@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from lienthong.runtime.stack import LocalStack
-from lienthong.runtime.worker import prepare_topics
 from lienthong.settings import Settings
+from lienthong.worker import prepare_topics
 
 sys.path.insert(0, str(Path(__file__).parent))
 

@@ -18,9 +18,9 @@ from lienthong.clocks import OffsetFileClock
 from lienthong.contracts.codec import Decoded
 from lienthong.contracts.events import metadata
 from lienthong.runtime.stack import LocalStack
-from lienthong.runtime.worker import prepare_topics
 from lienthong.settings import Settings
 from lienthong.synthetic import Synthetic, generate
+from lienthong.worker import prepare_topics
 from netports import free_ports
 
 Record = dict[str, Any]

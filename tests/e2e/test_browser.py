@@ -28,9 +28,9 @@ from lienthong.contracts.codec import AvroCodec
 from lienthong.contracts.events import metadata
 from lienthong.demo import RunResult, push_through
 from lienthong.runtime.stack import LocalStack
-from lienthong.runtime.worker import prepare_topics
 from lienthong.settings import Settings
 from lienthong.synthetic import Synthetic, generate
+from lienthong.worker import prepare_topics
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 SEED = 20260305

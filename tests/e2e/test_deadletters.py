@@ -37,9 +37,9 @@ from lienthong.contracts.codec import MARKER, AvroCodec
 from lienthong.contracts.events import metadata
 from lienthong.runtime.app import app_id
 from lienthong.runtime.stack import LocalStack, settings_env
-from lienthong.runtime.worker import INTERNAL_ROLES, prepare_topics
 from lienthong.settings import Settings
 from lienthong.synthetic import Synthetic, generate
+from lienthong.worker import INTERNAL_ROLES, prepare_topics
 from netports import free_ports
 
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]

@@ -23,10 +23,10 @@ from kafka.admin import KafkaAdminClient, NewTopic
 
 from lienthong.demo import push_through, with_agency_refusals
 from lienthong.runtime.stack import LocalStack
-from lienthong.runtime.worker import create, prepare_topics
 from lienthong.settings import Settings
 from lienthong.synthetic import generate
 from lienthong.topics import DEPLOYABLES
+from lienthong.worker import create, prepare_topics
 
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]
 

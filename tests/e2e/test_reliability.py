@@ -25,10 +25,10 @@ from lienthong.contracts.codec import MARKER
 from lienthong.demo import with_agency_refusals
 from lienthong.runtime.app import app_id
 from lienthong.runtime.stack import LocalStack
-from lienthong.runtime.worker import prepare_topics
 from lienthong.settings import Settings
 from lienthong.synthetic import Synthetic, generate
 from lienthong.topics import DEPLOYABLES
+from lienthong.worker import prepare_topics
 
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]
 DOSSIERS = int(os.environ.get("LIENTHONG_CHAOS_DOSSIERS", "2000"))

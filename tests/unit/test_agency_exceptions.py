@@ -26,13 +26,13 @@ from lienthong.civil_registry.decisions import (
     register_key,
     retry_personal_id,
 )
-from lienthong.civil_registry.population import (
+from lienthong.contracts.events import event_id, metadata
+from lienthong.health_insurance.decisions import cancel_card, issue_card
+from lienthong.population import (
     EmbeddedPopulationDatabase,
     PopulationDatabase,
     PopulationUnavailable,
 )
-from lienthong.contracts.events import event_id, metadata
-from lienthong.health_insurance.decisions import cancel_card, issue_card
 from lienthong.residence.decisions import cancel_residence, register_residence
 
 Record = dict[str, Any]

@@ -37,8 +37,8 @@ from lienthong import topics
 from lienthong.broker.local import LocalBroker, is_answering
 from lienthong.errors import BrokerError, SettingsError
 from lienthong.runtime.app import app_id
-from lienthong.runtime.worker import INTERNAL_ROLES, create
 from lienthong.settings import SOURCE_ROOT, Settings
+from lienthong.worker import INTERNAL_ROLES, create
 
 ADMIN = "admin"
 INTEGRATOR = "integrator"

@@ -14,9 +14,9 @@ from typing import Any
 from lienthong import units
 from lienthong.agency import AgencyContext, Decision, ask, cancel, completion, prior, rejection
 from lienthong.allocation import Counters, sharded, spread
-from lienthong.civil_registry.population import PopulationUnavailable
 from lienthong.contracts.events import Envelope
 from lienthong.identifiers import birth_certificate_year
+from lienthong.population import PopulationUnavailable
 
 STEP = "civil_registry"
 Record = dict[str, Any]

@@ -9,9 +9,9 @@ from lienthong import topics
 from lienthong.agency import AgencyContext, Decision
 from lienthong.allocation import BufferedCounters, Counters
 from lienthong.calendar import Clock
-from lienthong.civil_registry.population import EmbeddedPopulationDatabase
 from lienthong.contracts.codec import Decoded
 from lienthong.errors import WrongEventType
+from lienthong.population import EmbeddedPopulationDatabase
 from lienthong.runtime.app import contract_topic
 from lienthong.runtime.deployable import Deployable, build
 from lienthong.runtime.pipeline import Outcome, Received

@@ -1,4 +1,4 @@
-"""The National Population Database as civil-registry's port, with an embedded default.
+"""The National Population Database as a port of civil registry, with an embedded default.
 
 The real database issues the child's personal ID number during birth registration and is known to
 fail or answer late. The embedded default answers at once, unless a plan file (a JSON object,
