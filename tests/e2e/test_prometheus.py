@@ -19,14 +19,13 @@ from typing import Any
 
 import pytest
 import yaml
-from kafka.admin import KafkaAdminClient, NewTopic
 
 from lienthong.demo import push_through, with_agency_refusals
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
 from lienthong.synthetic import generate
 from lienthong.topics import DEPLOYABLES
-from lienthong.worker import create, prepare_topics
+from lienthong.worker import changelog_topics, create, prepare_topics
 
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]
 
@@ -110,34 +109,12 @@ class Prometheus:
 
 @pytest.fixture
 def changelogs(isolated: Settings) -> list[str]:
-    """Creates the apps' table changelog topics before the stack starts.
-
-    Left to the apps, a changelog created at startup on a freshly started broker can enter the
-    consumer's metadata snapshot with 0 partitions, and the first table write then fails with
-    PartitionsMismatch (seen in some runs right after a broker start: the deployable's agent
-    dies and nothing finishes). That race belongs to the runtime; this test is about metrics,
-    so it sidesteps it.
-    """
+    """The topics, changelogs included, exist before the stack starts (as `lienthong run` makes
+    sure); the names the runtime creates are the ones Faust's tables use."""
     prepare_topics(isolated)
     tables = [table for name in DEPLOYABLES for table in create(name, isolated).app.tables.values()]
-    admin = KafkaAdminClient(**isolated.kafka_client_options(), client_id="lienthong-e2e")
-    try:
-        existing = set(admin.list_topics())
-        new = [
-            NewTopic(
-                table.changelog_topic_name,
-                table.partitions or isolated.partitions,
-                isolated.replication_factor,
-                topic_configs={"cleanup.policy": "compact"},
-            )
-            for table in tables
-            if table.changelog_topic_name not in existing
-        ]
-        if new:
-            admin.create_topics(new)
-    finally:
-        admin.close()
-    return [table.changelog_topic_name for table in tables]
+    assert {t.changelog_topic_name for t in tables} == set(changelog_topics(isolated))
+    return changelog_topics(isolated)
 
 
 @pytest.fixture
