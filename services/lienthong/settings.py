@@ -13,6 +13,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 SOURCE_ROOT = Path(__file__).resolve().parents[2]
 
 
+class RedactedPassword(str):
+    """A password that shows as stars in a repr: Kafka clients log their configuration at DEBUG."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'**********'"
+
+
 class Settings(BaseSettings):
     """Everything a deployable, the CLI or a test can tune. Override with LIENTHONG_<NAME>."""
 
@@ -106,5 +115,6 @@ class Settings(BaseSettings):
             options["sasl_mechanism"] = "SCRAM-SHA-512"
             options["sasl_plain_username"] = self.sasl_username
             if self.sasl_password is not None:
-                options["sasl_plain_password"] = self.sasl_password.get_secret_value()
+                password = self.sasl_password.get_secret_value()
+                options["sasl_plain_password"] = RedactedPassword(password)
         return options

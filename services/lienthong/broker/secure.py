@@ -102,22 +102,10 @@ def worker_env(principal: str, password: SecretStr) -> dict[str, str]:
     }
 
 
-class _Redacted(str):
-    """A password that shows as stars in a repr (kafka-python logs its admin config at DEBUG)."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "'**********'"
-
-
 def client_options(settings: Settings) -> dict[str, object]:
-    """``settings.kafka_client_options()`` without the bootstrap list, the password redacted."""
+    """``settings.kafka_client_options()`` (password redacted) without the bootstrap list."""
     options = settings.kafka_client_options()
     options.pop("bootstrap_servers", None)
-    password = options.get("sasl_plain_password")
-    if isinstance(password, str):
-        options["sasl_plain_password"] = _Redacted(password)
     return options
 
 
