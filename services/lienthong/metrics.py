@@ -198,6 +198,12 @@ class Metrics:
         if tracked is not None and not tracked.add(dossier_id, at):
             self._untracked.labels(step).inc()
 
+    def still_in_flight(self, step: str, dossier_id: str, at: float) -> None:
+        """Re-track a dossier found waiting at ``step`` (after a restart); counts nothing new."""
+        tracked = self._tracking.get(self._step(step))
+        if tracked is not None:
+            tracked.add(dossier_id, at)
+
     def step_done(
         self, step: str, dossier_id: str, outcome: str, seconds: float, on_time: bool
     ) -> None:

@@ -260,3 +260,17 @@ def test_faust_metrics_share_one_registry_and_tolerate_an_app_not_started() -> N
     assert "lienthong_dossiers_received_total" in page
     assert faust_offsets(app)() == {}
     assert app._consumer is None  # reading offsets never creates a consumer
+
+
+def test_a_dossier_found_in_flight_after_a_restart_is_tracked_without_counting_again() -> None:
+    registry = CollectorRegistry()
+    metrics = Metrics.create(registry, clock=lambda: 1000.0)
+    metrics.still_in_flight("residence", "DVC-1", 400.0)
+    metrics.still_in_flight("residence", "DVC-1", 900.0)  # the first time found stays
+    assert registry.get_sample_value("lienthong_steps_in_flight", {"step": "residence"}) == 1
+    age = registry.get_sample_value(
+        "lienthong_step_oldest_in_flight_age_seconds", {"step": "residence"}
+    )
+    assert age == 600.0
+    handed = registry.get_sample_value("lienthong_steps_handed_off_total", {"step": "residence"})
+    assert handed == 0

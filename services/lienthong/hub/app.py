@@ -120,6 +120,11 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
             if not value or value.get("phase") != "open":
                 continue
             state = DossierState.model_validate(value)
+            for step, step_state in state.steps.items():  # in-flight gauges survive restarts
+                if step_state.phase in ("handed_off", "supplement") and step_state.handed_off_at:
+                    dep.metrics.still_in_flight(
+                        step, dossier_id, step_state.handed_off_at.timestamp()
+                    )
             if needs_check(state, now, resend_after):
                 tick = int(now.timestamp() // settings.deadline_check_seconds)
                 meta = metadata("DeadlineCheck", dossier_id, "hub", now, None, tick)
