@@ -32,7 +32,10 @@ class Settings(BaseSettings):
     topic_prefix: str = Field("lienthong", description="Prefix of every topic name")
     partitions: int = Field(4, ge=1, description="Partitions of every topic the hub reads")
     replication_factor: int = Field(1, ge=1)
-    security_protocol: str = Field("PLAINTEXT", description="PLAINTEXT or SASL_PLAINTEXT")
+    security_protocol: str = Field(
+        "PLAINTEXT",
+        description="PLAINTEXT, SASL_PLAINTEXT or SASL_SSL (the cluster's TLS listener)",
+    )
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
 
@@ -45,7 +48,10 @@ class Settings(BaseSettings):
     kafka_start_timeout: float = 90.0
 
     # -- Processes -------------------------------------------------------------------------
-    web_host: str = "127.0.0.1"
+    web_host: str = Field("127.0.0.1", description="Address the web server binds to")
+    web_advertised_host: str | None = Field(
+        None, description="Address other workers reach this one at (a pod's IP); default web_host"
+    )
     hub_web_port: int = 6066
     civil_registry_web_port: int = 6067
     residence_web_port: int = 6068

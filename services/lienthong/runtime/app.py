@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import ssl
 from typing import Any
 
 import faust
@@ -27,7 +28,8 @@ def make_app(deployable: str, settings: Settings, **overrides: Any) -> faust.App
         "topic_partitions": settings.partitions,
         "topic_replication_factor": settings.replication_factor,
         "consumer_auto_offset_reset": "earliest",
-        "web_host": settings.web_host,
+        "web_host": settings.web_advertised_host or settings.web_host,
+        "web_bind": settings.web_host,
         "web_port": settings.web_port(deployable),
         "web_tables_enabled": False,
         "producer_acks": -1,
@@ -50,6 +52,10 @@ def make_app(deployable: str, settings: Settings, **overrides: Any) -> faust.App
             username=settings.sasl_username or "",
             password=password,
             mechanism="SCRAM-SHA-512",
+            # TLS with the system's trust store (SSL_CERT_FILE points it at the cluster CA).
+            ssl_context=ssl.create_default_context()
+            if settings.security_protocol == "SASL_SSL"
+            else None,
         )
     options.update(overrides)
     return faust.App(app_id(deployable, settings), **options)
