@@ -70,7 +70,11 @@ class LocalStack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for name in self.names:
             self.spawn(name)
-        self.wait_ready(ready_timeout)
+        try:
+            self.wait_ready(ready_timeout)
+        except BaseException:
+            self.stop()
+            raise
         if self.supervise:
             threading.Thread(target=self._supervisor, daemon=True).start()
         return self
@@ -171,7 +175,11 @@ class LocalStack:
             self.terminate(worker)
 
     def __enter__(self) -> LocalStack:
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()  # never leave half a stack running
+            raise
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
