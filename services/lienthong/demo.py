@@ -15,6 +15,7 @@ from rich.table import Table
 
 from lienthong.broker.local import LocalBroker
 from lienthong.client import IntakePublisher, StatusFollower
+from lienthong.client.publisher import RESUBMIT_AFTER_SECONDS, resubmit_unreceived
 from lienthong.client.status import Timeline
 from lienthong.procedures import BIRTH
 from lienthong.runtime.stack import LocalStack
@@ -76,17 +77,24 @@ def push_through(
     )
     with Progress(*columns, console=console, disable=console is None) as progress:
         sending = progress.add_task("publishing dossiers", total=len(items))
-        with IntakePublisher(settings) as publisher:
-            for item in items:
-                publisher.submit(item.record, validate=False)
-                published[str(item.record["meta"]["dossier_id"])] = time.time()
-                progress.advance(sending)
+        publisher = IntakePublisher(settings)
+        for item in items:
+            publisher.submit(item.record, validate=False)
+            published[str(item.record["meta"]["dossier_id"])] = time.time()
+            progress.advance(sending)
+        publisher.flush()
         finishing = progress.add_task("dossiers finished ", total=len(items))
+        records = {str(i.record["meta"]["dossier_id"]): i.record for i in items}
+        last_try = [time.monotonic()]
 
         def show(_: object) -> None:
             progress.update(finishing, completed=len(follower.finished(ids)))
+            if time.monotonic() - last_try[0] > RESUBMIT_AFTER_SECONDS:
+                resubmit_unreceived(publisher, records, set(follower.timelines))
+                last_try[0] = time.monotonic()
 
         follower.wait_until(lambda _: len(follower.finished(ids)) == len(ids), timeout, show)
+        publisher.close()
     follower.close()
     return RunResult(items, published, follower.timelines)
 

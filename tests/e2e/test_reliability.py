@@ -21,6 +21,7 @@ from scenario import free_ports
 
 from lienthong.broker.local import LocalBroker
 from lienthong.client import IntakePublisher, StatusFollower
+from lienthong.client.publisher import resubmit_unreceived
 from lienthong.contracts.codec import MARKER
 from lienthong.demo import with_agency_refusals
 from lienthong.runtime.app import app_id
@@ -146,12 +147,23 @@ def test_chaos_nothing_lost_nothing_doubled(
         assert not chaos.errors, chaos.errors
         ids = [str(i.record["meta"]["dossier_id"]) for i in items]
         follower = StatusFollower(settings)
-        follower.wait_until(lambda _: len(follower.finished(ids)) == len(ids), 300)
+        records = {str(i.record["meta"]["dossier_id"]): i.record for i in items}
+        resubmitted: set[str] = set()
+        deadline = time.monotonic() + 300
+        with IntakePublisher(settings) as publisher:
+            while time.monotonic() < deadline and len(follower.finished(ids)) < len(ids):
+                follower.wait_until(lambda _: len(follower.finished(ids)) == len(ids), 30)
+                # As an integrator does: publish again what got no receipt (same event id).
+                resubmitted |= set(resubmit_unreceived(publisher, records, set(follower.timelines)))
         follower.close()
     finally:
         stack.stop()
     lost = [i for i in ids if i not in follower.timelines or follower.timelines[i].final is None]
     doubled = _doubled(settings, follower)
+    print(
+        f"[chaos] dossiers published again by the integrator for want of a receipt: "
+        f"{len(resubmitted)}"
+    )
     print(
         f"[chaos] dossiers {len(items)}, kills {chaos.kills}, worker restarts "
         f"{chaos.restarts} (+{stack.revived} by the supervisor), broker restarts "

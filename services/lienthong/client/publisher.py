@@ -100,3 +100,19 @@ class IntakePublisher:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+#: An integrator publishes a dossier again when no receipt came back within this time; the same
+#: event id makes the repeat harmless (the hub ignores an event it has seen).
+RESUBMIT_AFTER_SECONDS = 30.0
+
+
+def resubmit_unreceived(
+    publisher: IntakePublisher, records: dict[str, Record], received: set[str]
+) -> list[str]:
+    """Publish again every dossier whose receipt (or rejection) has not come back."""
+    again = [dossier_id for dossier_id in records if dossier_id not in received]
+    for dossier_id in again:
+        publisher.submit(records[dossier_id], validate=False)
+    publisher.flush()
+    return again
