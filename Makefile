@@ -7,7 +7,7 @@ JARS   := deploy/kafka/lib/.fetched
 APT_TOOLS := promtool
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help deps demo test test-unit lint format bench broker-start broker-stop clean
+.PHONY: help deps demo test test-unit lint format chaos bench broker-start broker-stop clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ lint: $(STAMP) ## ruff, ruff format --check, mypy --strict on the package
 format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix services tests
 	$(BIN)/ruff format services tests
+
+chaos: deps ## The chaos test: 2,000 dossiers, random SIGKILLs, a broker restart (seed printed)
+	$(BIN)/pytest -m chaos -s tests/e2e/test_reliability.py $(PYTEST_ARGS)
 
 bench: deps ## Benchmark the pipeline against the raw broker, side by side
 	$(BIN)/lienthong bench $(BENCH_ARGS)

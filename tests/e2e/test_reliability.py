@@ -107,6 +107,7 @@ def _bad_inputs(rng: random.Random) -> list[bytes]:
     return garbage + unknown
 
 
+@pytest.mark.chaos
 def test_chaos_nothing_lost_nothing_doubled(
     own_broker: tuple[LocalBroker, Settings], tmp_path: Path
 ) -> None:
