@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import platform
-import statistics
 import time
 import uuid
 from dataclasses import asdict, dataclass
@@ -16,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lienthong.broker.local import running_broker
-from lienthong.demo import RunResult, push_through
+from lienthong.client.batch import RunResult, percentile, push_through
 from lienthong.runtime.app import ensure_topics
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import SOURCE_ROOT, Settings
@@ -97,12 +96,6 @@ def raw_baseline(settings: Settings, payloads: list[bytes]) -> float:
     return elapsed
 
 
-def _percentile(values: list[float], q: int) -> float:
-    if len(values) < 2:
-        return values[0] if values else float("nan")
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
-
 def measure(settings: Settings, dossiers: int, console: Console | None) -> Figures:
     prepare_topics(settings)
     stack = LocalStack(settings, SOURCE_ROOT / "var" / "logs" / settings.topic_prefix)
@@ -131,9 +124,9 @@ def measure(settings: Settings, dossiers: int, console: Console | None) -> Figur
         finished=len(latencies),
         pipeline_seconds=round(pipeline_seconds, 3),
         dossiers_per_second=round(len(latencies) / pipeline_seconds, 2),
-        latency_p50=round(_percentile(latencies, 50), 3),
-        latency_p95=round(_percentile(latencies, 95), 3),
-        latency_p99=round(_percentile(latencies, 99), 3),
+        latency_p50=round(percentile(latencies, 50), 3),
+        latency_p95=round(percentile(latencies, 95), 3),
+        latency_p99=round(percentile(latencies, 99), 3),
         messages=len(payloads),
         message_bytes=sum(len(p) for p in payloads),
         raw_seconds=round(raw_seconds, 3),

@@ -3,100 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-import random
-import statistics
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from lienthong.broker.local import LocalBroker
-from lienthong.client import IntakePublisher, StatusFollower
-from lienthong.client.publisher import RESUBMIT_AFTER_SECONDS, resubmit_unreceived
-from lienthong.client.status import Timeline
+from lienthong.client.batch import RunResult, percentile, push_through
 from lienthong.procedures import BIRTH
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import SOURCE_ROOT, Settings
-from lienthong.synthetic import Synthetic, generate
+from lienthong.synthetic import generate, with_agency_refusals
 from lienthong.worker import prepare_topics
 
 #: Share of valid dossiers whose residence request names an address that is not the parent's:
 #: the police refuse that step, so the dossier ends partly completed (a real, visible outcome).
 ADDRESS_MISMATCH_SHARE = 0.04
-
-
-def with_agency_refusals(items: list[Synthetic], share: float, seed: int) -> list[str]:
-    """Make ``share`` of the valid residence dossiers refusable by the police; their ids."""
-    candidates = [i for i in items if not i.invalid and i.record.get("residence") is not None]
-    chosen = random.Random(seed).sample(candidates, round(share * len(candidates)))
-    for item in chosen:
-        residence = item.record["residence"]
-        residence["address"] = {**residence["address"], "street": "Số 1 đường Không Có Thật"}
-    return [str(item.record["meta"]["dossier_id"]) for item in chosen]
-
-
-@dataclass
-class RunResult:
-    """What the demo (and the end-to-end test) observed."""
-
-    items: list[Synthetic]
-    published_at: dict[str, float]
-    timelines: dict[str, Timeline]
-    refused_by_police: list[str] = field(default_factory=list)
-
-    @property
-    def ids(self) -> list[str]:
-        return [str(i.record["meta"]["dossier_id"]) for i in self.items]
-
-    def still_open(self) -> list[str]:
-        return [i for i in self.ids if i not in self.timelines or self.timelines[i].final is None]
-
-    def seconds_to_finish(self, dossier_id: str) -> float | None:
-        timeline = self.timelines.get(dossier_id)
-        if timeline is None or timeline.final is None:
-            return None
-        finished: dt.datetime = timeline.final[1]["meta"]["occurred_at"]
-        return finished.timestamp() - self.published_at[dossier_id]
-
-
-def push_through(
-    settings: Settings, items: list[Synthetic], timeout: float, console: Console | None = None
-) -> RunResult:
-    """Publish the dossiers and follow them until each has a final status (or time runs out)."""
-    ids = [str(i.record["meta"]["dossier_id"]) for i in items]
-    published: dict[str, float] = {}
-    follower = StatusFollower(settings)
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console, disable=console is None) as progress:
-        sending = progress.add_task("publishing dossiers", total=len(items))
-        publisher = IntakePublisher(settings)
-        for item in items:
-            publisher.submit(item.record, validate=False)
-            published[str(item.record["meta"]["dossier_id"])] = time.time()
-            progress.advance(sending)
-        publisher.flush()
-        finishing = progress.add_task("dossiers finished ", total=len(items))
-        records = {str(i.record["meta"]["dossier_id"]): i.record for i in items}
-        last_try = [time.monotonic()]
-
-        def show(_: object) -> None:
-            progress.update(finishing, completed=len(follower.finished(ids)))
-            if time.monotonic() - last_try[0] > RESUBMIT_AFTER_SECONDS:
-                resubmit_unreceived(publisher, records, set(follower.timelines))
-                last_try[0] = time.monotonic()
-
-        follower.wait_until(lambda _: len(follower.finished(ids)) == len(ids), timeout, show)
-        publisher.close()
-    follower.close()
-    return RunResult(items, published, follower.timelines)
 
 
 def summary_table(result: RunResult) -> Table:
@@ -143,10 +66,9 @@ def summary_table(result: RunResult) -> Table:
 
 
 def _percentiles(values: list[float]) -> tuple[str, str]:
-    if len(values) < 2:
-        return ("-", "-") if not values else (f"{values[0]:.2f}", f"{values[0]:.2f}")
-    cuts = statistics.quantiles(values, n=100, method="inclusive")
-    return f"{cuts[49]:.2f}", f"{cuts[94]:.2f}"
+    if not values:
+        return "-", "-"
+    return f"{percentile(values, 50):.2f}", f"{percentile(values, 95):.2f}"
 
 
 def top_reasons(result: RunResult, limit: int = 6) -> list[tuple[str, int]]:
@@ -198,9 +120,8 @@ def run_demo(
             start=now - dt.timedelta(seconds=dossiers + 60),
             live=True,
         )
-        refused = with_agency_refusals(items, ADDRESS_MISMATCH_SHARE, seed)
+        with_agency_refusals(items, ADDRESS_MISMATCH_SHARE, seed)
         result = push_through(settings, items, timeout, console)
-        result.refused_by_police = refused
         console.print(summary_table(result))
         reasons = Table(title="Top reasons for refusal")
         reasons.add_column("count", justify="right")

@@ -504,3 +504,13 @@ def _copy_parent(parent: Record) -> Record:
 
 def _copy_residence(residence: Record) -> Record:
     return {**residence, "address": dict(residence["address"])}
+
+
+def with_agency_refusals(items: list[Synthetic], share: float, seed: int) -> list[str]:
+    """Make ``share`` of the valid residence dossiers refusable by the police; their ids."""
+    candidates = [i for i in items if not i.invalid and i.record.get("residence") is not None]
+    chosen = random.Random(seed).sample(candidates, round(share * len(candidates)))
+    for item in chosen:
+        residence = item.record["residence"]
+        residence["address"] = {**residence["address"], "street": "Số 1 đường Không Có Thật"}
+    return [str(item.record["meta"]["dossier_id"]) for item in chosen]

@@ -10,7 +10,7 @@ import pytest
 from kafka_reading import read_topic
 
 from lienthong.client import IntakePublisher
-from lienthong.demo import push_through, with_agency_refusals
+from lienthong.client.batch import push_through
 from lienthong.identifiers import (
     check_card_code,
     check_personal_id,
@@ -19,7 +19,7 @@ from lienthong.identifiers import (
 )
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
-from lienthong.synthetic import generate
+from lienthong.synthetic import generate, with_agency_refusals
 
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]
 SEED = 20261128

@@ -23,10 +23,10 @@ from selenium.webdriver.common.by import By
 
 from lienthong import topics
 from lienthong.client import IntakePublisher, StatusFollower
+from lienthong.client.batch import RunResult, push_through
 from lienthong.client.status import Timeline
 from lienthong.contracts.codec import AvroCodec
 from lienthong.contracts.events import metadata
-from lienthong.demo import RunResult, push_through
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
 from lienthong.synthetic import Synthetic, generate

@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 import yaml
 
-from lienthong.demo import push_through, with_agency_refusals
+from lienthong.client.batch import push_through
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
-from lienthong.synthetic import generate
+from lienthong.synthetic import generate, with_agency_refusals
 from lienthong.topics import DEPLOYABLES
 from lienthong.worker import changelog_topics, create, prepare_topics
 

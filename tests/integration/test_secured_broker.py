@@ -30,8 +30,8 @@ from lienthong.broker.secure import (
     secure_settings,
     worker_env,
 )
+from lienthong.client.batch import push_through
 from lienthong.client.deadletters import read_dead_letters
-from lienthong.demo import push_through
 from lienthong.errors import SettingsError
 from lienthong.runtime.app import app_id
 from lienthong.runtime.stack import LocalStack
