@@ -32,6 +32,8 @@ from lienthong.worker import prepare_topics
 
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]
 DOSSIERS = int(os.environ.get("LIENTHONG_CHAOS_DOSSIERS", "2000"))
+#: The chaos goes on after the last dossier is published until this many workers were killed.
+MIN_KILLS = int(os.environ.get("LIENTHONG_CHAOS_KILLS", "10"))
 
 
 @pytest.fixture
@@ -108,11 +110,12 @@ def _bad_inputs(rng: random.Random) -> list[bytes]:
 
 @pytest.mark.chaos
 def test_chaos_nothing_lost_nothing_doubled(
-    own_broker: tuple[LocalBroker, Settings], tmp_path: Path
+    own_broker: tuple[LocalBroker, Settings], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     broker, settings = own_broker
     seed = int(os.environ.get("LIENTHONG_CHAOS_SEED", random.SystemRandom().randrange(10**6)))
-    print(f"\n[chaos] seed {seed} (replay: LIENTHONG_CHAOS_SEED={seed})")
+    with capsys.disabled():  # shown even when pytest captures output: a failure can be replayed
+        print(f"\n[chaos] seed {seed} (replay: LIENTHONG_CHAOS_SEED={seed} make chaos)")
     rng = random.Random(seed)
     prepare_topics(settings)
     now = dt.datetime.now(dt.UTC)
@@ -140,7 +143,9 @@ def test_chaos_nothing_lost_nothing_doubled(
                     time.sleep(0.5)
             for value in bad[len(items) // 400 + 1 :]:
                 publisher.send_raw(b"bad", value)
-        while chaos.killed < set(DEPLOYABLES) and time.monotonic() - started < 120:
+        while (
+            chaos.killed < set(DEPLOYABLES) or chaos.kills < MIN_KILLS
+        ) and time.monotonic() - started < 120:
             time.sleep(0.5)
         chaos.halt.set()
         chaos.join()
@@ -160,17 +165,17 @@ def test_chaos_nothing_lost_nothing_doubled(
         stack.stop()
     lost = [i for i in ids if i not in follower.timelines or follower.timelines[i].final is None]
     doubled = _doubled(settings, follower)
-    print(
-        f"[chaos] dossiers published again by the integrator for want of a receipt: "
-        f"{len(resubmitted)}"
-    )
-    print(
-        f"[chaos] dossiers {len(items)}, kills {chaos.kills}, worker restarts "
-        f"{chaos.restarts} (+{stack.revived} by the supervisor), broker restarts "
-        f"{chaos.broker_restarts}, lost {len(lost)}, "
-        f"doubled {len(doubled)}, {time.monotonic() - started:.0f} s"
-    )
+    rereads = sum(_count_in_logs(tmp_path / "logs", "reading it again"))
+    with capsys.disabled():
+        print(
+            f"[chaos] dossiers {len(items)}, kills {chaos.kills}, worker restarts "
+            f"{chaos.restarts} (+{stack.revived} by the supervisor), broker restarts "
+            f"{chaos.broker_restarts}, lost {len(lost)}, doubled {len(doubled)}, "
+            f"{time.monotonic() - started:.0f} s; published again for want of a receipt "
+            f"{len(resubmitted)}, partitions read again from their committed offset {rereads}"
+        )
     assert chaos.killed == set(DEPLOYABLES) and chaos.broker_restarts == 1
+    assert chaos.kills >= MIN_KILLS
     assert lost == [], f"{len(lost)} dossiers never finished: {lost[:5]}"
     assert doubled == [], doubled[:5]
     _assert_correct_outcomes(items, refused, follower)
@@ -180,6 +185,10 @@ def test_chaos_nothing_lost_nothing_doubled(
         "the dead-letter topic holds only the deliberately bad inputs"
     )
     _assert_no_personal_data_in_logs(items, tmp_path / "logs")
+
+
+def _count_in_logs(logs: Path, text: str) -> list[int]:
+    return [p.read_text(errors="replace").count(text) for p in logs.glob("*.log")]
 
 
 def _doubled(settings: Settings, follower: StatusFollower) -> list[str]:

@@ -11,6 +11,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from lienthong import topics
+from lienthong.runtime.offsets import GuardedApp
 from lienthong.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,8 @@ def make_app(deployable: str, settings: Settings, **overrides: Any) -> faust.App
         "broker_commit_interval": 0.5,
         "table_standby_replicas": 0,
         # Waiting for the stream to drain on a rebalance held a partition for good in our chaos
-        # test when the broker restarted meanwhile; unacked events are redelivered anyway.
+        # test when the broker restarted meanwhile; unhandled events are read again anyway, as
+        # only handled ones are committed (see runtime.offsets).
         "stream_wait_empty": False,
         "autodiscover": False,
         # A worker that dies is dropped from its group after 10 s (not Kafka's 45) and its
@@ -61,7 +63,7 @@ def make_app(deployable: str, settings: Settings, **overrides: Any) -> faust.App
             else None,
         )
     options.update(overrides)
-    return faust.App(app_id(deployable, settings), **options)
+    return GuardedApp(app_id(deployable, settings), **options)
 
 
 def app_id(deployable: str, settings: Settings) -> str:

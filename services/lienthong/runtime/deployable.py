@@ -14,6 +14,7 @@ from lienthong.clocks import clock_for
 from lienthong.contracts.codec import AvroCodec
 from lienthong.metrics import Metrics, setup_faust_metrics
 from lienthong.runtime.app import contract_topic, make_app
+from lienthong.runtime.offsets import GuardedApp
 from lienthong.runtime.pipeline import Pipeline
 from lienthong.settings import Settings
 
@@ -53,5 +54,7 @@ def build(
     out = {role: contract_topic(app, settings, role) for role in writes}
     deadletter = out.get(topics.DEADLETTER) or contract_topic(app, settings, topics.DEADLETTER)
     pipeline = Pipeline(name, AvroCodec(), out, deadletter, metrics, clock)
+    if isinstance(app, GuardedApp):
+        pipeline.on_handled = app.handled
     calendar = WorkingCalendar(**settings.calendar_kwargs())  # type: ignore[arg-type]
     return Deployable(name, settings, app, pipeline, metrics, clock, calendar, registry)

@@ -68,11 +68,14 @@ class Pipeline:
         self.deadletter = deadletter
         self.metrics = metrics
         self.clock = clock
+        #: Told of each message handled; the consumer commits only those (runtime.offsets).
+        self.on_handled: Callable[[Any], None] = lambda message: None
 
     async def run(self, stream: faust.StreamT[Any], handler: Handler) -> None:
         """Consume forever; one bad message never stops the partition."""
         async for event in stream.events():
             await self.process(received_from(event.message), handler)
+            self.on_handled(event.message)
 
     async def process(self, received: Received, handler: Handler) -> None:
         try:

@@ -1,0 +1,189 @@
+"""Offsets we commit only when every event before them was handled; skipped events are read again.
+
+Faust commits, per partition, the end of the run of offsets its streams acknowledged. Our chaos
+test caught that bookkeeping committing past events no handler had seen: across a rebalance or a
+broker restart it took a jump in offsets for a "gap" it could skip (meant for compacted or
+transactional topics), it accepted a run that began one past the committed offset, it accepted any
+run when the committed offset was unknown, and it counted the acknowledgement of an event fetched
+in an earlier generation of the group. Each of those is a dossier lost.
+
+:class:`GuardedConsumer` keeps Faust's consumer and replaces that bookkeeping with one rule: the
+committed offset of a partition moves from its floor (the offset committed in the group, or the
+start of the log) only over a run of offsets handled in the current generation that begins at the
+floor. Our input topics are neither compacted nor transactional, so their offsets have no gaps.
+A partition whose next offset stays unhandled while later ones are handled, or that stays behind
+its end with nothing handled, is sought back to its floor: the events are read again, and the
+handlers, being idempotent, ignore what they already did.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import faust
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP
+from faust.utils.functional import consecutive_numbers
+from mode import Service
+
+log = logging.getLogger(__name__)
+
+#: A partition whose floor has not moved for this long, while it has work, is read again.
+STALL_SECONDS = 20.0
+#: How often the stalls are looked for.
+CHECK_SECONDS = 2.0
+
+
+class GuardedConsumer(faust_aiokafka.Consumer):
+    """Faust's aiokafka consumer with offset bookkeeping that never commits past a skipped event."""
+
+    stall_seconds: ClassVar[float] = STALL_SECONDS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._log_start: dict[TP, int] = {}
+        self._floor_since: dict[TP, tuple[int | None, float]] = {}
+        self._handled: set[tuple[TP, int]] = set()
+        self.rereads = 0
+
+    def floor(self, tp: TP) -> int | None:
+        """Where the partition's next commit must start: committed offset, else log start."""
+        committed = self._committed_offset[tp]
+        return committed if committed is not None else self._log_start.get(tp)
+
+    def mark_handled(self, message: Any) -> None:
+        """A handler finished with this message (answered, saved, or dead-lettered)."""
+        if message.generation_id in (None, self.app.consumer_generation_id):
+            self._handled.add((message.tp, message.offset))
+
+    def ack(self, message: Any) -> bool:
+        """Count an acknowledgement only for a message a handler finished in this generation.
+
+        Faust also acknowledges the messages a stream skips during a rebalance (flow stopped,
+        or fetched in an earlier generation); those were not handled and must be read again.
+        """
+        handled = (message.tp, message.offset)
+        if handled in self._handled and message.generation_id in (
+            None,
+            self.app.consumer_generation_id,
+        ):
+            self._handled.discard(handled)
+            return bool(super().ack(message))
+        self._handled.discard(handled)
+        if self.app.topics.acks_enabled_for(message.topic):
+            message.acked = True
+            self._unacked_messages.discard(message)
+        return False
+
+    async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
+        """Our input topics have no gaps: a jump in offsets is a skip, not something to commit."""
+        log.warning(
+            "%s: offsets %d to %d arrived out of turn; they will be read again",
+            tp,
+            offset_from,
+            offset_to,
+        )
+
+    def _new_offset(self, tp: TP) -> int | None:
+        acked = self._acked[tp]
+        floor = self.floor(tp)
+        if not acked or floor is None:
+            return None
+        acked.sort()
+        stale = [offset for offset in acked if offset < floor]
+        if stale:
+            del acked[: len(stale)]
+            self._acked_index[tp].difference_update(stale)
+        if not acked or acked[0] != floor:
+            return None
+        run = next(consecutive_numbers(acked))
+        del acked[: len(run)]
+        self._acked_index[tp].difference_update(run)
+        return int(run[-1]) + 1
+
+    async def perform_seek(self) -> None:
+        """After an assignment: also learn where the log starts for never-committed partitions."""
+        await super().perform_seek()
+        assignment = self.assignment()
+        unknown = [tp for tp in assignment if self._committed_offset[tp] is None]
+        if unknown:
+            starts = await self.earliest_offsets(*unknown)
+            self._log_start.update({tp: int(offset) for tp, offset in starts.items()})
+        self._floor_since.clear()
+
+    async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+        for tp in revoked:
+            self._log_start.pop(tp, None)
+            self._floor_since.pop(tp, None)
+        await super().on_partitions_revoked(revoked)
+
+    @Service.task
+    async def _reread_stalled(self) -> None:
+        """Seek back a partition whose floor stays put while it has work past it."""
+        async for _ in self.itertimer(CHECK_SECONDS, name="reread-stalled"):
+            if self.app.rebalancing or not self.flow_active:
+                self._floor_since.clear()
+                continue
+            stalled = self.stalled(time.monotonic())
+            if stalled:
+                await self.reread(stalled)
+
+    def stalled(self, now: float) -> dict[TP, int]:
+        """The partitions stuck at their floor for too long, with that floor."""
+        found: dict[TP, int] = {}
+        acking = self.app.topics.acks_enabled_for
+        for tp in self.assignment():
+            if not acking(tp.topic):  # tables' changelogs are read by recovery, not streams
+                continue
+            floor = self.floor(tp)
+            if floor is None or not self._has_work(tp, floor):
+                self._floor_since.pop(tp, None)
+                continue
+            seen, since = self._floor_since.get(tp, (None, now))
+            if seen != floor:
+                self._floor_since[tp] = (floor, now)
+            elif now - since >= self.stall_seconds:
+                found[tp] = floor
+                self._floor_since[tp] = (floor, now)
+        return found
+
+    def _has_work(self, tp: TP, floor: int) -> bool:
+        if any(offset >= floor for offset in self._acked[tp]):
+            return True  # later events handled, the one at the floor not
+        try:
+            end = self.highwater(tp)
+        except Exception:  # metadata not known yet
+            return False
+        return end is not None and end > floor
+
+    async def reread(self, partitions: Mapping[TP, int]) -> None:
+        """Read partitions again from their floor."""
+        for tp, floor in partitions.items():
+            log.warning("%s: no progress from offset %d; reading it again", tp, floor)
+        self.rereads += len(partitions)
+        try:
+            await self._thread.seek_wait(dict(partitions))
+        except Exception as exc:  # the broker is away: the next check tries again
+            log.warning("reading again failed: %s", type(exc).__name__)
+
+
+class GuardedTransport(faust_aiokafka.Transport):
+    """The aiokafka transport with :class:`GuardedConsumer`."""
+
+    Consumer = GuardedConsumer
+
+
+class GuardedApp(faust.App):
+    """A Faust app whose consumer commits only what its handlers did."""
+
+    def _new_transport(self) -> Any:
+        return GuardedTransport(self.conf.broker_consumer, self)
+
+    def handled(self, message: Any) -> None:
+        """Tell the consumer (if one runs: not in agent test contexts) a message was handled."""
+        consumer = self._consumer  # the property would create one
+        if isinstance(consumer, GuardedConsumer):
+            consumer.mark_handled(message)
