@@ -147,6 +147,9 @@ class Metrics:
         self._failed = counter("processing_failures", "Failed", "deployable", "error_kind")
         self._registrations = counter("registrations", "Entered in a register", "step")
         self._untracked = counter("step_tracking_overflow", "Not tracked: tracking full", "step")
+        self._reread = counter(
+            "partitions_reread", "Read again from the committed offset: stalled", "deployable"
+        )
         gauge("steps_in_flight", "Handed off and not done", lambda t: len(t.since))
         gauge("step_oldest_in_flight_age_seconds", "Oldest in flight", _InFlight.oldest_age)
         gauge("steps_overdue_in_flight", "Overdue and in flight", lambda t: len(t.overdue))
@@ -245,6 +248,9 @@ class Metrics:
 
     def processing_failed(self, deployable: str, error_kind: str) -> None:
         self._failed.labels(self._deployable(deployable), self._error_kind(error_kind)).inc()
+
+    def partition_reread(self, deployable: str) -> None:
+        self._reread.labels(self._deployable(deployable)).inc()
 
 
 class ConsumerLagCollector:

@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     resend_after_seconds: float = Field(
         600.0, gt=0, description="Send an unanswered handoff again after this long"
     )
+    reread_stalled_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="Read a partition again from its committed offset after no progress this long",
+    )
 
     # -- The population database (civil-registry's port) ---------------------------------
     population_db_plan: Path | None = Field(

@@ -103,7 +103,10 @@ def test_processing_verbs(metrics: Metrics) -> None:
     metrics.dead_letter("lienthong.intake", "UnknownFingerprint")
     metrics.event_processed("hub", "DossierSubmitted")
     metrics.processing_failed("residence", "CorruptBody")
+    metrics.partition_reread("hub")
+    metrics.partition_reread("hub")
 
+    assert value(metrics, "lienthong_partitions_reread_total", deployable="hub") == 2
     letter = {"topic": "lienthong.intake", "error_kind": "UnknownFingerprint"}
     assert value(metrics, "lienthong_dead_letters_total", **letter) == 1
     processed = {"deployable": "hub", "event_type": "DossierSubmitted"}

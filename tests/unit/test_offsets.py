@@ -118,9 +118,9 @@ def test_a_partition_stuck_at_its_floor_is_read_again(
     consumer._log_start[changelog] = 0  # read by table recovery, never by a stream
     handle(consumer, 11, 12)
     assert consumer.stalled(100.0) == {}
-    assert consumer.stalled(100.0 + consumer.stall_seconds - 1) == {}
-    assert consumer.stalled(100.0 + consumer.stall_seconds) == {TP0: 10}
-    assert consumer.stalled(100.0 + consumer.stall_seconds + 1) == {}, "the clock starts again"
+    assert consumer.stalled(100.0 + consumer.app.stall_seconds - 1) == {}
+    assert consumer.stalled(100.0 + consumer.app.stall_seconds) == {TP0: 10}
+    assert consumer.stalled(100.0 + consumer.app.stall_seconds + 1) == {}, "the clock starts again"
 
 
 def test_a_moving_or_idle_partition_is_left_alone(
@@ -135,4 +135,29 @@ def test_a_moving_or_idle_partition_is_left_alone(
     end["offset"] = 30
     for step in range(1, 10):
         consumer._committed_offset[TP0] = 10 + step
-        assert consumer.stalled(step * consumer.stall_seconds) == {}, "the floor moves"
+        assert consumer.stalled(step * consumer.app.stall_seconds) == {}, "the floor moves"
+
+
+async def test_reading_again_seeks_to_the_floor_and_is_counted(
+    consumer: GuardedConsumer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sought: list[dict[TP, int]] = []
+    counted: list[str] = []
+
+    async def seek_wait(partitions: dict[TP, int]) -> None:
+        sought.append(partitions)
+
+    monkeypatch.setattr(consumer._thread, "seek_wait", seek_wait)
+    consumer.app.on_reread = lambda: counted.append("reread")  # type: ignore[attr-defined]
+    await consumer.reread({TP0: 10})
+    assert sought == [{TP0: 10}] and counted == ["reread"] and consumer.rereads == 1
+
+
+async def test_reading_again_while_the_broker_is_away_is_tried_later(
+    consumer: GuardedConsumer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def seek_wait(partitions: dict[TP, int]) -> None:
+        raise TimeoutError
+
+    monkeypatch.setattr(consumer._thread, "seek_wait", seek_wait)
+    await consumer.reread({TP0: 10})  # logged, not raised: the check runs again

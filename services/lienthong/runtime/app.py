@@ -63,7 +63,9 @@ def make_app(deployable: str, settings: Settings, **overrides: Any) -> faust.App
             else None,
         )
     options.update(overrides)
-    return GuardedApp(app_id(deployable, settings), **options)
+    app = GuardedApp(app_id(deployable, settings), **options)
+    app.stall_seconds = settings.reread_stalled_seconds
+    return app
 
 
 def app_id(deployable: str, settings: Settings) -> str:

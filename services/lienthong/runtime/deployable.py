@@ -56,5 +56,6 @@ def build(
     pipeline = Pipeline(name, AvroCodec(), out, deadletter, metrics, clock)
     if isinstance(app, GuardedApp):
         pipeline.on_handled = app.handled
+        app.on_reread = lambda: metrics.partition_reread(name)
     calendar = WorkingCalendar(**settings.calendar_kwargs())  # type: ignore[arg-type]
     return Deployable(name, settings, app, pipeline, metrics, clock, calendar, registry)

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
@@ -31,16 +31,12 @@ from mode import Service
 
 log = logging.getLogger(__name__)
 
-#: A partition whose floor has not moved for this long, while it has work, is read again.
-STALL_SECONDS = 20.0
 #: How often the stalls are looked for.
 CHECK_SECONDS = 2.0
 
 
 class GuardedConsumer(faust_aiokafka.Consumer):
     """Faust's aiokafka consumer with offset bookkeeping that never commits past a skipped event."""
-
-    stall_seconds: ClassVar[float] = STALL_SECONDS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -145,7 +141,7 @@ class GuardedConsumer(faust_aiokafka.Consumer):
             seen, since = self._floor_since.get(tp, (None, now))
             if seen != floor:
                 self._floor_since[tp] = (floor, now)
-            elif now - since >= self.stall_seconds:
+            elif now - since >= self.app.stall_seconds:  # type: ignore[attr-defined]
                 found[tp] = floor
                 self._floor_since[tp] = (floor, now)
         return found
@@ -163,6 +159,7 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         """Read partitions again from their floor."""
         for tp, floor in partitions.items():
             log.warning("%s: no progress from offset %d; reading it again", tp, floor)
+            self.app.on_reread()  # type: ignore[attr-defined]
         self.rereads += len(partitions)
         try:
             await self._thread.seek_wait(dict(partitions))
@@ -178,6 +175,11 @@ class GuardedTransport(faust_aiokafka.Transport):
 
 class GuardedApp(faust.App):
     """A Faust app whose consumer commits only what its handlers did."""
+
+    #: A partition whose floor has not moved for this long, while it has work, is read again.
+    stall_seconds: float = 10.0
+    #: Called each time a stalled partition is read again (a metric counts them).
+    on_reread: Callable[[], None] = staticmethod(lambda: None)
 
     def _new_transport(self) -> Any:
         return GuardedTransport(self.conf.broker_consumer, self)
