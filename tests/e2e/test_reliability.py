@@ -165,7 +165,7 @@ def test_chaos_nothing_lost_nothing_doubled(
         stack.stop()
     lost = [i for i in ids if i not in follower.timelines or follower.timelines[i].final is None]
     doubled = _doubled(settings, follower)
-    rereads = sum(_count_in_logs(tmp_path / "logs", "reading it again"))
+    rereads = sum(_count_in_logs(tmp_path / "logs", ": reading again from offset"))
     with capsys.disabled():
         print(
             f"[chaos] dossiers {len(items)}, kills {chaos.kills}, worker restarts "

@@ -91,13 +91,20 @@ def test_a_message_handled_in_an_earlier_generation_does_not_count(
     assert consumer._new_offset(TP0) is None
 
 
-async def test_a_jump_in_offsets_is_not_a_gap_to_commit(consumer: GuardedConsumer) -> None:
+async def test_a_jump_in_offsets_is_not_a_gap_to_commit(
+    consumer: GuardedConsumer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(consumer, "assignment", lambda: {TP0})
+    monkeypatch.setattr(consumer, "highwater", lambda tp: 11)
     consumer._committed_offset[TP0] = 0
     handle(consumer, 0)
     await consumer._add_gap(TP0, 1, 9)
     handle(consumer, 10)
     assert consumer._new_offset(TP0) == 1
     assert consumer._new_offset(TP0) is None
+    consumer._committed_offset[TP0] = 1  # what a commit of 1 leaves
+    assert consumer.stalled(0.0) == {TP0: 1}, "read again at once, not after a stall"
+    assert consumer.stalled(1.0) == {}
 
 
 def test_stale_acknowledgements_below_the_floor_are_dropped(consumer: GuardedConsumer) -> None:

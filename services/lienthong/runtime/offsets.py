@@ -4,15 +4,16 @@ Faust commits, per partition, the end of the run of offsets its streams acknowle
 test caught that bookkeeping committing past events no handler had seen: across a rebalance or a
 broker restart it took a jump in offsets for a "gap" it could skip (meant for compacted or
 transactional topics), it accepted a run that began one past the committed offset, it accepted any
-run when the committed offset was unknown, and it counted the acknowledgement of an event fetched
-in an earlier generation of the group. Each of those is a dossier lost.
+run when the committed offset was unknown, and it counted the acknowledgements it gives the events a
+stream skips during a rebalance (flow stopped, or fetched in an earlier generation of the group).
+Each of those is a dossier lost.
 
 :class:`GuardedConsumer` keeps Faust's consumer and replaces that bookkeeping with one rule: the
 committed offset of a partition moves from its floor (the offset committed in the group, or the
 start of the log) only over a run of offsets handled in the current generation that begins at the
 floor. Our input topics are neither compacted nor transactional, so their offsets have no gaps.
-A partition whose next offset stays unhandled while later ones are handled, or that stays behind
-its end with nothing handled, is sought back to its floor: the events are read again, and the
+A partition whose offsets jumped, or whose floor stays put while it has work (later offsets
+handled, or its end further on), is sought back to its floor: the events are read again, and the
 handlers, being idempotent, ignore what they already did.
 """
 
@@ -43,6 +44,7 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         self._log_start: dict[TP, int] = {}
         self._floor_since: dict[TP, tuple[int | None, float]] = {}
         self._handled: set[tuple[TP, int]] = set()
+        self._jumped: set[TP] = set()
         self.rereads = 0
 
     def floor(self, tp: TP) -> int | None:
@@ -82,6 +84,7 @@ class GuardedConsumer(faust_aiokafka.Consumer):
             offset_from,
             offset_to,
         )
+        self._jumped.add(tp)  # read again at the next check, without waiting for a stall
 
     def _new_offset(self, tp: TP) -> int | None:
         acked = self._acked[tp]
@@ -114,6 +117,7 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         for tp in revoked:
             self._log_start.pop(tp, None)
             self._floor_since.pop(tp, None)
+            self._jumped.discard(tp)
         await super().on_partitions_revoked(revoked)
 
     @Service.task
@@ -128,13 +132,18 @@ class GuardedConsumer(faust_aiokafka.Consumer):
                 await self.reread(stalled)
 
     def stalled(self, now: float) -> dict[TP, int]:
-        """The partitions stuck at their floor for too long, with that floor."""
+        """The partitions to read again, with their floor: jumped over offsets, or stuck."""
         found: dict[TP, int] = {}
         acking = self.app.topics.acks_enabled_for
         for tp in self.assignment():
             if not acking(tp.topic):  # tables' changelogs are read by recovery, not streams
                 continue
             floor = self.floor(tp)
+            if tp in self._jumped and floor is not None:
+                self._jumped.discard(tp)
+                self._floor_since[tp] = (floor, now)
+                found[tp] = floor
+                continue
             if floor is None or not self._has_work(tp, floor):
                 self._floor_since.pop(tp, None)
                 continue
@@ -158,7 +167,7 @@ class GuardedConsumer(faust_aiokafka.Consumer):
     async def reread(self, partitions: Mapping[TP, int]) -> None:
         """Read partitions again from their floor."""
         for tp, floor in partitions.items():
-            log.warning("%s: no progress from offset %d; reading it again", tp, floor)
+            log.warning("%s: reading again from offset %d (skipped or stalled)", tp, floor)
             self.app.on_reread()  # type: ignore[attr-defined]
         self.rereads += len(partitions)
         try:
