@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     resend_after_seconds: float = Field(
         600.0, gt=0, description="Send an unanswered handoff again after this long"
     )
+    unknown_dossier_wait_seconds: float = Field(
+        600.0,
+        ge=0,
+        description="Keep an agency's answer for a dossier the hub has not received this long "
+        "(it may arrive first after a crash) before dead-lettering it",
+    )
     reread_stalled_seconds: float = Field(
         10.0,
         gt=0,

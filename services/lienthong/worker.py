@@ -41,7 +41,7 @@ def create(name: str, settings: Settings, clock: Clock | None = None, **kw: Any)
 
 #: Every table of every deployable: its changelog topic must exist before the first write.
 TABLES = {
-    "hub": ("dossiers",),
+    "hub": ("dossiers", "early"),
     "civil-registry": ("register", "counters"),
     "residence": ("register", "counters"),
     "health-insurance": ("register", "counters"),
@@ -94,4 +94,6 @@ def run(name: str, settings: Settings, loglevel: str = "warning") -> None:
     wait_for_kafka(settings)
     deployable = create(name, settings)
     worker = faust.Worker(deployable.app, loglevel=loglevel, quiet=True)
+    if not worker.stdout.isatty():  # a log file or a pod's log: no terminal spinner codes
+        worker.spinner = None
     worker.execute_from_commandline()

@@ -1,8 +1,9 @@
 """Dead letters end to end: bad messages kept whole with a reason, partitions flowing, replay once.
 
 The stack runs without health-insurance, so a CardIssued that reaches the hub before its dossier
-(dead-lettered: UnknownDossier) is the only way that step can finish: replaying it after the
-submission arrived finishes the step, and replaying it again changes nothing.
+(dead-lettered after its short wait: UnknownDossier) is the only way that step can finish:
+replaying it after the submission arrived finishes the step, and replaying it again changes
+nothing.
 """
 
 from __future__ import annotations
@@ -147,6 +148,9 @@ def run(broker: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             "civil_registry_web_port": ports[1],
             "residence_web_port": ports[2],
             "health_insurance_web_port": ports[3],
+            # the early CardIssued waits this long for its dossier before it is dead-lettered
+            "unknown_dossier_wait_seconds": 1.0,
+            "deadline_check_seconds": 1.0,
         }
     )
     prepare_topics(settings)

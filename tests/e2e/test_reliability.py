@@ -240,6 +240,7 @@ def _assert_one_registration_per_child(settings: Settings) -> None:
 def _assert_no_personal_data_in_logs(items: list[Synthetic], logs: Path) -> None:
     text = "\n".join(p.read_text(errors="replace") for p in logs.glob("*.log"))
     assert text, "the run wrote logs"
+    assert "\x1b[" not in text, "terminal control codes in a log file"
     for item in items[:300]:
         record = item.record
         for value in (

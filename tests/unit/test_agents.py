@@ -18,6 +18,7 @@ from lienthong.allocation import BufferedCounters
 from lienthong.calendar import ManualClock, WorkingCalendar
 from lienthong.civil_registry.decisions import register_birth
 from lienthong.contracts.codec import AvroCodec, Decoded
+from lienthong.contracts.events import metadata
 from lienthong.hub import app as hub_app
 from lienthong.hub.projections import handoff_record, residence_part
 from lienthong.hub.state import DossierState
@@ -252,22 +253,30 @@ async def test_the_hub_ignores_a_redelivered_submission(
     ]
 
 
+async def submitted_and_registered(
+    agent: Any, sent: Recorder, record: Record, clock: ManualClock
+) -> Any:
+    """Submit ``record`` to the hub; the civil registry's own answer to the handoff it made."""
+    clock.set(record["submitted_at"] + dt.timedelta(minutes=5))
+    await agent.put(
+        value=CODEC.encode("DossierSubmitted", record), key=record["meta"]["dossier_id"].encode()
+    )
+    await settle(lambda: len(sent.sent) == 3)
+    ((_, handoff),) = sent.on("handoff.civil-registry")
+    ctx = AgencyContext(clock.advance(dt.timedelta(minutes=30)), CALENDAR, 0, 4)
+    (registered,) = register_birth(handoff.record, None, BufferedCounters({}), ctx).outputs
+    return registered
+
+
 async def test_the_hub_splits_the_dossier_once_the_birth_is_registered(
     hub: tuple[Deployable, Recorder, ManualClock],
 ) -> None:
     dep, sent, clock = hub
     record = copy.deepcopy(DOSSIERS[2])
     dossier_id = record["meta"]["dossier_id"]
-    key = dossier_id.encode()
-    clock.set(record["submitted_at"] + dt.timedelta(minutes=5))
     async with dep.agents["route"].test_context() as agent:
-        await agent.put(value=CODEC.encode("DossierSubmitted", record), key=key)
-        await settle(lambda: len(sent.sent) == 3)
-        ((_, handoff),) = sent.on("handoff.civil-registry")
-        # the civil registry's own decision on the handoff the hub just published
-        ctx = AgencyContext(clock.advance(dt.timedelta(minutes=30)), CALENDAR, 0, 4)
-        decision = register_birth(handoff.record, None, BufferedCounters({}), ctx)
-        (registered,) = decision.outputs
+        registered = await submitted_and_registered(agent, sent, record, clock)
+        key = dossier_id.encode()
         await agent.put(value=CODEC.encode(registered.schema, registered.record), key=key)
         later = len(record["procedures"]) - 1
         await settle(lambda: len(sent.sent) == 3 + 1 + 2 * later)
@@ -285,27 +294,74 @@ async def test_the_hub_splits_the_dossier_once_the_birth_is_registered(
     assert state is not None and state.steps["civil_registry"].phase == "completed"
 
 
-async def test_a_completion_for_an_unknown_dossier_is_dead_lettered(
-    hub: tuple[Deployable, Recorder, ManualClock],
-) -> None:
-    dep, sent, clock = hub
-    record = DOSSIERS[3]
-    clock.set(record["submitted_at"] + dt.timedelta(minutes=5))
+def early_answer(record: Record, clock: ManualClock) -> tuple[bytes, bytes]:
+    """Residence's answer to the handoff the hub would make for ``record``."""
     key, value = residence_handoff(record)
     handoff = CODEC.decode(value).record
     ctx = AgencyContext(clock.now(), CALENDAR, 0, 4)
     (registered,) = register_residence(handoff, None, ctx).outputs
-    completion = CODEC.encode(registered.schema, registered.record)
+    return key, CODEC.encode(registered.schema, registered.record)
+
+
+def deadline_check(dossier_id: str, clock: ManualClock) -> bytes:
+    meta = metadata("DeadlineCheck", dossier_id, "hub", clock.now(), None, 1)
+    return CODEC.encode("DeadlineCheck", {"meta": meta})
+
+
+async def test_an_answer_for_an_unknown_dossier_waits_then_is_dead_lettered(
+    hub: tuple[Deployable, Recorder, ManualClock],
+) -> None:
+    dep, sent, clock = hub
+    record = DOSSIERS[3]
+    dossier_id = record["meta"]["dossier_id"]
+    clock.set(record["submitted_at"] + dt.timedelta(minutes=5))
+    key, completion = early_answer(record, clock)
+    wait = dt.timedelta(seconds=dep.settings.unknown_dossier_wait_seconds)
     async with dep.agents["route"].test_context() as agent:
         await agent.put(value=completion, key=key)
+        await agent.put(value=completion, key=key)  # a resend: parked once
+        await agent.put(value=deadline_check(dossier_id, clock), key=key)  # too soon
+        await agent.put(value=GARBAGE, key=b"barrier")
         await settle(lambda: len(sent.sent) == 1)
+        assert sent.names() == ["DeadLetter"], "only the barrier: the answer waits"
+        assert len(dep.tables["early"][dossier_id]) == 1
+        clock.advance(wait)
+        await agent.put(value=deadline_check(dossier_id, clock), key=key)
+        await settle(lambda: len(sent.sent) == 2)
         # the next dossier is still received
         clock.set(DOSSIERS[4]["submitted_at"] + dt.timedelta(minutes=5))
         await agent.put(value=CODEC.encode("DossierSubmitted", DOSSIERS[4]), key=b"next")
-        await settle(lambda: len(sent.sent) == 4)
+        await settle(lambda: len(sent.sent) == 5)
 
-    ((_, dead),) = sent.on("deadletter")
+    (_, dead) = sent.on("deadletter")[1]
     assert dead.record["error_kind"] == "UnknownDossier"
-    assert record["meta"]["dossier_id"] in dead.record["reason"]
-    assert dead.record["value"] == completion
-    assert sent.names()[1:] == ["DossierReceived", "CivilRegistryHandoff", "StepHandedOff"]
+    assert dossier_id in dead.record["reason"] and "waited" in dead.record["reason"]
+    assert dead.record["value"] == completion and dead.record["key"] == key
+    assert dossier_id not in dep.tables["early"]
+    assert sent.names()[2:] == ["DossierReceived", "CivilRegistryHandoff", "StepHandedOff"]
+
+
+async def test_an_answer_that_came_first_is_applied_when_the_submission_arrives(
+    hub: tuple[Deployable, Recorder, ManualClock],
+) -> None:
+    dep, sent, clock = hub
+    record = copy.deepcopy(DOSSIERS[2])
+    dossier_id = record["meta"]["dossier_id"]
+    key = dossier_id.encode()
+    async with dep.agents["route"].test_context() as agent:
+        # the hub's first life: it handed off, then died before its state was saved
+        registered = await submitted_and_registered(agent, sent, record, clock)
+        dep.tables["dossiers"].data.clear()  # the state the crash took
+        sent.sent.clear()
+        # its second life reads the answer before the submission again
+        await agent.put(value=CODEC.encode(registered.schema, registered.record), key=key)
+        await agent.put(value=CODEC.encode("DossierSubmitted", record), key=key)
+        later = len(record["procedures"]) - 1
+        await settle(lambda: len(sent.sent) == 3 + 1 + 2 * later)
+
+    names = sent.names()
+    assert names[:4] == ["DossierReceived", "CivilRegistryHandoff", "StepHandedOff", "StepFinished"]
+    assert "DeadLetter" not in names
+    state = DossierState.from_table(dep.tables["dossiers"].get(dossier_id))
+    assert state is not None and state.steps["civil_registry"].phase == "completed"
+    assert dossier_id not in dep.tables["early"]

@@ -9,8 +9,11 @@ from lienthong import topics
 from lienthong.calendar import Clock
 from lienthong.contracts.codec import Decoded
 from lienthong.contracts.events import Envelope, metadata
+from lienthong.errors import LienthongError
+from lienthong.hub import early
 from lienthong.hub.detours import needs_check
 from lienthong.hub.state import DossierState
+from lienthong.hub.steps import UnknownDossier
 from lienthong.hub.transitions import Context, decide
 from lienthong.hub.web import register_views
 from lienthong.metrics import Metrics
@@ -76,6 +79,9 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
     app = dep.app
     dossiers = app.Table("dossiers", default=None, partitions=settings.partitions)
     dep.tables["dossiers"] = dossiers
+    parked = app.Table("early", default=None, partitions=settings.partitions)
+    dep.tables["early"] = parked
+    wait = dt.timedelta(seconds=settings.unknown_dossier_wait_seconds)
     source = app.topic(
         *(settings.topic(role) for role in (*topics.HUB_READS, DEADLINES)),
         key_serializer="raw",
@@ -98,24 +104,74 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
     async def handle(decoded: Decoded, received: Received) -> Outcome:
         dossier_id = str(decoded.record["meta"]["dossier_id"])
         before = DossierState.from_table(dossiers.get(dossier_id))
+        if before is None and decoded.name not in early.INTAKE_EVENTS:
+            return await unknown_dossier(dossier_id, decoded, received)
         after, outputs = decide(before, decoded.name, decoded.record, context())
+        waiting = parked.get(dossier_id) if after is not None else None
+        for entry in waiting or []:  # answers that came before the submission
+            answer = dep.pipeline.codec.decode(early.received_of(entry).value or b"")
+            try:
+                after, more = decide(after, answer.name, answer.record, context())
+            except LienthongError as exc:
+                await dep.pipeline.dead_letter(early.received_of(entry), exc)
+                continue
+            outputs += more
 
         def save() -> None:
             if after is not None:
                 dossiers[dossier_id] = after.to_table()
                 observe(dep.metrics, after, outputs, decoded.name)
+            if waiting:
+                parked.pop(dossier_id, None)
 
         return Outcome(outputs, save)
+
+    async def unknown_dossier(dossier_id: str, decoded: Decoded, received: Received) -> Outcome:
+        """Park an answer for a dossier not received yet; dead-letter those that waited enough."""
+        now = dep.clock.now()
+        waiting = parked.get(dossier_id)
+        if decoded.name == "DeadlineCheck":  # our own tick: the wait of parked answers is over?
+            over, waiting = early.expired(waiting, now, wait)
+            for entry in over:
+                await dep.pipeline.dead_letter(
+                    early.received_of(entry),
+                    UnknownDossier(
+                        f"no dossier {dossier_id} was ever received by the hub "
+                        f"(its answer waited {wait.total_seconds():.0f} s)"
+                    ),
+                )
+        elif wait:
+            event_id = str(decoded.record["meta"]["event_id"])
+            waiting = early.park(waiting, received, event_id, now)
+        else:
+            raise UnknownDossier(f"no dossier {dossier_id} was ever received by the hub")
+
+        def save() -> None:
+            if waiting:
+                parked[dossier_id] = waiting
+            else:
+                parked.pop(dossier_id, None)
+
+        return Outcome([], save)
 
     @app.agent(source, name="hub-route", concurrency=1)
     async def route(stream: Any) -> None:
         await dep.pipeline.run(stream, handle)
+
+    async def check(dossier_id: str, now: dt.datetime) -> None:
+        tick = int(now.timestamp() // settings.deadline_check_seconds)
+        meta = metadata("DeadlineCheck", dossier_id, "hub", now, None, tick)
+        data = dep.pipeline.codec.encode("DeadlineCheck", {"meta": meta})
+        await dep.pipeline.publish(deadlines, dossier_id.encode(), data)
 
     @app.timer(interval=settings.deadline_check_seconds)  # type: ignore[untyped-decorator]
     async def legal_clock() -> None:
         """On every worker, for the dossiers of its own partitions: ask for a deadline check."""
         now = dep.clock.now()
         resend_after = dt.timedelta(seconds=settings.resend_after_seconds)
+        for dossier_id, waiting in list(parked.items()):
+            if early.expired(waiting, now, wait)[0]:
+                await check(dossier_id, now)
         for dossier_id, value in list(dossiers.items()):
             if not value or value.get("phase") != "open":
                 continue
@@ -126,10 +182,7 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
                         step, dossier_id, step_state.handed_off_at.timestamp()
                     )
             if needs_check(state, now, resend_after):
-                tick = int(now.timestamp() // settings.deadline_check_seconds)
-                meta = metadata("DeadlineCheck", dossier_id, "hub", now, None, tick)
-                data = dep.pipeline.codec.encode("DeadlineCheck", {"meta": meta})
-                await dep.pipeline.publish(deadlines, dossier_id.encode(), data)
+                await check(dossier_id, now)
 
     dep.agents["route"] = route
     register_views(dep)
