@@ -77,7 +77,7 @@ def build_agency(
                 if env.schema == "StepRejected":
                     dep.metrics.step_rejected(step, env.record["reason_code"])
 
-        return Outcome(decision.outputs, save)
+        return Outcome(decision.outputs, save, save_first=True)
 
     @app.agent(input_topic, name=f"{name}-decide", concurrency=1)
     async def decide_agent(stream: Any) -> None:

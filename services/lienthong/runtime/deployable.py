@@ -56,6 +56,7 @@ def build(
     pipeline = Pipeline(name, AvroCodec(), out, deadletter, metrics, clock)
     if isinstance(app, GuardedApp):
         pipeline.on_handled = app.handled
+        pipeline.flush = app.flush_saved
         app.on_reread = lambda: metrics.partition_reread(name)
     calendar = WorkingCalendar(**settings.calendar_kwargs())  # type: ignore[arg-type]
     return Deployable(name, settings, app, pipeline, metrics, clock, calendar, registry)

@@ -26,10 +26,19 @@ SEND_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
 
 @dataclass
 class Outcome:
-    """What a handler decided: events to publish, then how to save the new state."""
+    """What a handler decided: events to publish, and how to save the new state.
+
+    By default the events go out first, then the state is saved: a crash between the two makes
+    the handler see the event again as new and decide the same again (the hub, whose answers
+    derive from the event alone). With ``save_first`` the state is saved and written to the
+    broker before any event goes out: a crash between the two makes the handler find its saved
+    decision and publish it again, never decide anew (the agencies, whose numbers come from
+    counters: a number once announced is never given again, nor to another child).
+    """
 
     outputs: list[Envelope] = field(default_factory=list)
     save: Callable[[], None] = lambda: None
+    save_first: bool = False
 
 
 Handler = Callable[[Decoded, "Received"], Awaitable[Outcome]]
@@ -70,6 +79,8 @@ class Pipeline:
         self.clock = clock
         #: Told of each message handled; the consumer commits only those (runtime.offsets).
         self.on_handled: Callable[[Any], None] = lambda message: None
+        #: Waits until the saved state (the tables' changelog writes) is on the broker.
+        self.flush: Callable[[], Awaitable[None]] = _nothing_to_flush
 
     async def run(self, stream: faust.StreamT[Any], handler: Handler) -> None:
         """Consume forever; one bad message never stops the partition."""
@@ -101,9 +112,13 @@ class Pipeline:
             )
             await self.dead_letter(received, exc)
             return
+        if outcome.save_first:
+            await self.save(received, outcome)
+            await self.flush()
         for envelope, data in encoded:
             await self.publish(self.topics[envelope.topic], envelope.key.encode(), data)
-        await self.save(received, outcome)
+        if not outcome.save_first:
+            await self.save(received, outcome)
         self.metrics.event_processed(self.deployable, decoded.name)
 
     async def save(self, received: Received, outcome: Outcome) -> None:
@@ -173,6 +188,10 @@ class Pipeline:
         await self.publish(self.deadletter, received.key or b"", data)
         self.metrics.dead_letter(received.topic, kind)
         self.metrics.processing_failed(self.deployable, kind)
+
+
+async def _nothing_to_flush() -> None:
+    """No broker behind the pipeline (agent test contexts)."""
 
 
 def received_from(message: Any) -> Received:

@@ -1,0 +1,83 @@
+"""The pipeline's order of work: publish then save (the hub), or save, flush, publish (agencies)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from lienthong.calendar import ManualClock
+from lienthong.contracts.codec import AvroCodec, Decoded
+from lienthong.contracts.events import Envelope, metadata
+from lienthong.metrics import Metrics
+from lienthong.runtime.pipeline import Outcome, Pipeline, Received
+
+AT = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
+CODEC = AvroCodec()
+
+
+class Topic:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def get_topic_name(self) -> str:
+        return self.name
+
+
+def check(dossier_id: str) -> dict[str, Any]:
+    return {"meta": metadata("DeadlineCheck", dossier_id, "hub", AT, None, 1)}
+
+
+@pytest.fixture
+def pipeline_and_steps() -> tuple[Pipeline, list[str]]:
+    steps: list[str] = []
+    topics: Any = {"status": Topic("status")}
+    dead: Any = Topic("deadletter")
+    pipeline = Pipeline("hub", CODEC, topics, dead, Metrics.create(), ManualClock(AT))
+
+    async def publish(topic: Any, key: bytes, value: bytes) -> None:
+        steps.append(f"publish {topic.get_topic_name()}")
+
+    async def flush() -> None:
+        steps.append("flush")
+
+    pipeline.publish = publish  # type: ignore[method-assign]
+    pipeline.flush = flush
+    return pipeline, steps
+
+
+def received() -> Received:
+    return Received("intake", 0, 7, b"D-1", CODEC.encode("DeadlineCheck", check("D-1")), {})
+
+
+@pytest.mark.parametrize(
+    ("save_first", "expected"),
+    [
+        (False, ["publish status", "save"]),
+        (True, ["save", "flush", "publish status"]),
+    ],
+)
+async def test_the_order_of_publishing_and_saving(
+    pipeline_and_steps: tuple[Pipeline, list[str]], save_first: bool, expected: list[str]
+) -> None:
+    pipeline, steps = pipeline_and_steps
+
+    async def handler(decoded: Decoded, got: Received) -> Outcome:
+        out = Envelope("status", "DeadlineCheck", check("D-1"))
+        return Outcome([out], lambda: steps.append("save"), save_first=save_first)
+
+    await pipeline.process(received(), handler)
+    assert steps == expected
+
+
+async def test_a_failing_handler_publishes_and_saves_nothing(
+    pipeline_and_steps: tuple[Pipeline, list[str]],
+) -> None:
+    pipeline, steps = pipeline_and_steps
+
+    async def handler(decoded: Decoded, got: Received) -> Outcome:
+        raise RuntimeError("a bug")
+
+    await pipeline.process(received(), handler)
+    assert steps == ["publish deadletter"]
