@@ -147,6 +147,9 @@ class Metrics:
         self._failed = counter("processing_failures", "Failed", "deployable", "error_kind")
         self._registrations = counter("registrations", "Entered in a register", "step")
         self._untracked = counter("step_tracking_overflow", "Not tracked: tracking full", "step")
+        self._parked = counter(
+            "answers_parked", "An agency's answer came before its dossier: kept", "event_type"
+        )
         self._reread = counter(
             "partitions_reread", "Read again from the committed offset: stalled", "deployable"
         )
@@ -248,6 +251,9 @@ class Metrics:
 
     def processing_failed(self, deployable: str, error_kind: str) -> None:
         self._failed.labels(self._deployable(deployable), self._error_kind(error_kind)).inc()
+
+    def answer_parked(self, event_type: str) -> None:
+        self._parked.labels(self._event_type(event_type)).inc()
 
     def partition_reread(self, deployable: str) -> None:
         self._reread.labels(self._deployable(deployable)).inc()

@@ -339,6 +339,10 @@ async def test_an_answer_for_an_unknown_dossier_waits_then_is_dead_lettered(
     assert dead.record["value"] == completion and dead.record["key"] == key
     assert dossier_id not in dep.tables["early"]
     assert sent.names()[2:] == ["DossierReceived", "CivilRegistryHandoff", "StepHandedOff"]
+    parked = dep.registry.get_sample_value(
+        "lienthong_answers_parked_total", {"event_type": "ResidenceRegistered"}
+    )
+    assert parked == 1, "kept once, though it came twice"
 
 
 async def test_an_answer_that_came_first_is_applied_when_the_submission_arrives(

@@ -107,6 +107,8 @@ def test_processing_verbs(metrics: Metrics) -> None:
     metrics.partition_reread("hub")
 
     assert value(metrics, "lienthong_partitions_reread_total", deployable="hub") == 2
+    metrics.answer_parked("CardIssued")
+    assert value(metrics, "lienthong_answers_parked_total", event_type="CardIssued") == 1
     letter = {"topic": "lienthong.intake", "error_kind": "UnknownFingerprint"}
     assert value(metrics, "lienthong_dead_letters_total", **letter) == 1
     processed = {"deployable": "hub", "event_type": "DossierSubmitted"}

@@ -142,7 +142,10 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
                 )
         elif wait:
             event_id = str(decoded.record["meta"]["event_id"])
+            before = len(waiting or [])
             waiting = early.park(waiting, received, event_id, now)
+            if len(waiting) > before:
+                dep.metrics.answer_parked(decoded.name)
         else:
             raise UnknownDossier(f"no dossier {dossier_id} was ever received by the hub")
 
