@@ -109,6 +109,8 @@ def test_every_query_names_a_known_metric() -> None:
         "lienthong:dossier_duration_seconds:median_1d",
         "lienthong_consumer_lag",
         "lienthong_dead_letters_total",
+        "lienthong_partitions_reread_total",  # recovery after crashes
+        "lienthong_answers_parked_total",
     ],
 )
 def test_the_operator_sees(needed: str) -> None:
