@@ -103,8 +103,8 @@ async def test_a_jump_in_offsets_is_not_a_gap_to_commit(
     assert consumer._new_offset(TP0) == 1
     assert consumer._new_offset(TP0) is None
     consumer._committed_offset[TP0] = 1  # what a commit of 1 leaves
-    assert consumer.stalled(0.0) == {TP0: 1}, "read again at once, not after a stall"
-    assert consumer.stalled(1.0) == {}
+    assert consumer.to_reread(0.0) == {TP0: 1}, "read again at once, not after a stall"
+    assert consumer.to_reread(1.0) == {}
 
 
 def test_stale_acknowledgements_below_the_floor_are_dropped(consumer: GuardedConsumer) -> None:
@@ -124,10 +124,11 @@ def test_a_partition_stuck_at_its_floor_is_read_again(
     consumer._committed_offset[TP0] = 10
     consumer._log_start[changelog] = 0  # read by table recovery, never by a stream
     handle(consumer, 11, 12)
-    assert consumer.stalled(100.0) == {}
-    assert consumer.stalled(100.0 + consumer.app.stall_seconds - 1) == {}
-    assert consumer.stalled(100.0 + consumer.app.stall_seconds) == {TP0: 10}
-    assert consumer.stalled(100.0 + consumer.app.stall_seconds + 1) == {}, "the clock starts again"
+    assert consumer.to_reread(100.0) == {}
+    wait = consumer.app.stall_seconds
+    assert consumer.to_reread(100.0 + wait - 1) == {}
+    assert consumer.to_reread(100.0 + wait) == {TP0: 10}
+    assert consumer.to_reread(100.0 + wait + 1) == {}, "the clock starts again"
 
 
 def test_a_moving_or_idle_partition_is_left_alone(
@@ -137,12 +138,12 @@ def test_a_moving_or_idle_partition_is_left_alone(
     monkeypatch.setattr(consumer, "assignment", lambda: {TP0})
     monkeypatch.setattr(consumer, "highwater", lambda tp: end["offset"])
     consumer._committed_offset[TP0] = 10
-    assert consumer.stalled(0.0) == {}
-    assert consumer.stalled(1000.0) == {}, "caught up: nothing to do"
+    assert consumer.to_reread(0.0) == {}
+    assert consumer.to_reread(1000.0) == {}, "caught up: nothing to do"
     end["offset"] = 30
     for step in range(1, 10):
         consumer._committed_offset[TP0] = 10 + step
-        assert consumer.stalled(step * consumer.app.stall_seconds) == {}, "the floor moves"
+        assert consumer.to_reread(step * consumer.app.stall_seconds) == {}, "the floor moves"
 
 
 async def test_reading_again_seeks_to_the_floor_and_is_counted(

@@ -109,11 +109,12 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
         after, outputs = decide(before, decoded.name, decoded.record, context())
         waiting = parked.get(dossier_id) if after is not None else None
         for entry in waiting or []:  # answers that came before the submission
-            answer = dep.pipeline.codec.decode(early.received_of(entry).value or b"")
+            original = early.received_of(entry)
+            answer = dep.pipeline.codec.decode(original.value or b"")
             try:
                 after, more = decide(after, answer.name, answer.record, context())
             except LienthongError as exc:
-                await dep.pipeline.dead_letter(early.received_of(entry), exc)
+                await dep.pipeline.dead_letter(original, exc)
                 continue
             outputs += more
 

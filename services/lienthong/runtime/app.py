@@ -17,7 +17,7 @@ from lienthong.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def make_app(deployable: str, settings: Settings, **overrides: Any) -> faust.App:
+def make_app(deployable: str, settings: Settings, **overrides: Any) -> GuardedApp:
     """One ``faust.App`` per deployable; its id is the consumer group and changelog prefix."""
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     options: dict[str, Any] = {

@@ -14,7 +14,6 @@ from lienthong.clocks import clock_for
 from lienthong.contracts.codec import AvroCodec
 from lienthong.metrics import Metrics, setup_faust_metrics
 from lienthong.runtime.app import contract_topic, make_app
-from lienthong.runtime.offsets import GuardedApp
 from lienthong.runtime.pipeline import Pipeline
 from lienthong.settings import Settings
 
@@ -54,9 +53,8 @@ def build(
     out = {role: contract_topic(app, settings, role) for role in writes}
     deadletter = out.get(topics.DEADLETTER) or contract_topic(app, settings, topics.DEADLETTER)
     pipeline = Pipeline(name, AvroCodec(), out, deadletter, metrics, clock)
-    if isinstance(app, GuardedApp):
-        pipeline.on_handled = app.handled
-        pipeline.flush = app.flush_saved
-        app.on_reread = lambda: metrics.partition_reread(name)
+    pipeline.on_handled = app.handled
+    pipeline.flush = app.flush_saved
+    app.on_reread = lambda: metrics.partition_reread(name)
     calendar = WorkingCalendar(**settings.calendar_kwargs())  # type: ignore[arg-type]
     return Deployable(name, settings, app, pipeline, metrics, clock, calendar, registry)

@@ -52,9 +52,12 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         committed = self._committed_offset[tp]
         return committed if committed is not None else self._log_start.get(tp)
 
+    def _of_this_generation(self, message: Any) -> bool:
+        return message.generation_id in (None, self.app.consumer_generation_id)
+
     def mark_handled(self, message: Any) -> None:
         """A handler finished with this message (answered, saved, or dead-lettered)."""
-        if message.generation_id in (None, self.app.consumer_generation_id):
+        if self._of_this_generation(message):
             self._handled.add((message.tp, message.offset))
 
     def ack(self, message: Any) -> bool:
@@ -64,10 +67,7 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         or fetched in an earlier generation); those were not handled and must be read again.
         """
         handled = (message.tp, message.offset)
-        if handled in self._handled and message.generation_id in (
-            None,
-            self.app.consumer_generation_id,
-        ):
+        if handled in self._handled and self._of_this_generation(message):
             self._handled.discard(handled)
             return bool(super().ack(message))
         self._handled.discard(handled)
@@ -121,17 +121,17 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         await super().on_partitions_revoked(revoked)
 
     @Service.task
-    async def _reread_stalled(self) -> None:
-        """Seek back a partition whose floor stays put while it has work past it."""
+    async def _reread_skipped_or_stalled(self) -> None:
+        """Seek back a partition whose offsets jumped, or whose floor stays put with work."""
         async for _ in self.itertimer(CHECK_SECONDS, name="reread-stalled"):
             if self.app.rebalancing or not self.flow_active:
                 self._floor_since.clear()
                 continue
-            stalled = self.stalled(time.monotonic())
-            if stalled:
-                await self.reread(stalled)
+            due = self.to_reread(time.monotonic())
+            if due:
+                await self.reread(due)
 
-    def stalled(self, now: float) -> dict[TP, int]:
+    def to_reread(self, now: float) -> dict[TP, int]:
         """The partitions to read again, with their floor: jumped over offsets, or stuck."""
         found: dict[TP, int] = {}
         acking = self.app.topics.acks_enabled_for
