@@ -11,8 +11,10 @@
     │   ├── CorruptBody          the body is truncated or not valid Avro
     │   ├── RecordMismatch       a record does not fit its schema (names field and rule)
     │   ├── WrongEventType       a valid event on a topic that does not carry that type
+    │   ├── MessageTooLarge      a message larger than the contract allows, refused undecoded
     │   └── IncompatibleChange   a schema breaks compatibility within its major version
     ├── ValidationFailed         a dossier breaks business rules (carries one reason per field)
+    ├── PublishRefused           the broker refused a message's outputs for good (size, access)
     └── ClientError              the integrator client could not publish or follow a dossier
 
 Library errors are wrapped (``raise SchemaError(...) from exc``) so callers catch ours only.
@@ -65,6 +67,14 @@ class RecordMismatch(ContractError):
 
 class WrongEventType(ContractError):
     """A well-formed event of a type that does not belong on the topic it was read from."""
+
+
+class MessageTooLarge(ContractError):
+    """A message larger than the contract allows: refused before it is decoded."""
+
+
+class PublishRefused(LienthongError):
+    """The broker refused, for good, an output of a message (too large, not authorised)."""
 
 
 class IncompatibleChange(ContractError):

@@ -153,6 +153,11 @@ class Metrics:
         self._reread = counter(
             "partitions_reread", "Read again from the committed offset: stalled", "deployable"
         )
+        self._forwarded = counter(
+            "messages_forwarded",
+            "Placed by another partitioner than the hub's: forwarded through its inbox",
+            "topic",
+        )
         gauge("steps_in_flight", "Handed off and not done", lambda t: len(t.since))
         gauge("step_oldest_in_flight_age_seconds", "Oldest in flight", _InFlight.oldest_age)
         gauge("steps_overdue_in_flight", "Overdue and in flight", lambda t: len(t.overdue))
@@ -257,6 +262,9 @@ class Metrics:
 
     def partition_reread(self, deployable: str) -> None:
         self._reread.labels(self._deployable(deployable)).inc()
+
+    def message_forwarded(self, topic: str) -> None:
+        self._forwarded.labels(self._topic(topic)).inc()
 
 
 class ConsumerLagCollector:

@@ -16,6 +16,14 @@ class StepSpec:
     #: Working days after the dossier counts as received; 0 means the same working day.
     target_days: int = 2
     target_days_verification: int = 2
+    #: The event types by which the agency reports this step done (its completion topic's own).
+    results: tuple[str, ...] = ()
+    #: The request its handoff topic carries to the agency.
+    handoff: str = ""
+
+
+#: Answers any agency may give about its step, besides its results (each names the step).
+ANSWERS = ("StepRejected", "SupplementRequested", "DeadlineExtended", "CorrectionRequested")
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,8 @@ BIRTH = ProcedureGroup(
             agency_vi="UBND cấp xã (hộ tịch)",
             target_days=0,
             target_days_verification=0,
+            results=("BirthRegistered", "PersonalIdIssued"),
+            handoff="CivilRegistryHandoff",
         ),
         "residence": StepSpec(
             agency="Commune police (residence)",
@@ -77,6 +87,8 @@ BIRTH = ProcedureGroup(
             requires=("civil_registry",),
             target_days=2,
             target_days_verification=5,
+            results=("ResidenceRegistered",),
+            handoff="ResidenceHandoff",
         ),
         "health_insurance": StepSpec(
             agency="Social Security (health insurance)",
@@ -84,6 +96,8 @@ BIRTH = ProcedureGroup(
             requires=("civil_registry",),
             target_days=2,
             target_days_verification=2,
+            results=("CardIssued",),
+            handoff="HealthInsuranceHandoff",
         ),
     },
     combinations=(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lienthong.procedures import ANSWERS, GROUPS
+
 #: Steps of the birth group, in topic-name spelling (Avro enum symbols use underscores).
 STEP_TOPIC_NAMES = {
     "civil_registry": "civil-registry",
@@ -64,6 +66,36 @@ ACCESS: dict[str, Access] = {
 #: Each deployable's own topics besides the contract: named ``<deployable>.<what>``, keyed and
 #: partitioned like the topics their owner reads, read and written by their owner alone.
 DEADLINES = "hub.deadlines"
+#: Messages from outside (intake, completions) that a producer placed on another partition than
+#: the hub's own partitioner would (librdkafka's CRC32, a null key): the hub forwards them here,
+#: keyed and partitioned by itself, so a dossier's events always meet in one hub partition.
+INBOX = "hub.inbox"
 BY_CERTIFICATE = "civil-registry.by-certificate"
-INTERNAL: dict[str, tuple[str, ...]] = {"hub": (DEADLINES,), "civil-registry": (BY_CERTIFICATE,)}
+INTERNAL: dict[str, tuple[str, ...]] = {
+    "hub": (DEADLINES, INBOX),
+    "civil-registry": (BY_CERTIFICATE,),
+}
 INTERNAL_ROLES: tuple[str, ...] = tuple(role for roles in INTERNAL.values() for role in roles)
+
+#: Intake events: what integrators may publish.
+INTAKE_EVENTS = ("DossierSubmitted", "DossierSupplemented", "DossierWithdrawn")
+
+
+def _carries() -> dict[str, frozenset[str]]:
+    """Which event types each topic role may carry, derived from the procedure declarations."""
+    table: dict[str, frozenset[str]] = {
+        INTAKE: frozenset(INTAKE_EVENTS),
+        DEADLINES: frozenset({"DeadlineCheck"}),
+    }
+    for group in GROUPS.values():
+        for step, spec in group.steps.items():
+            table[completion(step)] = frozenset({*spec.results, *ANSWERS})
+            table[handoff(step)] = frozenset({spec.handoff, "HandoffCancelled"})
+    table[BY_CERTIFICATE] = table[handoff("civil_registry")] | {"PersonalIdRetry"}
+    return table
+
+
+#: The boundary's contract: a message of any other type on a topic is a dead letter.
+CARRIES: dict[str, frozenset[str]] = _carries()
+#: The roles whose messages name the step they answer for (it must be the topic's own step).
+STEP_OF_ROLE: dict[str, str] = {completion(step): step for step in STEP_TOPIC_NAMES}

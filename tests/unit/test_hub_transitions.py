@@ -71,7 +71,8 @@ class Hub:
     """One dossier driven through ``decide`` the way the hub agent does it.
 
     The state makes a JSON round trip between events (as through the Faust table), every event
-    in and out crosses the Avro codec, and the clock moves ten minutes per event.
+    in and out crosses the Avro codec; the hub receives the dossier when it is submitted and
+    the clock moves ten minutes per event.
     """
 
     def __init__(self, record: Record) -> None:
@@ -83,7 +84,7 @@ class Hub:
     @property
     def now(self) -> dt.datetime:
         submitted: dt.datetime = self.submission["submitted_at"]
-        return submitted + dt.timedelta(minutes=5 + 10 * self.events)
+        return submitted + dt.timedelta(minutes=10 * self.events)
 
     def context(self) -> Context:
         return Context(self.now, CALENDAR, SECRET, BASE_URL)

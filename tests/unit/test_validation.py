@@ -137,6 +137,11 @@ BORN_ON = date(2026, 3, 6)
 
 #: One row per rule: the change, then every (field, code) the hub must give for it.
 FAILURES: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
+    (
+        "submitted an hour after it was received",
+        {"submitted_at": NOW + timedelta(hours=1)},
+        [("submitted_at", "submitted_in_future")],
+    ),
     ("other group", {"group": "death"}, [("group", "unknown_group")]),
     (
         "birth alone",

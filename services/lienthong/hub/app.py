@@ -18,7 +18,7 @@ from lienthong.hub.transitions import Context, decide
 from lienthong.hub.web import register_views
 from lienthong.metrics import Metrics
 from lienthong.runtime.deployable import Deployable, build
-from lienthong.runtime.pipeline import Outcome, Received
+from lienthong.runtime.pipeline import Forward, Outcome, Received
 from lienthong.settings import Settings
 
 #: The hub's own topic for its legal-clock timer, co-partitioned with intake (same key, count).
@@ -27,6 +27,7 @@ WRITES = (
     topics.STATUS,
     topics.DEADLETTER,
     topics.AUDIT,
+    topics.INBOX,
     *(topics.handoff(step) for step in topics.STEP_TOPIC_NAMES),
 )
 
@@ -66,8 +67,8 @@ def observe(
             metrics.deadline_extended(record["step"])
         elif env.schema == "WithdrawalAnswered":
             metrics.withdrawal(bool(record["accepted"]))
-        elif env.schema == "DossierFinished" and state.submitted_at is not None:
-            seconds = (record["meta"]["occurred_at"] - state.submitted_at).total_seconds()
+        elif env.schema == "DossierFinished" and state.received_at is not None:
+            seconds = (record["meta"]["occurred_at"] - state.received_at).total_seconds()
             metrics.dossier_finished(
                 state.combination, record["outcome"], bool(record["on_time"]), seconds
             )
@@ -83,7 +84,7 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
     dep.tables["early"] = parked
     wait = dt.timedelta(seconds=settings.unknown_dossier_wait_seconds)
     source = app.topic(
-        *(settings.topic(role) for role in (*topics.HUB_READS, DEADLINES)),
+        *(settings.topic(role) for role in (*topics.HUB_READS, DEADLINES, topics.INBOX)),
         key_serializer="raw",
         value_serializer="raw",
     )
@@ -101,8 +102,13 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
             dt.timedelta(seconds=settings.resend_after_seconds),
         )
 
+    boundary = dep.pipeline.boundary
+    assert boundary is not None
+
     async def handle(decoded: Decoded, received: Received) -> Outcome:
         dossier_id = str(decoded.record["meta"]["dossier_id"])
+        if boundary.misplaced(received, dossier_id):
+            return forward(dossier_id, received)
         before = DossierState.from_table(dossiers.get(dossier_id))
         if before is None and decoded.name not in early.INTAKE_EVENTS:
             return await unknown_dossier(dossier_id, decoded, received)
@@ -126,6 +132,16 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
                 parked.pop(dossier_id, None)
 
         return Outcome(outputs, save)
+
+    def forward(dossier_id: str, received: Received) -> Outcome:
+        """Pass a message placed by another partitioner on to the dossier's own partition."""
+        name, origin = boundary.origin_header(received)
+        target = boundary.partition_of(dossier_id)
+        dep.metrics.message_forwarded(received.topic)
+        headers = {**received.headers, name: origin}
+        value = received.value or b""
+        key = dossier_id.encode()
+        return Outcome(forwards=[Forward(topics.INBOX, key, value, target, headers)])
 
     async def unknown_dossier(dossier_id: str, decoded: Decoded, received: Received) -> Outcome:
         """Park an answer for a dossier not received yet; dead-letter those that waited enough."""

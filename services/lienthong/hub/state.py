@@ -65,7 +65,10 @@ class DossierState(BaseModel):
     procedures: list[str] = Field(default_factory=list)
     combination: str = ""
     channel: str = ""
+    #: When the integrator says the citizen submitted (kept for the record, never trusted).
     submitted_at: dt.datetime | None = None
+    #: When the hub received the dossier: the legal clock starts here.
+    received_at: dt.datetime | None = None
     received_on: dt.date | None = None
     due_at: dt.datetime | None = None
     verification_needed: bool = False

@@ -63,18 +63,21 @@ def on_submitted(state: DossierState | None, event: Record, ctx: Context) -> Res
     state.group = group.name
     state.procedures = group.order(event["procedures"])
     state.combination = group.combination_label(state.procedures)
+    # The legal clock starts when the hub receives the dossier (its own clock); the time the
+    # integrator claims is kept for the record only.
     state.submitted_at = event["submitted_at"]
+    state.received_at = ctx.now
     state.verification_needed = verification
     state.submission = keep_submission(event)
-    state.received_on = ctx.calendar.received_on(event["submitted_at"])
+    state.received_on = ctx.calendar.received_on(ctx.now)
     days = group.deadline_days_verification if verification else group.deadline_days
-    state.due_at = ctx.calendar.due_at(event["submitted_at"], days)
+    state.due_at = ctx.calendar.due_at(ctx.now, days)
     state.receipt_number = receipt_number(state.dossier_id)
     state.lookup_code = lookup_code(ctx.lookup_secret, state.dossier_id)
     for step in state.procedures:
         spec = group.steps[step]
         target = spec.target_days_verification if verification else spec.target_days
-        state.steps[step] = StepState(due_at=ctx.calendar.due_at(event["submitted_at"], target))
+        state.steps[step] = StepState(due_at=ctx.calendar.due_at(ctx.now, target))
     state.note(ctx.now, "received", detail=state.receipt_number)
     received = status(
         "DossierReceived",

@@ -27,6 +27,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 
 from lienthong import identifiers, units
 from lienthong.errors import Reason, ValidationFailed
+from lienthong.limits import MAX_CLOCK_SKEW_SECONDS
 from lienthong.settings import SOURCE_ROOT
 
 # -- The declaration's shape: one model per Avro record type -------------------------------------
@@ -361,6 +362,17 @@ def _dates_in_future(f: _Facts) -> Iterator[Reason]:
         yield Reason("birth_certificate.issued_on", "date_in_future", message)
 
 
+def _submitted_not_in_future(f: _Facts) -> Iterator[Reason]:
+    """The legal clock starts when the hub receives a dossier; a claim from the future is false."""
+    ahead = (f.dossier.submitted_at - f.now).total_seconds()
+    if ahead > MAX_CLOCK_SKEW_SECONDS:
+        message = (
+            f"The submission time is {ahead / 60:,.0f} minutes after the time it was received; "
+            "check the sending system's clock."
+        )
+        yield Reason("submitted_at", "submitted_in_future", message)
+
+
 def _parents_born_before_child(f: _Facts) -> Iterator[Reason]:
     born = f.local(f.dossier.child.born_at)
     for role, parent in f.parents():
@@ -486,6 +498,7 @@ def _texts(f: _Facts) -> Iterator[Reason]:
 
 #: Every business rule, in the order its reasons are reported.
 RULES: tuple[Rule, ...] = (
+    _submitted_not_in_future,
     _group,
     _combination,
     _sections,
@@ -506,6 +519,7 @@ RULES: tuple[Rule, ...] = (
 SHAPE_CODES = ("missing_field", "unknown_field", "invalid_value")
 #: Codes of the business rules (from ``check_submission``).
 RULE_CODES = (
+    "submitted_in_future",
     "unknown_group",
     "combination_not_allowed",
     "missing_section",

@@ -11,7 +11,9 @@ from prometheus_client import CollectorRegistry
 from lienthong import topics
 from lienthong.calendar import Clock, WorkingCalendar
 from lienthong.clocks import clock_for
+from lienthong.contracts.boundary import Boundary
 from lienthong.contracts.codec import AvroCodec
+from lienthong.limits import MAX_MESSAGE_BYTES
 from lienthong.metrics import Metrics, setup_faust_metrics
 from lienthong.runtime.app import contract_topic, make_app
 from lienthong.runtime.pipeline import Pipeline
@@ -52,7 +54,8 @@ def build(
         setup_faust_metrics(app, registry)
     out = {role: contract_topic(app, settings, role) for role in writes}
     deadletter = out.get(topics.DEADLETTER) or contract_topic(app, settings, topics.DEADLETTER)
-    pipeline = Pipeline(name, AvroCodec(), out, deadletter, metrics, clock)
+    boundary = Boundary(settings.topic_prefix, MAX_MESSAGE_BYTES, settings.partitions)
+    pipeline = Pipeline(name, AvroCodec(), out, deadletter, metrics, clock, boundary)
     pipeline.on_handled = app.handled
     pipeline.flush = app.flush_saved
     app.on_reread = lambda: metrics.partition_reread(name)

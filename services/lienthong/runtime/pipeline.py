@@ -8,20 +8,62 @@ import logging
 import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import faust
+from aiokafka.errors import (
+    ClusterAuthorizationFailedError,
+    CorruptRecordException,
+    InvalidTopicError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    TopicAuthorizationFailedError,
+)
 
 from lienthong.calendar import Clock
+from lienthong.contracts.boundary import Boundary
 from lienthong.contracts.codec import AvroCodec, Decoded
 from lienthong.contracts.events import Envelope, event_id
-from lienthong.errors import ContractError, LienthongError
+from lienthong.errors import ContractError, LienthongError, PublishRefused
+from lienthong.limits import (
+    MAX_HEADERS,
+    MAX_KEY_BYTES,
+    MAX_MESSAGE_BYTES,
+    MAX_OUTPUT_BYTES,
+    MAX_REASON_CHARS,
+    excerpt,
+)
 from lienthong.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 #: Delay between attempts when the broker refuses a publish; the message is never dropped.
 SEND_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+#: Refusals that no retry can change: the message's outputs are its dead letter's reason.
+PERMANENT = (
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    RecordListTooLargeError,
+    InvalidTopicError,
+    CorruptRecordException,
+    TopicAuthorizationFailedError,
+    ClusterAuthorizationFailedError,
+)
+#: At most this much of a dead message's value is kept in its dead letter (the rest stays on
+#: its topic, at the offset the dead letter names): a dead letter must itself fit the broker.
+DEAD_VALUE_BYTES = MAX_MESSAGE_BYTES
+
+
+@dataclass(frozen=True)
+class Forward:
+    """A message passed on unchanged to a partition the deployable chooses (the hub's inbox)."""
+
+    topic: str
+    key: bytes
+    value: bytes
+    partition: int
+    headers: dict[str, bytes]
 
 
 @dataclass
@@ -39,6 +81,7 @@ class Outcome:
     outputs: list[Envelope] = field(default_factory=list)
     save: Callable[[], None] = lambda: None
     save_first: bool = False
+    forwards: list[Forward] = field(default_factory=list)
 
 
 Handler = Callable[[Decoded, "Received"], Awaitable[Outcome]]
@@ -54,9 +97,15 @@ class Received:
     key: bytes | None
     value: bytes | None
     headers: dict[str, bytes]
+    #: Where a forwarded message was read from (``hub.inbox[1]@7``); empty when read first-hand.
+    via: str = ""
+
+    @property
+    def coordinates(self) -> str:
+        return f"{self.topic}[{self.partition}]@{self.offset}"
 
     def __str__(self) -> str:
-        return f"{self.topic}[{self.partition}]@{self.offset}"
+        return f"{self.coordinates} via {self.via}" if self.via else self.coordinates
 
 
 class Pipeline:
@@ -70,6 +119,7 @@ class Pipeline:
         deadletter: faust.TopicT,
         metrics: Metrics,
         clock: Clock,
+        boundary: Boundary | None = None,
     ) -> None:
         self.deployable = deployable
         self.codec = codec
@@ -77,6 +127,10 @@ class Pipeline:
         self.deadletter = deadletter
         self.metrics = metrics
         self.clock = clock
+        #: The contract of what this deployable reads (none: every decodable event is taken).
+        self.boundary = boundary
+        #: The largest encoded output published; larger ones dead-letter their cause.
+        self.max_output_bytes = MAX_OUTPUT_BYTES
         #: Told of each message handled; the consumer commits only those (runtime.offsets).
         self.on_handled: Callable[[Any], None] = lambda message: None
         #: Waits until the saved state (the tables' changelog writes) is on the broker.
@@ -90,13 +144,13 @@ class Pipeline:
 
     async def process(self, received: Received, handler: Handler) -> None:
         try:
-            decoded = self.codec.decode(received.value or b"")
+            received, decoded = self.admit(received)
         except ContractError as exc:
             await self.dead_letter(received, exc)
             return
         try:
             outcome = await handler(decoded, received)
-            encoded = [(env, self.codec.encode(env.schema, env.record)) for env in outcome.outputs]
+            encoded = [(env, self.encode(env)) for env in outcome.outputs]
         except LienthongError as exc:
             await self.dead_letter(received, exc)
             return
@@ -112,14 +166,51 @@ class Pipeline:
             )
             await self.dead_letter(received, exc)
             return
+        try:
+            await self.deliver(received, outcome, encoded)
+        except PublishRefused as exc:
+            await self.dead_letter(received, exc)
+            return
+        self.metrics.event_processed(self.deployable, decoded.name)
+
+    def admit(self, received: Received) -> tuple[Received, Decoded]:
+        """Check a message against the boundary and decode it; raise ContractError if refused."""
+        if self.boundary is None:
+            return received, self.codec.decode(received.value or b"")
+        received = self.boundary.unwrap(received)
+        self.boundary.check_size(received)
+        decoded = self.codec.decode(received.value or b"")
+        self.boundary.check(received.topic, decoded)
+        return received, decoded
+
+    def encode(self, envelope: Envelope) -> bytes:
+        data = self.codec.encode(envelope.schema, envelope.record)
+        if len(data) > self.max_output_bytes:
+            raise PublishRefused(
+                f"its {envelope.schema} would be {len(data):,} bytes, more than the "
+                f"{self.max_output_bytes:,} bytes any output may have"
+            )
+        return data
+
+    async def deliver(
+        self, received: Received, outcome: Outcome, encoded: list[tuple[Envelope, bytes]]
+    ) -> None:
+        """Publish the outcome's messages and save its state, in the order the outcome asks."""
         if outcome.save_first:
             await self.save(received, outcome)
             await self.flush()
+        for forward in outcome.forwards:
+            await self.publish(
+                self.topics[forward.topic],
+                forward.key,
+                forward.value,
+                partition=forward.partition,
+                headers=forward.headers,
+            )
         for envelope, data in encoded:
             await self.publish(self.topics[envelope.topic], envelope.key.encode(), data)
         if not outcome.save_first:
             await self.save(received, outcome)
-        self.metrics.event_processed(self.deployable, decoded.name)
 
     async def save(self, received: Received, outcome: Outcome) -> None:
         """Save the new state; a transient failure (metadata not yet known) is retried."""
@@ -138,36 +229,63 @@ class Pipeline:
                 )
                 await asyncio.sleep(delay)
 
-    async def publish(self, topic: faust.TopicT, key: bytes, value: bytes) -> None:
-        """Publish and wait for the broker's acknowledgement, retrying without dropping.
+    async def publish(
+        self,
+        topic: faust.TopicT,
+        key: bytes,
+        value: bytes,
+        *,
+        partition: int | None = None,
+        headers: dict[str, bytes] | None = None,
+    ) -> None:
+        """Publish and wait for the broker's acknowledgement, retrying what is transient.
 
         A broker that is down (restarting, failing over) holds the partition here until it is
         back: nothing is skipped, and a SIGTERM still stops the worker (the task is cancelled
-        and the message is redelivered).
+        and the message is redelivered). A refusal no retry can change (too large, not
+        authorised) raises PublishRefused: the message that caused it becomes a dead letter.
         """
         attempt = 0
+        name = topic.get_topic_name()
         while True:
             try:
-                fut = await topic.send(key=key, value=value, force=True)
+                fut = await topic.send(
+                    key=key, value=value, partition=partition, headers=headers, force=True
+                )
                 await fut
                 return
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                refusal = permanent_cause(exc)
+                if refusal is not None:
+                    log.error("publish to %s refused for good: %s", name, describe(refusal))
+                    raise PublishRefused(
+                        f"the broker refused its output to {name}: {describe(refusal)}"
+                    ) from exc
                 delay = SEND_RETRY_SECONDS[min(attempt, len(SEND_RETRY_SECONDS) - 1)]
                 attempt += 1
                 log.warning(
                     "publish to %s failed (attempt %d, next in %.1f s): %s",
-                    topic.get_topic_name(),
+                    name,
                     attempt,
                     delay,
-                    type(exc).__name__,
+                    describe(exc),
                 )
                 await asyncio.sleep(delay)
 
     async def dead_letter(self, received: Received, error: BaseException) -> None:
+        """Send the message, its coordinates and a bounded reason to the dead-letter topic."""
         kind = type(error).__name__
-        reason = str(error) or kind
+        reason = excerpt(str(error) or kind, MAX_REASON_CHARS)
+        value = received.value
+        if value is not None and len(value) > DEAD_VALUE_BYTES:
+            reason = excerpt(
+                f"{reason} (value cut to its first {DEAD_VALUE_BYTES:,} of {len(value):,} bytes: "
+                f"the whole message stays at {received.coordinates})",
+                MAX_REASON_CHARS * 2,
+            )
+            value = value[:DEAD_VALUE_BYTES]
         # The reason may quote field values (personal data): it goes to the dead letter, whose
         # topic is access-controlled, and never to the log.
         log.warning("%s: dead-lettered (%s)", received, kind)
@@ -176,18 +294,50 @@ class Pipeline:
             "topic": received.topic,
             "partition": received.partition,
             "offset": received.offset,
-            "key": received.key,
-            "value": received.value,
-            "headers": received.headers,
+            "key": received.key[:MAX_KEY_BYTES] if received.key else received.key,
+            "value": value,
+            "headers": dict(list(received.headers.items())[:MAX_HEADERS]),
             "deployable": self.deployable,
             "error_kind": kind,
             "reason": reason,
             "failed_at": self.clock.now().astimezone(dt.UTC),
         }
         data = self.codec.encode("DeadLetter", record)
-        await self.publish(self.deadletter, received.key or b"", data)
+        try:
+            await self.publish(self.deadletter, (received.key or b"")[:MAX_KEY_BYTES], data)
+        except PublishRefused:
+            # Not even its dead letter fits: the partition still moves on; the log and the
+            # counter say where the message stays.
+            log.error("%s: its dead letter was refused too; it stays on its topic", received)
+            self.metrics.processing_failed(self.deployable, "DeadLetterRefused")
+            return
         self.metrics.dead_letter(received.topic, kind)
         self.metrics.processing_failed(self.deployable, kind)
+
+
+def permanent_cause(exc: BaseException) -> BaseException | None:
+    """The refusal behind ``exc`` that no retry can change, if any (faust wraps aiokafka's)."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return None
+        if isinstance(seen, PERMANENT):
+            return cast(BaseException, seen)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def describe(exc: BaseException) -> str:
+    """An exception and its causes in one short line, for logs and reasons."""
+    parts: list[str] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(parts) < 3:
+        text = str(seen).strip()
+        parts.append(
+            f"{type(seen).__name__}: {excerpt(text, 160)}" if text else type(seen).__name__
+        )
+        seen = seen.__cause__
+    return " <- ".join(parts)
 
 
 async def _nothing_to_flush() -> None:
