@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Install the Debian packages the tests use (promtool from `prometheus`; chromium and its driver
-# for the browser tests, with a font that has Vietnamese letters), when missing.
+# for the browser tests, with a font that has Vietnamese letters; kcat), when missing.
 set -euo pipefail
 need=()
 command -v promtool >/dev/null || need+=(prometheus)
 { command -v chromium && command -v chromedriver; } >/dev/null || need+=(chromium chromium-driver)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+# kcat (librdkafka): the boundary tests publish as a non-Java client does (CRC32 keys, codecs).
+command -v kcat >/dev/null || need+=(kcat)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null; then SUDO=sudo; else

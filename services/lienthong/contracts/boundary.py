@@ -90,8 +90,8 @@ class Boundary:
             return
         if decoded.name not in allowed:
             raise WrongEventType(
-                f"{topic} does not carry {decoded.name}: it carries only "
-                f"{', '.join(sorted(allowed))}; the event changed nothing"
+                f"{topic} carries {', '.join(sorted(allowed))}, not {decoded.name}: "
+                "the event changed nothing"
             )
         step = topics.STEP_OF_ROLE.get(role or "")
         named = decoded.record.get("step")
