@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import ssl
+import time
 from typing import Any
 
 import faust
@@ -15,6 +16,8 @@ from lienthong.runtime.offsets import GuardedApp
 from lienthong.settings import Settings
 
 log = logging.getLogger(__name__)
+#: How old the clients' view of topics and partitions may get before they ask the brokers again.
+METADATA_MAX_AGE_MS = 5_000
 
 
 def make_app(deployable: str, settings: Settings, **overrides: Any) -> GuardedApp:
@@ -33,6 +36,10 @@ def make_app(deployable: str, settings: Settings, **overrides: Any) -> GuardedAp
         "web_bind": settings.web_host,
         "web_port": settings.web_port(deployable),
         "web_tables_enabled": False,
+        # A topic created after a worker subscribed (a deployment's first start, a test's fresh
+        # prefix) is seen at the next metadata refresh: seconds, not aiokafka's five minutes.
+        "consumer_metadata_max_age_ms": METADATA_MAX_AGE_MS,
+        "producer_metadata_max_age_ms": METADATA_MAX_AGE_MS,
         "producer_acks": -1,
         "broker_commit_every": 100,
         "broker_commit_interval": 0.5,
@@ -112,6 +119,32 @@ def ensure_topics(
                 admin.create_topics(new)
             except TopicAlreadyExistsError:
                 log.info("topics were created concurrently")
+            wait_until_served(admin, [t.name for t in new])
         return [t.name for t in new]
     finally:
         admin.close()
+
+
+def wait_until_served(admin: KafkaAdminClient, names: list[str], timeout: float = 30.0) -> None:
+    """Wait until new topics have a leader for every partition in the brokers' metadata.
+
+    A consumer that subscribes to a topic the metadata does not list yet ignores it until its
+    next metadata refresh: with aiokafka's default age that held a new hub for five minutes.
+    """
+    deadline = time.monotonic() + timeout
+    waiting = list(names)
+    while waiting:
+        described = admin.describe_topics(waiting)
+        waiting = [
+            topic["name"]
+            for topic in described
+            if topic["error_code"] != 0
+            or not topic["partitions"]
+            or any(p["leader_id"] < 0 for p in topic["partitions"])
+        ]
+        if not waiting:
+            return
+        if time.monotonic() > deadline:
+            log.warning("topics not served after %.0f s: %s", timeout, ", ".join(waiting))
+            return
+        time.sleep(0.2)
