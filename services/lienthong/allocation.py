@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 from lienthong.errors import LienthongError
 
@@ -19,10 +18,16 @@ class Counters(Protocol):
     def next(self, key: str) -> int: ...
 
 
+class Readable(Protocol):
+    """What counters are read from: a dict, a Faust table, or its staged view."""
+
+    def get(self, key: str, default: Any = None) -> Any: ...
+
+
 class BufferedCounters:
     """Counters read from a mapping (a Faust table or a dict), updates kept until saved."""
 
-    def __init__(self, source: Mapping[str, int]) -> None:
+    def __init__(self, source: Readable) -> None:
         self.source = source
         self.updates: dict[str, int] = {}
 

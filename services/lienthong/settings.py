@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     health_insurance_web_port: int = 6069
     worker_index: int = Field(0, ge=0, description="Nth worker of a deployable on this host")
     store: str = Field("memory://", description="Faust table store: memory:// or rocksdb://")
+    batch_messages: int = Field(
+        500, ge=1, description="Group commit: messages handled per batch (1: one at a time)"
+    )
+    batch_seconds: float = Field(
+        0.01, gt=0, description="Group commit: how long a batch waits to fill"
+    )
     state_dir: Path = Field(SOURCE_ROOT / "var" / "state", description="Faust data directories")
     public_base_url: str = Field("http://127.0.0.1:6066", description="Base of status links")
     lookup_secret: SecretStr = Field(

@@ -48,7 +48,7 @@ class Recorder:
 
     sent: list[tuple[str, bytes, bytes]] = field(default_factory=list)
 
-    async def __call__(self, topic: Any, key: bytes, value: bytes) -> None:
+    async def __call__(self, topic: Any, key: bytes, value: bytes, **_: Any) -> None:
         self.sent.append((topic.get_topic_name(), key, value))
 
     def on(self, topic: str) -> list[tuple[bytes, Decoded]]:
@@ -66,7 +66,8 @@ async def settle(done: Callable[[], bool], timeout: float = 5.0) -> None:
 
 
 def settings(tmp_path: Path) -> Settings:
-    return Settings(state_dir=tmp_path, topic_prefix=PREFIX, partitions=4)
+    # One message at a time: the recorder stands in for the careful path's publish.
+    return Settings(state_dir=tmp_path, topic_prefix=PREFIX, partitions=4, batch_messages=1)
 
 
 def prepare(dep: Deployable) -> Recorder:

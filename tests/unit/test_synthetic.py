@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -141,11 +140,11 @@ def test_json_round_trip(batch: list[Synthetic]) -> None:
         assert from_json(document) == dossier.record
 
 
-def test_ten_thousand_dossiers_in_a_few_seconds() -> None:
-    started = time.perf_counter()
+def test_ten_thousand_dossiers_with_distinct_ids() -> None:
+    # How fast is the benchmark's business (make bench), not a timed unit test's.
     dossiers = generate(10_000, seed=1, invalid_share=0.05)
     assert len(dossiers) == 10_000
-    assert time.perf_counter() - started < 5
+    assert len({d.record["meta"]["dossier_id"] for d in dossiers}) == 10_000
 
 
 @pytest.mark.parametrize(

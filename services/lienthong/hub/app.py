@@ -78,10 +78,10 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
     """Build the hub deployable."""
     dep = build("hub", settings, WRITES, clock, **overrides)
     app = dep.app
-    dossiers = app.Table("dossiers", default=None, partitions=settings.partitions)
-    dep.tables["dossiers"] = dossiers
-    parked = app.Table("early", default=None, partitions=settings.partitions)
-    dep.tables["early"] = parked
+    dep.tables["dossiers"] = app.Table("dossiers", default=None, partitions=settings.partitions)
+    dep.tables["early"] = app.Table("early", default=None, partitions=settings.partitions)
+    dossiers = dep.pipeline.stage(dep.tables["dossiers"])
+    parked = dep.pipeline.stage(dep.tables["early"])
     wait = dt.timedelta(seconds=settings.unknown_dossier_wait_seconds)
     source = app.topic(
         *(settings.topic(role) for role in (*topics.HUB_READS, DEADLINES, topics.INBOX)),

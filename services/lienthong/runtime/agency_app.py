@@ -39,9 +39,10 @@ def build_agency(
     name = topics.STEP_TOPIC_NAMES[step]
     dep = build(name, settings, (topics.completion(step), topics.DEADLETTER), clock, **overrides)
     app = dep.app
-    register = app.Table("register", default=None, partitions=settings.partitions)
-    counters = app.Table("counters", default=None, partitions=settings.partitions)
-    dep.tables.update(register=register, counters=counters)
+    dep.tables["register"] = app.Table("register", default=None, partitions=settings.partitions)
+    dep.tables["counters"] = app.Table("counters", default=None, partitions=settings.partitions)
+    register = dep.pipeline.stage(dep.tables["register"])
+    counters = dep.pipeline.stage(dep.tables["counters"])
     population = EmbeddedPopulationDatabase(settings.population_db_plan)
     input_topic = (
         app.topic(source, key_serializer="raw", value_serializer="raw")

@@ -56,6 +56,8 @@ def build(
     deadletter = out.get(topics.DEADLETTER) or contract_topic(app, settings, topics.DEADLETTER)
     boundary = Boundary(settings.topic_prefix, MAX_MESSAGE_BYTES, settings.partitions)
     pipeline = Pipeline(name, AvroCodec(), out, deadletter, metrics, clock, boundary)
+    pipeline.batch_messages = settings.batch_messages
+    pipeline.batch_seconds = settings.batch_seconds
     pipeline.on_handled = app.handled
     pipeline.flush = app.flush_saved
     app.on_reread = lambda: metrics.partition_reread(name)

@@ -19,12 +19,15 @@ handlers, being idempotent, ignore what they already did.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+import weakref
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import faust
+from faust import streams as faust_streams
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 from faust.utils.functional import consecutive_numbers
@@ -204,3 +207,21 @@ class GuardedApp(faust.App):
         consumer = self._consumer  # the property would create one
         if isinstance(consumer, GuardedConsumer):
             consumer.mark_handled(message)
+
+
+@contextlib.contextmanager
+def as_current(event: Any) -> Iterator[None]:
+    """Make ``event`` Faust's current event while a table is written for it.
+
+    Faust 0.15.3 picks a table write's changelog partition from the current event (a context
+    variable its streams set as they iterate). A batch is made durable after the stream has moved
+    on, so each write names the event it belongs to; ``None`` leaves the variable as it is.
+    """
+    if event is None:
+        yield
+        return
+    token = faust_streams._current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        faust_streams._current_event.reset(token)

@@ -35,6 +35,7 @@ from lienthong.limits import (
     excerpt,
 )
 from lienthong.metrics import Metrics
+from lienthong.runtime.checkpoint import Checkpoint, Decided, StagedTable
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ class Received:
 
 
 class Pipeline:
-    """Runs one handler over a stream with decoding, dead-lettering, ordered publishing."""
+    """Runs one handler over a stream: boundary, decisions, dead letters, group commit."""
 
     def __init__(
         self,
@@ -135,25 +136,62 @@ class Pipeline:
         self.on_handled: Callable[[Any], None] = lambda message: None
         #: Waits until the saved state (the tables' changelog writes) is on the broker.
         self.flush: Callable[[], Awaitable[None]] = _nothing_to_flush
+        #: The deployable's tables, as the handlers see them (writes wait for the checkpoint).
+        self.staged: list[StagedTable] = []
+        #: Group commit: at most this many messages a batch, waiting at most this long for them.
+        self.batch_messages = 1
+        self.batch_seconds = 0.01
+
+    def stage(self, table: Any) -> StagedTable:
+        """The view of ``table`` that handlers read and write (see runtime.checkpoint)."""
+        view = StagedTable(table)
+        self.staged.append(view)
+        return view
 
     async def run(self, stream: faust.StreamT[Any], handler: Handler) -> None:
-        """Consume forever; one bad message never stops the partition."""
-        async for event in stream.events():
-            await self.process(received_from(event.message), handler)
-            self.on_handled(event.message)
+        """Consume forever in batches; one bad message never stops the partition."""
+        if self.batch_messages <= 1:
+            async for event in stream.events():
+                await self.process(self.received(event), handler)
+                self.on_handled(event.message)
+            return
+        batches = cast(Any, stream).take_events(self.batch_messages, within=self.batch_seconds)
+        async for events in batches:
+            await Checkpoint(self, handler).run(list(events))
+
+    def received(self, event: Any) -> Received:
+        return received_from(event.message)
 
     async def process(self, received: Received, handler: Handler) -> None:
+        """One message on its own: decide, then publish and save in the outcome's order."""
+        one = await self.decide(received, handler, stage=False)
+        if one is None:
+            return
+        try:
+            await self.deliver(one)
+        except PublishRefused as exc:
+            self.discard_staged()
+            await self.dead_letter(one.received, exc)
+            return
+        self.metrics.event_processed(self.deployable, one.name)
+
+    async def decide(
+        self, received: Received, handler: Handler, *, stage: bool = True
+    ) -> Decided | None:
+        """Admit, decide and encode one message (staging its state); None if dead-lettered."""
         try:
             received, decoded = self.admit(received)
         except ContractError as exc:
             await self.dead_letter(received, exc)
-            return
+            return None
         try:
             outcome = await handler(decoded, received)
-            encoded = [(env, self.encode(env)) for env in outcome.outputs]
+            encoded = [(env.topic, env.key.encode(), self.encode(env)) for env in outcome.outputs]
+            if stage:
+                outcome.save()
         except LienthongError as exc:
             await self.dead_letter(received, exc)
-            return
+            return None
         except Exception as exc:  # a handler bug must not stop the partition
             where = traceback.extract_tb(exc.__traceback__)[-1]
             log.error(
@@ -165,13 +203,8 @@ class Pipeline:
                 where.lineno,
             )
             await self.dead_letter(received, exc)
-            return
-        try:
-            await self.deliver(received, outcome, encoded)
-        except PublishRefused as exc:
-            await self.dead_letter(received, exc)
-            return
-        self.metrics.event_processed(self.deployable, decoded.name)
+            return None
+        return Decided(received, outcome, encoded, decoded.name)
 
     def admit(self, received: Received) -> tuple[Received, Decoded]:
         """Check a message against the boundary and decode it; raise ContractError if refused."""
@@ -192,14 +225,12 @@ class Pipeline:
             )
         return data
 
-    async def deliver(
-        self, received: Received, outcome: Outcome, encoded: list[tuple[Envelope, bytes]]
-    ) -> None:
-        """Publish the outcome's messages and save its state, in the order the outcome asks."""
-        if outcome.save_first:
-            await self.save(received, outcome)
+    async def deliver(self, one: Decided) -> None:
+        """Publish one message's outputs and save its state, in the order its outcome asks."""
+        if one.outcome.save_first:
+            await self.save(one)
             await self.flush()
-        for forward in outcome.forwards:
+        for forward in one.outcome.forwards:
             await self.publish(
                 self.topics[forward.topic],
                 forward.key,
@@ -207,27 +238,50 @@ class Pipeline:
                 partition=forward.partition,
                 headers=forward.headers,
             )
-        for envelope, data in encoded:
-            await self.publish(self.topics[envelope.topic], envelope.key.encode(), data)
-        if not outcome.save_first:
-            await self.save(received, outcome)
+        for topic, key, data in one.encoded:
+            await self.publish(self.topics[topic], key, data)
+        if not one.outcome.save_first:
+            await self.save(one)
 
-    async def save(self, received: Received, outcome: Outcome) -> None:
-        """Save the new state; a transient failure (metadata not yet known) is retried."""
+    async def save(self, one: Decided) -> None:
+        one.outcome.save()
+        await self.apply_staged(one.received)
+
+    async def apply_staged(self, received: Received | None = None) -> None:
+        """Write the staged state; a transient failure (metadata not yet known) is retried."""
         for attempt, delay in enumerate((*SEND_RETRY_SECONDS, None)):
             try:
-                outcome.save()
+                for view in self.staged:
+                    view.apply()
                 return
             except Exception as exc:
                 if delay is None:
                     raise
                 log.warning(
                     "%s: saving state failed (attempt %d): %s",
-                    received,
+                    received or "batch",
                     attempt + 1,
                     type(exc).__name__,
                 )
                 await asyncio.sleep(delay)
+
+    def discard_staged(self) -> None:
+        for view in self.staged:
+            view.discard()
+
+    async def send(self, topic: str, key: bytes, value: bytes) -> Awaitable[Any]:
+        """Hand one output to the producer; the returned future is its acknowledgement."""
+        return cast(Awaitable[Any], await self.topics[topic].send(key=key, value=value, force=True))
+
+    async def send_forward(self, forward: Forward) -> Awaitable[Any]:
+        sent = await self.topics[forward.topic].send(
+            key=forward.key,
+            value=forward.value,
+            partition=forward.partition,
+            headers=forward.headers,
+            force=True,
+        )
+        return cast(Awaitable[Any], sent)
 
     async def publish(
         self,

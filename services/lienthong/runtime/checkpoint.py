@@ -1,0 +1,149 @@
+"""Group commit: a batch of messages handled in order, made durable once, then committed.
+
+The order of "handled, saved, published, committed" lives here and nowhere else.
+
+1. **Handled.** Each message of the batch is admitted (the boundary), decided and encoded in
+   turn. Its state change is *staged* in the deployable's :class:`StagedTable` views: the later
+   messages of the batch read it, nothing reaches a table yet. A message that fails is
+   dead-lettered on its own and stages nothing.
+2. **Saved and published**, in the order the deployable's promise needs:
+
+   - the hub publishes first: every output of the batch is sent without waiting for each, then
+     all acknowledgements are awaited, then the staged state is written. A crash before the
+     write makes the hub decide again from the old state: the same events, with the same ids.
+   - the agencies save first: the staged state is written and waited for on the broker (a
+     producer flush), then the outputs are sent and awaited. A crash before the outputs makes
+     the agency find its saved decision and announce it again; a number is never announced
+     before it is durable, so it is never given twice.
+3. **Committed.** Only then is each message of the batch marked handled; the guarded consumer
+   (``runtime.offsets``) commits offsets over handled runs only.
+
+If anything fails in step 2 (a broker refusal, a timeout), the staged state is dropped and the
+batch is handled again one message at a time by the pipeline's careful path, which retries what
+is transient and dead-letters what is refused for good, message by message. Outputs already
+sent are sent again with the same event ids, which every reader ignores the second time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from faust.streams import current_event
+
+from lienthong.runtime.offsets import as_current
+
+if TYPE_CHECKING:
+    from lienthong.runtime.pipeline import Handler, Outcome, Pipeline, Received
+
+log = logging.getLogger(__name__)
+
+#: A key removed in the batch (``pop``), distinct from a key set to ``None``.
+_GONE = object()
+
+
+class StagedTable:
+    """A Faust table whose writes wait for the checkpoint; reads see them at once."""
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+        self.pending: dict[Any, tuple[Any, Any]] = {}
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if key in self.pending:
+            value = self.pending[key][0]
+            return default if value is _GONE else value
+        return self.table.get(key, default)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.pending[key] = (value, current_event())
+
+    def pop(self, key: Any, default: Any = None) -> Any:
+        before = self.get(key, default)
+        self.pending[key] = (_GONE, current_event())
+        return before
+
+    def items(self) -> Iterator[tuple[Any, Any]]:
+        """What is durable (timers and pages read this, never a batch in progress)."""
+        return iter(self.table.items())
+
+    def apply(self) -> None:
+        """Write the staged changes, each for the event (partition) that made it."""
+        pending, self.pending = self.pending, {}
+        for key, (value, event) in pending.items():
+            with as_current(event):
+                if value is _GONE:
+                    self.table.pop(key, None)
+                else:
+                    self.table[key] = value
+
+    def discard(self) -> None:
+        self.pending.clear()
+
+
+@dataclass
+class Decided:
+    """One message of the batch after step 1: what to publish and whether to save first."""
+
+    received: Received
+    outcome: Outcome
+    #: The outputs as (topic role, key, encoded value).
+    encoded: list[tuple[str, bytes, bytes]]
+    #: The event type decided on (for the metrics).
+    name: str
+
+
+class Checkpoint:
+    """One batch of events through the three steps above."""
+
+    def __init__(self, pipeline: Pipeline, handler: Handler) -> None:
+        self.pipeline = pipeline
+        self.handler = handler
+
+    async def run(self, events: list[Any]) -> None:
+        decided: list[Decided] = []
+        for event in events:
+            with as_current(event):
+                one = await self.pipeline.decide(self.pipeline.received(event), self.handler)
+            if one is not None:
+                decided.append(one)
+        try:
+            await self.make_durable(decided)
+        except asyncio.CancelledError:
+            self.pipeline.discard_staged()
+            raise
+        except Exception as exc:
+            self.pipeline.discard_staged()
+            log.warning(
+                "batch of %d failed to publish (%s): handled again one by one",
+                len(events),
+                type(exc).__name__,
+            )
+            for event in events:
+                with as_current(event):
+                    await self.pipeline.process(self.pipeline.received(event), self.handler)
+        for event in events:
+            self.pipeline.on_handled(event.message)
+
+    async def make_durable(self, decided: list[Decided]) -> None:
+        save_first = any(d.outcome.save_first for d in decided)
+        if save_first:
+            await self.pipeline.apply_staged()
+            await self.pipeline.flush()
+        pending = []
+        for one in decided:
+            for forward in one.outcome.forwards:
+                pending.append(await self.pipeline.send_forward(forward))
+            for topic, key, data in one.encoded:
+                pending.append(await self.pipeline.send(topic, key, data))
+        results = await asyncio.gather(*pending, return_exceptions=True)
+        failed = [r for r in results if isinstance(r, BaseException)]
+        if failed:
+            raise failed[0]
+        if not save_first:
+            await self.pipeline.apply_staged()
+        for one in decided:
+            self.pipeline.metrics.event_processed(self.pipeline.deployable, one.name)
