@@ -89,7 +89,10 @@ def setup(fail: int = 0) -> tuple[Pipeline, Table, list[str]]:
 def events(*ids: str) -> list[Event]:
     topic = "lienthong.hub.deadlines"
     values = [CODEC.encode("DeadlineCheck", check(d)) for d in ids]
-    return [Event(Message(topic, 0, n, d.encode(), v)) for n, (d, v) in enumerate(zip(ids, values))]
+    return [
+        Event(Message(topic, 0, n, d.encode(), v))
+        for n, (d, v) in enumerate(zip(ids, values, strict=True))
+    ]
 
 
 def counting(pipeline: Pipeline, table: Table, save_first: bool) -> Any:
