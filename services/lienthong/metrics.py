@@ -153,6 +153,12 @@ class Metrics:
         self._reread = counter(
             "partitions_reread", "Read again from the committed offset: stalled", "deployable"
         )
+        self._archived = counter("dossiers_archived", "Finished dossiers moved to the archive")
+        self._indexed = Gauge(
+            "lienthong_dossiers_awaiting_check",
+            "Dossiers of this hub worker that the legal clock will look at again",
+            registry=registry,
+        )
         self._forwarded = counter(
             "messages_forwarded",
             "Placed by another partitioner than the hub's: forwarded through its inbox",
@@ -262,6 +268,12 @@ class Metrics:
 
     def partition_reread(self, deployable: str) -> None:
         self._reread.labels(self._deployable(deployable)).inc()
+
+    def dossier_archived(self) -> None:
+        self._archived.inc()
+
+    def dossiers_indexed(self, count: int) -> None:
+        self._indexed.set(count)
 
     def message_forwarded(self, topic: str) -> None:
         self._forwarded.labels(self._topic(topic)).inc()

@@ -84,6 +84,14 @@ class Settings(BaseSettings):
         None, description="Shared legal-time offset (seconds) for tests; None: system time"
     )
     deadline_check_seconds: float = Field(30.0, gt=0, description="How often deadlines are checked")
+    deadline_rescan_seconds: float = Field(
+        600.0, gt=0, description="How often the legal clock's index is rebuilt from the table"
+    )
+    finished_retention_seconds: float = Field(
+        7 * 86400.0,
+        gt=0,
+        description="How long a finished dossier stays in the hub's working table (then: archive)",
+    )
     resend_after_seconds: float = Field(
         600.0, gt=0, description="Send an unanswered handoff again after this long"
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from lienthong import topics
 from lienthong.calendar import Clock
@@ -11,7 +11,7 @@ from lienthong.contracts.codec import Decoded
 from lienthong.contracts.events import Envelope, metadata
 from lienthong.errors import LienthongError
 from lienthong.hub import early
-from lienthong.hub.detours import needs_check
+from lienthong.hub.due import DueIndex, next_check
 from lienthong.hub.state import DossierState
 from lienthong.hub.steps import UnknownDossier
 from lienthong.hub.transitions import Context, decide
@@ -80,8 +80,13 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
     app = dep.app
     dep.tables["dossiers"] = app.Table("dossiers", default=None, partitions=settings.partitions)
     dep.tables["early"] = app.Table("early", default=None, partitions=settings.partitions)
+    dep.tables["archive"] = app.Table("archive", default=None, partitions=settings.partitions)
     dossiers = dep.pipeline.stage(dep.tables["dossiers"])
     parked = dep.pipeline.stage(dep.tables["early"])
+    archive = dep.pipeline.stage(dep.tables["archive"])
+    index = DueIndex()
+    resend_after = dt.timedelta(seconds=settings.resend_after_seconds)
+    retention = dt.timedelta(seconds=settings.finished_retention_seconds)
     wait = dt.timedelta(seconds=settings.unknown_dossier_wait_seconds)
     source = app.topic(
         *(settings.topic(role) for role in (*topics.HUB_READS, DEADLINES, topics.INBOX)),
@@ -110,8 +115,16 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
         if boundary.misplaced(received, dossier_id):
             return forward(dossier_id, received)
         before = DossierState.from_table(dossiers.get(dossier_id))
+        if before is None and (kept := archive.get(dossier_id)) is not None:
+            # Finished long ago: answered from the archive, never changed again.
+            _, outputs = decide(
+                DossierState.from_table(kept), decoded.name, decoded.record, context()
+            )
+            return Outcome(outputs)
         if before is None and decoded.name not in early.INTAKE_EVENTS:
             return await unknown_dossier(dossier_id, decoded, received)
+        if decoded.name == "DeadlineCheck" and before is not None and retired(before):
+            return retire(before)
         after, outputs = decide(before, decoded.name, decoded.record, context())
         waiting = parked.get(dossier_id) if after is not None else None
         for entry in waiting or []:  # answers that came before the submission
@@ -127,11 +140,27 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
         def save() -> None:
             if after is not None:
                 dossiers[dossier_id] = after.to_table()
+                index.schedule(dossier_id, next_check(after, resend_after, retention))
                 observe(dep.metrics, after, outputs, decoded.name)
             if waiting:
                 parked.pop(dossier_id, None)
 
         return Outcome(outputs, save)
+
+    def retired(state: DossierState) -> bool:
+        """A finished dossier whose stay in the working table is over."""
+        when = next_check(state, resend_after, retention)
+        return state.phase != "open" and when is not None and when <= dep.clock.now()
+
+    def retire(state: DossierState) -> Outcome:
+        """Move a finished dossier to the archive: what its status page needs, nothing more."""
+
+        def save() -> None:
+            archive[state.dossier_id] = state.archived()
+            dossiers.pop(state.dossier_id, None)
+            dep.metrics.dossier_archived()
+
+        return Outcome([], save)
 
     def forward(dossier_id: str, received: Received) -> Outcome:
         """Pass a message placed by another partitioner on to the dossier's own partition."""
@@ -186,23 +215,41 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
 
     @app.timer(interval=settings.deadline_check_seconds)  # type: ignore[untyped-decorator]
     async def legal_clock() -> None:
-        """On every worker, for the dossiers of its own partitions: ask for a deadline check."""
+        """On every worker, for the dossiers of its own partitions: ask for the checks due."""
         now = dep.clock.now()
-        resend_after = dt.timedelta(seconds=settings.resend_after_seconds)
         for dossier_id, waiting in list(parked.items()):
             if early.expired(waiting, now, wait)[0]:
                 await check(dossier_id, now)
+        if index.stale:
+            rebuild(now)
+        for dossier_id in index.due(now):
+            await check(dossier_id, now)
+
+    def rebuild(now: dt.datetime) -> None:
+        """Index the partitions this worker holds now (once after each rebalance)."""
+        index.clear()
+        index.stale = False
         for dossier_id, value in list(dossiers.items()):
-            if not value or value.get("phase") != "open":
+            if not value:
                 continue
             state = DossierState.model_validate(value)
+            index.schedule(dossier_id, next_check(state, resend_after, retention))
             for step, step_state in state.steps.items():  # in-flight gauges survive restarts
                 if step_state.phase in ("handed_off", "supplement") and step_state.handed_off_at:
                     dep.metrics.still_in_flight(
                         step, dossier_id, step_state.handed_off_at.timestamp()
                     )
-            if needs_check(state, now, resend_after):
-                await check(dossier_id, now)
+        dep.metrics.dossiers_indexed(len(index))
+
+    async def on_rebalance(sender: Any, *_: Any, signal: Any, **__: Any) -> None:
+        index.stale = True
+
+    cast(Any, app.on_rebalance_complete).connect(on_rebalance)
+
+    @app.timer(interval=settings.deadline_rescan_seconds)  # type: ignore[untyped-decorator]
+    async def rescan() -> None:
+        """A safety net: a check lost with a crashed worker is found again within minutes."""
+        index.stale = True
 
     dep.agents["route"] = route
     register_views(dep)

@@ -14,6 +14,9 @@ DossierPhase = Literal["open", "finished", "rejected", "withdrawn"]
 TERMINAL_STEP = frozenset({"completed", "rejected", "not_started", "withdrawn"})
 #: How many processed event ids a dossier remembers to recognise redeliveries.
 SEEN_LIMIT = 64
+#: An archived dossier still recognises its last few events (an integrator's republished
+#: submission is then ignored, not taken for another dossier with the same id).
+ARCHIVED_SEEN = 8
 
 
 class StepState(BaseModel):
@@ -110,6 +113,12 @@ class DossierState(BaseModel):
 
     def to_table(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
+
+    def archived(self) -> dict[str, Any]:
+        """What a finished dossier keeps in the archive: its page's facts, not its submission."""
+        return self.model_copy(
+            update={"submission": "", "seen": self.seen[-ARCHIVED_SEEN:]}
+        ).to_table()
 
     @classmethod
     def from_table(cls, value: dict[str, Any] | None) -> DossierState | None:

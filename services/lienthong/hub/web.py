@@ -85,7 +85,9 @@ class Site:
         return self.dep.tables["dossiers"]
 
     def state(self, dossier_id: str) -> DossierState | None:
-        return DossierState.from_table(self.table().get(dossier_id))
+        """The dossier from the working table, or from the archive once finished long ago."""
+        found = self.table().get(dossier_id) or self.dep.tables["archive"].get(dossier_id)
+        return DossierState.from_table(found)
 
     # -- dossier views ---------------------------------------------------------------------------
     async def dossier(self, view: View, request: Request, channel: str) -> Response:
