@@ -236,6 +236,8 @@ def test_residence_rule_on_both_sides_of_1_july_2026(scenario: Scenario) -> None
     for day, seed in ((dt.date(2026, 6, 30), 16), (dt.date(2026, 7, 1), 17)):
         start = dt.datetime.combine(day, dt.time(2, 0), dt.UTC)  # 09:00 in Hanoi
         item = _valid(scenario.dossiers(40, seed=seed, start=start), *WITH_RESIDENCE)[0]
+        # The hub receives it that day: the rule in force is the one on the day of receipt.
+        scenario.clock.advance(item.record["submitted_at"] - scenario.clock.now())
         residence = item.record["residence"]
         residence["head_of_household"] = "Nguyễn Văn Chủ"
         residence["head_personal_id"] = personal_id("01", "MALE", 1960, 123456)
