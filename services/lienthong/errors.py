@@ -6,6 +6,7 @@
     │   └── PrerequisiteMissing  Java or Maven is not installed
     ├── ContractError            an event does not match the Avro contract
     │   ├── SchemaError          a schema file is unreadable or invalid
+    │   ├── MessageTooLarge      the message is larger than a deployable accepts
     │   ├── NotSingleObjectEncoded   bytes lack the C3 01 marker
     │   ├── UnknownFingerprint   the writer schema is not in the catalogue
     │   ├── CorruptBody          the body is truncated or not valid Avro
@@ -21,6 +22,8 @@ Library errors are wrapped (``raise SchemaError(...) from exc``) so callers catc
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from lienthong.limits import MAX_MESSAGE_BYTES, MAX_REASONS
 
 
 class LienthongError(Exception):
@@ -45,6 +48,15 @@ class ContractError(LienthongError):
 
 class SchemaError(ContractError):
     """A schema file is unreadable or not a valid Avro schema."""
+
+
+class MessageTooLarge(ContractError):
+    """The message is larger than a deployable accepts (``limits.MAX_MESSAGE_BYTES``)."""
+
+    def __init__(self, size: int, limit: int = MAX_MESSAGE_BYTES) -> None:
+        self.size = size
+        self.limit = limit
+        super().__init__(f"the message is {size:,} bytes; at most {limit:,} bytes are accepted")
 
 
 class NotSingleObjectEncoded(ContractError):
@@ -83,12 +95,22 @@ class Reason:
         return f"{self.field}: {self.message}"
 
 
+def at_most(reasons: list[Reason], limit: int = MAX_REASONS) -> list[Reason]:
+    """The first reasons of a refusal, and how many more there are, in ``limit`` reasons."""
+    if len(reasons) <= limit:
+        return reasons
+    kept = reasons[: limit - 1]
+    more = len(reasons) - len(kept)
+    message = f"{more:,} more problems are not listed; please correct the ones above first."
+    return [*kept, Reason("dossier", "too_many_reasons", message)]
+
+
 class ValidationFailed(LienthongError):
-    """A dossier breaks one or more business rules."""
+    """A dossier breaks one or more business rules (at most ``MAX_REASONS`` are listed)."""
 
     def __init__(self, reasons: list[Reason]) -> None:
-        self.reasons = reasons
-        super().__init__("; ".join(str(r) for r in reasons))
+        self.reasons = at_most(reasons)
+        super().__init__("; ".join(str(r) for r in self.reasons))
 
 
 class ClientError(LienthongError):

@@ -270,13 +270,18 @@ def test_corpus_documents_get_their_reasons_quickly(path: Path) -> None:
     assert expected <= {(r.field, r.code) for r in reasons}
 
 
-def test_text_that_is_not_unicode_is_refused_by_the_codec() -> None:
-    """A lone surrogate (only JSON can carry one) passes intake's rules but is no UTF-8: the
-    client's encode refuses it with a clear RecordMismatch instead of publishing it."""
+def test_text_that_is_not_unicode_is_refused_by_intake_and_by_the_codec() -> None:
+    """A lone surrogate (only JSON can carry one) is no UTF-8: intake names the field, and the
+    codec would refuse to encode it with a clear RecordMismatch rather than publish it."""
     document = _with(DOCUMENT, ("child", "given_name"), "\ud800")
-    record = parse_submission(document).to_record()
+    with pytest.raises(ValidationFailed) as refused:
+        parse_submission(document)
+    assert [(r.field, r.code) for r in refused.value.reasons] == [
+        ("child.given_name", "forbidden_character")
+    ]
+    assert "U+D800" in refused.value.reasons[0].message
     with pytest.raises(RecordMismatch, match="does not fit its schema"):
-        CODEC.encode("DossierSubmitted", record)
+        CODEC.encode("DossierSubmitted", _with(RECORD, ("child", "given_name"), "\ud800"))
 
 
 def test_the_corpus_is_there() -> None:
