@@ -58,6 +58,9 @@ CODE = Text(40)
 #: A person's name or one part of it, an ethnicity, a relationship. The longest Vietnamese full
 #: names run to about 50 characters; foreign parents' names can be longer.
 NAME = Text(100)
+#: A full name made of the parts above (family, middle and given name, with spaces): the child's
+#: name as the civil registry registers it.
+FULL_NAME = Text(3 * NAME.max_chars + 2)
 #: A street line, the name of a hospital, clinic or hometown, a document reference.
 ADDRESS = Text(200)
 #: Free text a person wrote: a supplement's note, a withdrawal's reason, an agency's reason,

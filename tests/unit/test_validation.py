@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 
 from lienthong import identifiers, units
 from lienthong.errors import ValidationFailed
-from lienthong.limits import MAX_REASONS
 from lienthong.hub.validation import (
     REASON_CODES,
     RULE_CODES,
@@ -27,6 +26,7 @@ from lienthong.hub.validation import (
     parse_submission,
     validate_submission,
 )
+from lienthong.limits import MAX_REASONS
 from lienthong.settings import SOURCE_ROOT
 from lienthong.synthetic import INVALID_KINDS, generate
 
@@ -337,7 +337,11 @@ FAILURES: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
         {"meta.dossier_id": "DVC/2026 #1"},
         [("meta.dossier_id", "forbidden_character")],
     ),
-    ("NUL in a name", {"child.given_name": "An\x00"}, [("child.given_name", "forbidden_character")]),
+    (
+        "NUL in a name",
+        {"child.given_name": "An\x00"},
+        [("child.given_name", "forbidden_character")],
+    ),
     (
         "right-to-left override in a name",
         {"mother.full_name": "Nguyễn \u202eLan"},

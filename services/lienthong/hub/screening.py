@@ -13,7 +13,7 @@ from pydantic_core import PydanticCustomError
 
 from lienthong import limits
 from lienthong.errors import Reason, ValidationFailed
-from lienthong.limits import ADDRESS, CODE, DOSSIER_ID, NAME, NOTE, Items, Text
+from lienthong.limits import ADDRESS, CODE, DOSSIER_ID, FULL_NAME, NAME, NOTE, Items, Text
 
 Record = dict[str, Any]
 
@@ -99,12 +99,12 @@ EVENT_TEXT: dict[str, dict[str, Limit]] = {
     "BirthRegistered": {
         "registration_number": CODE,
         "extract_ref": CODE,
-        "child.full_name": NAME,
+        "child.full_name": FULL_NAME,
         "child.personal_id": CODE,
     },
     "PersonalIdIssued": {
         "registration_number": CODE,
-        "child.full_name": NAME,
+        "child.full_name": FULL_NAME,
         "child.personal_id": CODE,
     },
     "ResidenceRegistered": {
