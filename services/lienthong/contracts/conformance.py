@@ -54,8 +54,8 @@ def _logical_problem(schema: dict[str, Json], value: Json) -> str | None:
     if logical == "uuid":
         if isinstance(value, uuid.UUID):
             return None
-        try:
-            uuid.UUID(str(value))
+        try:  # text only: str() of anything else may be huge
+            uuid.UUID(value if isinstance(value, str) else "")
         except ValueError:
             return f"must be a UUID, got {excerpt(value)}"
         return None

@@ -5,7 +5,6 @@ event the hub reads besides the submission screened field by field (the submissi
 
 from __future__ import annotations
 
-import copy
 import unicodedata
 from typing import Any
 
@@ -131,7 +130,7 @@ def screen_event(name: str, event: Record) -> Record:
     fields = EVENT_TEXT.get(name)
     if fields is None:
         return event
-    screened = copy.deepcopy(event)
+    screened = dict(event)  # copied along the declared paths only: the caller's stays as it was
     reasons = [
         reason
         for path, limit in {**META, **fields}.items()
@@ -145,11 +144,14 @@ def screen_event(name: str, event: Record) -> Record:
 def _screen(record: Record, path: str, limit: Limit) -> list[Reason]:
     """Check (and normalise in place) the field at ``path``."""
     *parents, last = path.split(".")
-    parent: object = record
+    parent = record
     for part in parents:
-        parent = parent.get(part) if isinstance(parent, dict) else None
-    if not isinstance(parent, dict):
-        return [Reason(path, "invalid_value", f"{path} is required.")]
+        child = parent.get(part)
+        if not isinstance(child, dict):
+            return [Reason(path, "invalid_value", f"{path} is required.")]
+        copied = dict(child)
+        parent[part] = copied
+        parent = copied
     if isinstance(limit, Text):
         parent[last], reason = checked(path, parent.get(last), limit)
         return [] if reason is None else [reason]
@@ -159,6 +161,7 @@ def _screen(record: Record, path: str, limit: Limit) -> list[Reason]:
     if len(items) > limit.max_items:
         message = f"{path} must have at most {limit.max_items} entries (it has {len(items):,})."
         return [Reason(path, "too_many_entries", message)]
+    parent[last] = items = list(items)
     reasons = []
     for index, item in enumerate(items):
         items[index], reason = checked(f"{path}[{index}]", item, limit.each)
