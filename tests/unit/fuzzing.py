@@ -511,8 +511,17 @@ def rng_of(seed: int, index: int) -> random.Random:
     return random.Random(f"{seed}:{index}")
 
 
-def run(count: int, seed: int, *, only: int | None = None, limit: float = TIME_LIMIT) -> Report:
-    """Run ``count`` inputs (or only input ``only``) of ``seed``; the report of what happened."""
+def run(
+    count: int,
+    seed: int,
+    *,
+    only: int | None = None,
+    limit: float = TIME_LIMIT,
+    progress: Callable[[Report], None] = lambda report: None,
+) -> Report:
+    """Run ``count`` inputs (or only input ``only``) of ``seed``; the report of what happened.
+
+    ``progress`` is told of the report every 10,000 inputs."""
     cases()  # built before the clock starts
     encodings()
     report = Report(seed)
@@ -555,6 +564,8 @@ def run(count: int, seed: int, *, only: int | None = None, limit: float = TIME_L
             report.largest_output = max(report.largest_output, outcome.largest)
             if took > report.slowest:
                 report.slowest, report.slowest_input = took, f"#{index}, {kind}"
+            if report.inputs % 10_000 == 0:
+                progress(report)
     report.seconds = time.monotonic() - began
     return report
 
@@ -567,7 +578,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=float, default=TIME_LIMIT, help="seconds per input")
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(10**6)
-    report = run(args.count, seed, only=args.only, limit=args.limit)
+
+    def progress(report: Report) -> None:
+        found = f"{len(report.crashes)} crashes, {len(report.hangs)} hangs"
+        print(f"  {report.inputs:,} inputs, {found}", file=sys.stderr, flush=True)
+
+    report = run(args.count, seed, only=args.only, limit=args.limit, progress=progress)
     print(report.summary())
     return 0 if report.ok else 1
 

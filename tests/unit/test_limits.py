@@ -16,6 +16,7 @@ import unicodedata
 from typing import Any
 
 import pytest
+from pydantic_core import PydanticCustomError
 from test_hub_detours import CR, FULL, RES, Desk, desk, split, submission
 from test_hub_transitions import CODEC, only, schemas
 
@@ -23,7 +24,7 @@ from lienthong import limits
 from lienthong.contracts.events import Envelope
 from lienthong.errors import Reason, RecordMismatch, ValidationFailed, at_most
 from lienthong.hub.pages.status import RECEIPT_PATTERN
-from lienthong.hub.screening import EVENT_TEXT, META
+from lienthong.hub.screening import EVENT_TEXT, META, normalised
 from lienthong.hub.state import DossierState
 from lienthong.hub.steps import open_event
 from lienthong.hub.transitions import DossierIdConflict, UnknownDossier, decide
@@ -101,6 +102,43 @@ NOW = SUBMISSION["submitted_at"] + dt.timedelta(minutes=5)
 
 def test_the_message_limit_leaves_room_for_every_echo() -> None:
     assert MAX_MESSAGE_BYTES * 8 <= BROKER_MAX_MESSAGE_BYTES
+
+
+TEXTS = {
+    "dossier id": limits.DOSSIER_ID,
+    "code": limits.CODE,
+    "name": limits.NAME,
+    "full name": limits.FULL_NAME,
+    "address": limits.ADDRESS,
+    "note": limits.NOTE,
+    "email": limits.EMAIL,
+}
+
+
+@pytest.mark.parametrize("rule", TEXTS.values(), ids=TEXTS.keys())
+def test_each_text_limit_takes_its_length_and_not_one_more(rule: limits.Text) -> None:
+    at_limit = "A" * rule.max_chars
+    assert normalised(at_limit, rule) == at_limit
+    with pytest.raises(PydanticCustomError) as refused:
+        normalised(at_limit + "A", rule)
+    assert refused.value.type == "text_too_long"
+    words = f"must be at most {rule.max_chars} characters (it has {rule.max_chars + 1:,})"
+    assert refused.value.message() == words
+    if rule.alphabet is None:  # counted once composed: three code points make one letter here
+        decomposed = unicodedata.normalize("NFD", "ễ") * rule.max_chars
+        assert normalised(decomposed, rule) == "ễ" * rule.max_chars
+
+
+@pytest.mark.parametrize("rule", TEXTS.values(), ids=TEXTS.keys())
+def test_what_each_kind_of_text_refuses(rule: limits.Text) -> None:
+    refused = ["\x00", "\x1b", "\u202e", "\u2066", "\u061c", "\ud800"]
+    refused += ["\n", "\t", "\u200b", "\ufeff", "\u2028"] if rule.single_line else []
+    for char in refused:
+        with pytest.raises(PydanticCustomError) as caught:
+            normalised(f"A{char}B", rule)
+        assert caught.value.type == "forbidden_character", repr(char)
+    if not rule.single_line:
+        assert normalised("Line one.\r\nLine two,\tthen \u200d.", rule)
 
 
 def at_every_limit() -> Record:

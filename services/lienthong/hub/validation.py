@@ -221,7 +221,7 @@ def _path(loc: tuple[int | str, ...]) -> str:
         if isinstance(part, int):
             path += f"[{part}]"
         else:  # a field's name, or an unknown one the sender made up
-            part = clip(part, limits.MAX_EXCERPT_CHARS)
+            part = clip(part)
             path += f".{part}" if path else part
     return path
 
