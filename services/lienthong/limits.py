@@ -122,23 +122,28 @@ _REPR.maxlevel = 3
 _INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
-def _spelt_out(text: str) -> str:
+def _shown(text: str, limit: int) -> tuple[str, bool]:
+    """At most ``limit`` characters to show of ``text`` (an invisible character counts as its
+    escape, ``\\u202e``), and whether that is all of it."""
     out: list[str] = []
-    marks = 0
+    shown = marks = 0
     for char in text:
         category = unicodedata.category(char)
         marks = marks + 1 if category.startswith("M") else 0
+        piece = char
         if category in _INVISIBLE or marks > MAX_COMBINING_RUN:
-            out.append(f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}")
-        else:
-            out.append(char)
-    return "".join(out)
+            piece = f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}"
+        if shown + len(piece) > limit:
+            return "".join(out), False
+        out.append(piece)
+        shown += len(piece)
+    return "".join(out), True
 
 
 def clip(text: str, limit: int = MAX_EXCERPT_CHARS) -> str:
     """At most ``limit`` characters of ``text``, invisible ones spelt out, '…' when cut."""
-    cut = len(text) > limit
-    return _spelt_out(text[:limit]) + ("…" if cut else "")
+    shown, whole = _shown(text, limit)
+    return shown if whole else shown + "…"
 
 
 def excerpt(value: object, limit: int = MAX_EXCERPT_CHARS) -> str:
@@ -150,5 +155,5 @@ def excerpt(value: object, limit: int = MAX_EXCERPT_CHARS) -> str:
         except ValueError:  # an integer with more digits than Python will print
             shown = f"a {type(value).__name__} too large to show"
         return clip(shown, limit)
-    quoted = f"'{clip(value, limit)}'"
-    return quoted if len(value) <= limit else f"{quoted} ({len(value):,} characters)"
+    shown, whole = _shown(value, limit)
+    return f"'{shown}'" if whole else f"'{shown}…' ({len(value):,} characters)"

@@ -454,6 +454,9 @@ def test_an_excerpt_cuts_counts_and_spells_out_what_cannot_be_seen() -> None:
     assert "too large" in excerpt(10**5000)
     assert clip("A" + "\u0301" * 5) == "A\u0301\u0301\u0301\\u0301\\u0301"
     assert clip("ab", 1) == "a…"
+    unassigned = "\U0008bf7c" * 1_000  # each shown as ten characters: the shown text is bounded
+    assert len(clip(unassigned)) <= MAX_EXCERPT_CHARS + 1
+    assert excerpt(unassigned).endswith("…' (1,000 characters)")
 
 
 def test_the_codecs_refusals_quote_excerpts_of_at_most_twenty_problems() -> None:
@@ -461,4 +464,4 @@ def test_the_codecs_refusals_quote_excerpts_of_at_most_twenty_problems() -> None
     with pytest.raises(RecordMismatch) as refused:
         CODEC.encode("DossierSubmitted", record)
     message = str(refused.value)
-    assert message.endswith("; and 980 more") and len(message) < MAX_REASONS * 200
+    assert message.endswith("; and more") and len(message) < MAX_REASONS * 200

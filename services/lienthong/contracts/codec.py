@@ -54,7 +54,7 @@ class AvroCodec:
         entry = self.catalogue.get(schema_name)
         found = problems(entry.expanded, record)
         if found:
-            more = f"; and {len(found) - MAX_REASONS:,} more" if len(found) > MAX_REASONS else ""
+            more = "; and more" if len(found) > MAX_REASONS else ""
             listed = "; ".join(found[:MAX_REASONS])
             raise RecordMismatch(f"{entry.name} does not fit its schema: {listed}{more}")
         buffer = io.BytesIO()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
-from lienthong.limits import clip, excerpt
+from lienthong.limits import MAX_REASONS, clip, excerpt
 
 Json = Any
 
@@ -62,10 +64,16 @@ def _logical_problem(schema: dict[str, Json], value: Json) -> str | None:
     return "unsupported"
 
 
+def _first(found: Iterator[str]) -> list[str]:
+    """The first problems of a list or map: one more than a refusal lists, to say there are more."""
+    return list(islice(found, MAX_REASONS + 1))
+
+
 def problems(
     schema: Json, value: Json, path: str = "", named: dict[str, Json] | None = None
 ) -> list[str]:
-    """Every way ``value`` breaks ``schema`` (empty when it fits), each naming the field."""
+    """The ways ``value`` breaks ``schema`` (empty when it fits), each naming the field; of a
+    list's or a map's items, only the first (checking 70,000 wrong items would take seconds)."""
     named = {} if named is None else named
     where = path or "record"
     if isinstance(schema, str) and schema in named:
@@ -108,18 +116,18 @@ def problems(
         if not isinstance(value, (list, tuple)):
             return [f"{where}: must be a list, got {excerpt(value)}"]
         items = schema["items"]
-        return [
+        return _first(
             p for i, item in enumerate(value) for p in problems(items, item, f"{where}[{i}]", named)
-        ]
+        )
     if kind == "map":
         if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
             return [f"{where}: must be a map with text keys, got {excerpt(value)}"]
         values = schema["values"]
-        return [
+        return _first(
             p
             for k, item in value.items()
             for p in problems(values, item, f"{where}[{clip(k)}]", named)
-        ]
+        )
     if kind == "fixed":
         ok = isinstance(value, (bytes, bytearray)) and len(value) == schema["size"]
         return [] if ok else [f"{where}: must be exactly {schema['size']} bytes"]
