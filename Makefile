@@ -7,7 +7,7 @@ JARS   := deploy/kafka/lib/.fetched
 APT_TOOLS := promtool
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help deps demo test test-unit lint format chaos bench broker-start broker-stop clean
+.PHONY: help deps demo test test-unit fuzz lint format chaos bench broker-start broker-stop clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ test: deps ## Run every test (starts a local broker if none answers, stops it af
 
 test-unit: $(STAMP) ## Unit tests only (no broker)
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+fuzz: $(STAMP) ## 100,000 hostile inputs through decode, validation and the hub (FUZZ_ARGS=--seed N)
+	$(BIN)/python tests/unit/fuzzing.py --count 100000 $(FUZZ_ARGS)
 
 lint: $(STAMP) ## ruff, ruff format --check, mypy --strict on the package
 	$(BIN)/ruff check services tests

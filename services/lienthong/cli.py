@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from lienthong.cli_ops import deadletters_app
 from lienthong.errors import LienthongError, ValidationFailed
@@ -95,7 +96,8 @@ def submit(
     except ValidationFailed as exc:
         err.print(f"[bold red]The dossier in {file} was not sent:[/]")
         for reason in exc.reasons:
-            err.print(f"  • [bold]{reason.field}[/]: {reason.message} [dim]({reason.code})[/]")
+            field, message = escape(reason.field), escape(reason.message)  # text, not markup
+            err.print(f"  • [bold]{field}[/]: {message} [dim]({reason.code})[/]")
         raise typer.Exit(2) from None
     if dry_run:
         console.print(f"{record['meta']['dossier_id']}: valid (not sent)")

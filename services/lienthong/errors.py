@@ -6,12 +6,12 @@
     │   └── PrerequisiteMissing  Java or Maven is not installed
     ├── ContractError            an event does not match the Avro contract
     │   ├── SchemaError          a schema file is unreadable or invalid
+    │   ├── MessageTooLarge      the message is larger than a deployable accepts
     │   ├── NotSingleObjectEncoded   bytes lack the C3 01 marker
     │   ├── UnknownFingerprint   the writer schema is not in the catalogue
     │   ├── CorruptBody          the body is truncated or not valid Avro
     │   ├── RecordMismatch       a record does not fit its schema (names field and rule)
     │   ├── WrongEventType       a valid event on a topic that does not carry that type
-    │   ├── MessageTooLarge      a message larger than the contract allows, refused undecoded
     │   └── IncompatibleChange   a schema breaks compatibility within its major version
     ├── ValidationFailed         a dossier breaks business rules (carries one reason per field)
     ├── PublishRefused           the broker refused a message's outputs for good (size, access)
@@ -23,6 +23,8 @@ Library errors are wrapped (``raise SchemaError(...) from exc``) so callers catc
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from lienthong.limits import MAX_MESSAGE_BYTES, MAX_REASONS
 
 
 class LienthongError(Exception):
@@ -49,6 +51,15 @@ class SchemaError(ContractError):
     """A schema file is unreadable or not a valid Avro schema."""
 
 
+class MessageTooLarge(ContractError):
+    """The message is larger than a deployable accepts (``limits.MAX_MESSAGE_BYTES``)."""
+
+    def __init__(self, size: int, limit: int = MAX_MESSAGE_BYTES) -> None:
+        self.size = size
+        self.limit = limit
+        super().__init__(f"the message is {size:,} bytes; at most {limit:,} bytes are accepted")
+
+
 class NotSingleObjectEncoded(ContractError):
     """The bytes do not start with the single-object marker C3 01."""
 
@@ -67,10 +78,6 @@ class RecordMismatch(ContractError):
 
 class WrongEventType(ContractError):
     """A well-formed event of a type that does not belong on the topic it was read from."""
-
-
-class MessageTooLarge(ContractError):
-    """A message larger than the contract allows: refused before it is decoded."""
 
 
 class PublishRefused(LienthongError):
@@ -93,12 +100,22 @@ class Reason:
         return f"{self.field}: {self.message}"
 
 
+def at_most(reasons: list[Reason], limit: int = MAX_REASONS) -> list[Reason]:
+    """The first reasons of a refusal, and how many more there are, in ``limit`` reasons."""
+    if len(reasons) <= limit:
+        return reasons
+    kept = reasons[: limit - 1]
+    more = len(reasons) - len(kept)
+    message = f"{more:,} more problems are not listed; please correct the ones above first."
+    return [*kept, Reason("dossier", "too_many_reasons", message)]
+
+
 class ValidationFailed(LienthongError):
-    """A dossier breaks one or more business rules."""
+    """A dossier breaks one or more business rules (at most ``MAX_REASONS`` are listed)."""
 
     def __init__(self, reasons: list[Reason]) -> None:
-        self.reasons = reasons
-        super().__init__("; ".join(str(r) for r in reasons))
+        self.reasons = at_most(reasons)
+        super().__init__("; ".join(str(r) for r in self.reasons))
 
 
 class ClientError(LienthongError):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from lienthong.limits import clip
+
 #: The 63 pre-2025 province codes that open a personal ID (001-096 with gaps). IDs issued before
 #: the 2025 mergers keep their old code, and the 34 current province codes are all in this list.
 OLD_PROVINCE_CODES = frozenset(
@@ -47,9 +49,9 @@ def check_personal_id(value: str) -> str | None:
     if len(value) != 12 or not value.isascii() or not value.isdigit():
         return "must be exactly 12 digits"
     if value[0] != "0" or value[1:3] not in OLD_PROVINCE_CODES:
-        return f"starts with {value[:3]}, which is not a province code (001-096)"
+        return f"starts with {clip(value[:3])}, which is not a province code (001-096)"
     if value[3] > "5":
-        return f"has {value[3]} as its century digit, which must be 0 to 5"
+        return f"has {clip(value[3])} as its century digit, which must be 0 to 5"
     return None
 
 

@@ -1,16 +1,20 @@
 """Hostile input: random and mutated bytes into the codec, huge, deep and wrong-typed values into
 intake validation. Only our errors come out (ContractError, ValidationFailed or a list of
-reasons), quickly; the interesting cases are kept in ``fuzz_corpus/`` and replayed every run."""
+reasons), quickly; the interesting cases are kept in ``fuzz_corpus/`` and replayed every run.
+A few thousand inputs of ``make fuzz`` (``fuzzing.py``) run here too, through the hub's decisions.
+"""
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
 import json
+import random
 import time
 from pathlib import Path
 from typing import Any
 
+import fuzzing
 import pytest
 from avro_strategies import records
 from hypothesis import HealthCheck, given, settings
@@ -270,14 +274,50 @@ def test_corpus_documents_get_their_reasons_quickly(path: Path) -> None:
     assert expected <= {(r.field, r.code) for r in reasons}
 
 
-def test_text_that_is_not_unicode_is_refused_by_the_codec() -> None:
-    """A lone surrogate (only JSON can carry one) passes intake's rules but is no UTF-8: the
-    client's encode refuses it with a clear RecordMismatch instead of publishing it."""
+def test_text_that_is_not_unicode_is_refused_by_intake_and_by_the_codec() -> None:
+    """A lone surrogate (only JSON can carry one) is no UTF-8: intake names the field, and the
+    codec would refuse to encode it with a clear RecordMismatch rather than publish it."""
     document = _with(DOCUMENT, ("child", "given_name"), "\ud800")
-    record = parse_submission(document).to_record()
+    with pytest.raises(ValidationFailed) as refused:
+        parse_submission(document)
+    assert [(r.field, r.code) for r in refused.value.reasons] == [
+        ("child.given_name", "forbidden_character")
+    ]
+    assert "U+D800" in refused.value.reasons[0].message
     with pytest.raises(RecordMismatch, match="does not fit its schema"):
-        CODEC.encode("DossierSubmitted", record)
+        CODEC.encode("DossierSubmitted", _with(RECORD, ("child", "given_name"), "\ud800"))
 
 
 def test_the_corpus_is_there() -> None:
     assert len(list(CORPUS.glob("*.bin"))) >= 10 and len(list(CORPUS.glob("*.json"))) >= 5
+
+
+# -- the fuzzing of ``make fuzz``, a few thousand inputs of it -----------------------------------
+
+
+def test_a_short_fuzz_through_decode_validation_and_the_hubs_decisions() -> None:
+    """A new seed each run (in the failure's summary, with the command that replays an input)."""
+    report = fuzzing.run(3_000, random.randrange(10**6))
+    assert report.inputs == 3_000 and report.ok, report.summary()
+    assert report.verdicts["accepted"] and report.verdicts["refused"] and report.verdicts["unread"]
+
+
+def test_the_fuzzer_counts_a_crash_a_bad_refusal_and_a_hang(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def crash(rng: random.Random, kind: str) -> fuzzing.Outcome:
+        raise {"bytes": KeyError, "mutated": ValidationFailed}[kind]([])
+
+    monkeypatch.setattr(fuzzing, "one_input", crash)
+    report = fuzzing.run(2, seed=1)
+    assert [(f.index, f.kind) for f in report.crashes] == [(0, "bytes"), (1, "mutated")]
+    assert "KeyError" in report.crashes[0].what and "0 reasons" in report.crashes[1].what
+
+    def spin(rng: random.Random, kind: str) -> fuzzing.Outcome:
+        while True:
+            pass
+
+    monkeypatch.setattr(fuzzing, "one_input", spin)
+    report = fuzzing.run(1, seed=1, limit=0.2)
+    assert len(report.hangs) == 1 and not report.ok
+    assert "--seed 1 --only 0" in report.summary()

@@ -26,6 +26,7 @@ from lienthong.hub.validation import (
     parse_submission,
     validate_submission,
 )
+from lienthong.limits import MAX_REASONS
 from lienthong.settings import SOURCE_ROOT
 from lienthong.synthetic import INVALID_KINDS, generate
 
@@ -302,7 +303,7 @@ FAILURES: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
     (
         "trailing newline",
         {"applicant.phone": "0912345678\n"},
-        [("applicant.phone", "invalid_phone")],
+        [("applicant.phone", "forbidden_character")],
     ),
     ("bad email", {"applicant.email": "lan at example"}, [("applicant.email", "invalid_email")]),
     ("no date of birth", {"child.born_at": DELETE}, [("child.born_at", "missing_field")]),
@@ -325,6 +326,63 @@ FAILURES: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
     ),
     ("count as text", {"child.babies_in_birth": "1"}, [("child.babies_in_birth", "invalid_value")]),
     ("father not an object", {"father": "Hùng"}, [("father", "invalid_value")]),
+    # the limits (lienthong.limits): issue 11's findings 3, 4 and 8
+    (
+        "a 900,000-character given name",
+        {"child.given_name": "a" * 900_000},
+        [("child.given_name", "text_too_long")],
+    ),
+    (
+        "a 100,000-character dossier id",
+        {"meta.dossier_id": "D" * 100_000},
+        [("meta.dossier_id", "text_too_long")],
+    ),
+    (
+        "a dossier id the status page cannot carry",
+        {"meta.dossier_id": "DVC/2026 #1"},
+        [("meta.dossier_id", "forbidden_character")],
+    ),
+    (
+        "NUL in a name",
+        {"child.given_name": "An\x00"},
+        [("child.given_name", "forbidden_character")],
+    ),
+    (
+        "right-to-left override in a name",
+        {"mother.full_name": "Nguyễn \u202eLan"},
+        [("mother.full_name", "forbidden_character")],
+    ),
+    (
+        "zero-width space in an ID number",
+        {"father.personal_id": FATHER_ID[:6] + "\u200b" + FATHER_ID[6:]},
+        [("father.personal_id", "forbidden_character")],
+    ),
+    (
+        "50,000 combining marks in a name",
+        {"child.given_name": "A" + "\u0301\u0323" * 25_000},
+        [("child.given_name", "text_too_long")],
+    ),
+    (
+        "marks stacked on one letter",
+        {"child.given_name": "An" + "\u0336" * 4},
+        [("child.given_name", "too_many_marks")],
+    ),
+    (
+        "a street of 201 characters",
+        {"child.birth_place.street": "x" * 201},
+        [("child.birth_place.street", "text_too_long")],
+    ),
+    (
+        "procedures repeated 70,000 times",
+        {"procedures": ["civil_registry"] * 70_000},
+        [("procedures", "too_many_entries")],
+    ),
+    (
+        "thirty unknown fields",
+        {f"child.extra_{n:02d}": "x" for n in range(30)},
+        [(f"child.extra_{n:02d}", "unknown_field") for n in range(MAX_REASONS - 1)]
+        + [("dossier", "too_many_reasons")],
+    ),
 ]
 
 

@@ -16,6 +16,7 @@ from lienthong.agency import AgencyContext, Decision, ask, cancel, completion, p
 from lienthong.allocation import Counters, sharded, spread
 from lienthong.contracts.events import Envelope
 from lienthong.identifiers import birth_certificate_year
+from lienthong.limits import clip
 from lienthong.population import PopulationUnavailable
 
 STEP = "civil_registry"
@@ -72,8 +73,9 @@ def register_birth(
                 handoff,
                 ctx.now,
                 "duplicate_birth",
-                f"This birth is already registered: birth certificate {register_key(handoff)} "
-                f"was registered with dossier {entry['dossier_id']}.",
+                f"This birth is already registered: birth certificate "
+                f"{clip(register_key(handoff))} was registered with dossier "
+                f"{clip(entry['dossier_id'])}.",
             ).outputs
         )
     born_on = ctx.calendar.local_date(handoff["child"]["born_at"])

@@ -11,8 +11,10 @@ from kafka.errors import KafkaError
 from lienthong import topics
 from lienthong.contracts.codec import AvroCodec
 from lienthong.contracts.events import metadata
-from lienthong.errors import ClientError, ValidationFailed
-from lienthong.hub.validation import check_submission, parse_submission
+from lienthong.errors import ClientError, Reason, ValidationFailed
+from lienthong.hub.screening import screen_event
+from lienthong.hub.validation import validate_submission
+from lienthong.limits import MAX_MESSAGE_BYTES
 from lienthong.settings import Settings
 
 Record = dict[str, Any]
@@ -44,11 +46,18 @@ class IntakePublisher:
 
     @staticmethod
     def check(data: Record, now: dt.datetime | None = None) -> Record:
-        """The Avro record of a dossier (JSON or record), or ValidationFailed with reasons."""
-        record = parse_submission(data).to_record()
-        reasons = check_submission(record, now or dt.datetime.now(dt.UTC))
-        if reasons:
-            raise ValidationFailed(reasons)
+        """The Avro record of a dossier (JSON or record), or ValidationFailed with reasons.
+
+        The hub's own checks: the same validation, and the size the hub accepts once encoded.
+        """
+        record = validate_submission(data, now or dt.datetime.now(dt.UTC)).to_record()
+        size = len(AvroCodec().encode("DossierSubmitted", record))
+        if size > MAX_MESSAGE_BYTES:
+            message = (
+                f"The dossier is {size:,} bytes once encoded; the hub accepts at most "
+                f"{MAX_MESSAGE_BYTES:,} bytes."
+            )
+            raise ValidationFailed([Reason("dossier", "message_too_large", message)])
         return record
 
     def submit(self, record: Record, *, validate: bool = True) -> str:
@@ -57,24 +66,37 @@ class IntakePublisher:
             record = self.check(record)
         return self._send("DossierSubmitted", record)
 
-    def supplement(self, dossier_id: str, step: str, documents: list[str], note: str = "") -> str:
+    def supplement(
+        self,
+        dossier_id: str,
+        step: str,
+        documents: list[str],
+        note: str = "",
+        *,
+        validate: bool = True,
+    ) -> str:
+        """Publish a supplement; ``ValidationFailed`` when it breaks the limits the hub applies."""
         now = dt.datetime.now(dt.UTC)
         meta = metadata(
             "DossierSupplemented", dossier_id, self.producer_name, now, None, step, *documents
         )
         record = {"meta": meta, "step": step, "documents": documents, "note": note}
-        return self._send("DossierSupplemented", record)
+        return self._send("DossierSupplemented", record, validate=validate)
 
-    def withdraw(self, dossier_id: str, reason: str = "") -> str:
+    def withdraw(self, dossier_id: str, reason: str = "", *, validate: bool = True) -> str:
+        """Publish a withdrawal; ``ValidationFailed`` when it breaks the limits the hub applies."""
         now = dt.datetime.now(dt.UTC)
         meta = metadata("DossierWithdrawn", dossier_id, self.producer_name, now, None)
-        return self._send("DossierWithdrawn", {"meta": meta, "reason": reason})
+        record = {"meta": meta, "reason": reason}
+        return self._send("DossierWithdrawn", record, validate=validate)
 
     def send_raw(self, key: bytes, value: bytes, topic_role: str = topics.INTAKE) -> None:
         """Publish bytes as they are (for replays and tests of bad input)."""
         self.producer.send(self.settings.topic(topic_role), key=key, value=value)
 
-    def _send(self, schema: str, record: Record) -> str:
+    def _send(self, schema: str, record: Record, *, validate: bool = False) -> str:
+        if validate:
+            record = screen_event(schema, record)
         data = self.codec.encode(schema, record)
         dossier_id = str(record["meta"]["dossier_id"])
         try:

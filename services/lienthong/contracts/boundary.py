@@ -77,10 +77,7 @@ class Boundary:
         """Refuse a message larger than any event the contract allows, before decoding it."""
         size = len(received.value or b"")
         if size > self.max_message_bytes:
-            raise MessageTooLarge(
-                f"the message is {size:,} bytes; {received.topic} accepts at most "
-                f"{self.max_message_bytes:,} bytes per message"
-            )
+            raise MessageTooLarge(size, self.max_message_bytes)
 
     def check(self, topic: str, decoded: Decoded) -> None:
         """Refuse an event type the topic does not carry, or an answer for another step."""

@@ -16,6 +16,7 @@ from lienthong.errors import (
     RecordMismatch,
     UnknownFingerprint,
 )
+from lienthong.limits import MAX_REASONS, clip
 
 #: The Avro specification's single-object marker.
 MARKER = b"\xc3\x01"
@@ -53,14 +54,18 @@ class AvroCodec:
         entry = self.catalogue.get(schema_name)
         found = problems(entry.expanded, record)
         if found:
-            raise RecordMismatch(f"{entry.name} does not fit its schema: " + "; ".join(found))
+            more = "; and more" if len(found) > MAX_REASONS else ""
+            listed = "; ".join(found[:MAX_REASONS])
+            raise RecordMismatch(f"{entry.name} does not fit its schema: {listed}{more}")
         buffer = io.BytesIO()
         buffer.write(MARKER)
         buffer.write(entry.fingerprint)
         try:
             schemaless_writer(buffer, entry.parsed, record)
         except (ValueError, TypeError, AttributeError) as exc:
-            raise RecordMismatch(f"{entry.name} does not fit its schema: {exc}") from exc
+            raise RecordMismatch(
+                f"{entry.name} does not fit its schema: {clip(str(exc), 200)}"
+            ) from exc
         return buffer.getvalue()
 
     def decode(self, data: bytes) -> Decoded:
@@ -87,7 +92,8 @@ class AvroCodec:
         except (EOFError, StopIteration) as exc:
             raise CorruptBody(f"{writer.name}: the body is truncated") from exc
         except Exception as exc:
-            raise CorruptBody(f"{writer.name}: the body is not valid Avro ({exc})") from exc
+            problem = clip(str(exc), 200)
+            raise CorruptBody(f"{writer.name}: the body is not valid Avro ({problem})") from exc
         if body.tell() != len(data) - HEADER_LEN:
             extra = len(data) - HEADER_LEN - body.tell()
             raise CorruptBody(f"{writer.name}: {extra} unexpected bytes after the record")

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterator
+from itertools import islice
 from typing import Any
+
+from lienthong.limits import MAX_REASONS, clip, excerpt
 
 Json = Any
 
@@ -44,26 +48,32 @@ def _logical_problem(schema: dict[str, Json], value: Json) -> str | None:
     if logical in ("timestamp-millis", "timestamp-micros"):
         if isinstance(value, dt.datetime) or _int_ok(value, _LONG_RANGE):
             return None
-        return f"must be a date and time, got {value!r}"
+        return f"must be a date and time, got {excerpt(value)}"
     if logical == "date":
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             return None
-        return None if _int_ok(value, _INT_RANGE) else f"must be a date, got {value!r}"
+        return None if _int_ok(value, _INT_RANGE) else f"must be a date, got {excerpt(value)}"
     if logical == "uuid":
         if isinstance(value, uuid.UUID):
             return None
-        try:
-            uuid.UUID(str(value))
+        try:  # text only: str() of anything else may be huge
+            uuid.UUID(value if isinstance(value, str) else "")
         except ValueError:
-            return f"must be a UUID, got {value!r}"
+            return f"must be a UUID, got {excerpt(value)}"
         return None
     return "unsupported"
+
+
+def _first(found: Iterator[str]) -> list[str]:
+    """The first problems of a list or map: one more than a refusal lists, to say there are more."""
+    return list(islice(found, MAX_REASONS + 1))
 
 
 def problems(
     schema: Json, value: Json, path: str = "", named: dict[str, Json] | None = None
 ) -> list[str]:
-    """Every way ``value`` breaks ``schema`` (empty when it fits), each naming the field."""
+    """The ways ``value`` breaks ``schema`` (empty when it fits), each naming the field; of a
+    list's or a map's items, only the first (checking 70,000 wrong items would take seconds)."""
     named = {} if named is None else named
     where = path or "record"
     if isinstance(schema, str) and schema in named:
@@ -74,7 +84,8 @@ def problems(
                 return []
         if value is None:
             return [f"{where}: is required"]
-        return [f"{where}: must be {_describe(schema)}, got {type(value).__name__} {value!r:.60}"]
+        shown = f"{type(value).__name__} {excerpt(value)}"
+        return [f"{where}: must be {_describe(schema)}, got {shown}"]
     if isinstance(schema, str):
         return _primitive(schema, value, where)
     if "logicalType" in schema:
@@ -86,7 +97,7 @@ def problems(
         named[schema["name"]] = schema
     if kind == "record":
         if not isinstance(value, dict):
-            return [f"{where}: must be a {_describe(schema)} (an object), got {value!r:.60}"]
+            return [f"{where}: must be a {_describe(schema)} (an object), got {excerpt(value)}"]
         found: list[str] = []
         for field in schema["fields"]:
             name = field["name"]
@@ -100,21 +111,23 @@ def problems(
     if kind == "enum":
         if value in schema["symbols"]:
             return []
-        return [f"{where}: must be one of {', '.join(schema['symbols'])}, got {value!r:.60}"]
+        return [f"{where}: must be one of {', '.join(schema['symbols'])}, got {excerpt(value)}"]
     if kind == "array":
         if not isinstance(value, (list, tuple)):
-            return [f"{where}: must be a list, got {value!r:.60}"]
+            return [f"{where}: must be a list, got {excerpt(value)}"]
         items = schema["items"]
-        return [
+        return _first(
             p for i, item in enumerate(value) for p in problems(items, item, f"{where}[{i}]", named)
-        ]
+        )
     if kind == "map":
         if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-            return [f"{where}: must be a map with text keys, got {value!r:.60}"]
+            return [f"{where}: must be a map with text keys, got {excerpt(value)}"]
         values = schema["values"]
-        return [
-            p for k, item in value.items() for p in problems(values, item, f"{where}[{k}]", named)
-        ]
+        return _first(
+            p
+            for k, item in value.items()
+            for p in problems(values, item, f"{where}[{clip(k)}]", named)
+        )
     if kind == "fixed":
         ok = isinstance(value, (bytes, bytearray)) and len(value) == schema["size"]
         return [] if ok else [f"{where}: must be exactly {schema['size']} bytes"]
@@ -139,4 +152,5 @@ def _primitive(kind: str, value: Json, where: str) -> list[str]:
     if value is None:
         return [f"{where}: is required"]
     names = {"int": "a whole number (32-bit)", "long": "a whole number (64-bit)", "string": "text"}
-    return [f"{where}: must be {names.get(kind, kind)}, got {type(value).__name__} {value!r:.60}"]
+    shown = f"{type(value).__name__} {excerpt(value)}"
+    return [f"{where}: must be {names.get(kind, kind)}, got {shown}"]

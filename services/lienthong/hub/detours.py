@@ -27,6 +27,7 @@ from lienthong.hub.steps import (
     submission_of,
     unanswered,
 )
+from lienthong.limits import clip
 
 Record = dict[str, Any]
 WAITING_TEXT = {
@@ -121,7 +122,7 @@ def on_supplemented(state: DossierState | None, event: Record, ctx: Context) -> 
     if not fresh:
         return state, []
     if step_state is None or step_state.phase != "supplement" or state.phase != "open":
-        raise NotExpected(f"dossier {state.dossier_id}: no supplement was asked for {step}")
+        raise NotExpected(f"dossier {clip(state.dossier_id)}: no supplement was asked for {step}")
     group = group_of(state)
     asked_at = step_state.supplement_requested_at or ctx.now
     if ctx.supplement_clock == "pause":
@@ -232,7 +233,7 @@ def on_correction_requested(state: DossierState | None, event: Record, ctx: Cont
     if not fresh or state.phase != "open" or asking not in state.steps:
         return state, []
     if target not in state.steps or state.steps[target].phase != "completed":
-        raise NotExpected(f"dossier {state.dossier_id}: {target} has no result to correct")
+        raise NotExpected(f"dossier {clip(state.dossier_id)}: {target} has no result to correct")
     state.steps[asking].awaiting = "correction"
     # The correction is new work with its own same-day target, not the original date missed.
     spec = group_of(state).steps[target]

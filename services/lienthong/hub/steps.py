@@ -22,6 +22,7 @@ from lienthong.hub.projections import (
     handoff_record,
 )
 from lienthong.hub.state import DossierState
+from lienthong.limits import clip
 from lienthong.procedures import GROUPS, ProcedureGroup
 
 Record = dict[str, Any]
@@ -103,7 +104,7 @@ def open_event(state: DossierState | None, event: Record) -> tuple[DossierState,
     meta = event["meta"]
     cause = str(meta["event_id"])
     if state is None:
-        raise UnknownDossier(f"no dossier {meta['dossier_id']} was ever received by the hub")
+        raise UnknownDossier(f"no dossier {clip(meta['dossier_id'])} was ever received by the hub")
     if state.has_seen(cause):
         return state, cause, False
     state.remember(cause)

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from lienthong.contracts.events import Envelope
-from lienthong.errors import LienthongError, Reason
+from lienthong.errors import LienthongError, Reason, ValidationFailed
 from lienthong.hub import detours
+from lienthong.hub.screening import screen_event
 from lienthong.hub.state import DossierState, StepState
 from lienthong.hub.steps import (
     Context,
@@ -27,7 +28,8 @@ from lienthong.hub.steps import (
     refuse_step,
     status,
 )
-from lienthong.hub.validation import check_submission
+from lienthong.hub.validation import validate_submission
+from lienthong.limits import clip
 from lienthong.procedures import GROUPS
 
 __all__ = [
@@ -51,13 +53,14 @@ def on_submitted(state: DossierState | None, event: Record, ctx: Context) -> Res
         if state.has_seen(cause):
             return state, []
         raise DossierIdConflict(
-            f"dossier id {meta['dossier_id']} is already used by another submission"
+            f"dossier id {clip(meta['dossier_id'])} is already used by another submission"
         )
     state = DossierState(dossier_id=meta["dossier_id"], channel=event["channel"])
     state.remember(cause)
-    reasons = check_submission(event, ctx.now)
-    if reasons:
-        return _reject(state, reasons, ctx, cause)
+    try:  # the submission as the hub keeps it: its text in NFC
+        event = validate_submission(event, ctx.now).to_record()
+    except ValidationFailed as refused:
+        return _reject(state, refused.reasons, ctx, cause)
     group = GROUPS[event["group"]]
     verification = bool(event.get("verification_needed"))
     state.group = group.name
@@ -158,8 +161,9 @@ HANDLERS: dict[str, Callable[[DossierState | None, Record, Context], Result]] = 
 
 
 def decide(state: DossierState | None, event_name: str, event: Record, ctx: Context) -> Result:
-    """Apply one event to a dossier's state; unknown event types are the caller's dead letters."""
+    """Apply one event to a dossier's state; unknown event types are the caller's dead letters,
+    and so are events whose text breaks the limits (``ValidationFailed``)."""
     handler = HANDLERS.get(event_name)
     if handler is None:
-        raise LienthongError(f"the hub has no handler for {event_name}")
-    return handler(state, event, ctx)
+        raise LienthongError(f"the hub has no handler for {clip(event_name)}")
+    return handler(state, screen_event(event_name, event), ctx)

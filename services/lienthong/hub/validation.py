@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     StrictBool,
     StrictInt,
     StrictStr,
@@ -25,9 +26,10 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from lienthong import identifiers, units
-from lienthong.errors import Reason, ValidationFailed
-from lienthong.limits import MAX_CLOCK_SKEW_SECONDS
+from lienthong import identifiers, limits, units
+from lienthong.errors import Reason, ValidationFailed, at_most
+from lienthong.hub.screening import LIMIT_CODES, normalised
+from lienthong.limits import MAX_CLOCK_SKEW_SECONDS, clip, excerpt
 from lienthong.settings import SOURCE_ROOT
 
 # -- The declaration's shape: one model per Avro record type -------------------------------------
@@ -70,75 +72,88 @@ Instant = Annotated[
 Step = Literal["civil_registry", "residence", "health_insurance"]
 
 
+def _limited(rule: limits.Text) -> AfterValidator:
+    return AfterValidator(lambda value: normalised(value, rule))
+
+
+#: Text as the boundary accepts it: NFC, bounded, no control or invisible characters (limits).
+DossierIdText = Annotated[StrictStr, _limited(limits.DOSSIER_ID)]
+CodeText = Annotated[StrictStr, _limited(limits.CODE)]
+NameText = Annotated[StrictStr, _limited(limits.NAME)]
+AddressText = Annotated[StrictStr, _limited(limits.ADDRESS)]
+EmailText = Annotated[StrictStr, _limited(limits.EMAIL)]
+Procedures = Annotated[list[Step], Field(max_length=limits.MAX_PROCEDURES)]
+
+
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Address(_Record):
-    province_code: StrictStr
-    commune_code: StrictStr
-    street: StrictStr
+    province_code: CodeText
+    commune_code: CodeText
+    street: AddressText
 
 
 class Meta(_Record):
     event_id: uuid.UUID
-    dossier_id: StrictStr
+    dossier_id: DossierIdText
     occurred_at: Instant
-    producer: StrictStr
+    producer: CodeText
     causation_id: uuid.UUID | None = None
 
 
 class Applicant(_Record):
-    full_name: StrictStr
-    personal_id: StrictStr
+    full_name: NameText
+    personal_id: CodeText
     relationship: Literal["MOTHER", "FATHER", "GRANDPARENT", "SIBLING", "RELATIVE", "OTHER"]
-    phone: StrictStr
-    email: StrictStr | None = None
+    phone: CodeText
+    email: EmailText | None = None
 
 
 class Child(_Record):
-    family_name: StrictStr
-    middle_name: StrictStr = ""
-    given_name: StrictStr
+    family_name: NameText
+    middle_name: NameText = ""
+    given_name: NameText
     born_at: Instant
     sex: Literal["MALE", "FEMALE"]
-    ethnicity: StrictStr
-    nationality: StrictStr
-    birth_facility: StrictStr
+    ethnicity: NameText
+    nationality: CodeText
+    birth_facility: AddressText
     birth_place: Address
-    hometown: StrictStr
+    hometown: AddressText
     babies_in_birth: StrictInt = 1
     birth_order: StrictInt = 1
 
 
 class Parent(_Record):
-    full_name: StrictStr
+    full_name: NameText
     date_of_birth: Day
-    ethnicity: StrictStr
-    nationality: StrictStr
-    personal_id: StrictStr
+    ethnicity: NameText
+    nationality: CodeText
+    personal_id: CodeText
     permanent_address: Address
 
 
 class BirthCertificate(_Record):
-    code: StrictStr
-    facility: StrictStr
+    code: CodeText
+    facility: AddressText
     issued_on: Day
-    replaced_by: StrictStr | None = None
+    replaced_by: AddressText | None = None
 
 
 class ResidenceRequest(_Record):
     parent: Literal["MOTHER", "FATHER"]
     address: Address
-    head_of_household: StrictStr
-    head_personal_id: StrictStr
-    relationship_to_head: StrictStr
+    head_of_household: NameText
+    head_personal_id: CodeText
+    relationship_to_head: NameText
     head_consent: StrictBool = False
 
 
 class HealthInsuranceRequest(_Record):
-    clinic_code: StrictStr
-    clinic_name: StrictStr
+    clinic_code: CodeText
+    clinic_name: AddressText
 
 
 class DossierSubmission(_Record):
@@ -147,9 +162,9 @@ class DossierSubmission(_Record):
     meta: Meta
     channel: Literal["PORTAL", "VNEID"]
     submitted_at: Instant
-    group: StrictStr = "birth"
-    procedures: list[Step]
-    registering_commune: StrictStr
+    group: CodeText = "birth"
+    procedures: Procedures
+    registering_commune: CodeText
     verification_needed: StrictBool = False
     applicant: Applicant
     child: Child
@@ -190,28 +205,42 @@ _RULES = {
 }
 
 
+#: Reason codes by pydantic error type; the limits' own types are their codes, any other type
+#: is ``invalid_value``.
+_CODES = {
+    "missing": "missing_field",
+    "extra_forbidden": "unknown_field",
+    "too_long": "too_many_entries",
+    **{code: code for code in LIMIT_CODES},
+}
+
+
 def _path(loc: tuple[int | str, ...]) -> str:
     path = ""
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
+        else:  # a field's name, or an unknown one the sender made up
+            part = clip(part)
+            path += f".{part}" if path else part
     return path
 
 
 def _rule(error: ErrorDetails) -> str:
-    kind = error["type"]
+    kind, ctx = error["type"], error.get("ctx", {})
     if kind == "literal_error":
-        return f"must be one of {error.get('ctx', {}).get('expected', 'the allowed values')}"
+        return f"must be one of {ctx.get('expected', 'the allowed values')}"
+    if kind == "too_long":
+        return f"must have at most {ctx['max_length']} entries (it has {ctx['actual_length']:,})"
+    if kind in LIMIT_CODES:
+        return error["msg"]
     found = _RULES.get(kind) or _RULES.get(kind.split("_")[0])
-    return found or error["msg"].lower()
+    return found or clip(error["msg"].lower(), 200)
 
 
 def _reason(error: ErrorDetails) -> Reason:
     path = _path(error["loc"]) or "dossier"
-    code = {"missing": "missing_field", "extra_forbidden": "unknown_field"}
-    return Reason(path, code.get(error["type"], "invalid_value"), f"{path} {_rule(error)}.")
+    return Reason(path, _CODES.get(error["type"], "invalid_value"), f"{path} {_rule(error)}.")
 
 
 def parse_submission(data: object) -> DossierSubmission:
@@ -223,7 +252,7 @@ def parse_submission(data: object) -> DossierSubmission:
     try:
         return DossierSubmission.model_validate(data)
     except ValidationError as exc:
-        raise ValidationFailed([_reason(e) for e in exc.errors()]) from exc
+        raise ValidationFailed([_reason(e) for e in exc.errors(include_input=False)]) from exc
 
 
 # -- The business rules ------------------------------------------------------------------------
@@ -248,8 +277,6 @@ COLLECTIVE_HOUSEHOLD = frozenset({"collective", "collective household", "tập t
 #: A Vietnamese mobile number: 10 digits, 0 then a mobile prefix (03, 05, 07, 08, 09).
 MOBILE_PHONE = re.compile(r"0[35789][0-9]{8}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-#: No address is longer (RFC 5321); the pattern backtracks quadratically on long input.
-EMAIL_MAX_LENGTH = 254
 NATIONALITY = re.compile(r"[A-Z]{2}")
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
@@ -282,7 +309,7 @@ def _group(f: _Facts) -> Iterator[Reason]:
         yield Reason(
             "group",
             "unknown_group",
-            f"Only the birth group can be submitted, not {f.dossier.group!r}.",
+            f"Only the birth group can be submitted, not {excerpt(f.dossier.group)}.",
         )
 
 
@@ -293,7 +320,8 @@ def _combination(f: _Facts) -> Iterator[Reason]:
             "procedures",
             "combination_not_allowed",
             "Birth registration can be combined with residence registration, a health-insurance "
-            f"card, or both; {', '.join(chosen) or 'nothing'} is not one of these combinations.",
+            f"card, or both; {clip(', '.join(chosen)) or 'nothing'} is not one of these "
+            "combinations.",
         )
 
 
@@ -383,20 +411,21 @@ def _parents_born_before_child(f: _Facts) -> Iterator[Reason]:
 
 def _address(path: str, address: Address) -> Iterator[Reason]:
     if units.province_name(address.province_code) is None:
-        message = f"There is no province with code {address.province_code!r}."
+        message = f"There is no province with code {excerpt(address.province_code)}."
         yield Reason(f"{path}.province_code", "unknown_province", message)
     elif units.commune(address.commune_code) is None:
-        message = f"There is no commune with code {address.commune_code!r}."
+        message = f"There is no commune with code {excerpt(address.commune_code)}."
         yield Reason(f"{path}.commune_code", "unknown_commune", message)
     elif not units.commune_in_province(address.commune_code, address.province_code):
-        message = f"Commune {address.commune_code} is not in province {address.province_code}."
+        commune, province = clip(address.commune_code), clip(address.province_code)
+        message = f"Commune {commune} is not in province {province}."
         yield Reason(f"{path}.commune_code", "commune_not_in_province", message)
 
 
 def _addresses(f: _Facts) -> Iterator[Reason]:
     code = f.dossier.registering_commune
     if units.commune(code) is None:
-        message = f"There is no commune with code {code!r}."
+        message = f"There is no commune with code {excerpt(code)}."
         yield Reason("registering_commune", "unknown_commune", message)
     yield from _address("child.birth_place", f.dossier.child.birth_place)
     for role, parent in f.parents():
@@ -467,7 +496,7 @@ def _contact(f: _Facts) -> Iterator[Reason]:
             "e.g. 0912345678.",
         )
     email = applicant.email
-    if email is not None and (len(email) > EMAIL_MAX_LENGTH or not EMAIL.fullmatch(email)):
+    if email is not None and not EMAIL.fullmatch(email):  # at most limits.EMAIL long
         message = "The email address is not valid."
         yield Reason("applicant.email", "invalid_email", message)
 
@@ -515,8 +544,8 @@ RULES: tuple[Rule, ...] = (
     _contact,
 )
 
-#: Codes of a declaration that does not fit the schema (from ``parse_submission``).
-SHAPE_CODES = ("missing_field", "unknown_field", "invalid_value")
+#: Codes of a declaration that does not fit the schema or the limits (``parse_submission``).
+SHAPE_CODES = ("missing_field", "unknown_field", "invalid_value", *LIMIT_CODES)
 #: Codes of the business rules (from ``check_submission``).
 RULE_CODES = (
     "submitted_in_future",
@@ -553,7 +582,7 @@ def check_rules(
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError(f"now must be timezone-aware, not {now!r}")
     facts = _Facts(dossier, now.astimezone(UTC), ZoneInfo(timezone))
-    return [reason for rule in RULES for reason in rule(facts)]
+    return at_most([reason for rule in RULES for reason in rule(facts)])
 
 
 def check_submission(

@@ -32,7 +32,7 @@ from lienthong.limits import (
     MAX_MESSAGE_BYTES,
     MAX_OUTPUT_BYTES,
     MAX_REASON_CHARS,
-    excerpt,
+    clip,
 )
 from lienthong.metrics import Metrics
 from lienthong.runtime.checkpoint import Checkpoint, Decided, StagedTable
@@ -331,10 +331,10 @@ class Pipeline:
     async def dead_letter(self, received: Received, error: BaseException) -> None:
         """Send the message, its coordinates and a bounded reason to the dead-letter topic."""
         kind = type(error).__name__
-        reason = excerpt(str(error) or kind, MAX_REASON_CHARS)
+        reason = clip(str(error) or kind, MAX_REASON_CHARS)
         value = received.value
         if value is not None and len(value) > DEAD_VALUE_BYTES:
-            reason = excerpt(
+            reason = clip(
                 f"{reason} (value cut to its first {DEAD_VALUE_BYTES:,} of {len(value):,} bytes: "
                 f"the whole message stays at {received.coordinates})",
                 MAX_REASON_CHARS * 2,
@@ -387,9 +387,7 @@ def describe(exc: BaseException) -> str:
     seen: BaseException | None = exc
     while seen is not None and len(parts) < 3:
         text = str(seen).strip()
-        parts.append(
-            f"{type(seen).__name__}: {excerpt(text, 160)}" if text else type(seen).__name__
-        )
+        parts.append(f"{type(seen).__name__}: {clip(text, 160)}" if text else type(seen).__name__)
         seen = seen.__cause__
     return " <- ".join(parts)
 

@@ -10,11 +10,13 @@ from typing import Any
 from lienthong.hub.pages.text import PROCEDURES
 from lienthong.hub.state import TERMINAL_STEP, DossierState, StepState
 from lienthong.hub.steps import dossier_id_of_receipt, lookup_code
+from lienthong.limits import DOSSIER_ID, DOSSIER_ID_CHARS
 from lienthong.procedures import GROUPS
 
 Json = dict[str, Any]
-#: What a receipt number may look like; anything else is answered like an unknown dossier.
-RECEIPT_PATTERN = re.compile(r"TN-[A-Za-z0-9._-]{1,80}")
+#: What a receipt number may look like (``TN-`` and a dossier id, as intake accepts it);
+#: anything else is answered like an unknown dossier.
+RECEIPT_PATTERN = re.compile(f"TN-{DOSSIER_ID_CHARS}{{1,{DOSSIER_ID.max_chars}}}")
 #: A supplement's fields on ``StepState``, read by name when present (the state may evolve).
 SUPPLEMENT_DEADLINE = ("respond_by", "supplement_deadline")
 SUPPLEMENT_MISSING = ("supplement_missing",)
