@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+#: Tests run the hub with the public development lookup secret (and pass it to the processes
+#: they start); a test of the refusal sets ``development=False`` itself.
+os.environ.setdefault("LIENTHONG_DEVELOPMENT", "true")
 
 import uuid
 from collections.abc import Iterator

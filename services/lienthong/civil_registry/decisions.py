@@ -73,7 +73,8 @@ def register_birth(
                 ctx.now,
                 "duplicate_birth",
                 f"This birth is already registered: birth certificate {register_key(handoff)} "
-                f"was registered with dossier {entry['dossier_id']}.",
+                "was used by an earlier dossier. Ask the civil registry office for a copy.",
+                duplicate_of=str(entry["dossier_id"]),
             ).outputs
         )
     born_on = ctx.calendar.local_date(handoff["child"]["born_at"])
