@@ -184,16 +184,16 @@ class Hub:
 
 
 def settings(tmp_path: Path, base: str = BASE, **overrides: Any) -> Settings:
-    return Settings(
-        state_dir=tmp_path,
-        topic_prefix="unit",
-        partitions=4,
-        lookup_secret=SECRET,  # type: ignore[arg-type]
-        public_base_url=base,
-        bootstrap_servers="127.0.0.1:9",  # nothing listens: the board must cope
-        operator_credentials=OPERATOR_LINE,  # type: ignore[arg-type]
-        **overrides,
-    )
+    options: dict[str, Any] = {
+        "state_dir": tmp_path,
+        "topic_prefix": "unit",
+        "partitions": 4,
+        "lookup_secret": SECRET,
+        "public_base_url": base,
+        "bootstrap_servers": "127.0.0.1:9",  # nothing listens: the board must cope
+        "operator_credentials": OPERATOR_LINE,
+    }
+    return Settings(**{**options, **overrides})
 
 
 @pytest.fixture
