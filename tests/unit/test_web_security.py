@@ -21,7 +21,6 @@ from test_web import (
     SECRET,
     Hub,
     dossier,
-    hub,
     settings,
     url_of,
     visible,
@@ -37,8 +36,6 @@ from lienthong.hub.steps import lookup_code
 from lienthong.lookup import DEVELOPMENT_SECRET, Keyring
 from lienthong.passwords import Credentials, hash_password
 from lienthong.settings import Settings
-
-__all__ = ["hub"]  # the fixture, shared with test_web
 
 OLD = Keyring.single(SECRET.encode())  # the key the receipts in test_web were printed with
 
@@ -72,7 +69,7 @@ def metric(hub: Hub, name: str, **labels: str) -> float:
 def test_the_hub_refuses_the_development_secret_outside_development_mode(tmp_path: Path) -> None:
     public = Settings(state_dir=tmp_path, development=False)
     assert public.lookup_secret.get_secret_value() == DEVELOPMENT_SECRET
-    with pytest.raises(SettingsError, match="lookup_secret.*LIENTHONG_DEVELOPMENT=true"):
+    with pytest.raises(SettingsError, match=r"lookup_secret.*LIENTHONG_DEVELOPMENT=true"):
         hub_app.create(public, with_web_metrics=False)
     hub_app.create(public.model_copy(update={"development": True}), with_web_metrics=False)
     real = Settings(state_dir=tmp_path, development=False, lookup_secret="a-real-secret")
@@ -104,7 +101,7 @@ async def test_receipts_printed_under_a_retired_key_keep_working(tmp_path: Path)
     }
     async for hub in running(tmp_path, **rotated):
         new = dossier("DVC-2026-000007-hhhh")
-        new.lookup_code = lookup_code(Keyring(((("B", b"the-new-secret")),)), new.dossier_id)
+        new.lookup_code = lookup_code(Keyring.single(b"the-new-secret", "B"), new.dossier_id)
         hub.keep(new)
         assert (await hub.get(url_of(FINISHED)))[0] == 200  # printed under A
         assert (await hub.get(url_of(new)))[0] == 200
@@ -165,7 +162,7 @@ def test_credentials_are_hashed_and_checked() -> None:
     assert not credentials.check("ops.bob", "a long enough passworD")
     assert not credentials.check("ops.carol", "a long enough password")
     assert not credentials.check("mallory", "a long enough password")
-    with pytest.raises(SettingsError, match="operator_credentials.*ops.dave"):
+    with pytest.raises(SettingsError, match=r"operator_credentials.*ops\.dave"):
         Credentials.parse("ops.dave:plaintext")
     assert Credentials.parse(None).hashed == {}
 
