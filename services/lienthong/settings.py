@@ -160,6 +160,11 @@ class Settings(BaseSettings):
         """The port of the hub's operators' listener (shifted like the web port)."""
         return self.hub_operator_port + 100 * self.worker_index
 
+    def metrics_port(self, deployable: str) -> int:
+        """Where Prometheus scrapes a deployable: the hub's operators' listener (with sign-in),
+        an agency's web port."""
+        return self.operator_port() if deployable == "hub" else self.web_port(deployable)
+
     def kafka_client_options(self) -> dict[str, object]:
         """Connection options shared by kafka-python clients."""
         options: dict[str, object] = {"bootstrap_servers": self.bootstrap_servers.split(",")}

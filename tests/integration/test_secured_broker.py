@@ -241,6 +241,25 @@ def test_an_integrator_follows_status_in_its_own_consumer_groups_only(secured: S
         _consume_in_group(integrator, topics.STATUS, app_id("hub", integrator))
 
 
+def test_the_operator_reads_dead_letters_and_replays_into_what_deployables_read(
+    secured: Secured,
+) -> None:
+    """The principal of `lienthong deadletters list|replay`, and nothing more (README)."""
+    operator = secured.as_(topics.OPERATOR)
+    assert isinstance(_read(operator, topics.DEADLETTER, timeout=1.0), list)
+    replay_into = (*topics.HUB_READS, *(topics.handoff(s) for s in topics.STEP_TOPIC_NAMES))
+    for role in replay_into:
+        assert _write(operator, role) >= 0, role
+    for role in (topics.STATUS, topics.AUDIT, topics.INTAKE, topics.handoff("residence")):
+        with pytest.raises(TopicAuthorizationFailedError):
+            _read(operator, role, timeout=1.0)
+    for role in (topics.STATUS, topics.AUDIT, topics.DEADLETTER):
+        with pytest.raises(TopicAuthorizationFailedError):
+            _write(operator, role)
+    with pytest.raises(GroupAuthorizationFailedError):
+        _consume_in_group(operator, topics.DEADLETTER, "operator")
+
+
 def _consume_in_group(settings: Settings, role: str, group: str) -> list[bytes]:
     consumer = KafkaConsumer(
         settings.topic(role),
