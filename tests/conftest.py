@@ -15,10 +15,12 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from pydantic import SecretStr
 
 from lienthong.broker import running_broker
 from lienthong.settings import Settings
 from netports import free_ports
+from operators import OPERATOR_CREDENTIALS
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +34,7 @@ def broker() -> Iterator[Settings]:
 @pytest.fixture
 def isolated(broker: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings with a fresh topic prefix, consumer groups, state dir and web ports."""
-    ports = free_ports(4)
+    ports = free_ports(5)
     return broker.model_copy(
         update={
             "topic_prefix": f"t{uuid.uuid4().hex[:10]}",
@@ -41,6 +43,8 @@ def isolated(broker: Settings, tmp_path_factory: pytest.TempPathFactory) -> Sett
             "civil_registry_web_port": ports[1],
             "residence_web_port": ports[2],
             "health_insurance_web_port": ports[3],
+            "hub_operator_port": ports[4],
             "public_base_url": f"http://127.0.0.1:{ports[0]}",
+            "operator_credentials": SecretStr(OPERATOR_CREDENTIALS),
         }
     )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lienthong.errors import SettingsError
 
 #: The repository root when running from a checkout (services/lienthong/settings.py -> root).
 SOURCE_ROOT = Path(__file__).resolve().parents[2]
@@ -176,3 +179,21 @@ class Settings(BaseSettings):
                 password = self.sasl_password.get_secret_value()
                 options["sasl_plain_password"] = RedactedPassword(password)
         return options
+
+
+#: The principal operators use for the dead-letter commands (``topics.OPERATOR``).
+OPERATOR_PRINCIPAL = "operator"
+
+
+def secure_environment(env: MutableMapping[str, str]) -> None:
+    """What ``lienthong --secure`` does: SASL/SCRAM-SHA-512 (over TLS unless
+    LIENTHONG_SECURITY_PROTOCOL says otherwise) as LIENTHONG_SASL_USERNAME (the operators'
+    principal by default) with LIENTHONG_SASL_PASSWORD, which must be set."""
+    if not env.get("LIENTHONG_SASL_PASSWORD"):
+        raise SettingsError(
+            "sasl_password: --secure needs LIENTHONG_SASL_PASSWORD (the password of "
+            f"LIENTHONG_SASL_USERNAME, by default the {OPERATOR_PRINCIPAL!r} principal)"
+        )
+    if env.get("LIENTHONG_SECURITY_PROTOCOL", "PLAINTEXT") == "PLAINTEXT":
+        env["LIENTHONG_SECURITY_PROTOCOL"] = "SASL_SSL"
+    env.setdefault("LIENTHONG_SASL_USERNAME", OPERATOR_PRINCIPAL)

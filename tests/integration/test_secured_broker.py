@@ -14,8 +14,9 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
 from pydantic import SecretStr
+from typer.testing import CliRunner
 
-from lienthong import topics
+from lienthong import cli, topics
 from lienthong.broker.local import is_answering
 from lienthong.broker.secure import (
     EVERY_TOPIC,
@@ -34,7 +35,7 @@ from lienthong.client.batch import push_through
 from lienthong.client.deadletters import read_dead_letters
 from lienthong.errors import SettingsError
 from lienthong.runtime.app import app_id
-from lienthong.runtime.stack import LocalStack
+from lienthong.runtime.stack import LocalStack, settings_env
 from lienthong.settings import Settings
 from lienthong.synthetic import generate
 from netports import free_ports
@@ -258,6 +259,11 @@ def test_the_operator_reads_dead_letters_and_replays_into_what_deployables_read(
             _write(operator, role)
     with pytest.raises(GroupAuthorizationFailedError):
         _consume_in_group(operator, topics.DEADLETTER, "operator")
+    # The CLI, as an operator runs it: `--secure`, the password from the environment.
+    env = {k: v for k, v in settings_env(operator).items() if k != "LIENTHONG_SASL_USERNAME"}
+    listed = CliRunner().invoke(cli.app, ["--secure", "deadletters", "list"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert f"dead letters in {operator.topic(topics.DEADLETTER)}" in listed.output
 
 
 def _consume_in_group(settings: Settings, role: str, group: str) -> list[bytes]:
