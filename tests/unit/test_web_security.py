@@ -196,6 +196,44 @@ async def test_x_forwarded_for_is_believed_from_trusted_proxies_only(tmp_path: P
 # -- findings 4 and 5: lockouts ------------------------------------------------------------------
 
 
+class CountingTable(dict[str, Any]):
+    """The dossier table, remembering which keys were read."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.reads: list[str] = []
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.reads.append(key)
+        return super().get(key, default)
+
+
+async def test_a_failed_lookup_never_reads_the_table(tmp_path: Path) -> None:
+    """The same path for an unknown receipt and a wrong code: neither touches a dossier
+    (tests/e2e/test_lookup_timing.py measures the time)."""
+    async for hub in running(tmp_path):
+        table = CountingTable(hub.dep.tables["dossiers"])
+        hub.dep.tables["dossiers"] = table
+        wrong = FINISHED.model_copy(update={"lookup_code": "A2345678"})
+        unknown = dossier("DVC-2026-999999-zzzz").model_copy(  # a code made for another id
+            update={"lookup_code": FINISHED.lookup_code}
+        )
+        for target in (wrong, unknown):
+            assert (await hub.get(url_of(target, "api")))[0] == 404
+        assert table.reads == []
+        assert (await hub.get(url_of(FINISHED, "api")))[0] == 200
+        assert table.reads == [FINISHED.dossier_id]
+
+
+def test_the_operators_listener_binds_to_loopback_by_default(tmp_path: Path) -> None:
+    dep = hub_app.create(settings(tmp_path), with_web_metrics=False)
+    operators = web.site_of(dep).operators
+    assert operators is not None
+    listener = operators.listener()
+    assert (listener.host, listener.port) == ("127.0.0.1", 6070)
+    assert dep.settings.web_port("hub") != listener.port
+
+
 async def test_a_client_guessing_codes_is_locked_out(tmp_path: Path) -> None:
     async for hub in running(tmp_path, lookup_failures_per_client=5):
         wrong = FINISHED.model_copy(update={"lookup_code": "A2345678"})
