@@ -29,6 +29,7 @@ from lienthong.errors import ClientError
 from lienthong.hub import app as hub_app
 from lienthong.hub import web
 from lienthong.hub.pages import board as board_parts
+from lienthong.hub.pages import operators as operators_module
 from lienthong.hub.pages.deadletters import DeadLettersUnavailable
 from lienthong.hub.pages.routing import Workers
 from lienthong.hub.state import DossierState, StepState
@@ -198,7 +199,7 @@ def settings(tmp_path: Path, base: str = BASE, **overrides: Any) -> Settings:
 
 @pytest.fixture
 async def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Hub]:
-    monkeypatch.setattr(web, "read_dead_letters", lambda settings, limit: [])
+    monkeypatch.setattr(operators_module, "read_dead_letters", lambda settings, limit: [])
     dep = hub_app.create(settings(tmp_path), clock=ManualClock(NOW), with_web_metrics=False)
     sent = prepare(dep)
     dep.tables["dossiers"] = {}  # the fake table: the views read it, the agent is not involved
@@ -427,7 +428,7 @@ async def test_the_board_counts_in_flight_overdue_and_today(
         "error_kind": "NotSingleObjectEncoded",
         "reason": "not an Avro single-object message",
     }
-    monkeypatch.setattr(web, "read_dead_letters", lambda settings, limit: [letter])
+    monkeypatch.setattr(operators_module, "read_dead_letters", lambda settings, limit: [letter])
     status, _, body = await hub.operator("/api/board")
     board = json.loads(body)
     assert status == 200
@@ -458,7 +459,7 @@ async def test_the_board_says_when_dead_letters_cannot_be_read(
     def unreachable(settings: Settings, limit: int) -> list[dict[str, Any]]:
         raise DeadLettersUnavailable("cannot reach Kafka: NoBrokersAvailable")
 
-    monkeypatch.setattr(web, "read_dead_letters", unreachable)
+    monkeypatch.setattr(operators_module, "read_dead_letters", unreachable)
     _, _, body = await hub.operator("/board?lang=en")
     assert "Dead letters cannot be read: cannot reach Kafka" in visible(body)
 

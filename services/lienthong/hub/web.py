@@ -15,9 +15,7 @@ workers a request that lands on another one is forwarded to the owner (``pages.r
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import time
 import weakref
 from collections.abc import Awaitable, Callable
 from importlib import resources
@@ -25,23 +23,19 @@ from typing import Any, cast
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
-import aiohttp
 from aiohttp import web as aioweb
 from faust.web import Request, Response, View
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from lienthong import topics
-from lienthong.hub.pages import board as board_parts
 from lienthong.hub.pages.audit import CITIZEN, dossier_viewed
-from lienthong.hub.pages.deadletters import READ_SECONDS, DeadLettersUnavailable, read_dead_letters
 from lienthong.hub.pages.guard import LookupGuard, client_address, is_routed, networks
 from lienthong.hub.pages.logs import redact_web_logs
 from lienthong.hub.pages.operators import Operators
 from lienthong.hub.pages.receipt import qr_png, receipt_context
-from lienthong.hub.pages.routing import ROUTED, Workers, operator_url
+from lienthong.hub.pages.routing import ROUTED, Workers
 from lienthong.hub.pages.status import dossier_view, find
 from lienthong.hub.pages.text import (
-    BOARD_LABELS,
     DOSSIER_STATES,
     LABELS,
     PROCEDURES,
@@ -65,10 +59,6 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'",
 }
-#: The board is recomputed (a scan of the table) at most this often.
-BOARD_SECONDS = 5.0
-BOARD_REFRESH = 15
-DEAD_LETTER_ROWS = 20
 #: The only paths the citizens' listener answers; anything else (faust's own pages, /metrics)
 #: is a 404 there.
 CITIZEN_PATHS = ("/status/", "/api/dossiers/", "/receipt/")
@@ -91,9 +81,7 @@ class Site:
             lstrip_blocks=True,
         )
         self.workers = Workers(dep.app, "dossiers", dep.settings.partitions)
-        self._board: tuple[float, Json] | None = None
         self.operators: Operators | None = None
-        self._letters: tuple[float, Json] | None = None
 
     # -- the table ------------------------------------------------------------------------------
     def table(self) -> Any:
@@ -227,59 +215,6 @@ class Site:
             "step_state": lambda phase: pick(STEP_STATES, phase, lang),
             "age": lambda seconds: duration(float(seconds), lang),
         }
-
-    # -- the operator board ------------------------------------------------------------------
-    def local_part(self) -> Json:
-        holds = self.workers.holding()
-        stored = (value for key, value in self.table().items() if value and holds(key))
-        return board_parts.part(stored, self.dep.clock.now(), self.zone)
-
-    async def board(self, authorization: str) -> Json:
-        """The whole board; other workers' parts are asked for with the operator's sign-in."""
-        cached = self._board
-        if cached is not None and time.monotonic() - cached[0] < BOARD_SECONDS:
-            return cached[1]
-        parts, missing = [self.local_part()], []
-        conf = self.settings
-        for url in self.workers.peers():
-            peer = operator_url(url, conf.hub_web_port, conf.hub_operator_port)
-            try:
-                asked = {"Authorization": authorization}
-                parts.append(await self.workers.fetch_json(f"{peer}/api/board/local", asked))
-            except (aiohttp.ClientError, TimeoutError, ValueError):
-                missing.append(url)
-        letters = await self.dead_letters()
-        now = self.dep.clock.now()
-        board = board_parts.board_view(board_parts.merge(parts), letters, now, partial=missing)
-        self._board = (time.monotonic(), board)
-        return board
-
-    async def dead_letters(self) -> Json:
-        cached = self._letters
-        if cached is not None and time.monotonic() - cached[0] < BOARD_SECONDS:
-            return cached[1]
-        loop = asyncio.get_running_loop()
-        try:
-            read = loop.run_in_executor(None, read_dead_letters, self.settings, DEAD_LETTER_ROWS)
-            items = await asyncio.wait_for(read, READ_SECONDS + 3)
-            letters: Json = {"items": items, "error": None}
-        except (DeadLettersUnavailable, TimeoutError) as exc:
-            letters = {"items": [], "error": str(exc) or "timed out"}
-        self._letters = (time.monotonic(), letters)
-        return letters
-
-    def board_html(self, board: Json, lang: str, operator: str) -> str:
-        other = "en" if lang == "vi" else "vi"
-        return self.templates.get_template("board.html").render(
-            b=board,
-            lang=lang,
-            operator=operator,
-            t={k: pick(BOARD_LABELS, k, lang) for k in BOARD_LABELS},
-            service=pick(LABELS, "service", lang),
-            other_language_url=f"/board?lang={other}",
-            refresh_seconds=BOARD_REFRESH,
-            **self.helpers(lang),
-        )
 
 
 def openapi_document() -> bytes:

@@ -14,6 +14,8 @@ signed in is what the audit records. It binds to ``operator_host`` (loopback by 
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -21,10 +23,12 @@ from aiohttp import web as aioweb
 from mode import Service
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from lienthong.hub.pages import board as board_parts
+from lienthong.hub.pages.deadletters import READ_SECONDS, DeadLettersUnavailable, read_dead_letters
 from lienthong.hub.pages.guard import Tallies, client_address
 from lienthong.hub.pages.routing import operator_url
 from lienthong.hub.pages.status import dossier_view
-from lienthong.hub.pages.text import LABELS, SIGN_IN, language, pick
+from lienthong.hub.pages.text import BOARD_LABELS, LABELS, SIGN_IN, language, pick
 from lienthong.hub.steps import dossier_id_of_receipt
 from lienthong.passwords import Credentials
 
@@ -35,6 +39,10 @@ Json = dict[str, Any]
 REALM = 'Basic realm="Lienthong operators", charset="UTF-8"'
 #: Failed sign-ins from one client before it is locked out (for the lookup lockout's time).
 SIGN_IN_FAILURES = 10
+#: The board is recomputed (a scan of the table) at most this often.
+BOARD_SECONDS = 5.0
+BOARD_REFRESH = 15
+DEAD_LETTER_ROWS = 20
 #: The name signed in, kept on the request for the handlers and the audit.
 OPERATOR = aioweb.RequestKey("operator", str)
 
@@ -53,16 +61,73 @@ class Operators:
         self.failures = Tallies(
             SIGN_IN_FAILURES, settings.lookup_window_seconds, settings.lookup_lockout_seconds
         )
+        self._board: tuple[float, Json] | None = None
+        self._letters: tuple[float, Json] | None = None
         self.app = aioweb.Application(middlewares=[self.signed_in])
         get = self.app.router.add_get
         get("/board", self.board_page)
         get("/api/board", self.board_api)
         get("/api/board/local", self.board_local)
-        get("/api/deadletters", self.dead_letters)
+        get("/api/deadletters", self.dead_letters_api)
         get("/api/operator/dossiers/{receipt}", self.dossier)
         get("/metrics", self.metrics)
         get("/router/", self.router)
         get("/api/openapi.json", self.openapi)
+
+    # -- the board -----------------------------------------------------------------------------
+    def local_part(self) -> Json:
+        holds = self.site.workers.holding()
+        stored = (value for key, value in self.site.table().items() if value and holds(key))
+        return board_parts.part(stored, self.site.dep.clock.now(), self.site.zone)
+
+    async def board(self, authorization: str) -> Json:
+        """The whole board; other workers' parts are asked for with the operator's sign-in."""
+        cached = self._board
+        if cached is not None and time.monotonic() - cached[0] < BOARD_SECONDS:
+            return cached[1]
+        parts, missing = [self.local_part()], []
+        conf = self.site.settings
+        for url in self.site.workers.peers():
+            peer = operator_url(url, conf.hub_web_port, conf.hub_operator_port)
+            try:
+                asked = {"Authorization": authorization}
+                parts.append(await self.site.workers.fetch_json(f"{peer}/api/board/local", asked))
+            except (aiohttp.ClientError, TimeoutError, ValueError):
+                missing.append(url)
+        letters = await self.dead_letters()
+        now = self.site.dep.clock.now()
+        board = board_parts.board_view(board_parts.merge(parts), letters, now, partial=missing)
+        self._board = (time.monotonic(), board)
+        return board
+
+    async def dead_letters(self) -> Json:
+        cached = self._letters
+        if cached is not None and time.monotonic() - cached[0] < BOARD_SECONDS:
+            return cached[1]
+        loop = asyncio.get_running_loop()
+        try:
+            read = loop.run_in_executor(
+                None, read_dead_letters, self.site.settings, DEAD_LETTER_ROWS
+            )
+            items = await asyncio.wait_for(read, READ_SECONDS + 3)
+            letters: Json = {"items": items, "error": None}
+        except (DeadLettersUnavailable, TimeoutError) as exc:
+            letters = {"items": [], "error": str(exc) or "timed out"}
+        self._letters = (time.monotonic(), letters)
+        return letters
+
+    def board_html(self, board: Json, lang: str, operator: str) -> str:
+        other = "en" if lang == "vi" else "vi"
+        return self.site.templates.get_template("board.html").render(
+            b=board,
+            lang=lang,
+            operator=operator,
+            t={k: pick(BOARD_LABELS, k, lang) for k in BOARD_LABELS},
+            service=pick(LABELS, "service", lang),
+            other_language_url=f"/board?lang={other}",
+            refresh_seconds=BOARD_REFRESH,
+            **self.site.helpers(lang),
+        )
 
     def listener(self) -> OperatorListener:
         settings = self.site.settings
@@ -106,19 +171,19 @@ class Operators:
 
     # -- pages ------------------------------------------------------------------------------
     async def board_page(self, request: aioweb.Request) -> aioweb.StreamResponse:
-        board = await self.site.board(request.headers["Authorization"])
-        html = self.site.board_html(board, language(request.query.get("lang")), request[OPERATOR])
+        board = await self.board(request.headers["Authorization"])
+        html = self.board_html(board, language(request.query.get("lang")), request[OPERATOR])
         return aioweb.Response(text=html, content_type="text/html", headers=_no_store())
 
     async def board_api(self, request: aioweb.Request) -> aioweb.StreamResponse:
-        board = await self.site.board(request.headers["Authorization"])
+        board = await self.board(request.headers["Authorization"])
         return aioweb.json_response(board, headers=_no_store())
 
     async def board_local(self, request: aioweb.Request) -> aioweb.StreamResponse:
-        return aioweb.json_response(self.site.local_part(), headers=_no_store())
+        return aioweb.json_response(self.local_part(), headers=_no_store())
 
-    async def dead_letters(self, request: aioweb.Request) -> aioweb.StreamResponse:
-        return aioweb.json_response(await self.site.dead_letters(), headers=_no_store())
+    async def dead_letters_api(self, request: aioweb.Request) -> aioweb.StreamResponse:
+        return aioweb.json_response(await self.dead_letters(), headers=_no_store())
 
     async def dossier(self, request: aioweb.Request) -> aioweb.StreamResponse:
         """One dossier for an operator (no lookup code needed), audited under their name."""
