@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from test_web import (
     visible,
 )
 
+from lienthong import worker
 from lienthong.calendar import ManualClock
 from lienthong.errors import SettingsError
 from lienthong.hub import app as hub_app
@@ -74,6 +76,14 @@ def test_the_hub_refuses_the_development_secret_outside_development_mode(tmp_pat
     hub_app.create(public.model_copy(update={"development": True}), with_web_metrics=False)
     real = Settings(state_dir=tmp_path, development=False, lookup_secret="a-real-secret")
     hub_app.create(real, with_web_metrics=False)
+
+
+def test_lienthong_run_hub_refuses_it_before_waiting_for_kafka(tmp_path: Path) -> None:
+    public = Settings(state_dir=tmp_path, development=False, bootstrap_servers="127.0.0.1:9")
+    began = time.monotonic()
+    with pytest.raises(SettingsError, match="LIENTHONG_LOOKUP_SECRET"):
+        worker.run("hub", public)
+    assert time.monotonic() - began < 5, "refused at once, not after Kafka's timeout"
 
 
 def test_codes_carry_their_key_id_the_newest_key_signs_and_all_verify() -> None:

@@ -102,9 +102,8 @@ class Workers:
                 body = await answer.read()
                 kind = answer.headers.get("Content-Type", "application/octet-stream")
                 relayed = {**headers, "Content-Type": kind}
-                for name in ("Retry-After",):
-                    if name in answer.headers:
-                        relayed[name] = answer.headers[name]
+                if "Retry-After" in answer.headers:  # the owner locked the lookup out
+                    relayed["Retry-After"] = answer.headers["Retry-After"]
                 return view.bytes(body, status=answer.status, headers=relayed)
         except (aiohttp.ClientError, TimeoutError):
             return view.text("hub worker unavailable, try again", status=503, headers=headers)
