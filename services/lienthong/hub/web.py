@@ -65,7 +65,8 @@ CITIZEN_PATHS = ("/status/", "/api/dossiers/", "/receipt/")
 
 
 class Site:
-    """The pages of one hub deployable: lookups, rendering, audit, board, forwarding."""
+    """The citizens' pages of one hub deployable (lookups, lockouts, rendering, audit,
+    forwarding); the operators' listener (``pages.operators``) works over it."""
 
     def __init__(self, dep: Deployable) -> None:
         self.dep = dep
