@@ -73,7 +73,7 @@ class Secured:
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
     """A secured broker on its own ports and data dir, with users and ACLs provisioned."""
     root = tmp_path_factory.mktemp("secured")
-    port, controller, *web = free_ports(6)
+    port, controller, *web = free_ports(7)
     admin = secure_settings(
         Settings(),
         new_secret(),
@@ -86,6 +86,7 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
         civil_registry_web_port=web[1],
         residence_web_port=web[2],
         health_insurance_web_port=web[3],
+        hub_operator_port=web[4],
     )
     broker = SecureBroker(admin)
     passwords = new_passwords()
