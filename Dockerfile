@@ -22,6 +22,7 @@ USER lienthong
 # Installed in site-packages, the source-checkout defaults for data folders do not apply.
 ENV LIENTHONG_STATE_DIR=/app/var/state
 
-EXPOSE 6066 6067 6068 6069
+# 6066 citizens (hub), 6067-6069 agencies, 6070 the hub's operators' listener (sign-in).
+EXPOSE 6066 6067 6068 6069 6070
 ENTRYPOINT ["lienthong"]
 CMD ["--help"]

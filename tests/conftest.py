@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+#: Tests run the hub with the public development lookup secret (and pass it to the processes
+#: they start); a test of the refusal sets ``development=False`` itself.
+os.environ.setdefault("LIENTHONG_DEVELOPMENT", "true")
 
 import uuid
 from collections.abc import Iterator
 
 import pytest
+from pydantic import SecretStr
 
 from lienthong.broker import running_broker
 from lienthong.settings import Settings
 from netports import free_ports
+from operators import OPERATOR_CREDENTIALS
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +34,7 @@ def broker() -> Iterator[Settings]:
 @pytest.fixture
 def isolated(broker: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings with a fresh topic prefix, consumer groups, state dir and web ports."""
-    ports = free_ports(4)
+    ports = free_ports(5)
     return broker.model_copy(
         update={
             "topic_prefix": f"t{uuid.uuid4().hex[:10]}",
@@ -37,6 +43,8 @@ def isolated(broker: Settings, tmp_path_factory: pytest.TempPathFactory) -> Sett
             "civil_registry_web_port": ports[1],
             "residence_web_port": ports[2],
             "health_insurance_web_port": ports[3],
+            "hub_operator_port": ports[4],
             "public_base_url": f"http://127.0.0.1:{ports[0]}",
+            "operator_credentials": SecretStr(OPERATOR_CREDENTIALS),
         }
     )

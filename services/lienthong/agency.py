@@ -60,10 +60,25 @@ def completion(
     return Envelope(topics.completion(step), schema, {"meta": meta, **fields})
 
 
-def rejection(step: str, handoff: Record, at: dt.datetime, code: str, reason: str) -> Decision:
-    """The agency refuses its step, with a code and a reason the citizen understands."""
+def rejection(
+    step: str,
+    handoff: Record,
+    at: dt.datetime,
+    code: str,
+    reason: str,
+    duplicate_of: str | None = None,
+) -> Decision:
+    """The agency refuses its step, with a code and a reason the citizen understands
+    (``duplicate_of``: the other dossier, for operators only)."""
     event = completion(
-        step, "StepRejected", handoff, at, step=step, reason_code=code, reason=reason
+        step,
+        "StepRejected",
+        handoff,
+        at,
+        step=step,
+        reason_code=code,
+        reason=reason,
+        duplicate_of=duplicate_of,
     )
     return Decision(
         [event],

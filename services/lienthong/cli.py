@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +14,7 @@ from rich.markup import escape
 
 from lienthong.cli_ops import deadletters_app
 from lienthong.errors import LienthongError, ValidationFailed
-from lienthong.settings import Settings
+from lienthong.settings import Settings, secure_environment
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 broker_app = typer.Typer(help="The local Apache Kafka broker (jars from Maven Central).")
@@ -23,6 +24,21 @@ app.add_typer(schemas_app, name="schemas")
 app.add_typer(deadletters_app, name="deadletters")
 console = Console()
 err = Console(stderr=True)
+
+
+@app.callback()
+def options(
+    secure: Annotated[
+        bool,
+        typer.Option(
+            "--secure",
+            help="Reach a secured cluster: SASL/SCRAM over TLS as LIENTHONG_SASL_USERNAME "
+            "(default: operator) with the password in LIENTHONG_SASL_PASSWORD",
+        ),
+    ] = False,
+) -> None:
+    if secure:
+        secure_environment(os.environ)
 
 
 def fail(message: str, code: int = 1) -> None:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import time
 from collections import Counter, defaultdict
 
+from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
 
 from lienthong.broker.local import LocalBroker
 from lienthong.client.batch import RunResult, percentile, push_through
+from lienthong.passwords import hash_password
 from lienthong.procedures import BIRTH
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import SOURCE_ROOT, Settings
@@ -95,7 +98,14 @@ def run_demo(
     """The whole demo; returns the exit code (1 when a dossier stayed open)."""
     seed = seed if seed is not None else int(time.time()) % 100_000
     prefix = f"lienthong-demo-{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}"
-    settings = base.model_copy(update={"topic_prefix": prefix})
+    #: A local run: the public development lookup secret is allowed; the board gets a one-off
+    #: operator unless the environment names operators already.
+    settings = base.model_copy(update={"topic_prefix": prefix, "development": True})
+    sign_in = None
+    if settings.operator_credentials is None:
+        sign_in = ("demo", secrets.token_urlsafe(12))
+        line = SecretStr(f"{sign_in[0]}:{hash_password(sign_in[1])}")
+        settings = settings.model_copy(update={"operator_credentials": line})
     console.rule("[bold]Lienthong demo")
     console.print(f"seed {seed}, topic prefix {prefix}, {dossiers} dossiers")
     broker = LocalBroker(settings)
@@ -133,7 +143,7 @@ def run_demo(
         verdict = "[green]none" if not still_open else f"[red]{', '.join(still_open[:10])}"
         console.print(f"dossiers still open: {verdict}")
         if keep_running:
-            _explain_running(console, settings, result.ids[0])
+            _explain_running(console, settings, result.ids[0], sign_in)
             return 0 if not still_open else 1
         return 0 if not still_open else 1
     finally:
@@ -144,10 +154,17 @@ def run_demo(
                 console.print(broker.stop().message)
 
 
-def _explain_running(console: Console, settings: Settings, example: str) -> None:
+def _explain_running(
+    console: Console, settings: Settings, example: str, sign_in: tuple[str, str] | None
+) -> None:
     console.print("[bold]Still running.[/] Metrics:")
     for name in ("hub", "civil-registry", "residence", "health-insurance"):
-        console.print(f"  {name:17} http://{settings.web_host}:{settings.web_port(name)}/metrics")
+        console.print(
+            f"  {name:17} http://{settings.web_host}:{settings.metrics_port(name)}/metrics"
+        )
+    operators = f"http://{settings.operator_host}:{settings.operator_port()}"
+    who = f" (sign in as {sign_in[0]}, password {sign_in[1]})" if sign_in else ""
+    console.print(f"The operators' board and the hub's metrics: {operators}/board{who}")
     console.print(
         f"A dossier's timeline: LIENTHONG_TOPIC_PREFIX={settings.topic_prefix} "
         f"lienthong status {example}"

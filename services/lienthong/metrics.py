@@ -22,6 +22,8 @@ CHANNELS = ("PORTAL", "VNEID")
 DOSSIER_OUTCOMES = ("COMPLETED", "PARTLY_COMPLETED", "REJECTED", "WITHDRAWN")
 STEP_OUTCOMES = ("COMPLETED", "REJECTED", "WITHDRAWN", "NOT_STARTED")
 DEPLOYABLES = ("hub", "civil-registry", "residence", "health-insurance")
+#: What a lookup lockout is about: the asking client, or the receipt asked for.
+LOOKUP_SCOPES = ("client", "receipt")
 #: Where a label value outside its vocabulary (or past its cap) is counted instead.
 OTHER = "other"
 #: From one second to ten days: a step decided by software takes seconds, a legal deadline is
@@ -164,6 +166,15 @@ class Metrics:
             "Placed by another partitioner than the hub's: forwarded through its inbox",
             "topic",
         )
+
+        self._lookups_failed = counter(
+            "lookups_failed", "Status lookups with an unknown receipt or a wrong code"
+        )
+        self._lookups_refused = counter(
+            "lookups_refused", "Status lookups refused during a lockout", "scope"
+        )
+        self._lockouts = counter("lookup_lockouts", "Lockouts begun: guessing codes", "scope")
+        self._signin_failed = counter("operator_signins_failed", "Operators' sign-ins refused")
         gauge("steps_in_flight", "Handed off and not done", lambda t: len(t.since))
         gauge("step_oldest_in_flight_age_seconds", "Oldest in flight", _InFlight.oldest_age)
         gauge("steps_overdue_in_flight", "Overdue and in flight", lambda t: len(t.overdue))
@@ -188,6 +199,9 @@ class Metrics:
             self._received.labels(combination, channel)
         for flag in flags:
             self._withdrawals.labels(flag)
+        for scope in LOOKUP_SCOPES:
+            self._lookups_refused.labels(scope)
+            self._lockouts.labels(scope)
 
     # -- Intake and the whole dossier (hub) ------------------------------------------------
     def dossier_received(self, combination: str, channel: str) -> None:
@@ -277,6 +291,22 @@ class Metrics:
 
     def message_forwarded(self, topic: str) -> None:
         self._forwarded.labels(self._topic(topic)).inc()
+
+    # -- The hub's web listeners -----------------------------------------------------------
+    def lookup_failed(self, lockouts: Iterable[str] = ()) -> None:
+        """A lookup found nothing; ``lockouts``: the scopes (client, receipt) it locked."""
+        self._lookups_failed.inc()
+        for scope in lockouts:
+            self._lockouts.labels(self._scope(scope)).inc()
+
+    def lookup_refused(self, scope: str) -> None:
+        self._lookups_refused.labels(self._scope(scope)).inc()
+
+    def operator_signin_failed(self) -> None:
+        self._signin_failed.inc()
+
+    def _scope(self, scope: str) -> str:
+        return scope if scope in LOOKUP_SCOPES else OTHER
 
 
 class ConsumerLagCollector:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lienthong.errors import SettingsError
 
 #: The repository root when running from a checkout (services/lienthong/settings.py -> root).
 SOURCE_ROOT = Path(__file__).resolve().parents[2]
@@ -68,8 +71,40 @@ class Settings(BaseSettings):
     public_base_url: str = Field("http://127.0.0.1:6066", description="Base of status links")
     lookup_secret: SecretStr = Field(
         SecretStr("local-development-only"),
-        description="Key of the receipts' lookup codes; set a real secret in production",
+        description="Key of the receipts' lookup codes; the hub refuses this default unless "
+        "development is true",
     )
+
+    # -- Security (see README "Security") ---------------------------------------------------
+    development: bool = Field(
+        False, description="A local run (demo, tests): allows the public development secret"
+    )
+    lookup_key_id: str = Field(
+        "A", pattern=r"^[A-Z2-7]$", description="Id of lookup_secret, the first letter of codes"
+    )
+    lookup_retired_secrets: SecretStr | None = Field(
+        None, description="Older lookup keys that still verify printed receipts: ID=secret,..."
+    )
+    hub_operator_port: int = Field(6070, description="The hub's operators' listener")
+    operator_host: str = Field(
+        "127.0.0.1", description="Address the operators' listener binds to (loopback by default)"
+    )
+    operator_credentials: SecretStr | None = Field(
+        None,
+        description="Who may sign in to the operators' listener: name:pbkdf2_sha256$... lines "
+        "(made by `python -m lienthong.passwords NAME`), separated by commas or new lines",
+    )
+    trusted_proxies: tuple[str, ...] = Field(
+        (), description="Addresses or networks whose X-Forwarded-For is believed (the ingress)"
+    )
+    lookup_failures_per_client: int = Field(
+        20, ge=1, description="Failed lookups from one client within the window before lockout"
+    )
+    lookup_failures_per_receipt: int = Field(
+        10, ge=1, description="Failed lookups of one receipt within the window before lockout"
+    )
+    lookup_window_seconds: float = Field(600.0, gt=0, description="Window failures count in")
+    lookup_lockout_seconds: float = Field(900.0, gt=0, description="How long a lockout lasts")
 
     # -- The legal clock -----------------------------------------------------------------
     timezone: str = "Asia/Ho_Chi_Minh"
@@ -138,6 +173,15 @@ class Settings(BaseSettings):
         #: Extra workers of one deployable on one host each need their own port.
         return ports[deployable] + 100 * self.worker_index
 
+    def operator_port(self) -> int:
+        """The port of the hub's operators' listener (shifted like the web port)."""
+        return self.hub_operator_port + 100 * self.worker_index
+
+    def metrics_port(self, deployable: str) -> int:
+        """Where Prometheus scrapes a deployable: the hub's operators' listener (with sign-in),
+        an agency's web port."""
+        return self.operator_port() if deployable == "hub" else self.web_port(deployable)
+
     def kafka_client_options(self) -> dict[str, object]:
         """Connection options shared by kafka-python clients."""
         options: dict[str, object] = {"bootstrap_servers": self.bootstrap_servers.split(",")}
@@ -149,3 +193,21 @@ class Settings(BaseSettings):
                 password = self.sasl_password.get_secret_value()
                 options["sasl_plain_password"] = RedactedPassword(password)
         return options
+
+
+#: The principal operators use for the dead-letter commands (``topics.OPERATOR``).
+OPERATOR_PRINCIPAL = "operator"
+
+
+def secure_environment(env: MutableMapping[str, str]) -> None:
+    """What ``lienthong --secure`` does: SASL/SCRAM-SHA-512 (over TLS unless
+    LIENTHONG_SECURITY_PROTOCOL says otherwise) as LIENTHONG_SASL_USERNAME (the operators'
+    principal by default) with LIENTHONG_SASL_PASSWORD, which must be set."""
+    if not env.get("LIENTHONG_SASL_PASSWORD"):
+        raise SettingsError(
+            "sasl_password: --secure needs LIENTHONG_SASL_PASSWORD (the password of "
+            f"LIENTHONG_SASL_USERNAME, by default the {OPERATOR_PRINCIPAL!r} principal)"
+        )
+    if env.get("LIENTHONG_SECURITY_PROTOCOL", "PLAINTEXT") == "PLAINTEXT":
+        env["LIENTHONG_SECURITY_PROTOCOL"] = "SASL_SSL"
+    env.setdefault("LIENTHONG_SASL_USERNAME", OPERATOR_PRINCIPAL)

@@ -42,6 +42,10 @@ ALL_ROLES: tuple[str, ...] = (
 HUB_READS: tuple[str, ...] = (INTAKE, *(completion(s) for s in STEP_TOPIC_NAMES))
 
 
+#: The principal operators use for the dead-letter commands (not a deployable).
+OPERATOR = "operator"
+
+
 @dataclass(frozen=True)
 class Access:
     """Least privilege of one principal: the topic roles it may read and write."""
@@ -61,6 +65,12 @@ ACCESS: dict[str, Access] = {
         for step, name in STEP_TOPIC_NAMES.items()
     },
     "integrator": Access(reads=(STATUS,), writes=(INTAKE,)),
+    # The operators' principal for `lienthong deadletters list|show|replay`: reads the dead
+    # letters (without a consumer group) and replays them into the topics a deployable reads.
+    OPERATOR: Access(
+        reads=(DEADLETTER,),
+        writes=(*HUB_READS, *(handoff(s) for s in STEP_TOPIC_NAMES)),
+    ),
 }
 
 #: Each deployable's own topics besides the contract: named ``<deployable>.<what>``, keyed and

@@ -16,6 +16,7 @@ from lienthong.civil_registry import app as civil_registry
 from lienthong.errors import BrokerError
 from lienthong.health_insurance import app as health_insurance
 from lienthong.hub import app as hub
+from lienthong.lookup import keyring
 from lienthong.residence import app as residence
 from lienthong.runtime.app import app_id, ensure_topics
 from lienthong.runtime.deployable import Deployable
@@ -91,6 +92,8 @@ def wait_for_kafka(settings: Settings, timeout: float = 300.0) -> None:
 
 def run(name: str, settings: Settings, loglevel: str = "warning") -> None:
     """Run a deployable until SIGTERM or SIGINT; in-flight work finishes or is redelivered."""
+    if name == "hub":
+        keyring(settings)  # refuse the development lookup secret before waiting for Kafka
     wait_for_kafka(settings)
     deployable = create(name, settings)
     worker = faust.Worker(deployable.app, loglevel=loglevel, quiet=True)

@@ -30,7 +30,7 @@ class Scenario:
     """Deployables as processes on one movable legal clock; helpers to act and to wait."""
 
     def __init__(self, broker: Settings, tmp: Path) -> None:
-        ports = free_ports(4)
+        ports = free_ports(5)
         self.settings = broker.model_copy(
             update={
                 "topic_prefix": f"s{uuid.uuid4().hex[:10]}",
@@ -39,6 +39,7 @@ class Scenario:
                 "civil_registry_web_port": ports[1],
                 "residence_web_port": ports[2],
                 "health_insurance_web_port": ports[3],
+                "hub_operator_port": ports[4],
                 "clock_offset_file": tmp / "clock",
                 "population_db_plan": tmp / "population.json",
                 "deadline_check_seconds": 0.5,

@@ -3,6 +3,7 @@ deployables: what a person would see, checked on the page and kept as screenshot
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import shutil
@@ -31,6 +32,7 @@ from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
 from lienthong.synthetic import Synthetic, generate
 from lienthong.worker import prepare_topics
+from operators import OPERATOR
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 SEED = 20260305
@@ -66,8 +68,30 @@ class Browser:
         for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-')}"):
             options.add_argument(flag)
         options.binary_location = binary
+        #: Network events, to see the status and headers of what the browser was answered.
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
         self.driver = webdriver.Chrome(options=options, service=Service(driver))
         self.shots = shots
+
+    def sign_in(self, name: str, password: str) -> None:
+        """Send HTTP Basic credentials with every request, as after the browser's sign-in box
+        (which a headless browser cannot fill in)."""
+        token = base64.b64encode(f"{name}:{password}".encode()).decode()
+        self.driver.execute_cdp_cmd("Network.enable", {})
+        self.driver.execute_cdp_cmd(
+            "Network.setExtraHTTPHeaders", {"headers": {"Authorization": f"Basic {token}"}}
+        )
+
+    def answer_to(self, url: str) -> tuple[int, dict[str, str]]:
+        """Load ``url``; the status and headers the page itself was answered with."""
+        self.driver.get_log("performance")  # drop older events
+        self.driver.get(url)
+        for entry in self.driver.get_log("performance"):
+            event = json.loads(entry["message"])["message"]
+            response = event.get("params", {}).get("response", {})
+            if event["method"] == "Network.responseReceived" and response.get("url") == url:
+                return int(response["status"]), dict(response["headers"])
+        raise AssertionError(f"no response for {url} in the browser's network log")
 
     def open(self, url: str, size: tuple[int, int] = PHONE) -> str:
         """Load ``url`` in a window of ``size``; the page's visible text."""
@@ -179,8 +203,14 @@ def test_a_finished_dossier_and_the_operator_board(
 
     with IntakePublisher(isolated) as publisher:
         publisher.send_raw(b"garbage-1", GARBAGE)
+    # The board is not on the citizens' listener at all, and its own listener asks for sign-in.
+    assert browser.answer_to(f"{isolated.public_base_url}/board")[0] == 404
+    status, headers = browser.answer_to(f"{operators(isolated)}/board")
+    assert status == 401 and headers["WWW-Authenticate"].startswith("Basic realm=")
+    assert isolated.public_base_url not in operators(isolated)
+    browser.sign_in(*OPERATOR)
     board = browser.until(
-        f"{isolated.public_base_url}/board",
+        f"{operators(isolated)}/board",
         lambda text: "not an Avro single-object message" in text and "100%" in text,
     )
     assert "Đúng hạn hôm nay" in board and "100%" in board
@@ -189,6 +219,7 @@ def test_a_finished_dossier_and_the_operator_board(
     assert f"{isolated.topic('intake')}[" in board and "NotSingleObjectEncoded" in board
     for name in PROCEDURES_VI.values():
         assert name in board
+    assert f"Đăng nhập: {OPERATOR[0]}" in board
     browser.shot("board", DESKTOP)
 
     viewed = [d.record for _, _, d in read_topic(isolated, topics.AUDIT) if d is not None]
@@ -280,8 +311,9 @@ def test_a_dossier_waiting_for_a_supplement_and_an_overdue_one_on_the_board(
         assert "Quá hạn" in text and "Đang xử lý" in text
         browser.shot("status-overdue")
 
+        browser.sign_in(*OPERATOR)
         board = browser.until(
-            f"{isolated.public_base_url}/board?lang=en",
+            f"{operators(isolated)}/board?lang=en",
             lambda text: late_receipt["receipt_number"] in text,
         )
         assert "Overdue dossiers (1)" in board
@@ -304,9 +336,18 @@ def test_a_dossier_waiting_for_a_supplement_and_an_overdue_one_on_the_board(
 # -- two hub workers: each answers for every dossier -----------------------------------------
 
 
-def get(url: str) -> tuple[int, bytes]:
+def operators(settings: Settings) -> str:
+    """The hub's operators' listener (its own port, sign-in required)."""
+    return f"http://127.0.0.1:{settings.operator_port()}"
+
+
+def get(url: str, signed_in: bool = False) -> tuple[int, bytes]:
+    request = urllib.request.Request(url)
+    if signed_in:
+        token = base64.b64encode(":".join(OPERATOR).encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
     try:
-        with urllib.request.urlopen(url, timeout=10) as answer:
+        with urllib.request.urlopen(request, timeout=10) as answer:
             return int(answer.status), bytes(answer.read())
     except urllib.error.HTTPError as exc:
         return int(exc.code), bytes(exc.read())
@@ -327,6 +368,7 @@ def test_every_hub_worker_answers_for_every_dossier(isolated: Settings, stack: L
         f"http://127.0.0.1:{isolated.web_port('hub')}",
         f"http://127.0.0.1:{second.web_port('hub')}",
     ]
+    signed_in = [operators(isolated), operators(second)]
     links = [
         received(t)["status_url"].removeprefix(isolated.public_base_url)
         for t in result.timelines.values()
@@ -334,7 +376,7 @@ def test_every_hub_worker_answers_for_every_dossier(isolated: Settings, stack: L
 
     def held() -> list[int]:
         """Dossiers finished today in each worker's own partitions of the table."""
-        answers = [get(f"{w}/api/board/local") for w in workers]
+        answers = [get(f"{w}/api/board/local", signed_in=True) for w in signed_in]
         return [json.loads(body)["finished_today"] for status, body in answers if status == 200]
 
     deadline = time.monotonic() + 90
@@ -352,6 +394,6 @@ def test_every_hub_worker_answers_for_every_dossier(isolated: Settings, stack: L
         png = link.replace("/status/", "/receipt/", 1).replace("?", ".png?", 1)
         images = [get(f"{w}{png}") for w in workers]
         assert images[0] == images[1] and images[0][1].startswith(b"\x89PNG"), link
-    boards = [json.loads(get(f"{w}/api/board")[1]) for w in workers]
+    boards = [json.loads(get(f"{w}/api/board", signed_in=True)[1]) for w in signed_in]
     assert [b["today"]["finished"] for b in boards] == [len(links), len(links)]
     assert [b["partial"] for b in boards] == [[], []]

@@ -139,7 +139,7 @@ def _wait_until_served(settings: Settings) -> None:
 
 @pytest.fixture(scope="module")
 def run(broker: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
-    ports = free_ports(4)
+    ports = free_ports(5)
     settings = broker.model_copy(
         update={
             "topic_prefix": f"dl{uuid.uuid4().hex[:8]}",
@@ -148,6 +148,7 @@ def run(broker: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             "civil_registry_web_port": ports[1],
             "residence_web_port": ports[2],
             "health_insurance_web_port": ports[3],
+            "hub_operator_port": ports[4],
             # the early CardIssued waits this long for its dossier before it is dead-lettered
             "unknown_dossier_wait_seconds": 1.0,
             "deadline_check_seconds": 1.0,

@@ -26,6 +26,7 @@ from lienthong.settings import Settings
 from lienthong.synthetic import generate, with_agency_refusals
 from lienthong.topics import DEPLOYABLES
 from lienthong.worker import changelog_topics, create, prepare_topics
+from operators import PROMETHEUS
 
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]
 
@@ -43,17 +44,26 @@ def free_port() -> int:
 
 
 def prometheus_config(settings: Settings, directory: Path) -> Path:
-    """A config scraping the four deployables at ``settings``' web ports every second."""
+    """A config scraping the four deployables every second: the agencies at their web ports,
+    the hub at its operators' listener, signed in as the `prometheus` operator."""
+    password = directory / "prometheus-password"
+    password.write_text(PROMETHEUS[1])
+    password.chmod(0o600)
+    jobs: list[dict[str, Any]] = [
+        {
+            "job_name": name,
+            "static_configs": [{"targets": [f"127.0.0.1:{settings.metrics_port(name)}"]}],
+        }
+        for name in DEPLOYABLES
+    ]
+    jobs[DEPLOYABLES.index("hub")]["basic_auth"] = {
+        "username": PROMETHEUS[0],
+        "password_file": str(password),
+    }
     config = {
         "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
         "rule_files": [str(RULES)],
-        "scrape_configs": [
-            {
-                "job_name": name,
-                "static_configs": [{"targets": [f"127.0.0.1:{settings.web_port(name)}"]}],
-            }
-            for name in DEPLOYABLES
-        ],
+        "scrape_configs": jobs,
     }
     path = directory / "prometheus.yml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -180,6 +190,15 @@ def test_prometheus_reads_the_business_metrics_back(
     groups = prometheus.get("/api/v1/rules")["data"]["groups"]
     assert {"lienthong.recording", "lienthong.alerts"} <= {g["name"] for g in groups}
 
+    # The hub's metrics are not on its citizens' port, and its operators' port asks for sign-in.
+    for url, status in (
+        (f"{isolated.public_base_url}/metrics", 404),
+        (f"http://127.0.0.1:{isolated.operator_port()}/metrics", 401),
+        (f"{isolated.public_base_url}/api/dossiers/TN-DVC-2026-000001-abcd?code=A2345678", 404),
+    ):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url, timeout=5)
+        assert refused.value.code == status, url
     scraping = time.monotonic()
     now = dt.datetime.now(dt.UTC)
     items = generate(
@@ -210,6 +229,7 @@ def test_prometheus_reads_the_business_metrics_back(
         'sum(lienthong_steps_rejected_total{step="residence"})': len(refused),
         "sum(lienthong_steps_in_flight)": 0,
         "sum(lienthong_dead_letters_total)": None,  # no series: nothing was dead-lettered
+        "sum(lienthong_lookups_failed_total)": 1,  # the wrong code above
         **{f'up{{job="{name}"}}': 1 for name in DEPLOYABLES},
     }
 

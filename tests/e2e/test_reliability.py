@@ -39,7 +39,7 @@ MIN_KILLS = int(os.environ.get("LIENTHONG_CHAOS_KILLS", "10"))
 @pytest.fixture
 def own_broker(tmp_path: Path) -> Iterator[tuple[LocalBroker, Settings]]:
     """A broker of this test's own, so the test may restart it."""
-    kafka, controller, *web = free_ports(6)
+    kafka, controller, *web = free_ports(7)
     settings = Settings(
         kafka_port=kafka,
         kafka_controller_port=controller,
@@ -51,6 +51,7 @@ def own_broker(tmp_path: Path) -> Iterator[tuple[LocalBroker, Settings]]:
         civil_registry_web_port=web[1],
         residence_web_port=web[2],
         health_insurance_web_port=web[3],
+        hub_operator_port=web[4],
         deadline_check_seconds=2.0,
         resend_after_seconds=15.0,
     )

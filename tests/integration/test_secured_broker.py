@@ -14,8 +14,9 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
 from pydantic import SecretStr
+from typer.testing import CliRunner
 
-from lienthong import topics
+from lienthong import cli, topics
 from lienthong.broker.local import is_answering
 from lienthong.broker.secure import (
     EVERY_TOPIC,
@@ -34,7 +35,7 @@ from lienthong.client.batch import push_through
 from lienthong.client.deadletters import read_dead_letters
 from lienthong.errors import SettingsError
 from lienthong.runtime.app import app_id
-from lienthong.runtime.stack import LocalStack
+from lienthong.runtime.stack import LocalStack, settings_env
 from lienthong.settings import Settings
 from lienthong.synthetic import generate
 from netports import free_ports
@@ -72,7 +73,7 @@ class Secured:
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
     """A secured broker on its own ports and data dir, with users and ACLs provisioned."""
     root = tmp_path_factory.mktemp("secured")
-    port, controller, *web = free_ports(6)
+    port, controller, *web = free_ports(7)
     admin = secure_settings(
         Settings(),
         new_secret(),
@@ -85,6 +86,7 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
         civil_registry_web_port=web[1],
         residence_web_port=web[2],
         health_insurance_web_port=web[3],
+        hub_operator_port=web[4],
     )
     broker = SecureBroker(admin)
     passwords = new_passwords()
@@ -157,7 +159,8 @@ def test_every_agency_reads_only_its_handoff_and_writes_its_completion() -> None
     hub = {(g.operation, g.name) for g in table if g.principal == "hub" and g.resource == "TOPIC"}
     assert ("READ", "x.intake") in hub and ("WRITE", "x.status") in hub
     readers = {g.principal for g in table if g.operation == "READ" and g.name == "x.deadletter"}
-    assert readers == {"hub"}, "dead letters hold personal data: only the operator board reads"
+    # Dead letters hold personal data: only the hub's board and the operators' CLI read them.
+    assert readers == {"hub", topics.OPERATOR}
 
 
 def _own(grant: Grant, agency: str, settings: Settings) -> bool:
@@ -239,6 +242,30 @@ def test_an_integrator_follows_status_in_its_own_consumer_groups_only(secured: S
     assert b"a status" in _consume_in_group(integrator, topics.STATUS, own)
     with pytest.raises(GroupAuthorizationFailedError):
         _consume_in_group(integrator, topics.STATUS, app_id("hub", integrator))
+
+
+def test_the_operator_reads_dead_letters_and_replays_into_what_deployables_read(
+    secured: Secured,
+) -> None:
+    """The principal of `lienthong deadletters list|replay`, and nothing more (README)."""
+    operator = secured.as_(topics.OPERATOR)
+    assert isinstance(_read(operator, topics.DEADLETTER, timeout=1.0), list)
+    replay_into = (*topics.HUB_READS, *(topics.handoff(s) for s in topics.STEP_TOPIC_NAMES))
+    for role in replay_into:
+        assert _write(operator, role) >= 0, role
+    for role in (topics.STATUS, topics.AUDIT, topics.INTAKE, topics.handoff("residence")):
+        with pytest.raises(TopicAuthorizationFailedError):
+            _read(operator, role, timeout=1.0)
+    for role in (topics.STATUS, topics.AUDIT, topics.DEADLETTER):
+        with pytest.raises(TopicAuthorizationFailedError):
+            _write(operator, role)
+    with pytest.raises(GroupAuthorizationFailedError):
+        _consume_in_group(operator, topics.DEADLETTER, "operator")
+    # The CLI, as an operator runs it: `--secure`, the password from the environment.
+    env = {k: v for k, v in settings_env(operator).items() if k != "LIENTHONG_SASL_USERNAME"}
+    listed = CliRunner().invoke(cli.app, ["--secure", "deadletters", "list"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert f"dead letters in {operator.topic(topics.DEADLETTER)}" in listed.output
 
 
 def _consume_in_group(settings: Settings, role: str, group: str) -> list[bytes]:

@@ -202,8 +202,11 @@ def test_a_second_dossier_for_the_same_certificate_is_a_duplicate() -> None:
     decision = register(handoff(CR, second), minutes=60)
     code, reason = refusal(decision)
     assert code == "duplicate_birth"
-    assert first["meta"]["dossier_id"] in reason
+    # The citizen reads the reason: it names their certificate, never the other family's dossier,
+    # which goes to the operators only (StepRejected.duplicate_of, shown on the board).
+    assert first["meta"]["dossier_id"] not in reason
     assert first["birth_certificate"]["code"] in reason
+    assert the_event(decision, "StepRejected")["duplicate_of"] == first["meta"]["dossier_id"]
     assert decision.entry is None, "the register keeps the first registration"
     assert (
         register.entries[first["birth_certificate"]["code"]]["personal_id"]

@@ -86,7 +86,28 @@ def test_deployables_reach_kafka_and_publish_their_default_port(deployable: str)
     assert env["LIENTHONG_BOOTSTRAP_SERVERS"] == "kafka:9092"
     assert env["LIENTHONG_WEB_HOST"] == "0.0.0.0"
     port = DEFAULTS.web_port(deployable)
-    assert published(service) == {port: port}
+    ports = {port: port}
+    if deployable == "hub":  # and the operators' listener, reachable by Prometheus inside
+        ports[DEFAULTS.hub_operator_port] = DEFAULTS.hub_operator_port
+        assert env["LIENTHONG_OPERATOR_HOST"] == "0.0.0.0"
+    assert published(service) == ports
+
+
+def test_every_published_port_is_on_loopback_only() -> None:
+    for name, service in services().items():
+        for port in service.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), (name, port)
+
+
+def test_the_hub_takes_its_secrets_from_the_environment_and_stops_without_them() -> None:
+    env = environment(services()["hub"])
+    for name in ("LIENTHONG_LOOKUP_SECRET", "LIENTHONG_OPERATOR_CREDENTIALS"):
+        assert re.fullmatch(rf"\$\{{{name}:\?set {name} .+\}}", env[name]), env[name]
+    assert "LIENTHONG_DEVELOPMENT" not in env
+    assert compose()["secrets"]["prometheus_password"] == {
+        "environment": "LIENTHONG_PROMETHEUS_PASSWORD"
+    }
+    assert services()["prometheus"]["secrets"] == ["prometheus_password"]
 
 
 def test_kafka_is_single_node_kraft_and_published_on_the_settings_port() -> None:
@@ -104,7 +125,8 @@ def test_prometheus_in_compose_scrapes_the_services_by_name() -> None:
     targets = {
         job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]
     }
-    assert targets == {d: [f"{d}:{DEFAULTS.web_port(d)}"] for d in DEPLOYABLES}
+    assert targets == {d: [f"{d}:{DEFAULTS.metrics_port(d)}"] for d in DEPLOYABLES}
+    assert signed_in(config) == {"hub": "/run/secrets/prometheus_password"}
     command_line = " ".join(command(services()["prometheus"]))
     assert "/etc/prometheus/prometheus.compose.yml" in command_line
 
@@ -114,7 +136,18 @@ def test_prometheus_on_this_machine_scrapes_the_default_ports() -> None:
     targets = {
         job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]
     }
-    assert targets == {d: [f"127.0.0.1:{DEFAULTS.web_port(d)}"] for d in DEPLOYABLES}
+    assert targets == {d: [f"127.0.0.1:{DEFAULTS.metrics_port(d)}"] for d in DEPLOYABLES}
+    assert signed_in(config) == {"hub": "../../var/secrets/prometheus-password"}
+
+
+def signed_in(config: dict[str, Any]) -> dict[str, str]:
+    """Jobs scraped with the `prometheus` operator's credentials -> their password file."""
+    found = {}
+    for job in config["scrape_configs"]:
+        if "basic_auth" in job:
+            assert job["basic_auth"]["username"] == "prometheus"
+            found[job["job_name"]] = job["basic_auth"]["password_file"]
+    return found
 
 
 def dockerfile() -> list[str]:

@@ -23,6 +23,7 @@ from lienthong.hub.transitions import (
     decide,
     lookup_code,
 )
+from lienthong.lookup import Keyring
 from lienthong.synthetic import INVALID_KINDS, generate
 
 Record = dict[str, Any]
@@ -31,7 +32,7 @@ CR, RES, HI = "civil_registry", "residence", "health_insurance"
 START = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
 CALENDAR = WorkingCalendar()
 CODEC = AvroCodec()
-SECRET = b"unit-test-secret"
+SECRET = Keyring.single(b"unit-test-secret")
 BASE_URL = "https://status.example.test"
 DOSSIERS = [d.record for d in generate(40, seed=2026, start=START, twins_share=0.0)]
 COMBINATIONS = [

@@ -143,10 +143,16 @@ def test_deployment_runs_its_deployable_on_its_settings_port(deployable: str) ->
     deployment = by_name("Deployment")[deployable]
     main = container(deployment)
     assert main["args"] == ["run", deployable]
-    (port,) = main["ports"]
-    assert port == {"name": "web", "containerPort": DEFAULTS.web_port(deployable)}
+    ports = {p["name"]: p["containerPort"] for p in main["ports"]}
+    expected = {"web": DEFAULTS.web_port(deployable)}
+    if deployable == "hub":
+        expected["operators"] = DEFAULTS.hub_operator_port
+    assert ports == expected
     for probe in ("livenessProbe", "readinessProbe"):
-        assert main[probe]["httpGet"]["port"] in ("web", port["containerPort"])
+        check = main[probe].get("httpGet") or main[probe]["tcpSocket"]
+        assert check["port"] in ports
+        if deployable == "hub":  # its /metrics needs a sign-in; the citizens' port has none
+            assert "httpGet" not in main[probe]
     for kind in ("requests", "limits"):
         assert set(main["resources"][kind]) == {"cpu", "memory"}
 
@@ -166,11 +172,39 @@ def test_deployment_authenticates_with_its_own_user(deployable: str) -> None:
 
 
 def test_pod_monitor_scrapes_every_deployment_as_its_own_job() -> None:
-    (monitor,) = documents("PodMonitor")
-    selector = monitor["spec"]["selector"]["matchLabels"]
-    job_label = monitor["spec"]["jobLabel"]
-    assert {e["port"] for e in monitor["spec"]["podMetricsEndpoints"]} == {"web"}
-    for name, deployment in by_name("Deployment").items():
-        labels = deployment["spec"]["template"]["metadata"]["labels"]
-        assert selector.items() <= labels.items(), name
-        assert labels[job_label] == name  # job="hub" etc., as the alert rules expect
+    monitors = {m["metadata"]["name"]: m for m in documents("PodMonitor")}
+    scraped: dict[str, str] = {}
+    for monitor in monitors.values():
+        selector = monitor["spec"]["selector"]
+        excluded = {
+            value
+            for rule in selector.get("matchExpressions", [])
+            if rule["operator"] == "NotIn"
+            for value in rule["values"]
+        }
+        (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
+        for name, deployment in by_name("Deployment").items():
+            labels = deployment["spec"]["template"]["metadata"]["labels"]
+            if selector["matchLabels"].items() <= labels.items() and name not in excluded:
+                assert name not in scraped, f"{name} scraped twice"
+                assert labels[monitor["spec"]["jobLabel"]] == name  # job="hub", as rules expect
+                scraped[name] = endpoint["port"]
+                if endpoint["port"] == "operators":
+                    secret = endpoint["basicAuth"]["password"]
+                    assert secret == {"name": "lienthong-prometheus", "key": "password"}
+    assert scraped == {d: "operators" if d == "hub" else "web" for d in topics.DEPLOYABLES}
+
+
+def test_the_hub_takes_its_secrets_from_a_kubernetes_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    variables = env(by_name("Deployment")["hub"])
+    for name, key in (
+        ("LIENTHONG_LOOKUP_SECRET", "lookup-secret"),
+        ("LIENTHONG_OPERATOR_CREDENTIALS", "operator-credentials"),
+    ):
+        reference = variables[name]["valueFrom"]["secretKeyRef"]
+        assert reference == {"name": "lienthong-hub", "key": key}, name
+    assert "LIENTHONG_DEVELOPMENT" not in variables
+    monkeypatch.setenv("LIENTHONG_TRUSTED_PROXIES", variables["LIENTHONG_TRUSTED_PROXIES"]["value"])
+    assert Settings().trusted_proxies == ("10.0.0.0/8",)  # read as the pod will

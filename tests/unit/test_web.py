@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import pytest
 import segno
 import zxingcpp
@@ -28,15 +29,22 @@ from lienthong.errors import ClientError
 from lienthong.hub import app as hub_app
 from lienthong.hub import web
 from lienthong.hub.pages import board as board_parts
+from lienthong.hub.pages import operators as operators_module
 from lienthong.hub.pages.deadletters import DeadLettersUnavailable
 from lienthong.hub.pages.routing import Workers
 from lienthong.hub.state import DossierState, StepState
 from lienthong.hub.steps import lookup_code
+from lienthong.lookup import Keyring
+from lienthong.passwords import hash_password
 from lienthong.runtime.deployable import Deployable
 from lienthong.settings import Settings
 
 CODEC = AvroCodec()
 SECRET = "unit-test-secret"
+KEYS = Keyring.single(SECRET.encode())
+#: An operator who may sign in (few PBKDF2 iterations: the check is what is tested, not its cost).
+OPERATOR = ("ops.alice", "correct horse battery staple")
+OPERATOR_LINE = f"{OPERATOR[0]}:{hash_password(OPERATOR[1], iterations=1000)}"
 #: Thursday 5 March 2026, 10:00 in Hanoi.
 NOW = dt.datetime(2026, 3, 5, 3, 0, tzinfo=dt.UTC)
 BASE = "http://hub.example"
@@ -49,7 +57,7 @@ def at(days: float = 0, hours: float = 0) -> dt.datetime:
 
 def dossier(dossier_id: str, **steps: StepState) -> DossierState:
     """An open dossier of the full group received two days ago, with ``steps`` as given."""
-    code = lookup_code(SECRET.encode(), dossier_id)
+    code = lookup_code(KEYS, dossier_id)
     return DossierState(
         dossier_id=dossier_id,
         procedures=FULL,
@@ -145,10 +153,16 @@ def url_of(state: DossierState, kind: str = "status", **query: str) -> str:
 
 
 class Hub:
-    """The hub deployable with its web app under an aiohttp test client."""
+    """The hub deployable with its two web apps under aiohttp test clients."""
 
-    def __init__(self, dep: Deployable, client: TestClient[Any, Any], sent: Recorder) -> None:
-        self.dep, self.client, self.sent = dep, client, sent
+    def __init__(
+        self,
+        dep: Deployable,
+        client: TestClient[Any, Any],
+        operators: TestClient[Any, Any],
+        sent: Recorder,
+    ) -> None:
+        self.dep, self.client, self.operators, self.sent = dep, client, operators, sent
 
     def keep(self, *states: DossierState) -> None:
         for state in states:
@@ -158,29 +172,44 @@ class Hub:
         answer = await self.client.get(path, headers=headers)
         return answer.status, dict(answer.headers), await answer.read()
 
+    async def operator(
+        self, path: str, auth: tuple[str, str] | None = OPERATOR, **headers: str
+    ) -> tuple[int, dict[str, str], bytes]:
+        """GET on the operators' listener, signed in as ``auth`` (None: anonymous)."""
+        basic = aiohttp.BasicAuth(*auth) if auth else None
+        answer = await self.operators.get(path, headers=headers, auth=basic)
+        return answer.status, dict(answer.headers), await answer.read()
+
     def viewed(self) -> list[dict[str, Any]]:
         return [event.record for _, event in self.sent.on("audit")]
 
 
-def settings(tmp_path: Path, base: str = BASE) -> Settings:
-    return Settings(
-        state_dir=tmp_path,
-        topic_prefix="unit",
-        partitions=4,
-        lookup_secret=SECRET,  # type: ignore[arg-type]
-        public_base_url=base,
-        bootstrap_servers="127.0.0.1:9",  # nothing listens: the board must cope
-    )
+def settings(tmp_path: Path, base: str = BASE, **overrides: Any) -> Settings:
+    options: dict[str, Any] = {
+        "state_dir": tmp_path,
+        "topic_prefix": "unit",
+        "partitions": 4,
+        "lookup_secret": SECRET,
+        "public_base_url": base,
+        "bootstrap_servers": "127.0.0.1:9",  # nothing listens: the board must cope
+        "operator_credentials": OPERATOR_LINE,
+    }
+    return Settings(**{**options, **overrides})
 
 
 @pytest.fixture
 async def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Hub]:
-    monkeypatch.setattr(web, "read_dead_letters", lambda settings, limit: [])
+    monkeypatch.setattr(operators_module, "read_dead_letters", lambda settings, limit: [])
     dep = hub_app.create(settings(tmp_path), clock=ManualClock(NOW), with_web_metrics=False)
     sent = prepare(dep)
     dep.tables["dossiers"] = {}  # the fake table: the views read it, the agent is not involved
-    async with TestClient(TestServer(dep.app.web.web_app)) as client:
-        hub = Hub(dep, client, sent)
+    operators = web.site_of(dep).operators
+    assert operators is not None
+    async with (
+        TestClient(TestServer(dep.app.web.web_app)) as client,
+        TestClient(TestServer(operators.app)) as signed_in,
+    ):
+        hub = Hub(dep, client, signed_in, sent)
         hub.keep(FINISHED, SUPPLEMENT, OVERDUE)
         yield hub
 
@@ -263,7 +292,7 @@ async def test_unknown_receipt_and_wrong_code_get_the_same_answer(hub: Hub, kind
 async def test_a_dossier_refused_at_intake_has_no_receipt_to_look_up(hub: Hub) -> None:
     refused = DossierState(dossier_id="DVC-2026-000009-dddd", phase="rejected")
     hub.keep(refused)
-    code = lookup_code(SECRET.encode(), refused.dossier_id)
+    code = lookup_code(KEYS, refused.dossier_id)
     status, _, _ = await hub.get(f"/status/TN-{refused.dossier_id}?code={code}")
     assert status == 404
 
@@ -354,7 +383,8 @@ async def test_the_client_fetches_the_receipt(tmp_path: Path, hub: Hub) -> None:
         await loop.run_in_executor(
             None, fetch_receipt, mine, FINISHED.receipt_number, "WRONGCOD", "png"
         )
-    assert [v["viewer"] for v in hub.viewed()] == ["integrator", "integrator"]
+    # The client declares itself an integrator; no header is believed: it is a citizen's view.
+    assert [v["viewer"] for v in hub.viewed()] == ["citizen", "citizen"]
 
 
 # -- the audit trail -----------------------------------------------------------------------------
@@ -398,8 +428,8 @@ async def test_the_board_counts_in_flight_overdue_and_today(
         "error_kind": "NotSingleObjectEncoded",
         "reason": "not an Avro single-object message",
     }
-    monkeypatch.setattr(web, "read_dead_letters", lambda settings, limit: [letter])
-    status, _, body = await hub.get("/api/board")
+    monkeypatch.setattr(operators_module, "read_dead_letters", lambda settings, limit: [letter])
+    status, _, body = await hub.operator("/api/board")
     board = json.loads(body)
     assert status == 200
     steps = {s["step"]: s for s in board["steps"]}
@@ -413,13 +443,13 @@ async def test_the_board_counts_in_flight_overdue_and_today(
     assert board["today"] == {"finished": 2, "on_time": 1, "share": 0.5}
     assert board["dead_letters"] == {"items": [letter], "error": None}
 
-    _, _, html = await hub.get("/board")
+    _, _, html = await hub.operator("/board")
     text = visible(html)
     for words in ("50%", "1 / 2", OVERDUE.receipt_number, "UBND cấp xã (hộ tịch)"):
         assert words in text, words
     assert "not an Avro single-object message" in text and "unit.intake[1]@42" in text
     assert "Đang xử lý theo bước" in text
-    _, _, english = await hub.get("/board?lang=en")
+    _, _, english = await hub.operator("/board?lang=en")
     assert "In flight per step" in visible(english) and "Overdue dossiers" in visible(english)
 
 
@@ -429,8 +459,8 @@ async def test_the_board_says_when_dead_letters_cannot_be_read(
     def unreachable(settings: Settings, limit: int) -> list[dict[str, Any]]:
         raise DeadLettersUnavailable("cannot reach Kafka: NoBrokersAvailable")
 
-    monkeypatch.setattr(web, "read_dead_letters", unreachable)
-    _, _, body = await hub.get("/board?lang=en")
+    monkeypatch.setattr(operators_module, "read_dead_letters", unreachable)
+    _, _, body = await hub.operator("/board?lang=en")
     assert "Dead letters cannot be read: cannot reach Kafka" in visible(body)
 
 
@@ -511,19 +541,20 @@ async def test_a_received_dossier_is_found_with_the_link_of_its_receipt(tmp_path
 
 
 async def test_the_openapi_document_describes_every_page(hub: Hub) -> None:
-    status, _, body = await hub.get("/api/openapi.json")
+    status, _, body = await hub.operator("/api/openapi.json")
     document = json.loads(body)
     assert status == 200 and document["openapi"].startswith("3.")
-    served = {
-        r.canonical
-        for r in hub.dep.app.web.web_app.router.resources()  # type: ignore[attr-defined]
-        if r.canonical != "/metrics"
-    }
+    operators = web.site_of(hub.dep).operators
+    assert operators is not None
+    apps = (hub.dep.app.web.web_app, operators.app)  # type: ignore[attr-defined]
+    served = {r.canonical for app in apps for r in app.router.resources()}
     described = {
         p.replace("{receipt}.svg", "{receipt}.{fmt}").replace("{receipt}.png", "{receipt}.{fmt}")
         for p in document["paths"]
     }
     assert served == described
+    signed_in_only = {p for p, item in document["paths"].items() if "servers" in item}
+    assert signed_in_only == {r.canonical for r in operators.app.router.resources()}
 
 
 def test_the_readme_documents_every_endpoint() -> None:

@@ -179,6 +179,8 @@ def grants(settings: Settings) -> list[Grant]:
         if principal == INTEGRATOR:
             grant("GROUP", f"{group}-", "READ")
             continue
+        if principal == topics.OPERATOR:  # its topics only: it reads without a consumer group
+            continue
         grant("GROUP", group, "READ")
         for operation in ("CREATE", "READ", "WRITE"):
             grant("TOPIC", f"{group}-", operation)

@@ -74,8 +74,9 @@ def register_birth(
                 ctx.now,
                 "duplicate_birth",
                 f"This birth is already registered: birth certificate "
-                f"{clip(register_key(handoff))} was registered with dossier "
-                f"{clip(entry['dossier_id'])}.",
+                f"{clip(register_key(handoff))} was used by an earlier dossier. Ask the civil "
+                "registry office for a copy.",
+                duplicate_of=str(entry["dossier_id"]),
             ).outputs
         )
     born_on = ctx.calendar.local_date(handoff["child"]["born_at"])

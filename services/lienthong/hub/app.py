@@ -16,6 +16,7 @@ from lienthong.hub.state import DossierState
 from lienthong.hub.steps import UnknownDossier
 from lienthong.hub.transitions import Context, decide
 from lienthong.hub.web import register_views
+from lienthong.lookup import keyring
 from lienthong.metrics import Metrics
 from lienthong.runtime.deployable import Deployable, build
 from lienthong.runtime.pipeline import Forward, Outcome, Received
@@ -94,7 +95,7 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
         value_serializer="raw",
     )
     deadlines = app.topic(settings.topic(DEADLINES), key_serializer="raw", value_serializer="raw")
-    secret = (settings.lookup_secret.get_secret_value()).encode()
+    secret = keyring(settings)  # refuses the development secret outside development mode
 
     def context() -> Context:
         return Context(

@@ -29,6 +29,8 @@ class StepState(BaseModel):
     result_ref: str | None = None
     reason_code: str | None = None
     reason: str | None = None
+    #: A refused duplicate: the dossier that used its certificate first (operators only).
+    duplicate_of: str | None = None
     on_time: bool | None = None
     #: A later due date the agency set with an apology.
     extended_due_at: dt.datetime | None = None

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
-import hmac
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -23,6 +21,7 @@ from lienthong.hub.projections import (
 )
 from lienthong.hub.state import DossierState
 from lienthong.limits import clip
+from lienthong.lookup import Keyring
 from lienthong.procedures import GROUPS, ProcedureGroup
 
 Record = dict[str, Any]
@@ -35,7 +34,7 @@ class Context:
 
     now: dt.datetime
     calendar: WorkingCalendar
-    lookup_secret: bytes
+    lookup_secret: Keyring
     public_base_url: str
     supplement_days: int = 7
     supplement_clock: str = "restart"
@@ -70,10 +69,10 @@ def submission_of(state: DossierState) -> Record:
     return _codec().decode(base64.b64decode(state.submission)).record
 
 
-def lookup_code(secret: bytes, dossier_id: str) -> str:
-    """An unguessable 8-character code printed on the receipt (and in its QR code)."""
-    digest = hmac.new(secret, dossier_id.encode(), hashlib.sha256).digest()
-    return base64.b32encode(digest)[:8].decode()
+def lookup_code(keys: Keyring, dossier_id: str) -> str:
+    """The unguessable code printed on the receipt (and in its QR code): the signing key's id,
+    then eight characters of its HMAC of the dossier id (``lienthong.lookup``)."""
+    return keys.sign(dossier_id)
 
 
 def receipt_number(dossier_id: str) -> str:

@@ -141,6 +141,7 @@ def on_step_rejected(state: DossierState | None, event: Record, ctx: Context) ->
     if not fresh or step not in state.steps or state.phase != "open":
         return state, []
     at = event["meta"]["occurred_at"]
+    state.steps[step].duplicate_of = event.get("duplicate_of")  # for the operators' board only
     return state, refuse_step(state, step, ctx, cause, at, event["reason_code"], event["reason"])
 
 

@@ -1,11 +1,13 @@
-"""The hub's web pages and JSON API, served by its Faust web server.
+"""The hub's two web listeners: the citizens' pages (Faust's web server) and the operators'.
 
+Citizens' listener (``hub_web_port``, public), nothing else is served there:
     GET /status/{receipt}?code=&lang=      the citizen's status page (vi by default, en)
     GET /api/dossiers/{receipt}?code=      the JSON behind it
     GET /receipt/{receipt}.svg|.png?code=  the receipt card (SVG) or its QR code (PNG)
-    GET /board?lang=  GET /api/board       the operator board and its JSON
-    GET /api/board/local                   this worker's share of the board (for the others)
-    GET /api/openapi.json                  the OpenAPI description of all of the above
+
+Operators' listener (``hub_operator_port``, loopback by default, sign-in required;
+``pages.operators``): the board, dead letters, a dossier by receipt, /metrics, /router/ and the
+OpenAPI description of both listeners.
 
 A dossier lives in one hub worker's partition of the ``dossiers`` table; with several hub
 workers a request that lands on another one is forwarded to the owner (``pages.routing``).
@@ -13,28 +15,27 @@ workers a request that lands on another one is forwarded to the owner (``pages.r
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import time
-from collections.abc import Callable
+import weakref
+from collections.abc import Awaitable, Callable
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
-import aiohttp
+from aiohttp import web as aioweb
 from faust.web import Request, Response, View
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from lienthong import topics
-from lienthong.hub.pages import board as board_parts
-from lienthong.hub.pages.audit import dossier_viewed
-from lienthong.hub.pages.deadletters import READ_SECONDS, DeadLettersUnavailable, read_dead_letters
+from lienthong.hub.pages.audit import CITIZEN, dossier_viewed
+from lienthong.hub.pages.guard import LookupGuard, client_address, is_routed, networks
+from lienthong.hub.pages.logs import redact_web_logs
+from lienthong.hub.pages.operators import Operators
 from lienthong.hub.pages.receipt import qr_png, receipt_context
-from lienthong.hub.pages.routing import ROUTED, VIEWER, Workers, client_address
+from lienthong.hub.pages.routing import ROUTED, Workers
 from lienthong.hub.pages.status import dossier_view, find
 from lienthong.hub.pages.text import (
-    BOARD_LABELS,
     DOSSIER_STATES,
     LABELS,
     PROCEDURES,
@@ -46,9 +47,11 @@ from lienthong.hub.pages.text import (
 )
 from lienthong.hub.state import DossierState
 from lienthong.hub.steps import dossier_id_of_receipt
+from lienthong.lookup import keyring
 from lienthong.runtime.deployable import Deployable
 
 Json = dict[str, Any]
+Handler = Callable[[aioweb.Request], Awaitable[aioweb.StreamResponse]]
 #: The page carries the lookup code in its URL: no caching, no Referer, nothing from elsewhere.
 HEADERS = {
     "Cache-Control": "no-store",
@@ -56,19 +59,21 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'",
 }
-#: The board is recomputed (a scan of the table) at most this often.
-BOARD_SECONDS = 5.0
-BOARD_REFRESH = 15
-DEAD_LETTER_ROWS = 20
+#: The only paths the citizens' listener answers; anything else (faust's own pages, /metrics)
+#: is a 404 there.
+CITIZEN_PATHS = ("/status/", "/api/dossiers/", "/receipt/")
 
 
 class Site:
-    """The pages of one hub deployable: lookups, rendering, audit, board, forwarding."""
+    """The citizens' pages of one hub deployable (lookups, lockouts, rendering, audit,
+    forwarding); the operators' listener (``pages.operators``) works over it."""
 
     def __init__(self, dep: Deployable) -> None:
         self.dep = dep
         self.settings = dep.settings
-        self.secret = dep.settings.lookup_secret.get_secret_value().encode()
+        self.keys = keyring(dep.settings)
+        self.guard = LookupGuard(dep.settings)
+        self.proxies = networks(dep.settings)
         self.zone = ZoneInfo(dep.settings.timezone)
         self.templates = Environment(
             loader=PackageLoader("lienthong.hub", "templates"),
@@ -77,8 +82,7 @@ class Site:
             lstrip_blocks=True,
         )
         self.workers = Workers(dep.app, "dossiers", dep.settings.partitions)
-        self._board: tuple[float, Json] | None = None
-        self._letters: tuple[float, Json] | None = None
+        self.operators: Operators | None = None
 
     # -- the table ------------------------------------------------------------------------------
     def table(self) -> Any:
@@ -91,18 +95,26 @@ class Site:
 
     # -- dossier views ---------------------------------------------------------------------------
     async def dossier(self, view: View, request: Request, channel: str) -> Response:
+        raw = cast(aioweb.Request, request)  # faust's aiohttp driver hands aiohttp's request
         receipt = request.match_info["receipt"]
-        routed = request.headers.get(ROUTED)
+        routed = is_routed(self.keys.newest, raw, request.headers.get(ROUTED))
+        address = client_address(raw, self.proxies, routed)
+        lang = language(request.query.get("lang"))
+        refusal = self.guard.refusal(address, receipt)
+        if refusal is not None:
+            self.dep.metrics.lookup_refused(refusal[0])
+            return self.locked_out(view, channel, lang, refusal[1])
         owner = None if routed else self.workers.owner(dossier_id_of_receipt(receipt))
         if owner is not None:
-            return await self.workers.forward(view, request, owner, HEADERS)
-        lang = language(request.query.get("lang"))
-        stored = self.state(dossier_id_of_receipt(receipt)) if receipt.startswith("TN-") else None
-        state = find(stored, receipt, request.query.get("code"), self.secret)
+            return await self.workers.forward(
+                view, request, owner, HEADERS, address, self.keys.newest
+            )
+        state = find(self.state, receipt, request.query.get("code"), self.keys)
         if state is None:
+            self.dep.metrics.lookup_failed(self.guard.failed(address, receipt))
             return self.not_found(view, channel, lang)
         now = self.dep.clock.now()
-        await self.audit(request, state, channel, now)
+        await self.audit(state, channel, raw, CITIZEN, address, now)
         if channel == "api":
             return view.json(self.dossier_json(state, now), headers=HEADERS)
         if channel == "receipt_png":
@@ -115,6 +127,16 @@ class Site:
             return view.bytes(svg.encode(), content_type="image/svg+xml", headers=HEADERS)
         return view.html(self.status_html(state, now, lang), headers=HEADERS)
 
+    def locked_out(self, view: View, channel: str, lang: str, seconds: float) -> Response:
+        """429 for a client or receipt locked out after too many failed lookups."""
+        headers = {**HEADERS, "Retry-After": str(max(1, round(seconds)))}
+        message = pick(LABELS, "locked_out", lang if channel != "api" else "en")
+        if channel == "api":
+            return view.json(
+                {"error": "locked_out", "message": message}, status=429, headers=headers
+            )
+        return view.text(message, status=429, headers=headers)
+
     def not_found(self, view: View, channel: str, lang: str) -> Response:
         """The one answer for an unknown receipt and a wrong code alike."""
         if channel == "api":
@@ -125,17 +147,25 @@ class Site:
         return view.html(html, status=404, headers=HEADERS)
 
     async def audit(
-        self, request: Request, state: DossierState, channel: str, now: dt.datetime
+        self,
+        state: DossierState,
+        channel: str,
+        request: aioweb.Request,
+        viewer: str,
+        address: str,
+        now: dt.datetime,
     ) -> None:
+        """Publish who viewed the dossier: ``citizen`` on the citizens' listener, the signed-in
+        ``operator:<name>`` on the operators'; never anything the request declares itself."""
         envelope = dossier_viewed(
             state.dossier_id,
             now,
-            viewer=request.headers.get(VIEWER, "citizen"),
+            viewer=viewer,
             channel=channel,
             path=request.rel_url.path,
-            address=client_address(request),
+            address=address,
             user_agent=request.headers.get("User-Agent"),
-            secret=self.secret,
+            secret=self.keys.newest,
         )
         pipeline = self.dep.pipeline
         data = pipeline.codec.encode(envelope.schema, envelope.record)
@@ -189,63 +219,33 @@ class Site:
             "age": lambda seconds: duration(float(seconds), lang),
         }
 
-    # -- the operator board ------------------------------------------------------------------
-    def local_part(self) -> Json:
-        holds = self.workers.holding()
-        stored = (value for key, value in self.table().items() if value and holds(key))
-        return board_parts.part(stored, self.dep.clock.now(), self.zone)
-
-    async def board(self) -> Json:
-        cached = self._board
-        if cached is not None and time.monotonic() - cached[0] < BOARD_SECONDS:
-            return cached[1]
-        parts, missing = [self.local_part()], []
-        for url in self.workers.peers():
-            try:
-                parts.append(await self.workers.fetch_json(f"{url}/api/board/local"))
-            except (aiohttp.ClientError, TimeoutError, ValueError):
-                missing.append(url)
-        letters = await self.dead_letters()
-        now = self.dep.clock.now()
-        board = board_parts.board_view(board_parts.merge(parts), letters, now, partial=missing)
-        self._board = (time.monotonic(), board)
-        return board
-
-    async def dead_letters(self) -> Json:
-        cached = self._letters
-        if cached is not None and time.monotonic() - cached[0] < BOARD_SECONDS:
-            return cached[1]
-        loop = asyncio.get_running_loop()
-        try:
-            read = loop.run_in_executor(None, read_dead_letters, self.settings, DEAD_LETTER_ROWS)
-            items = await asyncio.wait_for(read, READ_SECONDS + 3)
-            letters: Json = {"items": items, "error": None}
-        except (DeadLettersUnavailable, TimeoutError) as exc:
-            letters = {"items": [], "error": str(exc) or "timed out"}
-        self._letters = (time.monotonic(), letters)
-        return letters
-
-    def board_html(self, board: Json, lang: str) -> str:
-        other = "en" if lang == "vi" else "vi"
-        return self.templates.get_template("board.html").render(
-            b=board,
-            lang=lang,
-            t={k: pick(BOARD_LABELS, k, lang) for k in BOARD_LABELS},
-            service=pick(LABELS, "service", lang),
-            other_language_url=f"/board?lang={other}",
-            refresh_seconds=BOARD_REFRESH,
-            **self.helpers(lang),
-        )
-
 
 def openapi_document() -> bytes:
     return (resources.files("lienthong.hub") / "openapi.json").read_bytes()
 
 
-def register_views(dep: Deployable) -> None:
-    """Add the citizen and operator pages to the hub's web server."""
+@aioweb.middleware
+async def citizens_only(request: aioweb.Request, handler: Handler) -> aioweb.StreamResponse:
+    """The citizens' listener answers its own pages and nothing else (not faust's)."""
+    if not request.path.startswith(CITIZEN_PATHS):
+        return aioweb.Response(status=404, text="not found", headers=HEADERS)
+    return await handler(request)
+
+
+#: The site of each hub app (tests reach the operators' app through ``site_of``).
+_SITES: weakref.WeakKeyDictionary[Any, Site] = weakref.WeakKeyDictionary()
+
+
+def site_of(dep: Deployable) -> Site:
+    return _SITES[dep.app]
+
+
+def register_views(dep: Deployable) -> Site:
+    """Add the citizens' pages to the hub's web server and the operators' listener to its app."""
+    redact_web_logs()
     site = Site(dep)
     app = dep.app
+    cast(Any, app.web).web_app.middlewares.append(citizens_only)
 
     @app.page("/status/{receipt}")
     async def status_page(view: View, request: Request, **_: Any) -> Response:
@@ -259,19 +259,7 @@ def register_views(dep: Deployable) -> None:
     async def receipt_image(view: View, request: Request, **_: Any) -> Response:
         return await site.dossier(view, request, f"receipt_{request.match_info['fmt']}")
 
-    @app.page("/board")
-    async def board_page(view: View, request: Request, **_: Any) -> Response:
-        lang = language(request.query.get("lang"))
-        return view.html(site.board_html(await site.board(), lang), headers=HEADERS)
-
-    @app.page("/api/board")
-    async def board_api(view: View, request: Request, **_: Any) -> Response:
-        return view.json(await site.board(), headers=HEADERS)
-
-    @app.page("/api/board/local")
-    async def board_local(view: View, request: Request, **_: Any) -> Response:
-        return view.json(site.local_part(), headers=HEADERS)
-
-    @app.page("/api/openapi.json")
-    async def openapi(view: View, request: Request, **_: Any) -> Response:
-        return view.bytes(openapi_document(), content_type="application/json")
+    site.operators = Operators(site)
+    app.service(cast(Any, site.operators.listener()))  # an instance is accepted too
+    _SITES[app] = site
+    return site

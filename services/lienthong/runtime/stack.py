@@ -15,6 +15,7 @@ from types import TracebackType
 
 from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError
+from pydantic import SecretStr
 
 from lienthong.errors import LienthongError
 from lienthong.runtime.app import app_id
@@ -25,11 +26,10 @@ from lienthong.topics import DEPLOYABLES
 def settings_env(settings: Settings) -> dict[str, str]:
     """The environment that gives a child process the same settings."""
     env: dict[str, str] = {}
-    secrets = {"sasl_password": settings.sasl_password, "lookup_secret": settings.lookup_secret}
     for name, value in settings.model_dump(mode="json").items():
-        if name in secrets:
-            secret = secrets[name]
-            value = secret.get_secret_value() if secret is not None else None
+        secret = getattr(settings, name)
+        if isinstance(secret, SecretStr):  # dumped as stars
+            value = secret.get_secret_value()
         if value is None:
             continue
         text = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
@@ -90,7 +90,9 @@ class LocalStack:
 
     def spawn(self, name: str, index: int = 0, extra_env: dict[str, str] | None = None) -> Worker:
         """Start one worker; a second worker of a deployable needs its own web port."""
-        env = {**os.environ, **settings_env(self.settings), **(extra_env or {})}
+        #: A local run: the hub may use the public development lookup secret.
+        local = {"LIENTHONG_DEVELOPMENT": "true"}
+        env = {**os.environ, **settings_env(self.settings), **local, **(extra_env or {})}
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_dir / f"{name}-{index}.log"
         handle = log.open("ab")

@@ -10,8 +10,10 @@ from typing import Any
 from lienthong import topics
 from lienthong.contracts.events import Envelope, metadata
 
-#: Viewers a request may declare (header ``X-Lienthong-Viewer``); anything else is a citizen.
-VIEWERS = ("citizen", "integrator", "operator")
+#: Who viewed: a citizen (anyone with the lookup code, on the citizens' listener) or
+#: ``operator:<name>``, the name signed in on the operators' listener. No request header counts.
+CITIZEN = "citizen"
+OPERATOR = "operator:"
 #: What a view serves, as recorded in the event's ``channel``.
 CHANNELS = ("status_page", "api", "receipt_png", "receipt_svg")
 USER_AGENT_CHARS = 200
@@ -26,8 +28,8 @@ def remote_hash(secret: bytes, address: str) -> str:
     return hmac.new(secret, REMOTE_LABEL + address.encode(), hashlib.sha256).hexdigest()[:16]
 
 
-def viewer_of(declared: str | None) -> str:
-    return declared if declared in VIEWERS else "citizen"
+def viewer_of(viewer: str) -> str:
+    return viewer if viewer.startswith(OPERATOR) and len(viewer) > len(OPERATOR) else CITIZEN
 
 
 def dossier_viewed(

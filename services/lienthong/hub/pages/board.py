@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from lienthong.hub.steps import receipt_number
 from lienthong.procedures import GROUPS
 
 Json = dict[str, Any]
@@ -45,9 +46,11 @@ def part(stored: Iterable[Mapping[str, Any]], now: dt.datetime, zone: ZoneInfo) 
     today = now.astimezone(zone).date()
     flight: dict[str, Json] = {s: _flight_row(s) for s in _step_names()}
     overdue: list[Json] = []
+    duplicates: list[Json] = []
     finished = on_time = 0
     for state in stored:
         phase = state.get("phase")
+        duplicates += _duplicates(state)
         if phase == "finished":
             ended = _moment(state.get("finished_at"))
             if ended is not None and ended.astimezone(zone).date() == today:
@@ -80,7 +83,19 @@ def part(stored: Iterable[Mapping[str, Any]], now: dt.datetime, zone: ZoneInfo) 
         "overdue_count": len(overdue),
         "finished_today": finished,
         "on_time_today": on_time,
+        "duplicates": duplicates[:OVERDUE_ROWS],
     }
+
+
+def _duplicates(state: Mapping[str, Any]) -> list[Json]:
+    """Steps refused because another dossier used the same certificate: both receipts, which
+    only operators see (the citizen is told the certificate was used, not by whom)."""
+    receipt = str(state.get("receipt_number", ""))
+    return [
+        {"receipt": receipt, "step": name, "duplicate_of": receipt_number(str(other))}
+        for name, step in (state.get("steps") or {}).items()
+        if (other := step.get("duplicate_of"))
+    ]
 
 
 def _flight_row(step: str) -> Json:
@@ -91,6 +106,7 @@ def merge(parts: list[Json]) -> Json:
     """Add the workers' parts together (counts summed, oldest kept, overdue rows re-sorted)."""
     steps: dict[str, Json] = {}
     overdue: list[Json] = []
+    duplicates: list[Json] = []
     merged: Json = {"overdue_count": 0, "finished_today": 0, "on_time_today": 0}
     for one in parts:
         for row in one["steps"]:
@@ -104,10 +120,16 @@ def merge(parts: list[Json]) -> Json:
             if theirs is not None and (mine is None or theirs["since"] < mine["since"]):
                 into["oldest"] = theirs
         overdue += one["overdue"]
+        duplicates += one.get("duplicates", [])
         for key in merged:
             merged[key] += one[key]
     overdue.sort(key=lambda r: str(r["due_at"]))
-    return {"steps": list(steps.values()), "overdue": overdue[:OVERDUE_ROWS], **merged}
+    return {
+        "steps": list(steps.values()),
+        "overdue": overdue[:OVERDUE_ROWS],
+        "duplicates": duplicates[:OVERDUE_ROWS],
+        **merged,
+    }
 
 
 def board_view(
@@ -143,6 +165,7 @@ def board_view(
             "on_time": on_time,
             "share": round(on_time / finished, 4) if finished else None,
         },
+        "duplicates": merged["duplicates"],
         "dead_letters": dead_letters,
         "partial": partial or [],
     }

@@ -14,16 +14,15 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import aiohttp
-from aiohttp import web as aioweb
 from faust.web import Request, Response, View
 from yarl import URL
 
 from lienthong.client.status import partition_of
+from lienthong.hub.pages.guard import routed_signature
 
 Json = dict[str, Any]
-#: Marks a request forwarded by another hub worker: it is answered there, never forwarded again.
+#: Marks a request forwarded by another hub worker (signed): answered there, never forwarded again.
 ROUTED = "X-Lienthong-Routed"
-VIEWER = "X-Lienthong-Viewer"
 FORWARD_SECONDS = 5.0
 
 
@@ -78,15 +77,24 @@ class Workers:
         return [url for url in self.layout() if url != self.me()]
 
     async def forward(
-        self, view: View, request: Request, owner: str, headers: dict[str, str]
+        self,
+        view: View,
+        request: Request,
+        owner: str,
+        headers: dict[str, str],
+        address: str,
+        key: bytes,
     ) -> Response:
-        """Ask the owning worker the same question and relay its answer byte for byte."""
+        """Ask the owning worker the same question and relay its answer byte for byte.
+
+        The owner believes the client ``address`` only because the request is signed with the
+        lookup key (``guard.routed_signature``), which clients do not have.
+        """
         target = URL(f"{owner}{request.rel_url}", encoded=True)
         asked = {
-            ROUTED: "1",
-            "X-Forwarded-For": client_address(request),
+            ROUTED: routed_signature(key, address, str(request.rel_url)),
+            "X-Forwarded-For": address,
             "User-Agent": request.headers.get("User-Agent", ""),
-            VIEWER: request.headers.get(VIEWER, ""),
         }
         timeout = aiohttp.ClientTimeout(total=FORWARD_SECONDS)
         try:
@@ -94,21 +102,23 @@ class Workers:
                 body = await answer.read()
                 kind = answer.headers.get("Content-Type", "application/octet-stream")
                 relayed = {**headers, "Content-Type": kind}
+                if "Retry-After" in answer.headers:  # the owner locked the lookup out
+                    relayed["Retry-After"] = answer.headers["Retry-After"]
                 return view.bytes(body, status=answer.status, headers=relayed)
         except (aiohttp.ClientError, TimeoutError):
             return view.text("hub worker unavailable, try again", status=503, headers=headers)
 
-    async def fetch_json(self, url: str) -> Json:
+    async def fetch_json(self, url: str, headers: dict[str, str] | None = None) -> Json:
         """GET a JSON document from another worker."""
         timeout = aiohttp.ClientTimeout(total=FORWARD_SECONDS)
-        async with self.app.http_client.get(url, timeout=timeout) as answer:
+        async with self.app.http_client.get(url, headers=headers, timeout=timeout) as answer:
             answer.raise_for_status()
             return cast(Json, json.loads(await answer.read()))
 
 
-def client_address(request: Request) -> str:
-    """The first X-Forwarded-For entry (set by the ingress or a forwarding worker), else the
-    peer address. Only its keyed hash is ever recorded."""
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    first = forwarded.split(",")[0].strip()
-    return first or str(cast(aioweb.Request, request).remote or "")
+def operator_url(worker_url: str, web_port: int, operator_port: int) -> str:
+    """A worker's operators' listener, from its canonical (citizens') URL: the same host, the
+    operator port shifted as its web port is (every worker of a deployable shares settings)."""
+    url = URL(worker_url)
+    port = (url.port or web_port) - web_port + operator_port
+    return str(url.with_port(port)).rstrip("/")

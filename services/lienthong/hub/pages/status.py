@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import re
+from collections.abc import Callable
 from typing import Any
 
 from lienthong.hub.pages.text import PROCEDURES
 from lienthong.hub.state import TERMINAL_STEP, DossierState, StepState
-from lienthong.hub.steps import dossier_id_of_receipt, lookup_code
+from lienthong.hub.steps import dossier_id_of_receipt
 from lienthong.limits import DOSSIER_ID, DOSSIER_ID_CHARS
+from lienthong.lookup import Keyring
 from lienthong.procedures import GROUPS
 
 Json = dict[str, Any]
@@ -24,19 +25,19 @@ SUPPLEMENT_MESSAGE = ("supplement_message",)
 
 
 def find(
-    state: DossierState | None, receipt: str, code: str | None, secret: bytes
+    load: Callable[[str], DossierState | None], receipt: str, code: str | None, keys: Keyring
 ) -> DossierState | None:
     """The dossier when the receipt and its lookup code match; None in every other case.
 
-    An unknown receipt and a wrong code must be indistinguishable, so both paths compute the
-    expected code and compare in constant time before anything else is looked at.
+    An unknown receipt and a wrong code must be indistinguishable, also in time: the code is
+    checked first (the same work for any receipt), and the table is read only when it matches,
+    so neither path ever touches a stored dossier.
     """
-    given = (code or "").strip().upper().encode()
-    expected = lookup_code(secret, dossier_id_of_receipt(receipt)).encode()
-    matches = hmac.compare_digest(given, expected)
-    if not matches or not RECEIPT_PATTERN.fullmatch(receipt) or state is None:
+    dossier_id = dossier_id_of_receipt(receipt)
+    if not keys.verify(dossier_id, code) or not RECEIPT_PATTERN.fullmatch(receipt):
         return None
-    if state.receipt_number != receipt or not state.lookup_code:
+    state = load(dossier_id)
+    if state is None or state.receipt_number != receipt or not state.lookup_code:
         return None  # refused at intake: no receipt was ever issued
     return state
 

@@ -99,6 +99,10 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "There is no dossier with this receipt number and lookup code. Check your receipt "
         "or scan its QR code again.",
     },
+    "locked_out": {
+        "vi": "Đã tra cứu sai quá nhiều lần. Hãy thử lại sau ít phút.",
+        "en": "Too many failed lookups. Please try again in a few minutes.",
+    },
     "receipt_title": {"vi": "PHIẾU TIẾP NHẬN HỒ SƠ", "en": "DOSSIER RECEIPT"},
     "lookup_code": {"vi": "Mã tra cứu", "en": "Lookup code"},
     "procedures": {"vi": "Thủ tục", "en": "Procedures"},
@@ -138,6 +142,21 @@ BOARD_LABELS: dict[str, dict[str, str]] = {
     "language": {"vi": "English", "en": "Tiếng Việt"},
     "updated": {"vi": "Cập nhật", "en": "Updated"},
     "more": {"vi": "và {n} hồ sơ khác", "en": "and {n} more"},
+    "duplicates": {"vi": "Hồ sơ trùng giấy chứng sinh", "en": "Duplicate birth certificates"},
+    "duplicate_of": {"vi": "Đã dùng trong hồ sơ", "en": "Already used by"},
+    "signed_in": {"vi": "Đăng nhập", "en": "Signed in as"},
+}
+#: The operators' listener's answer to a visitor who has not signed in.
+SIGN_IN: dict[str, dict[str, str]] = {
+    "title": {"vi": "Cần đăng nhập", "en": "Sign in required"},
+    "text": {
+        "vi": "Trang này dành cho cán bộ vận hành. Hãy đăng nhập bằng tài khoản được cấp.",
+        "en": "This page is for operators. Please sign in with the account you were given.",
+    },
+    "locked": {
+        "vi": "Đăng nhập sai quá nhiều lần. Hãy thử lại sau.",
+        "en": "Too many failed sign-ins. Please try again later.",
+    },
 }
 
 
