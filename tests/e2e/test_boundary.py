@@ -53,7 +53,7 @@ def _wait(what: str, done: Callable[[], bool], timeout: float = WAIT) -> None:
 
 
 def _settings(broker: Settings, tmp: Path, prefix: str) -> Settings:
-    ports = free_ports(4)
+    ports = free_ports(5)
     return broker.model_copy(
         update={
             "topic_prefix": f"{prefix}{uuid.uuid4().hex[:8]}",
@@ -62,6 +62,7 @@ def _settings(broker: Settings, tmp: Path, prefix: str) -> Settings:
             "civil_registry_web_port": ports[1],
             "residence_web_port": ports[2],
             "health_insurance_web_port": ports[3],
+            "hub_operator_port": ports[4],
         }
     )
 

@@ -56,7 +56,7 @@ def _key(dossier_id: str) -> bytes:
 def test_finished_dossiers_move_to_the_archive(
     broker: Settings, tmp_path: Path, store: str
 ) -> None:
-    ports = free_ports(4)
+    ports = free_ports(5)
     settings = broker.model_copy(
         update={
             "topic_prefix": f"rt{uuid.uuid4().hex[:8]}",
@@ -65,6 +65,7 @@ def test_finished_dossiers_move_to_the_archive(
             "civil_registry_web_port": ports[1],
             "residence_web_port": ports[2],
             "health_insurance_web_port": ports[3],
+            "hub_operator_port": ports[4],
             "public_base_url": f"http://127.0.0.1:{ports[0]}",
             "store": store,
             "deadline_check_seconds": 0.5,

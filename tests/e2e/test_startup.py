@@ -27,7 +27,7 @@ FIRST_FINAL_SECONDS = 15.0
 
 
 def test_fresh_topics_do_not_stall_the_first_dossier(broker: Settings, tmp_path: Path) -> None:
-    ports = free_ports(4)
+    ports = free_ports(5)
     settings = broker.model_copy(
         update={
             "topic_prefix": f"st{uuid.uuid4().hex[:8]}",
@@ -36,6 +36,7 @@ def test_fresh_topics_do_not_stall_the_first_dossier(broker: Settings, tmp_path:
             "civil_registry_web_port": ports[1],
             "residence_web_port": ports[2],
             "health_insurance_web_port": ports[3],
+            "hub_operator_port": ports[4],
         }
     )
     records = [
