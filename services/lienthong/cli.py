@@ -6,7 +6,7 @@ import datetime as dt
 import sys
 import traceback
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -17,6 +17,9 @@ from lienthong.cli_output import console, err, fail, say, warn
 from lienthong.client.terminal import safe
 from lienthong.errors import ValidationFailed
 from lienthong.settings import Settings
+
+if TYPE_CHECKING:
+    from lienthong.client.status import Timeline
 
 app = typer.Typer(
     help=__doc__, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
@@ -161,6 +164,7 @@ def submit(
 def status(
     ids: Annotated[list[str], typer.Argument(help=ID_HELP, metavar="ID...", show_default=False)],
     wait: Annotated[float, typer.Option(help="Seconds to wait for the final status")] = 0.0,
+    link: Annotated[bool, typer.Option(help="Print only the status page's link")] = False,
 ) -> None:
     """Receipt number, lookup code, status link and the timeline of dossiers, step by step."""
     from lienthong.client.status import StatusFollower, describe, receipt_lines
@@ -175,6 +179,9 @@ def status(
     finally:
         follower.close()
     missing = [d for d in wanted if d not in follower.timelines]
+    if link:
+        print_links(wanted, follower.timelines)
+        return
     for dossier_id in wanted:
         timeline = follower.timelines.get(dossier_id)
         if timeline is not None:
@@ -186,6 +193,16 @@ def status(
             f"no status events for {', '.join(missing)} on {settings.topic(roles.STATUS)} yet; "
             "a dossier just sent gets its receipt within seconds (try --wait 30)"
         )
+
+
+def print_links(wanted: list[str], timelines: dict[str, Timeline]) -> None:
+    """The status page link of each dossier, one a line; fails when one has no receipt yet."""
+    links = {d: timelines[d].of("DossierReceived") for d in wanted if d in timelines}
+    lacking = [d for d in wanted if not links.get(d)]
+    if lacking:
+        fail(f"no receipt yet for {', '.join(lacking)} (the hub has not received it; try --wait)")
+    for dossier_id in wanted:
+        say(str(links[dossier_id][-1]["status_url"]))
 
 
 @app.command()

@@ -61,16 +61,19 @@ def replay_command(
     force: Annotated[
         bool, typer.Option(help="Send also those that would fail the same way again")
     ] = False,
+    wait: Annotated[
+        float, typer.Option(help="Seconds to wait until their deployables have read them again")
+    ] = 0.0,
 ) -> None:
     """Publish the originals again (same key and headers) to the topic a deployable reads.
 
     Skipped, with the reason: a dead letter naming a topic no deployable reads (always), and one
     that would fail again (its original does not decode, breaks the dossier's structure, or is
     about a dossier the hub has still not received) unless --force. Exit code 3 when any was
-    skipped.
+    skipped (or, with --wait, not read again in time).
     """
     from lienthong.client.deadletters import read_dead_letters, select
-    from lienthong.client.replay import replay
+    from lienthong.client.replay import replay, wait_until_read
 
     if bool(ids) == all_:
         fail("name dead letters to replay, or give --all (not both)", 2)
@@ -80,6 +83,9 @@ def replay_command(
     done, skipped = replay(settings, chosen, force=force)
     for sent in done:
         say(f"{sent.entry.position} -> {sent.topic}[{sent.partition}]@{sent.offset}")
+    unread = wait_until_read(settings, done, wait) if wait else []
+    if wait and done:
+        say(f"{len(done) - len(unread)} of {len(done)} read again by their deployable")
     for skip in skipped:
         say(f"{skip.entry.position} skipped: {skip.why}")
     summary = f"replayed {len(done)} of {len(chosen)} dead letters"
@@ -87,7 +93,7 @@ def replay_command(
     if forcible and not force:
         summary += f"; --force sends the {forcible} that would fail again"
     say(summary)
-    if skipped:
+    if skipped or unread:
         raise typer.Exit(3)
 
 

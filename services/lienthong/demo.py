@@ -51,7 +51,7 @@ def summary_table(result: RunResult) -> Table:
         caption="done: every chosen procedure completed; partly: birth registered, another "
         "step refused; p50/p95: seconds from publishing to the final status",
         box=box.SIMPLE_HEAD,
-        pad_edge=False,
+        padding=(0, 0),
     )
     table.add_column("combination", no_wrap=True)
     for column in ("sent", "done", "partly", "refused", "open", "p50", "p95"):
@@ -91,7 +91,7 @@ def top_reasons(result: RunResult, limit: int = 6) -> list[tuple[str, int]]:
 
 def reasons_table(result: RunResult) -> Table:
     """The most frequent refusal reasons, wrapped to the terminal's width."""
-    table = Table(title="Top reasons for refusal", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(title="Top reasons for refusal", box=box.SIMPLE_HEAD, padding=(0, 0))
     table.add_column("count", justify="right", no_wrap=True)
     table.add_column("reason", overflow="fold")
     for reason, count in top_reasons(result):

@@ -11,9 +11,11 @@ received) is skipped with the reason, unless ``force``.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
+from kafka import KafkaAdminClient, TopicPartition
 from kafka.errors import KafkaError
 
 from lienthong import topics
@@ -180,3 +182,39 @@ def _send(
         raise ClientError(f"could not replay the dead letters: {exc}") from exc
     finally:
         producer.close()
+
+
+def wait_until_read(settings: Settings, done: Sequence[Replayed], timeout: float) -> list[Replayed]:
+    """Wait until the consumer group of each replay's deployable has committed past it.
+
+    A deployable commits an offset only over messages it handled (answered or dead-lettered
+    again), so once this returns the replay's effect is on the broker. Returns those still unread.
+    """
+    from lienthong.runtime.app import app_id
+
+    waiting = list(done)
+    admin = connect.admin(settings, "lienthong-replay")
+    deadline = time.monotonic() + timeout
+    try:
+        while waiting and time.monotonic() < deadline:
+            waiting = [
+                r for r in waiting if _committed(admin, app_id(_reader(r), settings), r) <= r.offset
+            ]
+            if waiting:
+                time.sleep(0.5)
+    finally:
+        admin.close()
+    return waiting
+
+
+def _reader(replayed: Replayed) -> str:
+    return str(replayed.entry.record["deployable"])
+
+
+def _committed(admin: KafkaAdminClient, group: str, replayed: Replayed) -> int:
+    tp = TopicPartition(replayed.topic, replayed.partition)
+    try:
+        meta = admin.list_group_offsets({group: [tp]})[group].get(tp)
+    except KafkaError:
+        return -1
+    return -1 if meta is None else int(meta.offset)
