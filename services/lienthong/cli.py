@@ -172,7 +172,7 @@ def status(
     settings = Settings()
     wanted = resolve_ids(ids)
     warn_when_nobody_reads(settings)
-    follower = StatusFollower(settings).only(*wanted)
+    follower = StatusFollower(settings, must_exist=True).only(*wanted)
     try:
         follower.read_to_end()
         follower.wait_until(lambda t: all(d in t and t[d].final is not None for d in wanted), wait)

@@ -35,7 +35,12 @@ def _options(settings: Settings, client_id: str) -> dict[str, Any]:
 def consumer(settings: Settings, client_id: str, **options: Any) -> KafkaConsumer:
     """A consumer without a group (the caller assigns partitions); ClientError if unreachable."""
     try:
-        return KafkaConsumer(**_options(settings, client_id), enable_auto_commit=False, **options)
+        return KafkaConsumer(
+            **_options(settings, client_id),
+            enable_auto_commit=False,
+            allow_auto_create_topics=False,  # reading a mistyped prefix must not create topics
+            **options,
+        )
     except KafkaError as exc:
         raise unreachable(settings, exc) from exc
 

@@ -55,7 +55,9 @@ def partition_of(key: str, partitions: int) -> int:
 class StatusFollower:
     """Reads the status topic from the beginning and groups events by dossier."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, must_exist: bool = False) -> None:
+        """``must_exist``: fail when the status topic does not exist (a mistyped prefix), rather
+        than wait for it (a topic just created whose metadata is on its way)."""
         self.settings = settings
         self.codec = AvroCodec()
         self.timelines: dict[str, Timeline] = {}
@@ -64,7 +66,15 @@ class StatusFollower:
             settings, "lienthong-status", auto_offset_reset="earliest", consumer_timeout_ms=500
         )
         topic = settings.topic(topics.STATUS)
-        found = self.consumer.partitions_for_topic(topic) or set(range(settings.partitions))
+        found = self.consumer.partitions_for_topic(topic)
+        if not found and must_exist:
+            self.consumer.close()
+            raise ClientError(
+                f"there is no topic {topic}: nothing runs with topic prefix "
+                f"{settings.topic_prefix!r}. See `lienthong stack status`; for a stack started "
+                'by `lienthong stack start` or the demo, run: eval "$(lienthong env)"'
+            )
+        found = found or set(range(settings.partitions))
         self.partitions = [TopicPartition(topic, p) for p in sorted(found)]
         self.consumer.assign(self.partitions)
         self.consumer.seek_to_beginning(*self.partitions)
@@ -166,7 +176,7 @@ def receipt_lines(timeline: Timeline) -> list[str]:
 
 def received_event(settings: Settings, dossier_id: str) -> Record | None:
     """The dossier's DossierReceived status event, if the hub has received it."""
-    follower = StatusFollower(settings).only(dossier_id)
+    follower = StatusFollower(settings, must_exist=True).only(dossier_id)
     try:
         follower.read_to_end()
     finally:
