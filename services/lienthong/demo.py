@@ -17,7 +17,7 @@ from lienthong.client.terminal import safe
 from lienthong.procedures import BIRTH
 from lienthong.runtime import detached
 from lienthong.runtime.stack import LocalStack
-from lienthong.settings import SOURCE_ROOT, Settings
+from lienthong.settings import Settings
 from lienthong.synthetic import generate, with_agency_refusals
 from lienthong.worker import prepare_topics
 
@@ -120,14 +120,13 @@ def run_demo(
     started = broker.start()
     console.print(started.message)
     prepare_topics(settings)
-    stack = LocalStack(settings, SOURCE_ROOT / "var" / "logs" / prefix)
+    stack = LocalStack(settings, settings.state_dir.parent / "logs" / prefix)
     try:
         with console.status("starting hub, civil-registry, residence, health-insurance..."):
             t0 = time.monotonic()
             stack.start()
         console.print(
-            f"4 deployables consuming after {time.monotonic() - t0:.1f} s "
-            f"(logs in {stack.log_dir.relative_to(SOURCE_ROOT)})"
+            f"4 deployables consuming after {time.monotonic() - t0:.1f} s (logs in {stack.log_dir})"
         )
         now = dt.datetime.now(dt.UTC)
         items = generate(
