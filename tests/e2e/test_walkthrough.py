@@ -69,6 +69,7 @@ def test_the_script_is_the_readme_block() -> None:
         "lienthong status",
         "--link",
         "lienthong receipt",
+        "lienthong stack status",
         "lienthong deadletters list",
         "lienthong deadletters replay",
         "lienthong stack stop",
@@ -135,6 +136,8 @@ def test_the_readme_walkthrough_runs_as_written(isolated: Settings, workdir: Pat
     number = re.findall(r"receipt +(TN-DVC-\S+)", done.stdout)[0]
     assert number in (workdir / "status.html").read_text(encoding="utf-8")
     assert "<svg" in (workdir / "receipt.svg").read_text(encoding="utf-8")
+    assert (workdir / "qr.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert re.search(r"hub#0 +pid \d+ running", done.stdout), "stack status names each process"
     assert "2 dead letters" in done.stdout
     assert "skipped: it would fail again: the hub has still not received dossier " in done.stdout
     assert "replayed 1 of 2 dead letters" in done.stdout
