@@ -137,7 +137,7 @@ def submit(
             checked.append(IntakePublisher.check(data))
         except ValidationFailed as exc:
             refused += 1
-            err.print(f"[bold red]dossier {number} in {escape(str(file))} is not valid:[/]")
+            err.print(f"[bold red]dossier {number} in {escape(safe(str(file)))} is not valid:[/]")
             for reason in exc.reasons:
                 err.print(
                     f"  • [bold]{escape(safe(reason.field))}[/]: {escape(safe(reason.message))} "

@@ -188,4 +188,11 @@ def received_event(settings: Settings, dossier_id: str) -> Record | None:
 
 def received_dossiers(settings: Settings, dossier_ids: set[str]) -> set[str]:
     """Which of ``dossier_ids`` the hub has received (answered with a DossierReceived)."""
-    return {d for d in dossier_ids if received_event(settings, d) is not None}
+    follower = StatusFollower(settings).only(*dossier_ids)
+    try:
+        follower.read_to_end()
+    finally:
+        follower.close()
+    return {
+        d for d, t in follower.timelines.items() if d in dossier_ids and t.of("DossierReceived")
+    }
