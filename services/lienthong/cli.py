@@ -49,6 +49,14 @@ def resolve_ids(given: list[str]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def one_id(given: str) -> str:
+    """The one dossier ``given`` names; a file of several is refused (name one of them)."""
+    found = resolve_ids([given])
+    if len(found) != 1:
+        fail(f"{given} holds {len(found)} dossiers; name one: {', '.join(found[:3])}...", 2)
+    return found[0]
+
+
 def warn_when_nobody_reads(settings: Settings) -> None:
     from lienthong.client.readers import nobody_reads_intake
 
@@ -208,12 +216,10 @@ def print_links(wanted: list[str], timelines: dict[str, Timeline]) -> None:
 @app.command()
 def receipt(
     dossier: Annotated[str, typer.Argument(help=ID_HELP, metavar="ID", show_default=False)],
-    fmt: Annotated[str, typer.Option("--format", help="svg (the card) or png (its QR code)")] = (
-        "svg"
-    ),
-    out: Annotated[
-        Path | None, typer.Option(help="Where to write it (default: RECEIPT.FORMAT)")
-    ] = (None),
+    fmt: Annotated[
+        str, typer.Option("--format", help="svg (the card) or png (its QR code)")
+    ] = "svg",
+    out: Annotated[Path | None, typer.Option(help="Default: RECEIPT_NUMBER.FORMAT")] = None,
     lang: Annotated[str, typer.Option(help="vi or en")] = "vi",
 ) -> None:
     """Write a dossier's receipt, fetched from the hub with its receipt number and lookup code."""
@@ -223,11 +229,10 @@ def receipt(
     if fmt not in ("svg", "png"):
         fail(f"--format is svg or png, not {fmt!r}", 2)
     settings = Settings()
-    (dossier_id,) = resolve_ids([dossier])[:1]
+    dossier_id = one_id(dossier)
     received = received_event(settings, dossier_id)
     if received is None:
         fail(f"dossier {dossier_id} has no receipt: the hub has not received it (yet)")
-        return
     number, code = str(received["receipt_number"]), str(received["lookup_code"])
     body = fetch_receipt(settings, number, code, "png" if fmt == "png" else "svg", lang)
     target = out or Path(f"{number}.{fmt}")
@@ -244,7 +249,7 @@ def withdraw(
     from lienthong.client import IntakePublisher
 
     settings = Settings()
-    (dossier_id,) = resolve_ids([dossier])[:1]
+    dossier_id = one_id(dossier)
     warn_when_nobody_reads(settings)
     with IntakePublisher(settings) as publisher:
         publisher.withdraw(dossier_id, reason)
@@ -282,7 +287,7 @@ def generate(
     text = dumps([to_json(s.record) for s in made], jsonl=jsonl)
     if out:
         out.write_text(text, encoding="utf-8")
-        say(f"wrote {count} dossiers to {out}")
+        say(f"wrote {count} dossier{'s' if count > 1 else ''} to {out}")
     else:
         sys.stdout.write(text)
 
