@@ -14,6 +14,7 @@ from rich.markup import escape
 from lienthong import topics as roles
 from lienthong.cli_ops import deadletters_app, env_command, stack_app
 from lienthong.cli_output import console, err, fail, say, warn
+from lienthong.client import connect
 from lienthong.client.terminal import safe
 from lienthong.errors import ValidationFailed
 from lienthong.settings import Settings
@@ -103,7 +104,6 @@ def broker_status() -> None:
 @app.command()
 def topics() -> None:
     """Create every contract topic that is missing."""
-    from lienthong.client import connect
     from lienthong.worker import prepare_topics
 
     settings = Settings()
@@ -160,7 +160,7 @@ def submit(
         return
     settings = Settings()
     warn_when_nobody_reads(settings)
-    with IntakePublisher(settings) as publisher:
+    with IntakePublisher(settings, patience=connect.QUICK) as publisher:
         for record in checked:
             publisher.submit(record, validate=False)
     for dossier_id in ids:
@@ -180,7 +180,7 @@ def status(
     settings = Settings()
     wanted = resolve_ids(ids)
     warn_when_nobody_reads(settings)
-    follower = StatusFollower(settings, must_exist=True).only(*wanted)
+    follower = StatusFollower(settings, must_exist=True, patience=connect.QUICK).only(*wanted)
     try:
         follower.read_to_end()
         follower.wait_until(lambda t: all(d in t and t[d].final is not None for d in wanted), wait)
@@ -251,7 +251,7 @@ def withdraw(
     settings = Settings()
     dossier_id = one_id(dossier)
     warn_when_nobody_reads(settings)
-    with IntakePublisher(settings) as publisher:
+    with IntakePublisher(settings, patience=connect.QUICK) as publisher:
         publisher.withdraw(dossier_id, reason)
     say(f"asked to withdraw {dossier_id}; follow it with: lienthong status {dossier_id}")
 

@@ -10,9 +10,12 @@ from kafka.errors import KafkaError
 from lienthong.errors import ClientError
 from lienthong.settings import Settings
 
-#: How long a command waits for the first answer from the broker before it says so (kafka-python
-#: waits 30 s by default: a person at a terminal has given up by then).
-BOOTSTRAP_SECONDS = 5.0
+#: How long a command waits for the first answer from the broker before it says so: a person at
+#: a terminal has given up long before kafka-python's 30 s.
+QUICK = 5.0
+#: What a program using the client library waits (kafka-python's default), e.g. through a
+#: broker's restart.
+PATIENT = 30.0
 
 
 def unreachable(settings: Settings, exc: BaseException) -> ClientError:
@@ -24,19 +27,21 @@ def unreachable(settings: Settings, exc: BaseException) -> ClientError:
     )
 
 
-def _options(settings: Settings, client_id: str) -> dict[str, Any]:
+def _options(settings: Settings, client_id: str, patience: float) -> dict[str, Any]:
     return {
         **settings.kafka_client_options(),
         "client_id": client_id,
-        "bootstrap_timeout_ms": int(BOOTSTRAP_SECONDS * 1000),
+        "bootstrap_timeout_ms": int(patience * 1000),
     }
 
 
-def consumer(settings: Settings, client_id: str, **options: Any) -> KafkaConsumer:
+def consumer(
+    settings: Settings, client_id: str, patience: float = QUICK, **options: Any
+) -> KafkaConsumer:
     """A consumer without a group (the caller assigns partitions); ClientError if unreachable."""
     try:
         return KafkaConsumer(
-            **_options(settings, client_id),
+            **_options(settings, client_id, patience),
             enable_auto_commit=False,
             allow_auto_create_topics=False,  # reading a mistyped prefix must not create topics
             **options,
@@ -45,15 +50,17 @@ def consumer(settings: Settings, client_id: str, **options: Any) -> KafkaConsume
         raise unreachable(settings, exc) from exc
 
 
-def producer(settings: Settings, client_id: str, **options: Any) -> KafkaProducer:
+def producer(
+    settings: Settings, client_id: str, patience: float = QUICK, **options: Any
+) -> KafkaProducer:
     try:
-        return KafkaProducer(**_options(settings, client_id), **options)
+        return KafkaProducer(**_options(settings, client_id, patience), **options)
     except KafkaError as exc:
         raise unreachable(settings, exc) from exc
 
 
 def admin(settings: Settings, client_id: str) -> KafkaAdminClient:
     try:
-        return KafkaAdminClient(**_options(settings, client_id))
+        return KafkaAdminClient(**_options(settings, client_id, QUICK))
     except KafkaError as exc:
         raise unreachable(settings, exc) from exc

@@ -22,8 +22,11 @@ Record = dict[str, Any]
 class IntakePublisher:
     """Publishes DossierSubmitted, DossierSupplemented and DossierWithdrawn, keyed by dossier id."""
 
-    def __init__(self, settings: Settings, producer_name: str = "portal") -> None:
+    def __init__(
+        self, settings: Settings, producer_name: str = "portal", patience: float = connect.PATIENT
+    ) -> None:
         self.settings = settings
+        self.patience = patience
         self.producer_name = producer_name
         self.codec = AvroCodec()
         self._producer: KafkaProducer | None = None
@@ -32,7 +35,7 @@ class IntakePublisher:
     def producer(self) -> KafkaProducer:
         if self._producer is None:
             self._producer = connect.producer(
-                self.settings, f"lienthong-{self.producer_name}", linger_ms=5
+                self.settings, f"lienthong-{self.producer_name}", self.patience, linger_ms=5
             )
         return self._producer
 

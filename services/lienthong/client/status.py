@@ -55,15 +55,22 @@ def partition_of(key: str, partitions: int) -> int:
 class StatusFollower:
     """Reads the status topic from the beginning and groups events by dossier."""
 
-    def __init__(self, settings: Settings, *, must_exist: bool = False) -> None:
+    def __init__(
+        self, settings: Settings, *, must_exist: bool = False, patience: float = connect.PATIENT
+    ) -> None:
         """``must_exist``: fail when the status topic does not exist (a mistyped prefix), rather
-        than wait for it (a topic just created whose metadata is on its way)."""
+        than wait for it (a topic just created whose metadata is on its way). ``patience``:
+        seconds to wait for the broker's first answer (``connect.QUICK`` at a terminal)."""
         self.settings = settings
         self.codec = AvroCodec()
         self.timelines: dict[str, Timeline] = {}
         self.undecodable = 0
         self.consumer = connect.consumer(
-            settings, "lienthong-status", auto_offset_reset="earliest", consumer_timeout_ms=500
+            settings,
+            "lienthong-status",
+            patience,
+            auto_offset_reset="earliest",
+            consumer_timeout_ms=500,
         )
         topic = settings.topic(topics.STATUS)
         found = self.consumer.partitions_for_topic(topic)
@@ -176,7 +183,7 @@ def receipt_lines(timeline: Timeline) -> list[str]:
 
 def received_event(settings: Settings, dossier_id: str) -> Record | None:
     """The dossier's DossierReceived status event, if the hub has received it."""
-    follower = StatusFollower(settings, must_exist=True).only(dossier_id)
+    follower = StatusFollower(settings, must_exist=True, patience=connect.QUICK).only(dossier_id)
     try:
         follower.read_to_end()
     finally:
@@ -188,7 +195,7 @@ def received_event(settings: Settings, dossier_id: str) -> Record | None:
 
 def received_dossiers(settings: Settings, dossier_ids: set[str]) -> set[str]:
     """Which of ``dossier_ids`` the hub has received (answered with a DossierReceived)."""
-    follower = StatusFollower(settings).only(*dossier_ids)
+    follower = StatusFollower(settings, patience=connect.QUICK).only(*dossier_ids)
     try:
         follower.read_to_end()
     finally:
