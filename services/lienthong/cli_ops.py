@@ -109,12 +109,18 @@ def stack_start(
 
     settings = Settings()
     detached.refuse_second(settings)
-    started = LocalBroker(settings).start()
+    broker = LocalBroker(settings)
+    started = broker.start()
     say(started.message)
-    prepare_topics(settings)
     stack = LocalStack(settings, settings.state_dir.parent / "logs" / settings.topic_prefix)
-    with console.status("starting hub, civil-registry, residence, health-insurance..."):
-        stack.start(ready_timeout)
+    try:
+        prepare_topics(settings)
+        with console.status("starting hub, civil-registry, residence, health-insurance..."):
+            stack.start(ready_timeout)  # stops the workers it started if they do not come up
+    except BaseException:
+        if started.started:  # leave nothing behind that this command started
+            broker.stop()
+        raise
     path = detached.save(settings, detached.record(stack, started.started))
     for worker in stack.workers:
         say(f"{worker.label:19} pid {worker.process.pid}, log {worker.log}")
