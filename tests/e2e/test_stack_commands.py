@@ -8,6 +8,7 @@ deployables; a second ``stack start`` is refused while the first runs.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -86,3 +87,18 @@ def test_stack_starts_its_broker_and_stops_exactly_what_it_started(own: Settings
     after = _lienthong(own, "stack", "status")
     assert after.returncode == 1
     assert "no stack recorded" in after.stdout
+
+
+def test_a_failed_start_says_why_in_one_line_and_leaves_nothing_running(own: Settings) -> None:
+    with socket.socket() as taken:  # the hub's web port is taken: the hub cannot start
+        taken.bind(("127.0.0.1", own.hub_web_port))
+        taken.listen()
+        failed = _lienthong(own, "stack", "start")
+    assert failed.returncode == 1
+    (line,) = failed.stderr.strip().splitlines()
+    assert line.startswith("error: hub#0 exited with code 1: OSError"), line
+    assert "address already in use" in line and "(log: " in line
+    assert "Traceback" not in failed.stdout + failed.stderr
+    assert not _processes_with_prefix(own.topic_prefix), "the workers it started were stopped"
+    assert not is_answering(own.bootstrap_servers), "so was the broker it started"
+    assert detached.load(own) is None
