@@ -8,15 +8,19 @@ import time
 from collections import Counter, defaultdict
 
 from pydantic import SecretStr
+from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from lienthong.broker.local import LocalBroker
 from lienthong.client.batch import RunResult, percentile, push_through
+from lienthong.client.terminal import safe
 from lienthong.passwords import hash_password
 from lienthong.procedures import BIRTH
+from lienthong.runtime import detached
 from lienthong.runtime.stack import LocalStack
-from lienthong.settings import SOURCE_ROOT, Settings
+from lienthong.settings import Settings
 from lienthong.synthetic import generate, with_agency_refusals
 from lienthong.worker import prepare_topics
 
@@ -49,10 +53,12 @@ def summary_table(result: RunResult) -> Table:
         title="Dossiers by combination",
         caption="done: every chosen procedure completed; partly: birth registered, another "
         "step refused; p50/p95: seconds from publishing to the final status",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 0),
     )
     table.add_column("combination", no_wrap=True)
-    for column in ("sent", "done", "partly", "refused", "open", "p50 s", "p95 s"):
-        table.add_column(column, justify="right")
+    for column in ("sent", "done", "partly", "refused", "open", "p50", "p95"):
+        table.add_column(column, justify="right", no_wrap=True)
     for combo in sorted(rows):
         row = rows[combo]
         rejected = row["REJECTED"] + row["REJECTED_AT_INTAKE"]
@@ -86,6 +92,16 @@ def top_reasons(result: RunResult, limit: int = 6) -> list[tuple[str, int]]:
     return counts.most_common(limit)
 
 
+def reasons_table(result: RunResult) -> Table:
+    """The most frequent refusal reasons, wrapped to the terminal's width."""
+    table = Table(title="Top reasons for refusal", box=box.SIMPLE_HEAD, padding=(0, 0))
+    table.add_column("count", justify="right", no_wrap=True)
+    table.add_column("reason", overflow="fold")
+    for reason, count in top_reasons(result):
+        table.add_row(str(count), escape(safe(reason)))
+    return table
+
+
 def run_demo(
     base: Settings,
     *,
@@ -106,20 +122,21 @@ def run_demo(
         sign_in = ("demo", secrets.token_urlsafe(12))
         line = SecretStr(f"{sign_in[0]}:{hash_password(sign_in[1])}")
         settings = settings.model_copy(update={"operator_credentials": line})
+    if keep_running:
+        detached.refuse_second(settings)
     console.rule("[bold]Lienthong demo")
     console.print(f"seed {seed}, topic prefix {prefix}, {dossiers} dossiers")
     broker = LocalBroker(settings)
     started = broker.start()
     console.print(started.message)
     prepare_topics(settings)
-    stack = LocalStack(settings, SOURCE_ROOT / "var" / "logs" / prefix)
+    stack = LocalStack(settings, settings.state_dir.parent / "logs" / prefix)
     try:
         with console.status("starting hub, civil-registry, residence, health-insurance..."):
             t0 = time.monotonic()
             stack.start()
         console.print(
-            f"4 deployables consuming after {time.monotonic() - t0:.1f} s "
-            f"(logs in {stack.log_dir.relative_to(SOURCE_ROOT)})"
+            f"4 deployables consuming after {time.monotonic() - t0:.1f} s (logs in {stack.log_dir})"
         )
         now = dt.datetime.now(dt.UTC)
         items = generate(
@@ -133,18 +150,13 @@ def run_demo(
         with_agency_refusals(items, ADDRESS_MISMATCH_SHARE, seed)
         result = push_through(settings, items, timeout, console)
         console.print(summary_table(result))
-        reasons = Table(title="Top reasons for refusal")
-        reasons.add_column("count", justify="right")
-        reasons.add_column("reason")
-        for reason, count in top_reasons(result):
-            reasons.add_row(str(count), reason)
-        console.print(reasons)
+        console.print(reasons_table(result))
         still_open = result.still_open()
         verdict = "[green]none" if not still_open else f"[red]{', '.join(still_open[:10])}"
         console.print(f"dossiers still open: {verdict}")
         if keep_running:
+            detached.save(settings, detached.record(stack, started.started))
             _explain_running(console, settings, result.ids[0], sign_in)
-            return 0 if not still_open else 1
         return 0 if not still_open else 1
     finally:
         if not keep_running:
@@ -157,16 +169,19 @@ def run_demo(
 def _explain_running(
     console: Console, settings: Settings, example: str, sign_in: tuple[str, str] | None
 ) -> None:
-    console.print("[bold]Still running.[/] Metrics:")
-    for name in ("hub", "civil-registry", "residence", "health-insurance"):
-        console.print(
-            f"  {name:17} http://{settings.web_host}:{settings.metrics_port(name)}/metrics"
-        )
     operators = f"http://{settings.operator_host}:{settings.operator_port()}"
     who = f" (sign in as {sign_in[0]}, password {sign_in[1]})" if sign_in else ""
-    console.print(f"The operators' board and the hub's metrics: {operators}/board{who}")
-    console.print(
-        f"A dossier's timeline: LIENTHONG_TOPIC_PREFIX={settings.topic_prefix} "
-        f"lienthong status {example}"
-    )
-    console.print("Stop with: pkill -f 'lienthong run' && lienthong broker stop")
+    lines = [
+        f"[bold]Still running[/] (recorded in {detached.stack_file(settings)}). Metrics:",
+        *(
+            f"  {name:17} http://{settings.web_host}:{settings.metrics_port(name)}/metrics"
+            for name in ("hub", "civil-registry", "residence", "health-insurance")
+        ),
+        f"The operators' board and the hub's metrics: {operators}/board{who}",
+        "Talk to it from any shell in this checkout:",
+        '  eval "$(lienthong env)"',
+        f"  lienthong status {example}",
+        "Stop exactly what the demo started: lienthong stack stop",
+    ]
+    for line in lines:
+        console.print(line)

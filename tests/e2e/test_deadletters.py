@@ -25,14 +25,13 @@ from lienthong.broker.secure import create_topics
 from lienthong.cli import app as cli
 from lienthong.client import IntakePublisher, StatusFollower
 from lienthong.client.deadletters import (
-    REPLAY_HEADER,
     DeadLetterEntry,
     describe,
     list_lines,
     read_dead_letters,
-    replay,
     select,
 )
+from lienthong.client.replay import REPLAY_HEADER, replay
 from lienthong.client.status import partition_of
 from lienthong.contracts.codec import MARKER, AvroCodec
 from lienthong.contracts.events import metadata
@@ -338,8 +337,9 @@ def test_replaying_twice_finishes_the_step_once(run: Run) -> None:
     entries = read_dead_letters(run.settings)
     chosen = select(entries, [run.card_event_id])
 
-    first = replay(run.settings, chosen)
-    second = replay(run.settings, chosen)
+    first, skipped = replay(run.settings, chosen)
+    second, skipped_again = replay(run.settings, chosen)
+    assert not skipped and not skipped_again, "its dossier is known now: nothing to refuse"
     assert [r.topic for r in first + second] == [run.sent["too-early"].topic] * 2
     tp = TopicPartition(second[0].topic, second[0].partition)
     group = app_id("hub", run.settings)
@@ -382,3 +382,28 @@ def test_the_cli_lists_shows_and_refuses_an_empty_replay(run: Run) -> None:
     assert "UnknownFingerprint" in shown.output and "not decodable" in shown.output
     refused = runner.invoke(cli, ["deadletters", "replay"], env=env)
     assert refused.exit_code == 2
+
+
+def test_replay_refuses_what_would_fail_again(run: Run) -> None:
+    doomed = [run.entry(label) for label in ("garbage", "foreign")]
+    intake = run.settings.topic(topics.INTAKE)
+    before = _end_offsets(run.settings, intake)
+    runner = CliRunner()
+    env = settings_env(run.settings)
+    refused = runner.invoke(cli, ["deadletters", "replay", *(e.position for e in doomed)], env=env)
+    assert refused.exit_code == 3, refused.output
+    for entry in doomed:
+        assert f"{entry.position} skipped: it would fail again: the original does not decode" in (
+            refused.output
+        )
+    assert "replayed 0 of 2 dead letters; --force sends the 2" in refused.output
+    assert _end_offsets(run.settings, intake) == before, "nothing went back to the intake topic"
+
+
+def _end_offsets(settings: Settings, topic: str) -> dict[int, int]:
+    consumer = KafkaConsumer(**settings.kafka_client_options())
+    try:
+        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        return {tp.partition: offset for tp, offset in consumer.end_offsets(parts).items()}
+    finally:
+        consumer.close()

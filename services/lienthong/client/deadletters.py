@@ -1,8 +1,8 @@
 """Dead letters: list them with their reasons, show one decoded, replay selected ones after a fix.
 
 A dead letter keeps the original message whole (key, value, headers, topic, partition, offset), so
-a replay publishes exactly those bytes to the original topic again. Replaying is safe to repeat:
-every processor recognises an event it has already handled by its event id (or its register).
+a replay (``client.replay``) publishes exactly those bytes again. Every line shown comes through
+``terminal.safe``: a message's content cannot drive the operator's terminal.
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import TopicPartition
 from kafka.errors import KafkaError
 
 from lienthong import topics
+from lienthong.client import connect
+from lienthong.client.terminal import safe
 from lienthong.contracts.codec import AvroCodec, Decoded
 from lienthong.errors import ClientError, ContractError
 from lienthong.settings import Settings
@@ -25,8 +27,6 @@ from lienthong.settings import Settings
 log = logging.getLogger(__name__)
 
 Record = dict[str, Any]
-#: Header added to a replayed message: the dead letter it came from (the originals are kept).
-REPLAY_HEADER = "lienthong-replay-of"
 #: A dead letter may be named by the start of its event id; shorter prefixes are too ambiguous.
 MIN_ID_PREFIX = 6
 PREVIEW_BYTES = 32
@@ -72,25 +72,11 @@ class DeadLetterEntry:
         return None
 
 
-@dataclass(frozen=True)
-class Replayed:
-    """One replay: which dead letter went back to which topic, at which new offset."""
-
-    entry: DeadLetterEntry
-    topic: str
-    partition: int
-    offset: int
-
-
 def read_dead_letters(settings: Settings, codec: AvroCodec | None = None) -> list[DeadLetterEntry]:
     """Every dead letter from the beginning of the topic to its current end, in topic order."""
     codec = codec or AvroCodec()
     name = settings.topic(topics.DEADLETTER)
-    consumer = KafkaConsumer(
-        **settings.kafka_client_options(),
-        client_id="lienthong-deadletters",
-        enable_auto_commit=False,
-    )
+    consumer = connect.consumer(settings, "lienthong-deadletters")
     try:
         found = consumer.partitions_for_topic(name)
         if not found:
@@ -181,7 +167,7 @@ def list_lines(entries: Sequence[DeadLetterEntry], codec: AvroCodec | None = Non
             f"{entry.position:>7}  {entry.event_id[:8]}  {_when(r['failed_at'])}  "
             f"{r['deployable']:<16}  {entry.source}  {what}  {r['error_kind']}: {r['reason']}"
         )
-    return lines
+    return [safe(line) for line in lines]
 
 
 def describe(entry: DeadLetterEntry, codec: AvroCodec | None = None) -> list[str]:
@@ -206,7 +192,7 @@ def describe(entry: DeadLetterEntry, codec: AvroCodec | None = None) -> list[str
     else:
         lines.append(f"  original    {len(value)} bytes, not decodable: {original}")
         lines.append(f"    starts    {value[:PREVIEW_BYTES].hex(' ') or '(empty)'}")
-    return lines
+    return [safe(line) for line in lines]
 
 
 def summary(record: Record) -> list[str]:
@@ -221,37 +207,6 @@ def summary(record: Record) -> list[str]:
         if name != "meta":
             lines.append(f"{name:<21} {_short(value)}")
     return lines
-
-
-def replay(
-    settings: Settings, entries: Sequence[DeadLetterEntry], timeout: float = 30.0
-) -> list[Replayed]:
-    """Publish each dead letter's original bytes to its original topic, key and headers."""
-    if not entries:
-        return []
-    producer = KafkaProducer(**settings.kafka_client_options(), client_id="lienthong-replay")
-    try:
-        futures = []
-        for entry in entries:
-            r = entry.record
-            headers = [(k, bytes(v)) for k, v in sorted(r["headers"].items()) if k != REPLAY_HEADER]
-            headers.append((REPLAY_HEADER, entry.event_id.encode()))
-            future = producer.send(r["topic"], key=r["key"], value=r["value"], headers=headers)
-            futures.append((entry, future))
-        done = []
-        for entry, future in futures:
-            meta = future.get(timeout=timeout)
-            log.info("replayed dead letter %s to %s", entry.position, _where(meta))
-            done.append(Replayed(entry, meta.topic, meta.partition, meta.offset))
-        return done
-    except KafkaError as exc:
-        raise ClientError(f"could not replay the dead letters: {exc}") from exc
-    finally:
-        producer.close()
-
-
-def _where(meta: Any) -> str:
-    return f"{meta.topic}[{meta.partition}]@{meta.offset}"
 
 
 def _when(at: dt.datetime) -> str:

@@ -9,6 +9,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
 from lienthong import topics
+from lienthong.client import connect
 from lienthong.contracts.codec import AvroCodec
 from lienthong.contracts.events import metadata
 from lienthong.errors import ClientError, Reason, ValidationFailed
@@ -23,8 +24,11 @@ Record = dict[str, Any]
 class IntakePublisher:
     """Publishes DossierSubmitted, DossierSupplemented and DossierWithdrawn, keyed by dossier id."""
 
-    def __init__(self, settings: Settings, producer_name: str = "portal") -> None:
+    def __init__(
+        self, settings: Settings, producer_name: str = "portal", patience: float = connect.PATIENT
+    ) -> None:
         self.settings = settings
+        self.patience = patience
         self.producer_name = producer_name
         self.codec = AvroCodec()
         self._producer: KafkaProducer | None = None
@@ -32,16 +36,9 @@ class IntakePublisher:
     @property
     def producer(self) -> KafkaProducer:
         if self._producer is None:
-            try:
-                self._producer = KafkaProducer(
-                    **self.settings.kafka_client_options(),
-                    client_id=f"lienthong-{self.producer_name}",
-                    linger_ms=5,
-                )
-            except KafkaError as exc:
-                raise ClientError(
-                    f"cannot reach Kafka at {self.settings.bootstrap_servers}: {exc}"
-                ) from exc
+            self._producer = connect.producer(
+                self.settings, f"lienthong-{self.producer_name}", self.patience, linger_ms=5
+            )
         return self._producer
 
     @staticmethod

@@ -8,12 +8,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 from kafka.partitioner.default import murmur2
 
 from lienthong import topics
+from lienthong.client import connect
+from lienthong.client.terminal import safe
 from lienthong.contracts.codec import AvroCodec
-from lienthong.errors import ContractError
+from lienthong.errors import ClientError, ContractError
 from lienthong.settings import Settings
 
 Record = dict[str, Any]
@@ -53,30 +55,54 @@ def partition_of(key: str, partitions: int) -> int:
 class StatusFollower:
     """Reads the status topic from the beginning and groups events by dossier."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, *, must_exist: bool = False, patience: float = connect.PATIENT
+    ) -> None:
+        """``must_exist``: fail when the status topic does not exist (a mistyped prefix), rather
+        than wait for it (a topic just created whose metadata is on its way). ``patience``:
+        seconds to wait for the broker's first answer (``connect.QUICK`` at a terminal)."""
         self.settings = settings
         self.codec = AvroCodec()
         self.timelines: dict[str, Timeline] = {}
         self.undecodable = 0
-        self.consumer = KafkaConsumer(
-            **settings.kafka_client_options(),
-            client_id="lienthong-status",
-            enable_auto_commit=False,
+        self.consumer = connect.consumer(
+            settings,
+            "lienthong-status",
+            patience,
             auto_offset_reset="earliest",
             consumer_timeout_ms=500,
         )
         topic = settings.topic(topics.STATUS)
-        found = self.consumer.partitions_for_topic(topic) or set(range(settings.partitions))
+        found = self.consumer.partitions_for_topic(topic)
+        if not found and must_exist:
+            self.consumer.close()
+            raise ClientError(
+                f"there is no topic {topic}: nothing runs with topic prefix "
+                f"{settings.topic_prefix!r}. See `lienthong stack status`; for a stack started "
+                'by `lienthong stack start` or the demo, run: eval "$(lienthong env)"'
+            )
+        found = found or set(range(settings.partitions))
         self.partitions = [TopicPartition(topic, p) for p in sorted(found)]
         self.consumer.assign(self.partitions)
         self.consumer.seek_to_beginning(*self.partitions)
 
-    def only(self, dossier_id: str) -> StatusFollower:
-        """Read only the partition that holds ``dossier_id``."""
-        tp = self.partitions[partition_of(dossier_id, len(self.partitions))]
-        self.consumer.assign([tp])
-        self.consumer.seek_to_beginning(tp)
+    def only(self, *dossier_ids: str) -> StatusFollower:
+        """Read only the partitions that hold ``dossier_ids``."""
+        wanted = {partition_of(d, len(self.partitions)) for d in dossier_ids}
+        chosen = [self.partitions[p] for p in sorted(wanted)]
+        self.consumer.assign(chosen)
+        self.consumer.seek_to_beginning(*chosen)
         return self
+
+    def read_to_end(self, timeout: float = 30.0) -> None:
+        """Read every event published so far on the assigned partitions."""
+        assigned = list(self.consumer.assignment())
+        ends = self.consumer.end_offsets(assigned)
+        deadline = time.monotonic() + timeout
+        while any(self.consumer.position(tp) < ends[tp] for tp in assigned):
+            if time.monotonic() > deadline:
+                raise ClientError(f"the status topic was not read to its end in {timeout:.0f} s")
+            self.poll()
 
     def poll(self) -> int:
         """Read what is there now; returns how many new events were added."""
@@ -139,4 +165,41 @@ def describe(name: str, record: Record) -> str:
             "withdrawn" if r["accepted"] else f"withdrawal refused: {r['reason']}"
         ),
     }.get(name, lambda r: name)(record)
-    return f"{when}  {text}"
+    return safe(f"{when}  {text}")
+
+
+def receipt_lines(timeline: Timeline) -> list[str]:
+    """What an integrator gives the citizen: receipt number, lookup code, status page link."""
+    received = timeline.of("DossierReceived")
+    if not received:
+        return []
+    r = received[-1]
+    return [
+        f"receipt      {r['receipt_number']}",
+        f"lookup code  {r['lookup_code']}",
+        f"status page  {r['status_url']}",
+    ]
+
+
+def received_event(settings: Settings, dossier_id: str) -> Record | None:
+    """The dossier's DossierReceived status event, if the hub has received it."""
+    follower = StatusFollower(settings, must_exist=True, patience=connect.QUICK).only(dossier_id)
+    try:
+        follower.read_to_end()
+    finally:
+        follower.close()
+    timeline = follower.timelines.get(dossier_id)
+    received = timeline.of("DossierReceived") if timeline else []
+    return received[-1] if received else None
+
+
+def received_dossiers(settings: Settings, dossier_ids: set[str]) -> set[str]:
+    """Which of ``dossier_ids`` the hub has received (answered with a DossierReceived)."""
+    follower = StatusFollower(settings, patience=connect.QUICK).only(*dossier_ids)
+    try:
+        follower.read_to_end()
+    finally:
+        follower.close()
+    return {
+        d for d, t in follower.timelines.items() if d in dossier_ids and t.of("DossierReceived")
+    }

@@ -143,8 +143,12 @@ class LocalStack:
         for worker in self.workers:
             code = worker.process.poll()
             if code is not None:
-                tail = worker.log.read_text(errors="replace").splitlines()[-15:]
-                raise LienthongError(f"{worker.label} exited with code {code}:\n" + "\n".join(tail))
+                tail = [t for t in worker.log.read_text(errors="replace").splitlines() if t.strip()]
+                last = tail[-1].strip() if tail else "(nothing in its log)"
+                raise LienthongError(
+                    f"{worker.label} exited with code {code}: {last} (log: {worker.log})\n"
+                    + "\n".join(tail[-15:])
+                )
 
     def kill(self, worker: Worker) -> None:
         """SIGKILL a worker (chaos), no clean-up."""

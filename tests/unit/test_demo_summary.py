@@ -1,0 +1,50 @@
+"""The demo's summary fits an 80-column terminal or log: nothing cut to "se…" or "do…"."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from rich.console import Console
+
+from lienthong import demo
+from lienthong.client.batch import RunResult
+from lienthong.procedures import BIRTH
+from lienthong.synthetic import generate
+
+WIDTH = 80
+
+
+def _render(*renderables: object) -> list[str]:
+    console = Console(width=WIDTH, record=True, force_terminal=False)
+    for item in renderables:
+        console.print(item)
+    return console.export_text().splitlines()
+
+
+def test_the_summary_table_fits_80_columns_uncut() -> None:
+    items = generate(120, seed=5, invalid_share=0.2, start=dt.datetime.now(dt.UTC), live=True)
+    result = RunResult(items, {}, {})
+    labels = {
+        BIRTH.combination_label(i.record["procedures"])
+        for i in items
+        if BIRTH.allows(i.record["procedures"])
+    }
+    assert "birth+residence+health_insurance" in labels, "the widest label is in the table"
+    lines = _render(demo.summary_table(result))
+    assert max(len(line) for line in lines) <= WIDTH
+    text = "\n".join(lines)
+    assert "…" not in text
+    for header in ("combination", "sent", "done", "partly", "refused", "open", "p50", "p95"):
+        assert header in text
+    for label in labels:
+        assert label in text
+
+
+def test_the_reasons_table_wraps_within_80_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    long_reason = "intake: " + "The child was born more than 60 days ago. " * 4
+    monkeypatch.setattr(demo, "top_reasons", lambda result, limit=6: [(long_reason, 12)])
+    lines = _render(demo.reasons_table(None))  # type: ignore[arg-type]
+    assert max(len(line) for line in lines) <= WIDTH
+    assert "…" not in "\n".join(lines)
+    assert " ".join(" ".join(lines).split()).count("60 days ago") == 4
