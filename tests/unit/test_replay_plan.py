@@ -24,6 +24,13 @@ def _withdrawal(dossier_id: str = "DVC-1") -> bytes:
     return CODEC.encode("DossierWithdrawn", {"meta": meta, "reason": ""})
 
 
+def _refusal(dossier_id: str = "DVC-1") -> bytes:
+    """The police's answer: what their completion topic carries."""
+    meta = metadata("StepRejected", dossier_id, "residence", dt.datetime.now(dt.UTC), None)
+    record = {"meta": meta, "step": "residence", "reason_code": "x", "reason": "y"}
+    return CODEC.encode("StepRejected", record)
+
+
 def _entry(topic: str, deployable: str = "hub", kind: str = "X", value: bytes | None = None) -> Any:
     record = {
         "event_id": uuid.uuid4(),
@@ -39,6 +46,13 @@ def _entry(topic: str, deployable: str = "hub", kind: str = "X", value: bytes | 
         "failed_at": dt.datetime.now(dt.UTC),
     }
     return DeadLetterEntry(0, 0, record)
+
+
+def test_a_type_its_topic_does_not_carry_would_fail_again() -> None:
+    misplaced = _entry("prod.completion.residence", kind="WrongEventType")
+    plan = plan_replay([misplaced], SETTINGS, set())
+    assert not plan.send
+    assert "completion.residence does not carry DossierWithdrawn" in str(plan.skipped)
 
 
 def test_only_topics_a_deployable_consumes_can_be_replayed_to() -> None:
@@ -82,6 +96,6 @@ def test_what_would_fail_again_is_skipped_unless_forced() -> None:
 
 
 def test_one_about_an_unknown_dossier_goes_back_once_it_is_received() -> None:
-    unknown = _entry("prod.completion.residence", kind="UnknownDossier")
+    unknown = _entry("prod.completion.residence", kind="UnknownDossier", value=_refusal())
     plan = plan_replay([unknown], SETTINGS, {"DVC-1"})
     assert plan.send == [(unknown, "prod.completion.residence")] and not plan.skipped

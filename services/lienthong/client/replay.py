@@ -94,7 +94,7 @@ def plan_replay(
             why = f"{record['deployable']!r} does not read {record['topic']}"
             plan.skipped.append(Skipped(entry, why, forcible=False))
             continue
-        why_again = _would_fail_again(entry, codec, received)
+        why_again = _would_fail_again(entry, codec, received, role)
         if why_again is not None and not force:
             plan.skipped.append(Skipped(entry, why_again, forcible=True))
             continue
@@ -103,11 +103,14 @@ def plan_replay(
 
 
 def _would_fail_again(
-    entry: DeadLetterEntry, codec: AvroCodec, received: Collection[str]
+    entry: DeadLetterEntry, codec: AvroCodec, received: Collection[str], role: str
 ) -> str | None:
     original = entry.original(codec)
     if not isinstance(original, Decoded):
         return f"it would fail again: the original does not decode ({original})"
+    carried = topics.CARRIES.get(role)
+    if carried is not None and original.name not in carried:
+        return f"it would fail again: {role} does not carry {original.name}"
     if original.name == "DossierSubmitted":
         try:
             parse_submission(original.record)
