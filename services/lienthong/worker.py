@@ -42,7 +42,7 @@ def create(name: str, settings: Settings, clock: Clock | None = None, **kw: Any)
 
 #: Every table of every deployable: its changelog topic must exist before the first write.
 TABLES = {
-    "hub": ("dossiers", "early"),
+    "hub": ("dossiers", "early", "archive"),
     "civil-registry": ("register", "counters"),
     "residence": ("register", "counters"),
     "health-insurance": ("register", "counters"),

@@ -29,6 +29,7 @@ from lienthong.contracts.codec import AvroCodec
 from lienthong.errors import RecordMismatch, ValidationFailed
 from lienthong.hub.transitions import Context, decide
 from lienthong.limits import MAX_MESSAGE_BYTES
+from lienthong.lookup import Keyring
 from lienthong.synthetic import generate
 
 Record = dict[str, Any]
@@ -111,7 +112,9 @@ def hub_answer(record: Record) -> Answer | None:
     if len(data) > MAX_MESSAGE_BYTES:  # its pipeline dead-letters it unread (MessageTooLarge)
         return "refused", TOO_LARGE
     decoded = CODEC.decode(data)
-    context = Context(NOW, WorkingCalendar(), b"secret", "https://status.example.test")
+    context = Context(
+        NOW, WorkingCalendar(), Keyring.single(b"secret"), "https://status.example.test"
+    )
     _, outputs = decide(None, decoded.name, decoded.record, context)
     received = {env.schema: env.record for env in outputs}
     if "DossierReceived" in received:
@@ -184,7 +187,7 @@ def test_submit_dry_run_says_what_the_hub_would_say(case: str, tmp_path: Path) -
         assert "valid (not sent)" in said
     else:
         assert result.exit_code == 2, said
-        assert "was not sent" in said
+        assert "nothing was sent" in said
         for field, code in reasons - TOO_LARGE:
             assert field in said and f"({code})" in said
     assert len(said) < 4_000, "the command echoes excerpts, never the whole input"
