@@ -8,12 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 import faust
-from kafka.errors import KafkaError
+from kafka import KafkaAdminClient
+from kafka.errors import AuthorizationError, KafkaError
 
 from lienthong import topics
 from lienthong.calendar import Clock
 from lienthong.civil_registry import app as civil_registry
-from lienthong.errors import BrokerError
+from lienthong.errors import BrokerError, TopicsMissing
 from lienthong.health_insurance import app as health_insurance
 from lienthong.hub import app as hub
 from lienthong.residence import app as residence
@@ -48,35 +49,71 @@ TABLES = {
 }
 
 
-def changelog_topics(settings: Settings) -> list[str]:
-    """Faust's changelog topic names (``<app id>-<table>-changelog``) of every table."""
+def changelog_topics(settings: Settings, names: tuple[str, ...] = topics.DEPLOYABLES) -> list[str]:
+    """Faust's changelog topic names (``<app id>-<table>-changelog``) of the deployables' tables."""
     return [
-        f"{app_id(name, settings)}-{table}-changelog"
-        for name, tables in TABLES.items()
-        for table in tables
+        f"{app_id(name, settings)}-{table}-changelog" for name in names for table in TABLES[name]
     ]
 
 
-def prepare_topics(settings: Settings) -> list[str]:
-    """Create every contract, internal and changelog topic that is missing.
+def topics_of(name: str) -> tuple[str, ...]:
+    """The contract and internal topic roles a deployable uses: what it reads, writes and owns.
+
+    These are all its principal may see (READ and WRITE imply DESCRIBE): a deployable never
+    looks at another's topics, so its KafkaUser needs no grant for them.
+    """
+    access = topics.ACCESS[name]
+    return tuple(dict.fromkeys((*access.reads, *access.writes, *topics.INTERNAL.get(name, ()))))
+
+
+def prepare_topics(settings: Settings, name: str | None = None) -> list[str]:
+    """Create the missing topics of deployable ``name`` (None: of every deployable).
 
     Changelogs are created here, compacted, with the partition count of their source topics:
     a worker that writes a table before Faust has created its changelog fails its first event.
+    Where the cluster's topic operator owns the contract and internal topics
+    (``topics_created_by="operator"``), they are only checked.
     """
-    created = ensure_topics(settings, (*topics.ALL_ROLES, *INTERNAL_ROLES))
+    names = topics.DEPLOYABLES if name is None else (name,)
+    roles = tuple(dict.fromkeys(role for n in names for role in topics_of(n)))
+    if settings.topics_created_by == "operator":
+        _require(settings, [settings.topic(role) for role in roles], "the topic operator's")
+        created = []
+    else:
+        created = ensure_topics(settings, roles)
     return created + ensure_topics(
-        settings, (), names=changelog_topics(settings), config={"cleanup.policy": "compact"}
+        settings, (), names=changelog_topics(settings, names), config={"cleanup.policy": "compact"}
     )
 
 
-def wait_for_kafka(settings: Settings, timeout: float = 300.0) -> None:
-    """Prepare the topics, waiting while the brokers are unreachable (starting, restarting)."""
+def _require(settings: Settings, wanted: list[str], whose: str) -> None:
+    admin = KafkaAdminClient(**settings.kafka_client_options(), client_id="lienthong-admin")
+    try:
+        missing = sorted(set(wanted) - set(admin.list_topics()))
+    finally:
+        admin.close()
+    if missing:
+        raise TopicsMissing(f"{', '.join(missing)}: missing; these are {whose} to create")
+
+
+def wait_for_kafka(settings: Settings, name: str | None = None, timeout: float = 300.0) -> None:
+    """Prepare the topics, waiting while the brokers are unreachable (starting, restarting).
+
+    A topic the principal may not create fails at once, in one line: retrying cannot help.
+    """
     deadline = time.monotonic() + timeout
     delay = 0.5
     while True:
         try:
-            prepare_topics(settings)
+            prepare_topics(settings, name)
             return
+        except AuthorizationError as exc:
+            who = settings.sasl_username or "this client"
+            raise TopicsMissing(
+                f"{name or 'the deployables'}: a topic it uses is missing and {who} may not "
+                f"create it ({type(exc).__name__}); create the KafkaTopics (deploy/k8s/"
+                "topics.yaml) or run `lienthong topics` as an admin"
+            ) from None
         except KafkaError as exc:
             if time.monotonic() + delay > deadline:
                 raise BrokerError(
@@ -91,7 +128,7 @@ def wait_for_kafka(settings: Settings, timeout: float = 300.0) -> None:
 
 def run(name: str, settings: Settings, loglevel: str = "warning") -> None:
     """Run a deployable until SIGTERM or SIGINT; in-flight work finishes or is redelivered."""
-    wait_for_kafka(settings)
+    wait_for_kafka(settings, name)
     deployable = create(name, settings)
     worker = faust.Worker(deployable.app, loglevel=loglevel, quiet=True)
     if not worker.stdout.isatty():  # a log file or a pod's log: no terminal spinner codes

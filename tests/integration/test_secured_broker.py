@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from lienthong.broker.secure import (
 from lienthong.client.batch import push_through
 from lienthong.client.deadletters import read_dead_letters
 from lienthong.errors import SettingsError
+from lienthong.manifests import read_users
 from lienthong.runtime.app import app_id
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
@@ -68,9 +68,15 @@ class Secured:
         return [v.get_secret_value() for v in values if v is not None]
 
 
+#: The cluster's KafkaUsers: the ACLs this broker enforces come from them, not from the code, so a
+#: manifest that would leave a deployable unable to start fails here.
+USERS_MANIFEST = Path(__file__).resolve().parents[2] / "deploy" / "k8s" / "users.yaml"
+
+
 @pytest.fixture(scope="module")
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
-    """A secured broker on its own ports and data dir, with users and ACLs provisioned."""
+    """A secured broker on its own ports and data dir, with the users and ACLs of the cluster's
+    manifest (its own broker: the topics carry the cluster's names, as in the manifest)."""
     root = tmp_path_factory.mktemp("secured")
     port, controller, *web = free_ports(6)
     admin = secure_settings(
@@ -79,7 +85,7 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
         kafka_port=port,
         kafka_controller_port=controller,
         kafka_data_dir=root / "kafka",
-        topic_prefix=f"s{uuid.uuid4().hex[:8]}",
+        topic_prefix="lienthong",
         state_dir=root / "state",
         hub_web_port=web[0],
         civil_registry_web_port=web[1],
@@ -95,7 +101,7 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
     root_logger.setLevel(logging.DEBUG)
     try:
         broker.start()
-        broker.provision(passwords)
+        broker.provision(passwords, read_users(USERS_MANIFEST.read_text()))
     finally:
         root_logger.removeHandler(collect)
         root_logger.setLevel(level)

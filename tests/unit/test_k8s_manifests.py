@@ -1,7 +1,8 @@
-"""Cluster manifests: every contract topic exists, ACLs are least privilege, ports fit Settings."""
+"""Cluster manifests: every contract topic exists, users and alerts are generated, ports fit."""
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,18 @@ import pytest
 import yaml
 
 from lienthong import topics
+from lienthong.broker.secure import grants
+from lienthong.errors import SettingsError
+from lienthong.manifests import (
+    PROMETHEUS_RULE,
+    STRIMZI_API,
+    USERS,
+    cluster_settings,
+    prometheus_rule_yaml,
+    read_users,
+    users_yaml,
+)
+from lienthong.runtime.readiness import READY_PATH
 from lienthong.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +65,7 @@ def test_kafka_is_three_kraft_brokers_with_tls_scram_and_acls() -> None:
     assert pool["spec"]["replicas"] == 3
     assert set(pool["spec"]["roles"]) == {"controller", "broker"}
     (kafka,) = documents("Kafka")
-    assert kafka["metadata"]["annotations"]["strimzi.io/kraft"] == "enabled"
+    assert kafka["apiVersion"] == STRIMZI_API  # Strimzi 1.x: KRaft and node pools only
     spec = kafka["spec"]["kafka"]
     assert spec["authorization"]["type"] == "simple"
     assert spec["listeners"], "at least one listener"
@@ -60,6 +73,7 @@ def test_kafka_is_three_kraft_brokers_with_tls_scram_and_acls() -> None:
         assert listener["tls"] is True
         assert listener["authentication"]["type"] == "scram-sha-512"
     assert spec["config"]["min.insync.replicas"] == 2
+    assert spec["config"]["default.replication.factor"] == 3
 
 
 def test_every_contract_topic_has_a_kafka_topic() -> None:
@@ -89,39 +103,38 @@ def test_hub_read_topics_share_one_partition_count() -> None:
     assert counts == {12}
 
 
-def granted(user: dict[str, Any]) -> tuple[set[str], set[str], list[dict[str, Any]]]:
-    """Contract topics a user may read, may write, and every other ACL it holds."""
-    reads, writes, others = set(), set(), []
-    for acl in user["spec"]["authorization"]["acls"]:
-        resource, operations = acl["resource"], set(acl["operations"])
-        contract = resource["type"] == "topic" and resource["name"].startswith(
-            f"{DEFAULTS.topic_prefix}."
-        )
-        if contract and resource.get("patternType", "literal") == "literal":
-            assert operations in ({"Read", "Describe"}, {"Write", "Describe"}), acl
-            (reads if "Read" in operations else writes).add(resource["name"])
-        else:
-            others.append(acl)
-    return reads, writes, others
+def test_users_are_the_generated_acl_table() -> None:
+    """users.yaml is `lienthong manifests`' output: the code's ACL table, nothing else."""
+    assert (ROOT / USERS).read_text() == users_yaml(), "run `lienthong manifests`"
 
 
-@pytest.mark.parametrize("principal", sorted(topics.ACCESS))
-def test_user_acls_match_the_least_privilege_table(principal: str) -> None:
-    user = by_name("KafkaUser")[principal]
-    assert user["spec"]["authentication"]["type"] == "scram-sha-512"
-    reads, writes, others = granted(user)
-    access = topics.ACCESS[principal]
-    own = {topic(role) for role in topics.INTERNAL.get(principal, ())}
-    assert reads == {topic(role) for role in access.reads} | own
-    assert writes == {topic(role) for role in access.writes} | own
-    for acl in others:  # only the principal's own groups and (apps) changelog topics
-        resource = acl["resource"]
-        assert resource["name"] not in {"*", ""}, acl
-        if resource["type"] == "group":
-            assert resource["name"] == principal and set(acl["operations"]) == {"Read"}, acl
-        else:
-            assert principal in topics.DEPLOYABLES, acl
-            assert resource == {"type": "topic", "name": f"{principal}-", "patternType": "prefix"}
+def test_the_manifests_grants_read_back_as_the_acl_table() -> None:
+    assert read_users(users_yaml()) == grants(cluster_settings())
+
+
+def test_a_user_rule_the_broker_code_cannot_express_is_named() -> None:
+    text = users_yaml().replace("- Read\n", "- Fly\n", 1)
+    with pytest.raises(SettingsError, match=r"KafkaUser hub: acls\[0\]\.operations: 'FLY'"):
+        read_users(text)
+
+
+def test_the_prometheus_rule_is_generated_from_the_rule_files() -> None:
+    assert (ROOT / PROMETHEUS_RULE).read_text() == prometheus_rule_yaml(ROOT)
+    (rule,) = documents("PrometheusRule")
+    rules = yaml.safe_load((ROOT / "deploy/prometheus/rules/lienthong.rules.yml").read_text())
+    assert rule["spec"]["groups"] == rules["groups"]
+
+
+def test_the_strimzi_resources_use_the_v1_api() -> None:
+    for kind in ("Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser"):
+        assert {d["apiVersion"] for d in documents(kind)} == {STRIMZI_API}, kind
+
+
+def test_the_local_broker_runs_the_clusters_kafka_version() -> None:
+    (kafka,) = documents("Kafka")
+    pom = ET.parse(ROOT / "deploy" / "kafka" / "pom.xml").getroot()
+    version = pom.find("m:properties/m:kafka.version", {"m": "http://maven.apache.org/POM/4.0.0"})
+    assert version is not None and version.text == kafka["spec"]["kafka"]["version"]
 
 
 def test_there_is_a_user_per_principal_and_no_other() -> None:
@@ -174,3 +187,15 @@ def test_pod_monitor_scrapes_every_deployment_as_its_own_job() -> None:
         labels = deployment["spec"]["template"]["metadata"]["labels"]
         assert selector.items() <= labels.items(), name
         assert labels[job_label] == name  # job="hub" etc., as the alert rules expect
+
+
+def test_the_hub_links_to_its_public_address() -> None:
+    url = env(by_name("Deployment")["hub"])["LIENTHONG_PUBLIC_BASE_URL"]["value"]
+    assert url.startswith("https://") and "127.0.0.1" not in url and "localhost" not in url
+
+
+@pytest.mark.parametrize("deployable", topics.DEPLOYABLES)
+def test_ready_means_consuming_and_topics_come_from_the_operator(deployable: str) -> None:
+    deployment = by_name("Deployment")[deployable]
+    assert container(deployment)["readinessProbe"]["httpGet"]["path"] == READY_PATH
+    assert env(deployment)["LIENTHONG_TOPICS_CREATED_BY"]["value"] == "operator"
