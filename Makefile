@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JARS   := deploy/kafka/lib/.fetched
+CRDS   := deploy/k8s/schemas/crds/.generated
 APT_TOOLS := promtool
 export PYTHONDONTWRITEBYTECODE := 1
 
@@ -23,7 +24,10 @@ $(JARS): deploy/kafka/pom.xml
 	cd deploy/kafka && mvn -q -B dependency:copy-dependencies -DoutputDirectory=lib -DincludeScope=runtime
 	touch $@
 
-deps: $(STAMP) $(JARS) ## Install the virtualenv, the Kafka jars and the Debian tools
+$(CRDS): deploy/k8s/schemas/pom.xml deploy/k8s/schemas/strimzi-crds.sh
+	bash deploy/k8s/schemas/strimzi-crds.sh
+
+deps: $(STAMP) $(JARS) $(CRDS) ## Install the virtualenv, the Kafka jars, Strimzi's CRDs, the Debian tools
 	@bash deploy/apt-tools.sh
 
 demo: deps ## Run the pipeline on the local broker with a few hundred dossiers
@@ -32,7 +36,7 @@ demo: deps ## Run the pipeline on the local broker with a few hundred dossiers
 test: deps ## Run every test (starts a local broker if none answers, stops it after)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test-unit: $(STAMP) ## Unit tests only (no broker)
+test-unit: $(STAMP) $(CRDS) ## Unit tests only (no broker)
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff, ruff format --check, mypy --strict on the package
@@ -57,4 +61,4 @@ broker-stop: $(STAMP) ## Stop the local Kafka broker
 	$(BIN)/lienthong broker stop
 
 clean: ## Remove the virtualenv, jars and local data
-	rm -rf $(VENV) deploy/kafka/lib var
+	rm -rf $(VENV) deploy/kafka/lib deploy/k8s/schemas/lib deploy/k8s/schemas/crds var

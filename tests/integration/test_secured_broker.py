@@ -31,12 +31,13 @@ from lienthong.broker.secure import (
 )
 from lienthong.client.batch import push_through
 from lienthong.client.deadletters import read_dead_letters
-from lienthong.errors import SettingsError
+from lienthong.errors import SettingsError, TopicsMissing
 from lienthong.manifests import read_users
 from lienthong.runtime.app import app_id
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
 from lienthong.synthetic import generate
+from lienthong.worker import prepare_topics, wait_for_kafka
 from netports import free_ports
 
 pytestmark = pytest.mark.broker
@@ -294,3 +295,26 @@ def test_the_whole_pipeline_runs_with_one_principal_per_deployable(
     for line in secured.log_lines:
         assert not any(secret in line for secret in secured.secrets()), line
     assert secured.broker.properties.stat().st_mode & 0o077 == 0, "server.properties is private"
+
+
+def test_a_topic_a_deployable_may_not_create_fails_at_once_in_one_line(secured: Secured) -> None:
+    """A principal without CREATE meets a missing topic: one clear error, no minutes of retry."""
+    elsewhere = secured.as_("residence").model_copy(update={"topic_prefix": "nowhere"})
+    began = time.monotonic()
+    with pytest.raises(TopicsMissing) as caught:
+        wait_for_kafka(elsewhere, "residence")
+    assert time.monotonic() - began < 15, "refused at once, not retried"
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "residence may not create it (TopicAuthorizationFailedError)" in message
+
+
+def test_where_the_topic_operator_owns_the_topics_a_missing_one_is_named(
+    secured: Secured,
+) -> None:
+    operator = {"topics_created_by": "operator"}
+    residence = secured.as_("residence").model_copy(update=operator)
+    assert prepare_topics(residence, "residence") == [], "its topics exist: nothing to create"
+    elsewhere = residence.model_copy(update={"topic_prefix": "nowhere"})
+    with pytest.raises(TopicsMissing, match=r"nowhere\.handoff\.residence.*topic operator"):
+        prepare_topics(elsewhere, "residence")
