@@ -47,7 +47,8 @@ def users_yaml(settings: Settings | None = None) -> str:
         "Strimzi puts each password in a Secret named after the user (key: password); the",
         "Deployments read it.",
     )
-    docs = [_user(p, [g for g in table if g.principal == p]) for p in PRINCIPALS]
+    extra = sorted({g.principal for g in table} - set(PRINCIPALS))  # a principal of grants() alone
+    docs = [_user(p, [g for g in table if g.principal == p]) for p in (*PRINCIPALS, *extra)]
     return header + "".join(f"---\n{_comment(note)}{_dump(doc)}" for note, doc in docs)
 
 
@@ -75,7 +76,9 @@ def _user(principal: str, mine: list[Grant]) -> tuple[str, dict[str, Any]]:
 
 
 def _describe(principal: str) -> str:
-    access = topics.ACCESS[principal]
+    access = topics.ACCESS.get(principal)
+    if access is None:
+        return f"{principal}: the grants of the ACL table."
     return f"{principal}: reads {', '.join(access.reads)}; writes {', '.join(access.writes)}."
 
 

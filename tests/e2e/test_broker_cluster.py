@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from kafka.admin import KafkaAdminClient
 from kafka_reading import read_topic
-from test_reliability import _assert_correct_outcomes, _doubled
+from test_reliability import _assert_correct_outcomes, _count_in_logs, _doubled
 
 from lienthong.broker.cluster import MIN_ISR, REPLICATION, SIZE, LocalCluster, cluster_settings
 from lienthong.broker.local import port_open
@@ -130,19 +130,22 @@ def test_a_broker_killed_mid_run_loses_and_doubles_nothing(
         follower.wait_until(lambda _: len(follower.finished(ids)) == len(ids), 120)
         follower.close()
         finished = time.monotonic() - started
+        drained = time.monotonic() - outage.killed
         alive = {w.label: w.process.pid for w in stack.workers if w.process.poll() is None}
     finally:
         stack.stop()
     lost = [i for i in ids if i not in follower.timelines or follower.timelines[i].final is None]
     doubled = _doubled(settings, follower)
+    rereads = sum(_count_in_logs(tmp_path / "logs", ": reading again from offset"))
     with capsys.disabled():
         print(
             f"\n[cluster] {SIZE} brokers, dossiers {len(items)}, lost {len(lost)}, doubled "
             f"{len(doubled)}; broker {outage.node + 1} down "
             f"{outage.restarted - outage.killed:.1f} s, "
             f"answering {outage.answering - outage.restarted:.1f} s after its restart, every "
-            f"partition fully replicated again {recovered:.1f} s after it; run {finished:.0f} s, "
-            f"worker restarts {len(workers) - len(alive)}"
+            f"partition fully replicated again {recovered:.1f} s after it; every dossier finished "
+            f"{drained:.0f} s after the kill; run {finished:.0f} s, "
+            f"worker restarts {len(workers) - len(alive)}, stalled partitions read again {rereads}"
         )
     assert alive == workers, "no worker died or was restarted"
     assert lost == [], f"{len(lost)} dossiers never finished: {lost[:5]}"

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from lienthong import topics
-from lienthong.broker.secure import grants
+from lienthong import manifests, topics
+from lienthong.broker.secure import Grant, grants
 from lienthong.errors import SettingsError
 from lienthong.manifests import (
     PROMETHEUS_RULE,
@@ -23,6 +23,7 @@ from lienthong.manifests import (
 )
 from lienthong.runtime.readiness import READY_PATH
 from lienthong.settings import Settings
+from lienthong.worker import changelog_topics, topics_of
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -112,10 +113,39 @@ def test_the_manifests_grants_read_back_as_the_acl_table() -> None:
     assert read_users(users_yaml()) == grants(cluster_settings())
 
 
+def test_a_principal_added_to_the_acl_table_gets_its_kafka_user(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    extra = Grant("operator", "TOPIC", "lienthong.deadletter", "LITERAL", "READ")
+    monkeypatch.setattr(manifests, "grants", lambda settings: [*grants(settings), extra])
+    text = manifests.users_yaml()
+    assert extra in read_users(text)
+    names = [d["metadata"]["name"] for d in yaml.safe_load_all(text) if d]
+    assert names == [*topics.ACCESS, "operator"]
+
+
 def test_a_user_rule_the_broker_code_cannot_express_is_named() -> None:
     text = users_yaml().replace("- Read\n", "- Fly\n", 1)
     with pytest.raises(SettingsError, match=r"KafkaUser hub: acls\[0\]\.operations: 'FLY'"):
         read_users(text)
+
+
+@pytest.mark.parametrize("deployable", topics.DEPLOYABLES)
+def test_every_topic_a_deployable_checks_at_start_its_user_may_see(deployable: str) -> None:
+    """What `lienthong run` looks up at start-up is visible to its KafkaUser (READ or WRITE imply
+    DESCRIBE; Kafka hides a topic a principal may not describe, and the deployable would try to
+    create it). Start-up once checked every topic while users.yaml granted each deployable only
+    its own, and every pod crash-looped: that mismatch is caught here without a broker."""
+    settings = cluster_settings()
+    mine = [g for g in read_users((ROOT / USERS).read_text()) if g.principal == deployable]
+    literal = {g.name for g in mine if g.pattern == "LITERAL" and g.operation in ("READ", "WRITE")}
+    prefixes = [g.name for g in mine if g.pattern == "PREFIXED" and g.operation == "CREATE"]
+    contract = {settings.topic(role) for role in topics_of(deployable)}
+    assert contract <= literal, contract - literal
+    for changelog in changelog_topics(settings, (deployable,)):
+        assert any(changelog.startswith(p) for p in prefixes), changelog
+    others = {settings.topic(r) for r in topics.ALL_ROLES} - contract
+    assert not others & literal, "nothing of another deployable's"
 
 
 def test_the_prometheus_rule_is_generated_from_the_rule_files() -> None:

@@ -337,10 +337,14 @@ class LocalBroker:
     def _storage_tool(self, java: str) -> list[str]:
         return [java, *self._java_options(), "kafka.tools.StorageTool"]
 
+    def _jvm_flags(self) -> list[str]:
+        """Extra JVM flags of the broker process (a cluster node trades peak speed for CPU)."""
+        return []
+
     def _launch(self, java: str) -> subprocess.Popen[bytes]:
         heap = self.settings.kafka_heap
         command = [java, "-Xms256m", f"-Xmx{heap}", "-Djava.awt.headless=true"]
-        command += [*self._java_options(), "kafka.Kafka", str(self.properties)]
+        command += [*self._jvm_flags(), *self._java_options(), "kafka.Kafka", str(self.properties)]
         with self.console_log.open("wb") as out:
             self._process = subprocess.Popen(
                 command,
