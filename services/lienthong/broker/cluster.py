@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from kafka import KafkaAdminClient
 
 from lienthong.broker.local import HOST, LocalBroker, StartResult, StopResult
-from lienthong.errors import SettingsError
+from lienthong.errors import BrokerError, SettingsError
 from lienthong.settings import SOURCE_ROOT, Settings
 
 SIZE = 3
@@ -75,6 +75,15 @@ class ClusterNode(LocalBroker):
         compiler (it costs most of a JVM's CPU in its first minute; throughput is not the
         point here), so a restarted node is back sooner."""
         return ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"]
+
+    def _render_properties(self) -> None:
+        template = self.kafka_dir / self.template
+        if "$node_id" not in template.read_text():
+            raise BrokerError(
+                f"{template} has no $node_id: it renders a single node only (jars and template "
+                "come from LIENTHONG_KAFKA_DIR; use this checkout's deploy/kafka)"
+            )
+        super()._render_properties()
 
     def _cluster_id(self, tool: list[str]) -> str:
         return self.cluster.cluster_id(lambda: super(ClusterNode, self)._cluster_id(tool))
