@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -96,6 +97,27 @@ def _require(settings: Settings, wanted: list[str], whose: str) -> None:
         raise TopicsMissing(f"{', '.join(missing)}: missing; these are {whose} to create")
 
 
+def _refused(settings: Settings, name: str | None, exc: KafkaError) -> str:
+    """Which topics the principal can neither see nor create, and the two possible causes."""
+    names = topics.DEPLOYABLES if name is None else (name,)
+    wanted = [settings.topic(role) for n in names for role in topics_of(n)]
+    wanted += changelog_topics(settings, names)
+    admin = KafkaAdminClient(**settings.kafka_client_options(), client_id="lienthong-admin")
+    try:
+        hidden = sorted(set(wanted) - set(admin.list_topics()))
+    except KafkaError:
+        hidden = []
+    finally:
+        admin.close()
+    who = settings.sasl_username or "this client"
+    return (
+        f"{name or 'the deployables'}: {who} cannot see {', '.join(hidden) or 'a topic it uses'}"
+        f" and may not create it ({type(exc).__name__}): the topic is missing (create its "
+        "KafkaTopic, deploy/k8s/topics.yaml) or the user lacks READ or WRITE on it (its "
+        "KafkaUser, deploy/k8s/users.yaml)"
+    )
+
+
 def wait_for_kafka(settings: Settings, name: str | None = None, timeout: float = 300.0) -> None:
     """Prepare the topics, waiting while the brokers are unreachable (starting, restarting).
 
@@ -108,12 +130,7 @@ def wait_for_kafka(settings: Settings, name: str | None = None, timeout: float =
             prepare_topics(settings, name)
             return
         except AuthorizationError as exc:
-            who = settings.sasl_username or "this client"
-            raise TopicsMissing(
-                f"{name or 'the deployables'}: a topic it uses is missing and {who} may not "
-                f"create it ({type(exc).__name__}); create the KafkaTopics (deploy/k8s/"
-                "topics.yaml) or run `lienthong topics` as an admin"
-            ) from None
+            raise TopicsMissing(_refused(settings, name, exc)) from None
         except KafkaError as exc:
             if time.monotonic() + delay > deadline:
                 raise BrokerError(
@@ -128,7 +145,11 @@ def wait_for_kafka(settings: Settings, name: str | None = None, timeout: float =
 
 def run(name: str, settings: Settings, loglevel: str = "warning") -> None:
     """Run a deployable until SIGTERM or SIGINT; in-flight work finishes or is redelivered."""
-    wait_for_kafka(settings, name)
+    try:
+        wait_for_kafka(settings, name)
+    except TopicsMissing as exc:  # one line in the pod's log (a console would wrap it), exit 1
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
     deployable = create(name, settings)
     worker = faust.Worker(deployable.app, loglevel=loglevel, quiet=True)
     if not worker.stdout.isatty():  # a log file or a pod's log: no terminal spinner codes

@@ -306,7 +306,9 @@ def test_a_topic_a_deployable_may_not_create_fails_at_once_in_one_line(secured: 
     assert time.monotonic() - began < 15, "refused at once, not retried"
     message = str(caught.value)
     assert "\n" not in message
-    assert "residence may not create it (TopicAuthorizationFailedError)" in message
+    assert message.startswith("residence: residence cannot see nowhere")
+    assert "may not create it (TopicAuthorizationFailedError)" in message
+    assert "nowhere.handoff.residence" in message and "users.yaml" in message
 
 
 def test_where_the_topic_operator_owns_the_topics_a_missing_one_is_named(
