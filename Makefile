@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JARS   := deploy/kafka/lib/.fetched
+CRDS   := deploy/k8s/schemas/crds/.generated
 APT_TOOLS := promtool
 export PYTHONDONTWRITEBYTECODE := 1
 
@@ -20,10 +21,14 @@ $(STAMP): pyproject.toml
 
 $(JARS): deploy/kafka/pom.xml
 	@command -v mvn >/dev/null || { echo "error: Maven (mvn) is needed to fetch the Kafka jars"; exit 1; }
-	cd deploy/kafka && mvn -q -B dependency:copy-dependencies -DoutputDirectory=lib -DincludeScope=runtime
+	# A new Kafka version replaces the jars (two versions on one classpath do not start).
+	cd deploy/kafka && rm -rf lib && mvn -q -B dependency:copy-dependencies -DoutputDirectory=lib -DincludeScope=runtime
 	touch $@
 
-deps: $(STAMP) $(JARS) ## Install the virtualenv, the Kafka jars and the Debian tools
+$(CRDS): deploy/k8s/schemas/pom.xml deploy/k8s/schemas/strimzi-crds.sh
+	bash deploy/k8s/schemas/strimzi-crds.sh
+
+deps: $(STAMP) $(JARS) $(CRDS) ## Install the virtualenv, the Kafka jars, Strimzi's CRDs, the Debian tools
 	@bash deploy/apt-tools.sh
 
 demo: deps ## Run the pipeline on the local broker with a few hundred dossiers
@@ -32,7 +37,7 @@ demo: deps ## Run the pipeline on the local broker with a few hundred dossiers
 test: deps ## Run every test (starts a local broker if none answers, stops it after)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test-unit: $(STAMP) ## Unit tests only (no broker)
+test-unit: $(STAMP) $(CRDS) ## Unit tests only (no broker)
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
 fuzz: $(STAMP) ## 100,000 hostile inputs through decode, validation and the hub (FUZZ_ARGS=--seed N)
@@ -60,4 +65,4 @@ broker-stop: $(STAMP) ## Stop the local Kafka broker
 	$(BIN)/lienthong broker stop
 
 clean: ## Remove the virtualenv, jars and local data
-	rm -rf $(VENV) deploy/kafka/lib var
+	rm -rf $(VENV) deploy/kafka/lib deploy/k8s/schemas/lib deploy/k8s/schemas/crds var

@@ -124,6 +124,19 @@ def topics() -> None:
 
 
 @app.command()
+def manifests(
+    check: Annotated[bool, typer.Option(help="Only list stale files; exit 1 if any")] = False,
+) -> None:
+    """Write the cluster manifests the code's tables decide (KafkaUsers, PrometheusRule)."""
+    from lienthong.manifests import stale, write
+
+    changed = stale() if check else write()
+    verb = "stale" if check else "written"
+    console.print(f"{verb}: {', '.join(map(str, changed))}" if changed else "manifests up to date")
+    raise typer.Exit(1 if check and changed else 0)
+
+
+@app.command()
 def run(
     name: Annotated[str, typer.Argument(help="hub, civil-registry, residence, health-insurance")],
     loglevel: str = "warning",

@@ -3,7 +3,8 @@
     LienthongError
     ├── SettingsError            a setting is missing or contradictory
     ├── BrokerError              the local Kafka broker cannot be started, stopped or reached
-    │   └── PrerequisiteMissing  Java or Maven is not installed
+    │   ├── PrerequisiteMissing  Java or Maven is not installed
+    │   └── TopicsMissing        a deployable's topics are missing and it may not create them
     ├── ContractError            an event does not match the Avro contract
     │   ├── SchemaError          a schema file is unreadable or invalid
     │   ├── MessageTooLarge      the message is larger than a deployable accepts
@@ -41,6 +42,10 @@ class BrokerError(LienthongError):
 
 class PrerequisiteMissing(BrokerError):
     """A program the broker needs (Java, Maven) is not installed."""
+
+
+class TopicsMissing(BrokerError):
+    """Topics a deployable uses are missing and it may not (or must not) create them."""
 
 
 class ContractError(LienthongError):

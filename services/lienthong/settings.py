@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     )
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
+    topics_created_by: Literal["deployables", "operator"] = Field(
+        "deployables",
+        description="Who creates the contract and internal topics: each deployable the ones it "
+        "uses, or the cluster's topic operator (KafkaTopic); Faust's own topics: the deployable",
+    )
 
     # -- The local broker (deploy/kafka) --------------------------------------------------
     kafka_dir: Path = Field(SOURCE_ROOT / "deploy" / "kafka", description="pom.xml and lib/")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,11 +32,13 @@ from lienthong.broker.secure import (
 )
 from lienthong.client.batch import push_through
 from lienthong.client.deadletters import read_dead_letters
-from lienthong.errors import SettingsError
+from lienthong.errors import SettingsError, TopicsMissing
+from lienthong.manifests import read_users
 from lienthong.runtime.app import app_id
 from lienthong.runtime.stack import LocalStack, settings_env
 from lienthong.settings import Settings
 from lienthong.synthetic import generate
+from lienthong.worker import prepare_topics, wait_for_kafka
 from netports import free_ports
 
 pytestmark = pytest.mark.broker
@@ -69,9 +70,15 @@ class Secured:
         return [v.get_secret_value() for v in values if v is not None]
 
 
+#: The cluster's KafkaUsers: the ACLs this broker enforces come from them, not from the code, so a
+#: manifest that would leave a deployable unable to start fails here.
+USERS_MANIFEST = Path(__file__).resolve().parents[2] / "deploy" / "k8s" / "users.yaml"
+
+
 @pytest.fixture(scope="module")
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
-    """A secured broker on its own ports and data dir, with users and ACLs provisioned."""
+    """A secured broker on its own ports and data dir, with the users and ACLs of the cluster's
+    manifest (its own broker: the topics carry the cluster's names, as in the manifest)."""
     root = tmp_path_factory.mktemp("secured")
     port, controller, *web = free_ports(7)
     admin = secure_settings(
@@ -80,7 +87,7 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
         kafka_port=port,
         kafka_controller_port=controller,
         kafka_data_dir=root / "kafka",
-        topic_prefix=f"s{uuid.uuid4().hex[:8]}",
+        topic_prefix="lienthong",
         state_dir=root / "state",
         hub_web_port=web[0],
         civil_registry_web_port=web[1],
@@ -97,7 +104,7 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
     root_logger.setLevel(logging.DEBUG)
     try:
         broker.start()
-        broker.provision(passwords)
+        broker.provision(passwords, read_users(USERS_MANIFEST.read_text()))
     finally:
         root_logger.removeHandler(collect)
         root_logger.setLevel(level)
@@ -315,3 +322,28 @@ def test_the_whole_pipeline_runs_with_one_principal_per_deployable(
     for line in secured.log_lines:
         assert not any(secret in line for secret in secured.secrets()), line
     assert secured.broker.properties.stat().st_mode & 0o077 == 0, "server.properties is private"
+
+
+def test_a_topic_a_deployable_may_not_create_fails_at_once_in_one_line(secured: Secured) -> None:
+    """A principal without CREATE meets a missing topic: one clear error, no minutes of retry."""
+    elsewhere = secured.as_("residence").model_copy(update={"topic_prefix": "nowhere"})
+    began = time.monotonic()
+    with pytest.raises(TopicsMissing) as caught:
+        wait_for_kafka(elsewhere, "residence")
+    assert time.monotonic() - began < 15, "refused at once, not retried"
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("residence: residence cannot see nowhere")
+    assert "may not create it (TopicAuthorizationFailedError)" in message
+    assert "nowhere.handoff.residence" in message and "users.yaml" in message
+
+
+def test_where_the_topic_operator_owns_the_topics_a_missing_one_is_named(
+    secured: Secured,
+) -> None:
+    operator = {"topics_created_by": "operator"}
+    residence = secured.as_("residence").model_copy(update=operator)
+    assert prepare_topics(residence, "residence") == [], "its topics exist: nothing to create"
+    elsewhere = residence.model_copy(update={"topic_prefix": "nowhere"})
+    with pytest.raises(TopicsMissing, match=r"nowhere\.handoff\.residence.*topic operator"):
+        prepare_topics(elsewhere, "residence")

@@ -112,7 +112,11 @@ def test_the_hub_takes_its_secrets_from_the_environment_and_stops_without_them()
 
 def test_kafka_is_single_node_kraft_and_published_on_the_settings_port() -> None:
     kafka = services()["kafka"]
-    assert kafka["image"] == "apache/kafka:4.0.0"
+    # The same Kafka as the local broker's jars and the cluster manifests.
+    pom = (ROOT / "deploy" / "kafka" / "pom.xml").read_text()
+    version = re.search(r"<kafka.version>([\d.]+)</kafka.version>", pom)
+    assert version is not None
+    assert kafka["image"] == f"apache/kafka:{version[1]}"
     env = environment(kafka)
     assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
     assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == f"{env['KAFKA_NODE_ID']}@kafka:9093"

@@ -1,15 +1,29 @@
-"""Cluster manifests: every contract topic exists, ACLs are least privilege, ports fit Settings."""
+"""Cluster manifests: every contract topic exists, users and alerts are generated, ports fit."""
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from lienthong import topics
+from lienthong import manifests, topics
+from lienthong.broker.secure import Grant, grants
+from lienthong.errors import SettingsError
+from lienthong.manifests import (
+    PROMETHEUS_RULE,
+    STRIMZI_API,
+    USERS,
+    cluster_settings,
+    prometheus_rule_yaml,
+    read_users,
+    users_yaml,
+)
+from lienthong.runtime.readiness import READY_PATH
 from lienthong.settings import Settings
+from lienthong.worker import changelog_topics, topics_of
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -52,7 +66,7 @@ def test_kafka_is_three_kraft_brokers_with_tls_scram_and_acls() -> None:
     assert pool["spec"]["replicas"] == 3
     assert set(pool["spec"]["roles"]) == {"controller", "broker"}
     (kafka,) = documents("Kafka")
-    assert kafka["metadata"]["annotations"]["strimzi.io/kraft"] == "enabled"
+    assert kafka["apiVersion"] == STRIMZI_API  # Strimzi 1.x: KRaft and node pools only
     spec = kafka["spec"]["kafka"]
     assert spec["authorization"]["type"] == "simple"
     assert spec["listeners"], "at least one listener"
@@ -60,6 +74,7 @@ def test_kafka_is_three_kraft_brokers_with_tls_scram_and_acls() -> None:
         assert listener["tls"] is True
         assert listener["authentication"]["type"] == "scram-sha-512"
     assert spec["config"]["min.insync.replicas"] == 2
+    assert spec["config"]["default.replication.factor"] == 3
 
 
 def test_every_contract_topic_has_a_kafka_topic() -> None:
@@ -89,39 +104,67 @@ def test_hub_read_topics_share_one_partition_count() -> None:
     assert counts == {12}
 
 
-def granted(user: dict[str, Any]) -> tuple[set[str], set[str], list[dict[str, Any]]]:
-    """Contract topics a user may read, may write, and every other ACL it holds."""
-    reads, writes, others = set(), set(), []
-    for acl in user["spec"]["authorization"]["acls"]:
-        resource, operations = acl["resource"], set(acl["operations"])
-        contract = resource["type"] == "topic" and resource["name"].startswith(
-            f"{DEFAULTS.topic_prefix}."
-        )
-        if contract and resource.get("patternType", "literal") == "literal":
-            assert operations in ({"Read", "Describe"}, {"Write", "Describe"}), acl
-            (reads if "Read" in operations else writes).add(resource["name"])
-        else:
-            others.append(acl)
-    return reads, writes, others
+def test_users_are_the_generated_acl_table() -> None:
+    """users.yaml is `lienthong manifests`' output: the code's ACL table, nothing else."""
+    assert (ROOT / USERS).read_text() == users_yaml(), "run `lienthong manifests`"
 
 
-@pytest.mark.parametrize("principal", sorted(topics.ACCESS))
-def test_user_acls_match_the_least_privilege_table(principal: str) -> None:
-    user = by_name("KafkaUser")[principal]
-    assert user["spec"]["authentication"]["type"] == "scram-sha-512"
-    reads, writes, others = granted(user)
-    access = topics.ACCESS[principal]
-    own = {topic(role) for role in topics.INTERNAL.get(principal, ())}
-    assert reads == {topic(role) for role in access.reads} | own
-    assert writes == {topic(role) for role in access.writes} | own
-    for acl in others:  # only the principal's own groups and (apps) changelog topics
-        resource = acl["resource"]
-        assert resource["name"] not in {"*", ""}, acl
-        if resource["type"] == "group":
-            assert resource["name"] == principal and set(acl["operations"]) == {"Read"}, acl
-        else:
-            assert principal in topics.DEPLOYABLES, acl
-            assert resource == {"type": "topic", "name": f"{principal}-", "patternType": "prefix"}
+def test_the_manifests_grants_read_back_as_the_acl_table() -> None:
+    assert read_users(users_yaml()) == grants(cluster_settings())
+
+
+def test_a_principal_added_to_the_acl_table_gets_its_kafka_user(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    extra = Grant("auditor", "TOPIC", "lienthong.deadletter", "LITERAL", "READ")
+    monkeypatch.setattr(manifests, "grants", lambda settings: [*grants(settings), extra])
+    text = manifests.users_yaml()
+    assert extra in read_users(text)
+    names = [d["metadata"]["name"] for d in yaml.safe_load_all(text) if d]
+    assert names == [*topics.ACCESS, "auditor"]
+
+
+def test_a_user_rule_the_broker_code_cannot_express_is_named() -> None:
+    text = users_yaml().replace("- Read\n", "- Fly\n", 1)
+    with pytest.raises(SettingsError, match=r"KafkaUser hub: acls\[0\]\.operations: 'FLY'"):
+        read_users(text)
+
+
+@pytest.mark.parametrize("deployable", topics.DEPLOYABLES)
+def test_every_topic_a_deployable_checks_at_start_its_user_may_see(deployable: str) -> None:
+    """What `lienthong run` looks up at start-up is visible to its KafkaUser (READ or WRITE imply
+    DESCRIBE; Kafka hides a topic a principal may not describe, and the deployable would try to
+    create it). Start-up once checked every topic while users.yaml granted each deployable only
+    its own, and every pod crash-looped: that mismatch is caught here without a broker."""
+    settings = cluster_settings()
+    mine = [g for g in read_users((ROOT / USERS).read_text()) if g.principal == deployable]
+    literal = {g.name for g in mine if g.pattern == "LITERAL" and g.operation in ("READ", "WRITE")}
+    prefixes = [g.name for g in mine if g.pattern == "PREFIXED" and g.operation == "CREATE"]
+    contract = {settings.topic(role) for role in topics_of(deployable)}
+    assert contract <= literal, contract - literal
+    for changelog in changelog_topics(settings, (deployable,)):
+        assert any(changelog.startswith(p) for p in prefixes), changelog
+    others = {settings.topic(r) for r in topics.ALL_ROLES} - contract
+    assert not others & literal, "nothing of another deployable's"
+
+
+def test_the_prometheus_rule_is_generated_from_the_rule_files() -> None:
+    assert (ROOT / PROMETHEUS_RULE).read_text() == prometheus_rule_yaml(ROOT)
+    (rule,) = documents("PrometheusRule")
+    rules = yaml.safe_load((ROOT / "deploy/prometheus/rules/lienthong.rules.yml").read_text())
+    assert rule["spec"]["groups"] == rules["groups"]
+
+
+def test_the_strimzi_resources_use_the_v1_api() -> None:
+    for kind in ("Kafka", "KafkaNodePool", "KafkaTopic", "KafkaUser"):
+        assert {d["apiVersion"] for d in documents(kind)} == {STRIMZI_API}, kind
+
+
+def test_the_local_broker_runs_the_clusters_kafka_version() -> None:
+    (kafka,) = documents("Kafka")
+    pom = ET.parse(ROOT / "deploy" / "kafka" / "pom.xml").getroot()
+    version = pom.find("m:properties/m:kafka.version", {"m": "http://maven.apache.org/POM/4.0.0"})
+    assert version is not None and version.text == kafka["spec"]["kafka"]["version"]
 
 
 def test_there_is_a_user_per_principal_and_no_other() -> None:
@@ -151,8 +194,9 @@ def test_deployment_runs_its_deployable_on_its_settings_port(deployable: str) ->
     for probe in ("livenessProbe", "readinessProbe"):
         check = main[probe].get("httpGet") or main[probe]["tcpSocket"]
         assert check["port"] in ports
-        if deployable == "hub":  # its /metrics needs a sign-in; the citizens' port has none
-            assert "httpGet" not in main[probe]
+        if deployable == "hub" and "httpGet" in main[probe]:
+            # its /metrics needs a sign-in; the citizens' port answers /ready and their pages
+            assert main[probe]["httpGet"]["path"] == READY_PATH
     for kind in ("requests", "limits"):
         assert set(main["resources"][kind]) == {"cpu", "memory"}
 
@@ -208,3 +252,15 @@ def test_the_hub_takes_its_secrets_from_a_kubernetes_secret(
     assert "LIENTHONG_DEVELOPMENT" not in variables
     monkeypatch.setenv("LIENTHONG_TRUSTED_PROXIES", variables["LIENTHONG_TRUSTED_PROXIES"]["value"])
     assert Settings().trusted_proxies == ("10.0.0.0/8",)  # read as the pod will
+
+
+def test_the_hub_links_to_its_public_address() -> None:
+    url = env(by_name("Deployment")["hub"])["LIENTHONG_PUBLIC_BASE_URL"]["value"]
+    assert url.startswith("https://") and "127.0.0.1" not in url and "localhost" not in url
+
+
+@pytest.mark.parametrize("deployable", topics.DEPLOYABLES)
+def test_ready_means_consuming_and_topics_come_from_the_operator(deployable: str) -> None:
+    deployment = by_name("Deployment")[deployable]
+    assert container(deployment)["readinessProbe"]["httpGet"]["path"] == READY_PATH
+    assert env(deployment)["LIENTHONG_TOPICS_CREATED_BY"]["value"] == "operator"

@@ -1,4 +1,4 @@
-"""The local single-node KRaft Kafka broker from deploy/kafka: fetch jars, start, stop, status."""
+"""The local KRaft Kafka broker from deploy/kafka: fetch jars, start, stop, kill, status."""
 
 from __future__ import annotations
 
@@ -189,6 +189,18 @@ class LocalBroker:
         if pid is not None:
             self._wait_until_answering(pid, began)
             return self._already_running(pid, began)
+        process = self.launch()
+        self._wait_until_answering(process.pid, began)
+        seconds = time.monotonic() - began
+        message = f"Kafka broker started at {self.bootstrap} (pid {process.pid}) in {seconds:.1f} s"
+        return StartResult(True, process.pid, self.bootstrap, seconds, message)
+
+    def launch(self) -> subprocess.Popen[bytes]:
+        """Start the JVM without waiting for it (formats the storage once); ``start`` waits.
+
+        The nodes of a cluster are all launched before any is waited for: one alone has no
+        controller quorum and never answers.
+        """
         for port, role in (
             (self.settings.kafka_port, "broker"),
             (self.settings.kafka_controller_port, "controller"),
@@ -204,11 +216,7 @@ class LocalBroker:
         self._render_properties()
         if not (self.log_dirs / "meta.properties").exists():
             self._format_storage(java)
-        process = self._launch(java)
-        self._wait_until_answering(process.pid, began)
-        seconds = time.monotonic() - began
-        message = f"Kafka broker started at {self.bootstrap} (pid {process.pid}) in {seconds:.1f} s"
-        return StartResult(True, process.pid, self.bootstrap, seconds, message)
+        return self._launch(java)
 
     def stop(self) -> StopResult:
         """SIGTERM the broker from the pid file, wait, SIGKILL as a last resort."""
@@ -229,6 +237,16 @@ class LocalBroker:
         self.pid_file.unlink(missing_ok=True)
         how = "killed (SIGKILL after SIGTERM timed out)" if forced else "stopped"
         return StopResult(True, pid, forced, f"Kafka broker (pid {pid}) {how}")
+
+    def kill(self) -> int | None:
+        """SIGKILL the broker (a crash, for tests): no clean shutdown; its pid, or None."""
+        pid = self._read_pid()
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            self._wait_for_exit(pid, 10.0)
+        self.pid_file.unlink(missing_ok=True)
+        return pid
 
     def status(self) -> BrokerStatus:
         """Whether our broker process runs and whether the port answers as Kafka."""
@@ -288,7 +306,18 @@ class LocalBroker:
             "kafka_port": self.settings.kafka_port,
             "controller_port": self.settings.kafka_controller_port,
             "log_dirs": self.log_dirs,
+            "node_id": 1,
+            "quorum_voters": f"1@{HOST}:{self.settings.kafka_controller_port}",
+            "replication": 1,
+            "min_isr": 1,
         }
+
+    def _cluster_id(self, tool: list[str]) -> str:
+        """A new cluster id for ``StorageTool format`` (a cluster node uses its cluster's)."""
+        uuid = _run([*tool, "random-uuid"], "StorageTool random-uuid failed").split()
+        if not uuid:
+            raise BrokerError("StorageTool random-uuid printed no cluster id")
+        return uuid[-1]
 
     def _format_args(self) -> list[str]:
         """Extra ``StorageTool format`` arguments (e.g. ``--add-scram`` in the secured mode)."""
@@ -300,18 +329,22 @@ class LocalBroker:
         self.properties.write_text(template.substitute(self._template_values()))
 
     def _format_storage(self, java: str) -> None:
-        tool = [java, *self._java_options(), "kafka.tools.StorageTool"]
-        uuid = _run([*tool, "random-uuid"], "StorageTool random-uuid failed").split()
-        if not uuid:
-            raise BrokerError("StorageTool random-uuid printed no cluster id")
-        format_ = [*tool, "format", "-t", uuid[-1], "-c", str(self.properties)]
+        tool = self._storage_tool(java)
+        format_ = [*tool, "format", "-t", self._cluster_id(tool), "-c", str(self.properties)]
         format_ += self._format_args()
         _run(format_, f"StorageTool could not format {self.log_dirs}")
+
+    def _storage_tool(self, java: str) -> list[str]:
+        return [java, *self._java_options(), "kafka.tools.StorageTool"]
+
+    def _jvm_flags(self) -> list[str]:
+        """Extra JVM flags of the broker process (a cluster node trades peak speed for CPU)."""
+        return []
 
     def _launch(self, java: str) -> subprocess.Popen[bytes]:
         heap = self.settings.kafka_heap
         command = [java, "-Xms256m", f"-Xmx{heap}", "-Djava.awt.headless=true"]
-        command += [*self._java_options(), "kafka.Kafka", str(self.properties)]
+        command += [*self._jvm_flags(), *self._java_options(), "kafka.Kafka", str(self.properties)]
         with self.console_log.open("wb") as out:
             self._process = subprocess.Popen(
                 command,

@@ -14,7 +14,7 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -59,7 +59,10 @@ EFFECT_TIMEOUT = 20.0
 
 Resource = Literal["TOPIC", "GROUP"]
 Pattern = Literal["LITERAL", "PREFIXED"]
-Operation = Literal["READ", "WRITE", "CREATE", "DESCRIBE"]
+#: Kafka's ACL operations (``kafka.admin.ACLOperation`` names) a grant may carry.
+Operation = Literal[
+    "READ", "WRITE", "CREATE", "DELETE", "ALTER", "DESCRIBE", "DESCRIBE_CONFIGS", "ALTER_CONFIGS"
+]
 
 
 def new_secret() -> SecretStr:
@@ -159,10 +162,11 @@ def grants(settings: Settings) -> list[Grant]:
     """The least-privilege ACLs of every principal, from ``topics.ACCESS``.
 
     Each principal reads and writes only its topics. A deployable also gets what Faust needs (its
-    consumer group ``<app id>`` and its own ``<app id>-`` topics: changelogs, ``__assignor``), its
-    internal topics, and DESCRIBE on the topics ``lienthong run`` checks at start-up (every
-    contract, internal and Faust topic: their existence and partition counts, never their
-    content). Integrators get a consumer-group prefix for following the status topic.
+    consumer group ``<app id>`` and its own ``<app id>-`` topics: changelogs, ``__assignor``) and
+    its internal topics; READ and WRITE imply DESCRIBE, which is all ``lienthong run`` needs to
+    check the topics it uses at start-up (``worker.topics_of``). Integrators get a consumer-group
+    prefix for following the status topic. ``lienthong manifests`` writes this table into the
+    cluster's KafkaUsers (deploy/k8s/users.yaml).
     """
     out: set[Grant] = set()
     for principal, access in topics.ACCESS.items():
@@ -187,25 +191,7 @@ def grants(settings: Settings) -> list[Grant]:
         for role in internal_roles(principal):
             grant("TOPIC", settings.topic(role), "READ")
             grant("TOPIC", settings.topic(role), "WRITE")
-        for role in EVERY_TOPIC:
-            grant("TOPIC", settings.topic(role), "DESCRIBE")
-        for other in topics.DEPLOYABLES:  # start-up checks every deployable's changelogs
-            grant("TOPIC", f"{app_id(other, settings)}-", "DESCRIBE")
-    return sorted(_without_implied(out))
-
-
-def _without_implied(found: set[Grant]) -> set[Grant]:
-    """Drop DESCRIBE where READ or WRITE on the same resource already implies it (Kafka rule)."""
-    stronger = {
-        (g.principal, g.resource, g.name, g.pattern)
-        for g in found
-        if g.operation in ("READ", "WRITE")
-    }
-    return {
-        g
-        for g in found
-        if g.operation != "DESCRIBE" or (g.principal, g.resource, g.name, g.pattern) not in stronger
-    }
+    return sorted(out)
 
 
 def acl_table(settings: Settings) -> str:
@@ -331,9 +317,11 @@ class SecureBroker(LocalBroker):
         except BrokerError as exc:
             raise BrokerError(str(exc).replace(self._secret(), "**********")) from None
 
-    def provision(self, passwords: Mapping[str, SecretStr]) -> list[Grant]:
-        """Create the topics (only the admin may), one SCRAM user per principal, and the ACL
-        table; idempotent."""
+    def provision(
+        self, passwords: Mapping[str, SecretStr], table: Sequence[Grant] | None = None
+    ) -> list[Grant]:
+        """Create the topics (only the admin may), one SCRAM user per principal, and the ACLs:
+        ``table``, or the code's own (``grants``) when None; idempotent."""
         missing = [p for p in PRINCIPALS if p not in passwords]
         if missing:
             raise SettingsError(f"no password for {', '.join(missing)}")
@@ -343,7 +331,7 @@ class SecureBroker(LocalBroker):
             )
             for name in PRINCIPALS
         ]
-        wanted = grants(self.settings)
+        wanted = list(grants(self.settings) if table is None else table)
         admin = KafkaAdminClient(
             bootstrap_servers=[self.bootstrap],
             client_id="lienthong-acl",

@@ -49,6 +49,7 @@ from lienthong.hub.state import DossierState
 from lienthong.hub.steps import dossier_id_of_receipt
 from lienthong.lookup import keyring
 from lienthong.runtime.deployable import Deployable
+from lienthong.runtime.readiness import READY_PATH
 
 Json = dict[str, Any]
 Handler = Callable[[aioweb.Request], Awaitable[aioweb.StreamResponse]]
@@ -62,6 +63,8 @@ HEADERS = {
 #: The only paths the citizens' listener answers; anything else (faust's own pages, /metrics)
 #: is a 404 there.
 CITIZEN_PATHS = ("/status/", "/api/dossiers/", "/receipt/")
+#: Exact paths answered there too: the kubelet's readiness probe (it says only "consuming").
+PROBE_PATHS = frozenset({READY_PATH})
 
 
 class Site:
@@ -227,7 +230,7 @@ def openapi_document() -> bytes:
 @aioweb.middleware
 async def citizens_only(request: aioweb.Request, handler: Handler) -> aioweb.StreamResponse:
     """The citizens' listener answers its own pages and nothing else (not faust's)."""
-    if not request.path.startswith(CITIZEN_PATHS):
+    if not request.path.startswith(CITIZEN_PATHS) and request.path not in PROBE_PATHS:
         return aioweb.Response(status=404, text="not found", headers=HEADERS)
     return await handler(request)
 

@@ -17,6 +17,7 @@ from lienthong.limits import MAX_MESSAGE_BYTES
 from lienthong.metrics import Metrics, setup_faust_metrics
 from lienthong.runtime.app import contract_topic, make_app
 from lienthong.runtime.pipeline import Pipeline
+from lienthong.runtime.readiness import add_readiness
 from lienthong.settings import Settings
 
 
@@ -52,6 +53,7 @@ def build(
     metrics = Metrics.create(registry)
     if with_web_metrics:
         setup_faust_metrics(app, registry)
+        add_readiness(app)
     out = {role: contract_topic(app, settings, role) for role in writes}
     deadletter = out.get(topics.DEADLETTER) or contract_topic(app, settings, topics.DEADLETTER)
     boundary = Boundary(settings.topic_prefix, MAX_MESSAGE_BYTES, settings.partitions)
