@@ -2,6 +2,7 @@
 
     LienthongError
     ├── SettingsError            a setting is missing or contradictory
+    │   └── DeclarationInvalid   a declaration file (deadline cuts) breaks a rule
     ├── BrokerError              the local Kafka broker cannot be started, stopped or reached
     │   └── PrerequisiteMissing  Java or Maven is not installed
     ├── ContractError            an event does not match the Avro contract
@@ -29,6 +30,10 @@ class LienthongError(Exception):
 
 class SettingsError(LienthongError):
     """A setting is missing or contradictory."""
+
+
+class DeclarationInvalid(SettingsError):
+    """A declaration file (a province's deadline cuts) names a field that breaks a rule."""
 
 
 class BrokerError(LienthongError):

@@ -9,6 +9,7 @@ from lienthong import topics
 from lienthong.calendar import Clock
 from lienthong.contracts.codec import Decoded
 from lienthong.contracts.events import Envelope, metadata
+from lienthong.deadline_cuts import load_cuts
 from lienthong.errors import LienthongError
 from lienthong.hub import early
 from lienthong.hub.detours import needs_check
@@ -89,6 +90,7 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
     )
     deadlines = app.topic(settings.topic(DEADLINES), key_serializer="raw", value_serializer="raw")
     secret = (settings.lookup_secret.get_secret_value()).encode()
+    cuts = load_cuts(settings.deadline_cuts_file)
 
     def context() -> Context:
         return Context(
@@ -99,6 +101,7 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
             settings.supplement_days,
             settings.supplement_clock,
             dt.timedelta(seconds=settings.resend_after_seconds),
+            cuts,
         )
 
     async def handle(decoded: Decoded, received: Received) -> Outcome:

@@ -69,6 +69,13 @@ class DossierState(BaseModel):
     received_on: dt.date | None = None
     due_at: dt.datetime | None = None
     verification_needed: bool = False
+    #: Where the birth is registered: its province's deadline cuts apply.
+    registering_commune: str = ""
+    #: The dossier's deadline in working days: the law's and the one applied (a province's cut).
+    statutory_days: int | None = None
+    deadline_days: int | None = None
+    #: The province's decision that cut the deadline (None: the statutory deadline).
+    deadline_decision: str | None = None
     receipt_number: str = ""
     lookup_code: str = ""
     outcome: str | None = None

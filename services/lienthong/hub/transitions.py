@@ -19,6 +19,8 @@ from lienthong.hub.steps import (
     finish_step,
     hand_off,
     keep_submission,
+    legal_deadline,
+    legal_due,
     lookup_code,
     maybe_finish,
     open_event,
@@ -67,14 +69,15 @@ def on_submitted(state: DossierState | None, event: Record, ctx: Context) -> Res
     state.verification_needed = verification
     state.submission = keep_submission(event)
     state.received_on = ctx.calendar.received_on(event["submitted_at"])
-    days = group.deadline_days_verification if verification else group.deadline_days
-    state.due_at = ctx.calendar.due_at(event["submitted_at"], days)
+    state.registering_commune = event["registering_commune"]
+    deadline = legal_deadline(state, ctx)
+    state.statutory_days, state.deadline_days = deadline.statutory_days, deadline.days
+    state.deadline_decision = deadline.decision
+    state.due_at = legal_due(state, ctx, event["submitted_at"])
     state.receipt_number = receipt_number(state.dossier_id)
     state.lookup_code = lookup_code(ctx.lookup_secret, state.dossier_id)
     for step in state.procedures:
-        spec = group.steps[step]
-        target = spec.target_days_verification if verification else spec.target_days
-        state.steps[step] = StepState(due_at=ctx.calendar.due_at(event["submitted_at"], target))
+        state.steps[step] = StepState(due_at=legal_due(state, ctx, event["submitted_at"], step))
     state.note(ctx.now, "received", detail=state.receipt_number)
     received = status(
         "DossierReceived",
@@ -87,6 +90,11 @@ def on_submitted(state: DossierState | None, event: Record, ctx: Context) -> Res
         due_at=state.due_at,
         procedures=state.procedures,
         status_url=f"{ctx.public_base_url}/status/{state.receipt_number}?code={state.lookup_code}",
+        group=state.group,
+        registering_commune=state.registering_commune,
+        statutory_days=deadline.statutory_days,
+        deadline_days=deadline.days,
+        deadline_decision=deadline.decision,
     )
     return state, [received, *hand_off(state, ctx, cause, ready_steps(state))]
 
