@@ -12,6 +12,7 @@ from rich.console import Console
 
 from lienthong.cli_ops import deadletters_app
 from lienthong.errors import LienthongError, ValidationFailed
+from lienthong.report.command import demo_year, report
 from lienthong.settings import Settings
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
@@ -20,6 +21,8 @@ schemas_app = typer.Typer(help="The Avro contracts: list, check compatibility, r
 app.add_typer(broker_app, name="broker")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(deadletters_app, name="deadletters")
+app.command()(report)
+app.command("demo-year")(demo_year)
 console = Console()
 err = Console(stderr=True)
 

@@ -65,6 +65,10 @@ def observe(
             metrics.supplement_requested(record["step"])
         elif env.schema == "DueDateChanged" and cause == "DeadlineExtended" and record["step"]:
             metrics.deadline_extended(record["step"])
+        elif env.schema == "SatisfactionRecorded":
+            metrics.satisfaction_recorded(
+                record["group"], record["registering_commune"], bool(record["satisfied"])
+            )
         elif env.schema == "WithdrawalAnswered":
             metrics.withdrawal(bool(record["accepted"]))
         elif env.schema == "DossierFinished" and state.submitted_at is not None:

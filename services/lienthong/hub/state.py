@@ -86,6 +86,9 @@ class DossierState(BaseModel):
     submission: str = ""
     #: The registered child (from BirthRegistered), JSON-safe.
     child: dict[str, Any] | None = None
+    #: The citizen's one answer once finished (None: not answered) and the reason chosen.
+    satisfied: bool | None = None
+    satisfaction_reason: str | None = None
     rejection: list[dict[str, str]] = Field(default_factory=list)
     seen: list[str] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)

@@ -7,7 +7,7 @@ from typing import Any
 
 from lienthong.contracts.events import Envelope
 from lienthong.errors import LienthongError, Reason
-from lienthong.hub import detours
+from lienthong.hub import detours, satisfaction
 from lienthong.hub.state import DossierState, StepState
 from lienthong.hub.steps import (
     Context,
@@ -159,6 +159,7 @@ HANDLERS: dict[str, Callable[[DossierState | None, Record, Context], Result]] = 
     "DeadlineExtended": detours.on_deadline_extended,
     "CorrectionRequested": detours.on_correction_requested,
     "DeadlineCheck": detours.on_deadline_check,
+    "SatisfactionGiven": satisfaction.on_satisfaction_given,
 }
 
 
