@@ -10,7 +10,7 @@ from typing import Any
 from lienthong.report.figures import Period, build_report
 
 Record = dict[str, Any]
-HANOI_COMMUNE, HUE_COMMUNE = "00004", "19753"
+HANOI_COMMUNE, HCMC_COMMUNE = "00004", "26506"
 _ids = itertools.count()
 
 
@@ -38,7 +38,7 @@ def story() -> list[tuple[str, Record]]:
         ("DossierReceived", received("c", june)),  # still open, from an older hub: no days
         ("DossierReceived", received("d", june)),
         ("DossierFinished", event("d", outcome="WITHDRAWN", on_time=True)),
-        ("DossierReceived", received("e", june, commune=HUE_COMMUNE)),  # another province
+        ("DossierReceived", received("e", june, commune=HCMC_COMMUNE)),  # another province
         ("DossierReceived", received("f", dt.date(2025, 12, 31))),  # another year
         ("DossierReceived", event("g", received_on=june)),  # an older hub: no commune at all
         ("StepFinished", event("a", step="civil_registry")),  # not read by the report
