@@ -30,7 +30,7 @@ def reason_label(code: str, lang: str) -> str:
     return en if lang == "en" else vi
 
 
-#: Who publishes the citizen's answer onto the intake topic.
+#: Who publishes the citizen's answer: the hub's own status page.
 PRODUCER = "status-page"
 
 
@@ -51,7 +51,9 @@ def satisfaction_given(
         "satisfied": satisfied,
         "reason": None if satisfied else reason,
     }
-    return Envelope(topics.INTAKE, "SatisfactionGiven", record)
+    # The page is part of the hub: it hands the answer to the hub's own topic, which the hub
+    # reads co-partitioned with the dossier (a portal could later send the same on intake).
+    return Envelope(topics.DEADLINES, "SatisfactionGiven", record)
 
 
 def on_satisfaction_given(state: DossierState | None, event: Record, ctx: Context) -> Result:

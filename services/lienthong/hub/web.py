@@ -32,6 +32,7 @@ from lienthong.hub.pages.audit import dossier_viewed
 from lienthong.hub.pages.deadletters import READ_SECONDS, DeadLettersUnavailable, read_dead_letters
 from lienthong.hub.pages.receipt import qr_png, receipt_context
 from lienthong.hub.pages.routing import ROUTED, VIEWER, Workers, client_address
+from lienthong.hub.pages.satisfaction import register_satisfaction, satisfaction_context
 from lienthong.hub.pages.status import dossier_view, find
 from lienthong.hub.pages.text import (
     BOARD_LABELS,
@@ -170,6 +171,7 @@ class Site:
             dossier_state_key=key,
             other_language_url=f"/status/{receipt}?{urlencode({**code, 'lang': other})}",
             receipt_url=f"/receipt/{receipt}.svg?{urlencode({**code, 'lang': lang})}",
+            **satisfaction_context(state, lang),
             **self.helpers(lang),
         )
 
@@ -244,6 +246,7 @@ def register_views(dep: Deployable) -> None:
     """Add the citizen and operator pages to the hub's web server."""
     site = Site(dep)
     app = dep.app
+    register_satisfaction(site, HEADERS)
 
     @app.page("/status/{receipt}")
     async def status_page(view: View, request: Request, **_: Any) -> Response:

@@ -1,0 +1,180 @@
+"""The satisfaction question on a finished dossier's status page, and the answer it posts.
+
+    GET  /satisfaction/{receipt}?code=&lang=   the question alone (also on the status page)
+    POST /satisfaction/{receipt}   form: code, satisfied (yes|no), reason (optional), lang
+
+The lookup code authorises the answer (a wrong code and an unknown receipt get the same 404);
+the hub keeps one answer per dossier and stores nothing personal with it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
+
+from faust.web import Request, Response, View
+
+from lienthong import topics
+from lienthong.hub.pages.routing import ROUTED
+from lienthong.hub.pages.status import find
+from lienthong.hub.pages.text import LABELS, language, pick
+from lienthong.hub.satisfaction import REASONS, can_answer, reason_label, satisfaction_given
+from lienthong.hub.state import DossierState
+from lienthong.hub.steps import dossier_id_of_receipt
+
+if TYPE_CHECKING:
+    from lienthong.hub.web import Site
+
+#: The page's words, (Vietnamese, English).
+TEXT: dict[str, tuple[str, str]] = {
+    "question": (
+        "Ông/bà có hài lòng với việc giải quyết hồ sơ này không?",
+        "Are you satisfied with how this dossier was handled?",
+    ),
+    "yes": ("Hài lòng", "Satisfied"),
+    "no": ("Không hài lòng", "Not satisfied"),
+    "why": ("Lý do (không bắt buộc)", "Reason (optional)"),
+    "none": ("Không chọn", "No reason given"),
+    "send": ("Gửi đánh giá", "Send my answer"),
+    "private": (
+        "Câu trả lời không kèm thông tin cá nhân. Mỗi hồ sơ được đánh giá một lần.",
+        "Your answer carries no personal data. Each dossier can be rated once.",
+    ),
+    "thanks": ("Cảm ơn ông/bà đã đánh giá.", "Thank you for your answer."),
+    "answered": (
+        "Hồ sơ này đã được đánh giá. Cảm ơn ông/bà.",
+        "This dossier has already been rated. Thank you.",
+    ),
+    "not_yet": (
+        "Chỉ đánh giá được khi hồ sơ đã giải quyết xong.",
+        "A dossier can be rated once it is finished.",
+    ),
+    "back": ("Quay lại trang hồ sơ", "Back to the dossier"),
+    "bad_choice": (
+        "Vui lòng chọn Hài lòng hoặc Không hài lòng.",
+        "Please choose Satisfied or Not satisfied.",
+    ),
+}
+
+
+def labels(lang: str) -> dict[str, str]:
+    return {key: en if lang == "en" else vi for key, (vi, en) in TEXT.items()}
+
+
+def satisfaction_context(state: DossierState, lang: str) -> dict[str, Any]:
+    """What the status page needs to ask the question (or to thank for the answer)."""
+    return {
+        "satisfaction": {
+            "ask": can_answer(state),
+            "answered": state.satisfied is not None,
+            "action": f"/satisfaction/{quote(state.receipt_number)}",
+            "code": state.lookup_code,
+            "lang": lang,
+            "reasons": [(code, reason_label(code, lang)) for code in REASONS],
+            "t": labels(lang),
+        }
+    }
+
+
+class Answers:
+    """Checks a posted answer against the dossier and hands it to the hub."""
+
+    def __init__(self, site: Site, headers: dict[str, str]) -> None:
+        self.site, self.headers = site, headers
+        self.topic = site.dep.app.topic(
+            site.settings.topic(topics.DEADLINES), key_serializer="raw", value_serializer="raw"
+        )
+
+    async def post(self, view: View, request: Request) -> Response:
+        site = self.site
+        receipt = request.match_info["receipt"]
+        form = await request.post()
+        lang = language(form.get("lang"))
+        dossier_id = dossier_id_of_receipt(receipt)
+        owner = None if request.headers.get(ROUTED) else site.workers.owner(dossier_id)
+        if owner is not None:
+            return await self.forward(view, request, owner, dict(form))
+        stored = site.state(dossier_id) if receipt.startswith("TN-") else None
+        state = find(stored, receipt, form.get("code"), site.secret)
+        if state is None:
+            return site.not_found(view, "status_page", lang)
+        t = labels(lang)
+        back = f"/status/{quote(receipt)}?{urlencode({'code': state.lookup_code, 'lang': lang})}"
+        if not can_answer(state):
+            message = t["answered"] if state.satisfied is not None else t["not_yet"]
+            return self.page(view, lang, message, back, 409)
+        choice, reason = form.get("satisfied"), form.get("reason") or None
+        if choice not in ("yes", "no") or (reason is not None and reason not in REASONS):
+            return self.page(view, lang, t["bad_choice"], back, 400)
+        answer = satisfaction_given(
+            dossier_id, state.lookup_code, choice == "yes", reason, site.dep.clock.now()
+        )
+        pipeline = site.dep.pipeline
+        data = pipeline.codec.encode(answer.schema, answer.record)
+        await pipeline.publish(self.topic, answer.key.encode(), data)
+        return self.page(view, lang, t["thanks"], back, 200)
+
+    async def get(self, view: View, request: Request) -> Response:
+        site = self.site
+        receipt = request.match_info["receipt"]
+        dossier_id = dossier_id_of_receipt(receipt)
+        owner = None if request.headers.get(ROUTED) else site.workers.owner(dossier_id)
+        if owner is not None:
+            return await site.workers.forward(view, request, owner, self.headers)
+        lang = language(request.query.get("lang"))
+        stored = site.state(dossier_id) if receipt.startswith("TN-") else None
+        state = find(stored, receipt, request.query.get("code"), site.secret)
+        if state is None:
+            return site.not_found(view, "status_page", lang)
+        back = f"/status/{quote(receipt)}?{urlencode({'code': state.lookup_code, 'lang': lang})}"
+        message = (
+            "" if can_answer(state) or state.satisfied is not None else labels(lang)["not_yet"]
+        )
+        return self.page(view, lang, message, back, 200, satisfaction_context(state, lang))
+
+    def page(
+        self,
+        view: View,
+        lang: str,
+        message: str,
+        back: str,
+        status: int,
+        form: dict[str, Any] | None = None,
+    ) -> Response:
+        html = self.site.templates.get_template("satisfaction.html").render(
+            lang=lang,
+            message=message,
+            back=back,
+            outcome="ok" if status == 200 else "warn",
+            t={**{k: pick(LABELS, k, lang) for k in LABELS}, **labels(lang)},
+            **(form or {}),
+        )
+        return view.html(html, status=status, headers=self.headers)
+
+    async def forward(
+        self, view: View, request: Request, owner: str, form: dict[str, Any]
+    ) -> Response:
+        """The owning worker decides: post the same form there and relay its answer."""
+        target = f"{owner}{request.rel_url}"
+        client = self.site.dep.app.http_client
+        async with client.post(target, data=form, headers={ROUTED: "1"}) as answer:
+            body = await answer.read()
+            return view.bytes(
+                body,
+                status=answer.status,
+                content_type=answer.headers.get("Content-Type", "text/html"),
+                headers=self.headers,
+            )
+
+
+def register_satisfaction(site: Site, headers: dict[str, str]) -> None:
+    """Add ``POST /satisfaction/{receipt}`` to the hub's web server."""
+    answers = Answers(site, headers)
+
+    @site.dep.app.page("/satisfaction/{receipt}")
+    class SatisfactionAnswer(View):
+        async def get(self, request: Request, **_: Any) -> Response:
+            return await answers.get(self, request)
+
+        async def post(self, request: Request, **_: Any) -> Response:
+            return await answers.post(self, request)
