@@ -160,6 +160,9 @@ class Metrics:
         self._satisfaction = counter(
             "satisfaction_answers", "A citizen's answer", "group", "commune", "satisfied"
         )
+        self._deadline_days = counter(
+            "deadline_days", "Working days of received dossiers' deadlines", "kind"
+        )
         gauge("steps_in_flight", "Handed off and not done", lambda t: len(t.since))
         gauge("step_oldest_in_flight_age_seconds", "Oldest in flight", _InFlight.oldest_age)
         gauge("steps_overdue_in_flight", "Overdue and in flight", lambda t: len(t.overdue))
@@ -184,6 +187,8 @@ class Metrics:
             self._received.labels(combination, channel)
         for flag in flags:
             self._withdrawals.labels(flag)
+        for kind in ("statutory", "applied"):
+            self._deadline_days.labels(kind)
 
     # -- Intake and the whole dossier (hub) ------------------------------------------------
     def dossier_received(self, combination: str, channel: str) -> None:
@@ -198,6 +203,12 @@ class Metrics:
         combination, outcome = self._combination(combination), self._dossier_outcome(outcome)
         self._finished.labels(combination, outcome, _flag(on_time)).inc()
         self._dossier_seconds.labels(combination).observe(seconds)
+
+    def deadline_days(self, statutory: int | None, applied: int | None) -> None:
+        """A received dossier's deadline: the law's working days and those applied (a cut)."""
+        if statutory is not None and applied is not None:
+            self._deadline_days.labels("statutory").inc(statutory)
+            self._deadline_days.labels("applied").inc(applied)
 
     def satisfaction_recorded(self, group: str, commune: str, satisfied: bool) -> None:
         """One citizen's answer on a finished dossier."""

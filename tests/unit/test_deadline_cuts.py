@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry
 from test_hub_transitions import BASE_URL, CALENDAR, SECRET, Hub
 
 from lienthong import units
@@ -15,6 +16,7 @@ from lienthong.deadline_cuts import load_cuts, parse_cuts
 from lienthong.errors import DeclarationInvalid
 from lienthong.hub.pages.status import dossier_view
 from lienthong.hub.transitions import Context
+from lienthong.metrics import Metrics
 from lienthong.synthetic import generate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,3 +126,14 @@ def test_the_hub_applies_a_cut_from_its_effective_date_in_its_province(
     assert received["deadline_decision"] == decision
     view = dossier_view(hub.state, at)
     assert view["deadline"] == {"statutory_days": 3, "days": days, "decision": decision}
+
+
+def test_the_metric_adds_statutory_and_applied_days() -> None:
+    registry = CollectorRegistry()
+    metrics = Metrics.create(registry)
+    metrics.deadline_days(3, 2)
+    metrics.deadline_days(5, 5)
+    metrics.deadline_days(None, None)  # from an older hub: nothing known
+    value = registry.get_sample_value
+    assert value("lienthong_deadline_days_total", {"kind": "statutory"}) == 8
+    assert value("lienthong_deadline_days_total", {"kind": "applied"}) == 7

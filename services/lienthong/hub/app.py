@@ -41,6 +41,7 @@ def observe(
         at = record["meta"]["occurred_at"].timestamp()
         if env.schema == "DossierReceived":
             metrics.dossier_received(state.combination, state.channel)
+            metrics.deadline_days(record["statutory_days"], record["deadline_days"])
         elif env.schema == "DossierRejected":
             for reason in record["reasons"]:
                 metrics.dossier_rejected_at_intake(reason["code"])
