@@ -26,8 +26,7 @@ REASONS: dict[str, tuple[str, str]] = {
 
 def reason_label(code: str, lang: str) -> str:
     """A reason in the page's language (vi or en)."""
-    vi, en = REASONS[code]
-    return en if lang == "en" else vi
+    return REASONS[code][1 if lang == "en" else 0]
 
 
 #: Who publishes the citizen's answer: the hub's own status page.

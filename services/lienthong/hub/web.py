@@ -30,6 +30,7 @@ from lienthong import topics
 from lienthong.hub.pages import board as board_parts
 from lienthong.hub.pages.audit import dossier_viewed
 from lienthong.hub.pages.deadletters import READ_SECONDS, DeadLettersUnavailable, read_dead_letters
+from lienthong.hub.pages.procedures import register_procedures
 from lienthong.hub.pages.receipt import qr_png, receipt_context
 from lienthong.hub.pages.routing import ROUTED, VIEWER, Workers, client_address
 from lienthong.hub.pages.satisfaction import register_satisfaction, satisfaction_context
@@ -247,6 +248,7 @@ def register_views(dep: Deployable) -> None:
     site = Site(dep)
     app = dep.app
     register_satisfaction(site, HEADERS)
+    register_procedures(site, HEADERS)
 
     @app.page("/status/{receipt}")
     async def status_page(view: View, request: Request, **_: Any) -> Response:

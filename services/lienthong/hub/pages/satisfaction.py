@@ -17,7 +17,7 @@ from faust.web import Request, Response, View
 from lienthong import topics
 from lienthong.hub.pages.routing import ROUTED
 from lienthong.hub.pages.status import find
-from lienthong.hub.pages.text import LABELS, language, pick
+from lienthong.hub.pages.text import LABELS, language, pick, words
 from lienthong.hub.satisfaction import REASONS, can_answer, reason_label, satisfaction_given
 from lienthong.hub.state import DossierState
 from lienthong.hub.steps import dossier_id_of_receipt
@@ -58,7 +58,7 @@ TEXT: dict[str, tuple[str, str]] = {
 
 
 def labels(lang: str) -> dict[str, str]:
-    return {key: en if lang == "en" else vi for key, (vi, en) in TEXT.items()}
+    return words(TEXT, lang)
 
 
 def satisfaction_context(state: DossierState, lang: str) -> dict[str, Any]:

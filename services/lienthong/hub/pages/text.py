@@ -155,6 +155,11 @@ def pick(table: dict[str, dict[str, str]], key: str, lang: str) -> str:
     return table.get(key, {}).get(lang, key)
 
 
+def words(table: dict[str, tuple[str, str]], lang: str) -> dict[str, str]:
+    """A table of (Vietnamese, English) pairs in the page's language."""
+    return {key: en if lang == "en" else vi for key, (vi, en) in table.items()}
+
+
 def when(at: dt.datetime | None, lang: str, zone: ZoneInfo) -> str:
     """A moment as a citizen reads it, in the legal timezone: ``17:00 05/03/2026``."""
     if at is None:
