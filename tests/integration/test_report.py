@@ -22,6 +22,7 @@ from lienthong import units
 from lienthong.calendar import WorkingCalendar
 from lienthong.cli import app
 from lienthong.deadline_cuts import parse_cuts
+from lienthong.hub.satisfaction import REASONS
 from lienthong.procedures import BIRTH
 from lienthong.report.year import Plan, Year, YearShape, publish
 from lienthong.settings import Settings
@@ -132,6 +133,11 @@ def test_the_measures_match_a_count_of_the_plans(replayed: Replayed) -> None:
         f"{len(happy):,} / {len(answered):,}",
         f"{len(happy) / len(answered):.1%}",
     )
+    unhappy = Counter(p.reason for p in answered if not p.satisfied)
+    for reason, n in unhappy.items():
+        label = REASONS[reason][1] if reason else "no reason given"
+        assert measures[f"not satisfied: {label}"] == (f"{n:,}", f"{n / len(answered):.1%}")
+    assert sum(1 for m in measures if m.startswith("not satisfied: ")) == len(unhappy)
     cut = (sum(statutory) - sum(applied)) / sum(statutory)
     assert measures["Deadline cut (rút ngắn), working days applied / statutory"] == (
         f"{sum(applied):,} / {sum(statutory):,}",

@@ -208,11 +208,10 @@ def build_report(events: Iterable[tuple[str, Record]], period: Period) -> Provin
     rated = [d for d in mine if d.satisfied is not None]
     reasons = Counter(d.reason or "NONE" for d in rated if not d.satisfied)
     timed = [d for d in mine if d.statutory_days is not None and d.deadline_days is not None]
-    decisions: dict[tuple[str, int, int], int] = Counter(
-        (d.decision, d.statutory_days, d.deadline_days)  # type: ignore[misc]
-        for d in timed
-        if d.decision
-    )
+    decisions: Counter[tuple[str, int, int]] = Counter()
+    for d in timed:
+        if d.decision and d.statutory_days is not None and d.deadline_days is not None:
+            decisions[d.decision, d.statutory_days, d.deadline_days] += 1
     months = range(1, 13) if period.month is None else [period.month]
     return ProvinceReport(
         period=period,

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from rich.table import Table
 
-from lienthong.report.figures import ProvinceReport, Punctuality
+from lienthong.hub.satisfaction import REASONS
+from lienthong.report.figures import ProvinceReport, Punctuality, share
 
 #: Communes shown in the terminal (the CSV has all of them).
 TOP_COMMUNES = 10
@@ -15,6 +16,10 @@ TOP_COMMUNES = 10
 
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
+
+
+def _reason(code: str) -> str:
+    return REASONS[code][1] if code in REASONS else "no reason given"
 
 
 def measures(report: ProvinceReport) -> list[tuple[str, str, str]]:
@@ -32,6 +37,10 @@ def measures(report: ProvinceReport) -> list[tuple[str, str, str]]:
             "Satisfied (hài lòng), of answers",
             f"{report.satisfied:,} / {report.answers:,}",
             percent(report.satisfied_share),
+        ),
+        *(
+            (f"  not satisfied: {_reason(code)}", f"{n:,}", percent(share(n, report.answers)))
+            for code, n in report.reasons.items()
         ),
         (
             "Deadline cut (rút ngắn), working days applied / statutory",
