@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +12,8 @@ from lienthong import units
 from lienthong.settings import Settings
 
 console = Console()
+#: The two-level map (34 provinces, communes, no districts) took effect on 1 July 2025.
+FIRST_YEAR = 2025
 
 
 def _province(code: str) -> str:
@@ -31,9 +32,9 @@ def _month(value: int | None) -> int | None:
 
 
 def _year(value: int) -> int:
-    if not 2025 <= value <= dt.date.today().year + 1:
+    if not FIRST_YEAR <= value <= 9999:
         raise typer.BadParameter(
-            f"{value} is outside the two-level map (from 2025) or in the future"
+            f"{value} is outside the two-level map of provinces and communes (from {FIRST_YEAR})"
         )
     return value
 

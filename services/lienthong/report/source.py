@@ -48,12 +48,15 @@ def replay_status(settings: Settings, codec: AvroCodec | None = None) -> Replay:
     """Read the whole status topic; an unreadable message is named, never fatal."""
     codec = codec or AvroCodec()
     name = settings.topic(topics.STATUS)
-    consumer = KafkaConsumer(
-        **settings.kafka_client_options(),
-        client_id="lienthong-report",
-        enable_auto_commit=False,
-        fetch_max_bytes=16 * 1024 * 1024,
-    )
+    try:
+        consumer = KafkaConsumer(
+            **settings.kafka_client_options(),
+            client_id="lienthong-report",
+            enable_auto_commit=False,
+            fetch_max_bytes=16 * 1024 * 1024,
+        )
+    except KafkaError as exc:
+        raise ClientError(f"cannot reach Kafka at {settings.bootstrap_servers}: {exc}") from exc
     out = Replay()
     try:
         for message in _messages(consumer, name):
