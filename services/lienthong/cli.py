@@ -21,8 +21,6 @@ schemas_app = typer.Typer(help="The Avro contracts: list, check compatibility, r
 app.add_typer(broker_app, name="broker")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(deadletters_app, name="deadletters")
-app.command()(report)
-app.command("demo-year")(demo_year)
 console = Console()
 err = Console(stderr=True)
 
@@ -218,6 +216,10 @@ def bench(
     from lienthong.bench import run_bench
 
     raise typer.Exit(run_bench(Settings(), dossiers=dossiers, out=out, console=console))
+
+
+app.command()(report)
+app.command("demo-year")(demo_year)
 
 
 def main() -> None:
