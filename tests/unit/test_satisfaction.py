@@ -8,11 +8,16 @@ from typing import Any
 
 import pytest
 import test_web
+from aiohttp.test_utils import TestServer
 from prometheus_client import CollectorRegistry
+from test_agents import prepare
 from test_hub_transitions import CR, HI, RES, Hub, submission, wire
 from test_web import FINISHED, SUPPLEMENT, url_of, visible
 from test_web import Hub as WebHub
 
+from lienthong.calendar import ManualClock
+from lienthong.hub import app as hub_app
+from lienthong.hub.pages.routing import Workers
 from lienthong.hub.satisfaction import REASONS, satisfaction_given
 from lienthong.hub.transitions import NotExpected
 from lienthong.metrics import Metrics
@@ -156,3 +161,29 @@ async def test_the_question_alone_at_its_own_address(hub: WebHub, tmp_path: Path
     assert status == 200 and 'id="satisfaction-form"' in body.decode()
     status, _, _ = await hub.get(f"/satisfaction/{FINISHED.receipt_number}?code=AAAAAAAA")
     assert status == 404
+
+
+async def test_an_answer_reaching_another_worker_is_posted_to_the_owner(
+    hub: WebHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "owner").mkdir()
+    owner = hub_app.create(
+        test_web.settings(tmp_path / "owner"),
+        clock=ManualClock(test_web.NOW),
+        with_web_metrics=False,
+    )
+    owner_sent = prepare(owner)
+    owner.tables["dossiers"] = {FINISHED.dossier_id: FINISHED.to_table()}
+    async with TestServer(owner.app.web.web_app) as server:
+        url = str(server.make_url("")).rstrip("/")
+        monkeypatch.setattr(Workers, "owner", lambda self, dossier_id: url)
+        try:
+            status, text = await post(
+                hub, FINISHED.receipt_number, code=FINISHED.lookup_code, satisfied="yes"
+            )
+        finally:
+            await hub.dep.app.http_client.close()
+    assert status == 200 and "Cảm ơn ông/bà đã đánh giá." in text
+    assert answers_sent(hub) == []  # the worker asked published nothing itself
+    (sent,) = [decoded.record for _, decoded in owner_sent.on("hub.deadlines")]
+    assert (sent["meta"]["dossier_id"], sent["satisfied"]) == (FINISHED.dossier_id, True)

@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
+import aiohttp
 from faust.web import Request, Response, View
 
 from lienthong import topics
-from lienthong.hub.pages.routing import ROUTED
+from lienthong.hub.pages.routing import FORWARD_SECONDS, ROUTED
 from lienthong.hub.pages.status import find
 from lienthong.hub.pages.text import LABELS, language, pick, words
 from lienthong.hub.satisfaction import REASONS, can_answer, reason_label, satisfaction_given
@@ -157,14 +158,18 @@ class Answers:
         """The owning worker decides: post the same form there and relay its answer."""
         target = f"{owner}{request.rel_url}"
         client = self.site.dep.app.http_client
-        async with client.post(target, data=form, headers={ROUTED: "1"}) as answer:
-            body = await answer.read()
-            return view.bytes(
-                body,
-                status=answer.status,
-                content_type=answer.headers.get("Content-Type", "text/html"),
-                headers=self.headers,
-            )
+        timeout = aiohttp.ClientTimeout(total=FORWARD_SECONDS)
+        try:
+            async with client.post(
+                target, data=form, headers={ROUTED: "1"}, timeout=timeout
+            ) as answer:
+                body = await answer.read()
+                kind = answer.headers.get("Content-Type", "text/html")
+        except (aiohttp.ClientError, TimeoutError):
+            return view.text("hub worker unavailable, try again", status=503, headers=self.headers)
+        return view.bytes(
+            body, status=answer.status, headers={**self.headers, "Content-Type": kind}
+        )
 
 
 def register_satisfaction(site: Site, headers: dict[str, str]) -> None:
