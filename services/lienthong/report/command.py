@@ -60,13 +60,13 @@ def report(
     from lienthong.report.render import draw_chart, tables, write_csv
     from lienthong.report.source import replay_status
 
-    replay = replay_status(Settings())
-    result = build_report(replay.events, Period(province, year, month))
+    with replay_status(Settings()) as replay:
+        result = build_report(replay, Period(province, year, month))
     for table in tables(result):
         console.print(table)
     files = write_csv(result, out)
     files.append(draw_chart(result, out / f"{province}-{result.period.label}-chart.png"))
-    console.print(f"{len(replay.events):,} status events read; wrote " + ", ".join(map(str, files)))
+    console.print(f"{replay.read:,} status events read; wrote " + ", ".join(map(str, files)))
     if replay.unreadable:
         console.print(f"[yellow]{len(replay.unreadable)} unreadable messages skipped:[/]")
         for line in replay.unreadable[:10]:

@@ -2,8 +2,9 @@
 
 A dossier belongs to the period of the day it counts as received, and to the province of the
 commune that registers the birth (2025 map). Every figure is about the dossiers of the period,
-whenever their later events happened. Events are deduplicated by id, so a replay that reads
-an event twice counts it once, and their order does not matter.
+whenever their later events happened. Each event sets a fact about its dossier (received on,
+finished on time, overdue at a step, satisfied), so a replay that reads an event twice changes
+nothing and the order of events does not matter; memory grows with dossiers, not events.
 """
 
 from __future__ import annotations
@@ -93,16 +94,12 @@ READERS = {
 
 
 def collect(events: Iterable[tuple[str, Record]]) -> dict[str, _Seen]:
-    """One picture per dossier from its status events, each event counted once."""
+    """One picture per dossier from its status events (a stream is read once)."""
     dossiers: dict[str, _Seen] = {}
-    ids: set[str] = set()
     for name, record in events:
         read = READERS.get(name)
-        event_id = str(record["meta"]["event_id"])
-        if read is None or event_id in ids:
-            continue
-        ids.add(event_id)
-        read(dossiers.setdefault(str(record["meta"]["dossier_id"]), _Seen()), record)
+        if read is not None:
+            read(dossiers.setdefault(str(record["meta"]["dossier_id"]), _Seen()), record)
     return dossiers
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,10 +22,24 @@ Record = dict[str, Any]
 
 @dataclass
 class Replay:
-    """The decoded status events, and the messages that could not be read (with the reason)."""
+    """The status events, read as they are iterated (once), and what could not be read."""
 
-    events: list[tuple[str, Record]] = field(default_factory=list)
+    messages: Iterator[Any]
+    codec: AvroCodec
+    read: int = 0
     unreadable: list[str] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[tuple[str, Record]]:
+        for message in self.messages:
+            try:
+                decoded = self.codec.decode(message.value or b"")
+            except ContractError as exc:
+                where = f"{message.topic}[{message.partition}]@{message.offset}"
+                log.warning("%s: skipped, %s", where, exc)
+                self.unreadable.append(f"{where}: {exc}")
+                continue
+            self.read += 1
+            yield decoded.name, decoded.record
 
 
 def _messages(consumer: KafkaConsumer, name: str) -> Iterator[Any]:
@@ -44,9 +59,10 @@ def _messages(consumer: KafkaConsumer, name: str) -> Iterator[Any]:
                 left.discard(tp)
 
 
-def replay_status(settings: Settings, codec: AvroCodec | None = None) -> Replay:
-    """Read the whole status topic; an unreadable message is named, never fatal."""
-    codec = codec or AvroCodec()
+@contextmanager
+def replay_status(settings: Settings, codec: AvroCodec | None = None) -> Iterator[Replay]:
+    """The whole status topic, to its end when reading began; an unreadable message is named,
+    never fatal."""
     name = settings.topic(topics.STATUS)
     try:
         consumer = KafkaConsumer(
@@ -57,19 +73,9 @@ def replay_status(settings: Settings, codec: AvroCodec | None = None) -> Replay:
         )
     except KafkaError as exc:
         raise ClientError(f"cannot reach Kafka at {settings.bootstrap_servers}: {exc}") from exc
-    out = Replay()
     try:
-        for message in _messages(consumer, name):
-            try:
-                decoded = codec.decode(message.value or b"")
-            except ContractError as exc:
-                where = f"{message.topic}[{message.partition}]@{message.offset}"
-                log.warning("%s: skipped, %s", where, exc)
-                out.unreadable.append(f"{where}: {exc}")
-                continue
-            out.events.append((decoded.name, decoded.record))
+        yield Replay(_messages(consumer, name), codec or AvroCodec())
     except KafkaError as exc:
         raise ClientError(f"cannot read the status topic {name}: {exc}") from exc
     finally:
         consumer.close()
-    return out
