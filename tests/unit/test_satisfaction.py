@@ -161,6 +161,11 @@ async def test_the_question_alone_at_its_own_address(hub: WebHub, tmp_path: Path
     assert status == 200 and 'id="satisfaction-form"' in body.decode()
     status, _, _ = await hub.get(f"/satisfaction/{FINISHED.receipt_number}?code=AAAAAAAA")
     assert status == 404
+    (viewed,) = hub.viewed()  # the answered view is in the audit trail, the failed one is not
+    assert (viewed["channel"], viewed["path"]) == (
+        "satisfaction_page",
+        f"/satisfaction/{FINISHED.receipt_number}",
+    )
 
 
 async def test_an_answer_reaching_another_worker_is_posted_to_the_owner(

@@ -86,52 +86,64 @@ class Answers:
             site.settings.topic(topics.DEADLINES), key_serializer="raw", value_serializer="raw"
         )
 
-    async def post(self, view: View, request: Request) -> Response:
-        site = self.site
+    def owner(self, request: Request) -> str | None:
+        """The hub worker holding the dossier when it is not this one (a forwarded request
+        is answered here)."""
+        if request.headers.get(ROUTED):
+            return None
+        return self.site.workers.owner(dossier_id_of_receipt(request.match_info["receipt"]))
+
+    def dossier(self, request: Request, code: str | None) -> DossierState | None:
+        """The dossier when the receipt and code match (the status page's rule), else None."""
         receipt = request.match_info["receipt"]
+        stored = (
+            self.site.state(dossier_id_of_receipt(receipt)) if receipt.startswith("TN-") else None
+        )
+        return find(stored, receipt, code, self.site.secret)
+
+    @staticmethod
+    def back(state: DossierState, lang: str) -> str:
+        query = urlencode({"code": state.lookup_code, "lang": lang})
+        return f"/status/{quote(state.receipt_number)}?{query}"
+
+    async def post(self, view: View, request: Request) -> Response:
         form = await request.post()
-        lang = language(form.get("lang"))
-        dossier_id = dossier_id_of_receipt(receipt)
-        owner = None if request.headers.get(ROUTED) else site.workers.owner(dossier_id)
+        owner = self.owner(request)
         if owner is not None:
             return await self.forward(view, request, owner, dict(form))
-        stored = site.state(dossier_id) if receipt.startswith("TN-") else None
-        state = find(stored, receipt, form.get("code"), site.secret)
+        lang = language(form.get("lang"))
+        state = self.dossier(request, form.get("code"))
         if state is None:
-            return site.not_found(view, "status_page", lang)
-        t = labels(lang)
-        back = f"/status/{quote(receipt)}?{urlencode({'code': state.lookup_code, 'lang': lang})}"
+            return self.site.not_found(view, "status_page", lang)
+        t, back = labels(lang), self.back(state, lang)
         if not can_answer(state):
             message = t["answered"] if state.satisfied is not None else t["not_yet"]
             return self.page(view, lang, message, back, 409)
         choice, reason = form.get("satisfied"), form.get("reason") or None
         if choice not in ("yes", "no") or (reason is not None and reason not in REASONS):
             return self.page(view, lang, t["bad_choice"], back, 400)
+        now = self.site.dep.clock.now()
         answer = satisfaction_given(
-            dossier_id, state.lookup_code, choice == "yes", reason, site.dep.clock.now()
+            state.dossier_id, state.lookup_code, choice == "yes", reason, now
         )
-        pipeline = site.dep.pipeline
+        pipeline = self.site.dep.pipeline
         data = pipeline.codec.encode(answer.schema, answer.record)
         await pipeline.publish(self.topic, answer.key.encode(), data)
         return self.page(view, lang, t["thanks"], back, 200)
 
     async def get(self, view: View, request: Request) -> Response:
-        site = self.site
-        receipt = request.match_info["receipt"]
-        dossier_id = dossier_id_of_receipt(receipt)
-        owner = None if request.headers.get(ROUTED) else site.workers.owner(dossier_id)
+        owner = self.owner(request)
         if owner is not None:
-            return await site.workers.forward(view, request, owner, self.headers)
+            return await self.site.workers.forward(view, request, owner, self.headers)
         lang = language(request.query.get("lang"))
-        stored = site.state(dossier_id) if receipt.startswith("TN-") else None
-        state = find(stored, receipt, request.query.get("code"), site.secret)
+        state = self.dossier(request, request.query.get("code"))
         if state is None:
-            return site.not_found(view, "status_page", lang)
-        back = f"/status/{quote(receipt)}?{urlencode({'code': state.lookup_code, 'lang': lang})}"
-        message = (
-            "" if can_answer(state) or state.satisfied is not None else labels(lang)["not_yet"]
-        )
-        return self.page(view, lang, message, back, 200, satisfaction_context(state, lang))
+            return self.site.not_found(view, "status_page", lang)
+        await self.site.audit(request, state, "satisfaction_page", self.site.dep.clock.now())
+        asked = can_answer(state) or state.satisfied is not None
+        message = "" if asked else labels(lang)["not_yet"]
+        form = satisfaction_context(state, lang)
+        return self.page(view, lang, message, self.back(state, lang), 200, form)
 
     def page(
         self,
