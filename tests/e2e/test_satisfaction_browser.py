@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 import test_browser
 from kafka_reading import read_topic
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.ui import Select, WebDriverWait
 from test_browser import Browser, received, wait_for
 
 from lienthong import topics
@@ -45,6 +46,15 @@ def post(url: str, form: dict[str, str]) -> int:
             return int(answer.status)
     except urllib.error.HTTPError as exc:
         return int(exc.code)
+
+
+def page_shows(browser: Browser, words: str, timeout: float = 15.0) -> str:
+    """The page's text once it shows ``words`` (a submitted form loads its answer)."""
+    wait = WebDriverWait(
+        browser.driver, timeout, ignored_exceptions=(StaleElementReferenceException,)
+    )
+    wait.until(lambda driver: words in driver.find_element(By.TAG_NAME, "body").text)
+    return str(browser.driver.find_element(By.TAG_NAME, "body").text)
 
 
 def recorded(settings: Settings, dossier_id: str) -> list[dict[str, object]]:
@@ -101,7 +111,7 @@ def test_a_citizen_answers_once_and_only_with_the_code(
         )
         browser.driver.find_element(By.ID, "satisfied-yes").click()
         browser.driver.find_element(By.ID, "satisfaction-send").click()
-        assert "Không tìm thấy hồ sơ" in browser.driver.find_element(By.TAG_NAME, "body").text
+        page_shows(browser, "Không tìm thấy hồ sơ")
 
         # With it: not satisfied, too slow.
         browser.open(receipt["status_url"])
@@ -110,8 +120,7 @@ def test_a_citizen_answers_once_and_only_with_the_code(
             "TOO_SLOW"
         )
         browser.driver.find_element(By.ID, "satisfaction-send").click()
-        thanks = browser.driver.find_element(By.TAG_NAME, "body").text
-        assert "Cảm ơn ông/bà đã đánh giá." in thanks
+        page_shows(browser, "Cảm ơn ông/bà đã đánh giá.")
         browser.shot("satisfaction-thanks")
         timeline = wait_for(settings, dossier_id, "SatisfactionRecorded")
         (answer,) = timeline.of("SatisfactionRecorded")
