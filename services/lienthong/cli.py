@@ -18,6 +18,7 @@ from lienthong.cli_output import console, err, fail, say, warn
 from lienthong.client import connect
 from lienthong.client.terminal import safe
 from lienthong.errors import ValidationFailed
+from lienthong.report.command import demo_year, report
 from lienthong.settings import Settings, secure_environment
 
 if TYPE_CHECKING:
@@ -403,6 +404,10 @@ def one_line(exc: BaseException) -> str:
     if not isinstance(exc, (LienthongError, OSError)):
         first = f"{type(exc).__name__}: {first}"
     return first + (f" ({len(rest)} more lines with --debug)" if rest else "")
+
+
+app.command()(report)
+app.command("demo-year")(demo_year)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
     LienthongError
     ├── SettingsError            a setting is missing or contradictory
+    │   └── DeclarationInvalid   a declaration file (deadline cuts) breaks a rule
     ├── BrokerError              the local Kafka broker cannot be started, stopped or reached
     │   ├── PrerequisiteMissing  Java or Maven is not installed
     │   └── TopicsMissing        a deployable's topics are missing and it may not create them
@@ -34,6 +35,10 @@ class LienthongError(Exception):
 
 class SettingsError(LienthongError):
     """A setting is missing or contradictory."""
+
+
+class DeclarationInvalid(SettingsError):
+    """A declaration file (a province's deadline cuts) names a field that breaks a rule."""
 
 
 class BrokerError(LienthongError):

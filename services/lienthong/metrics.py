@@ -14,6 +14,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
+from lienthong.units import commune_codes
+
 log = logging.getLogger(__name__)
 
 STEPS = ("civil_registry", "residence", "health_insurance")
@@ -114,6 +116,8 @@ class Metrics:
         self._step_outcome = _Vocabulary(STEP_OUTCOMES)
         open_labels = (_Vocabulary(limit=MAX_OPEN_VALUES) for _ in range(4))
         self._reason, self._error_kind, self._event_type, self._topic = open_labels
+        #: Communes of the 2025 map are a closed set of 3,321 codes; groups are few.
+        self._commune, self._group = _Vocabulary(commune_codes()), _Vocabulary(limit=8)
         self._tracking = {step: _InFlight(clock, MAX_TRACKED_PER_STEP) for step in STEPS}
 
         def counter(name: str, doc: str, *labels: str) -> Counter:
@@ -175,6 +179,12 @@ class Metrics:
         )
         self._lockouts = counter("lookup_lockouts", "Lockouts begun: guessing codes", "scope")
         self._signin_failed = counter("operator_signins_failed", "Operators' sign-ins refused")
+        self._satisfaction = counter(
+            "satisfaction_answers", "A citizen's answer", "group", "commune", "satisfied"
+        )
+        self._deadline_days = counter(
+            "deadline_days", "Working days of received dossiers' deadlines", "kind"
+        )
         gauge("steps_in_flight", "Handed off and not done", lambda t: len(t.since))
         gauge("step_oldest_in_flight_age_seconds", "Oldest in flight", _InFlight.oldest_age)
         gauge("steps_overdue_in_flight", "Overdue and in flight", lambda t: len(t.overdue))
@@ -202,6 +212,8 @@ class Metrics:
         for scope in LOOKUP_SCOPES:
             self._lookups_refused.labels(scope)
             self._lockouts.labels(scope)
+        for kind in ("statutory", "applied"):
+            self._deadline_days.labels(kind)
 
     # -- Intake and the whole dossier (hub) ------------------------------------------------
     def dossier_received(self, combination: str, channel: str) -> None:
@@ -216,6 +228,17 @@ class Metrics:
         combination, outcome = self._combination(combination), self._dossier_outcome(outcome)
         self._finished.labels(combination, outcome, _flag(on_time)).inc()
         self._dossier_seconds.labels(combination).observe(seconds)
+
+    def deadline_days(self, statutory: int | None, applied: int | None) -> None:
+        """A received dossier's deadline: the law's working days and those applied (a cut)."""
+        if statutory is not None and applied is not None:
+            self._deadline_days.labels("statutory").inc(statutory)
+            self._deadline_days.labels("applied").inc(applied)
+
+    def satisfaction_recorded(self, group: str, commune: str, satisfied: bool) -> None:
+        """One citizen's answer on a finished dossier."""
+        labels = (self._group(group), self._commune(commune), _flag(satisfied))
+        self._satisfaction.labels(*labels).inc()
 
     def withdrawal(self, accepted: bool) -> None:
         self._withdrawals.labels(_flag(accepted)).inc()

@@ -120,6 +120,11 @@ class Settings(BaseSettings):
     supplement_clock: Literal["restart", "pause"] = Field(
         "restart", description="On a supplement: restart the deadline, or resume it paused"
     )
+    deadline_cuts_file: Path | None = Field(
+        None,
+        description="YAML of the province's approved deadline cuts (deploy/deadline-cuts.yaml); "
+        "None: the statutory deadlines",
+    )
     clock_offset_file: Path | None = Field(
         None, description="Shared legal-time offset (seconds) for tests; None: system time"
     )

@@ -75,6 +75,7 @@ def generate(
     per_day: int = PER_DAY,
     calendar: WorkingCalendar | None = None,
     live: bool = False,
+    province: str | None = None,
 ) -> list[Synthetic]:
     """``count`` dossiers, in submission order; the same arguments give the same dossiers.
 
@@ -82,11 +83,16 @@ def generate(
     17:00 local): 300 dossiers take about 45 minutes. ``invalid_share`` of them (never twins)
     each break one rule, named by ``Synthetic.invalid``. ``live=True`` submits one a second
     from ``start`` at any hour instead (demo, tests and benchmark publish them right away).
+    ``province`` (a 2-digit code) makes every family live there (a province's year).
     """
     _check_arguments(count, invalid_share, twins_share, start, combinations, invalid_kinds)
     if per_day < 1:
         raise ValueError(f"per_day must be positive, not {per_day}")
     maker = _Maker(seed, combinations, calendar or WorkingCalendar())
+    if province is not None:
+        if not units.communes_of(province):
+            raise ValueError(f"province must be a 2-digit code of the 2025 map, not {province!r}")
+        maker.communes = units.communes_of(province)
     start = start or DEFAULT_START
     return maker.run(count, start, invalid_share, twins_share, invalid_kinds, per_day, live)
 

@@ -95,7 +95,8 @@ def _carries() -> dict[str, frozenset[str]]:
     """Which event types each topic role may carry, derived from the procedure declarations."""
     table: dict[str, frozenset[str]] = {
         INTAKE: frozenset(INTAKE_EVENTS),
-        DEADLINES: frozenset({"DeadlineCheck"}),
+        # The legal clock's ticks, and the citizens' satisfaction answers the hub's page takes.
+        DEADLINES: frozenset({"DeadlineCheck", "SatisfactionGiven"}),
     }
     for group in GROUPS.values():
         for step, spec in group.steps.items():

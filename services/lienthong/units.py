@@ -72,6 +72,11 @@ def all_communes() -> list[CommuneInfo]:
     return sorted(_communes().values(), key=lambda c: c.code)
 
 
+def commune_codes() -> list[str]:
+    """The 5-digit codes of all communes, in order."""
+    return sorted(_communes())
+
+
 def commune_in_province(commune_code: str, province_code: str) -> bool:
     """Whether the commune exists and belongs to the province."""
     found = commune(commune_code)

@@ -111,6 +111,9 @@ def test_every_query_names_a_known_metric() -> None:
         "lienthong_dead_letters_total",
         "lienthong_partitions_reread_total",  # recovery after crashes
         "lienthong_answers_parked_total",
+        "lienthong:satisfied_share_by_group:ratio_30d",  # reform measures
+        "lienthong:satisfied_share:ratio_30d",
+        "lienthong:deadline_cut_share:ratio_30d",
     ],
 )
 def test_the_operator_sees(needed: str) -> None:

@@ -161,6 +161,9 @@ def describe(name: str, record: Record) -> str:
             f"finished: {r['outcome'].lower()}, " + ("on time" if r["on_time"] else "late")
         ),
         "DossierRejected": lambda r: "rejected: " + "; ".join(x["message"] for x in r["reasons"]),
+        "SatisfactionRecorded": lambda r: (
+            "citizen satisfied" if r["satisfied"] else f"citizen not satisfied ({r['reason']})"
+        ),
         "WithdrawalAnswered": lambda r: (
             "withdrawn" if r["accepted"] else f"withdrawal refused: {r['reason']}"
         ),

@@ -9,6 +9,7 @@ from lienthong import topics
 from lienthong.calendar import Clock
 from lienthong.contracts.codec import Decoded
 from lienthong.contracts.events import Envelope, metadata
+from lienthong.deadline_cuts import load_cuts
 from lienthong.errors import LienthongError
 from lienthong.hub import early
 from lienthong.hub.due import DueIndex, next_check
@@ -42,6 +43,7 @@ def observe(
         at = record["meta"]["occurred_at"].timestamp()
         if env.schema == "DossierReceived":
             metrics.dossier_received(state.combination, state.channel)
+            metrics.deadline_days(record["statutory_days"], record["deadline_days"])
         elif env.schema == "DossierRejected":
             for reason in record["reasons"]:
                 metrics.dossier_rejected_at_intake(reason["code"])
@@ -66,6 +68,10 @@ def observe(
             metrics.supplement_requested(record["step"])
         elif env.schema == "DueDateChanged" and cause == "DeadlineExtended" and record["step"]:
             metrics.deadline_extended(record["step"])
+        elif env.schema == "SatisfactionRecorded":
+            metrics.satisfaction_recorded(
+                record["group"], record["registering_commune"], bool(record["satisfied"])
+            )
         elif env.schema == "WithdrawalAnswered":
             metrics.withdrawal(bool(record["accepted"]))
         elif env.schema == "DossierFinished" and state.received_at is not None:
@@ -96,6 +102,7 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
     )
     deadlines = app.topic(settings.topic(DEADLINES), key_serializer="raw", value_serializer="raw")
     secret = keyring(settings)  # refuses the development secret outside development mode
+    cuts = load_cuts(settings.deadline_cuts_file)
 
     def context() -> Context:
         return Context(
@@ -106,6 +113,7 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
             settings.supplement_days,
             settings.supplement_clock,
             dt.timedelta(seconds=settings.resend_after_seconds),
+            cuts,
         )
 
     boundary = dep.pipeline.boundary

@@ -17,8 +17,8 @@ from lienthong.hub.steps import (
     Result,
     agency,
     close,
-    group_of,
     hand_off,
+    legal_due,
     open_event,
     ready_steps,
     refuse_step,
@@ -123,20 +123,14 @@ def on_supplemented(state: DossierState | None, event: Record, ctx: Context) -> 
         return state, []
     if step_state is None or step_state.phase != "supplement" or state.phase != "open":
         raise NotExpected(f"dossier {clip(state.dossier_id)}: no supplement was asked for {step}")
-    group = group_of(state)
     asked_at = step_state.supplement_requested_at or ctx.now
     if ctx.supplement_clock == "pause":
         state.due_at = _moved(ctx, state.due_at, asked_at)
         step_state.due_at = _moved(ctx, step_state.due_at, asked_at)
         message = "Supplement received; the deadline resumes, moved by the days it waited."
     else:
-        days = (
-            group.deadline_days_verification if state.verification_needed else (group.deadline_days)
-        )
-        spec = group.steps[step]
-        target = spec.target_days_verification if state.verification_needed else spec.target_days
-        state.due_at = ctx.calendar.due_at(ctx.now, days)
-        step_state.due_at = ctx.calendar.due_at(ctx.now, target)
+        state.due_at = legal_due(state, ctx, ctx.now)
+        step_state.due_at = legal_due(state, ctx, ctx.now, step)
         message = "Supplement received; the dossier is complete and the deadline counts again."
     step_state.extended_due_at = None
     assert state.due_at is not None
@@ -236,9 +230,7 @@ def on_correction_requested(state: DossierState | None, event: Record, ctx: Cont
         raise NotExpected(f"dossier {clip(state.dossier_id)}: {target} has no result to correct")
     state.steps[asking].awaiting = "correction"
     # The correction is new work with its own same-day target, not the original date missed.
-    spec = group_of(state).steps[target]
-    days = spec.target_days_verification if state.verification_needed else spec.target_days
-    state.steps[target].due_at = ctx.calendar.due_at(ctx.now, days)
+    state.steps[target].due_at = legal_due(state, ctx, ctx.now, target)
     state.steps[target].extended_due_at = None
     outputs = announce_wait(state, asking, ctx, cause)
     return state, outputs + hand_off(state, ctx, cause, [target], correction=event["reason"])

@@ -77,6 +77,13 @@ class DossierState(BaseModel):
     received_on: dt.date | None = None
     due_at: dt.datetime | None = None
     verification_needed: bool = False
+    #: Where the birth is registered: its province's deadline cuts apply.
+    registering_commune: str = ""
+    #: The dossier's deadline in working days: the law's and the one applied (a province's cut).
+    statutory_days: int | None = None
+    deadline_days: int | None = None
+    #: The province's decision that cut the deadline (None: the statutory deadline).
+    deadline_decision: str | None = None
     receipt_number: str = ""
     lookup_code: str = ""
     outcome: str | None = None
@@ -87,6 +94,9 @@ class DossierState(BaseModel):
     submission: str = ""
     #: The registered child (from BirthRegistered), JSON-safe.
     child: dict[str, Any] | None = None
+    #: The citizen's one answer once finished (None: not answered) and the reason chosen.
+    satisfied: bool | None = None
+    satisfaction_reason: str | None = None
     rejection: list[dict[str, str]] = Field(default_factory=list)
     seen: list[str] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from lienthong import topics
+from lienthong import topics, units
 from lienthong.calendar import WorkingCalendar
 from lienthong.contracts.codec import AvroCodec
 from lienthong.contracts.events import Envelope, metadata
+from lienthong.deadline_cuts import NO_CUTS, WHOLE, AppliedDeadline, DeadlineCuts
 from lienthong.errors import LienthongError
 from lienthong.hub.projections import (
     HANDOFF_SCHEMAS,
@@ -41,6 +42,8 @@ class Context:
     #: A handoff unanswered this long is sent again (same event id: the agency repeats its
     #: answer), so a message lost anywhere between hub and agency cannot strand a dossier.
     resend_after: dt.timedelta = dt.timedelta(minutes=10)
+    #: The province's approved deadline cuts (none: the statutory days).
+    cuts: DeadlineCuts = NO_CUTS
 
 
 class UnknownDossier(LienthongError):
@@ -73,6 +76,28 @@ def lookup_code(keys: Keyring, dossier_id: str) -> str:
     """The unguessable code printed on the receipt (and in its QR code): the signing key's id,
     then eight characters of its HMAC of the dossier id (``lienthong.lookup``)."""
     return keys.sign(dossier_id)
+
+
+def legal_deadline(state: DossierState, ctx: Context, step: str = WHOLE) -> AppliedDeadline:
+    """The working days in force: the law's, or the province's cut for the day received.
+
+    The one place where the hub decides how many days a dossier (or a step) is given.
+    """
+    commune = units.commune(state.registering_commune)
+    return ctx.cuts.applied(
+        state.group,
+        step,
+        verification=state.verification_needed,
+        province=commune.province_code if commune else None,
+        received_on=state.received_on,
+    )
+
+
+def legal_due(
+    state: DossierState, ctx: Context, start: dt.datetime, step: str = WHOLE
+) -> dt.datetime:
+    """The due date of work counted from ``start`` with the days in force."""
+    return ctx.calendar.due_at(start, legal_deadline(state, ctx, step).days)
 
 
 def receipt_number(dossier_id: str) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 from lienthong.contracts.events import Envelope
 from lienthong.errors import LienthongError, Reason, ValidationFailed
-from lienthong.hub import detours
+from lienthong.hub import detours, satisfaction
 from lienthong.hub.screening import screen_event
 from lienthong.hub.state import DossierState, StepState
 from lienthong.hub.steps import (
@@ -20,6 +20,8 @@ from lienthong.hub.steps import (
     finish_step,
     hand_off,
     keep_submission,
+    legal_deadline,
+    legal_due,
     lookup_code,
     maybe_finish,
     open_event,
@@ -73,14 +75,15 @@ def on_submitted(state: DossierState | None, event: Record, ctx: Context) -> Res
     state.verification_needed = verification
     state.submission = keep_submission(event)
     state.received_on = ctx.calendar.received_on(ctx.now)
-    days = group.deadline_days_verification if verification else group.deadline_days
-    state.due_at = ctx.calendar.due_at(ctx.now, days)
+    state.registering_commune = event["registering_commune"]
+    deadline = legal_deadline(state, ctx)
+    state.statutory_days, state.deadline_days = deadline.statutory_days, deadline.days
+    state.deadline_decision = deadline.decision
+    state.due_at = legal_due(state, ctx, ctx.now)
     state.receipt_number = receipt_number(state.dossier_id)
     state.lookup_code = lookup_code(ctx.lookup_secret, state.dossier_id)
     for step in state.procedures:
-        spec = group.steps[step]
-        target = spec.target_days_verification if verification else spec.target_days
-        state.steps[step] = StepState(due_at=ctx.calendar.due_at(ctx.now, target))
+        state.steps[step] = StepState(due_at=legal_due(state, ctx, ctx.now, step))
     state.note(ctx.now, "received", detail=state.receipt_number)
     received = status(
         "DossierReceived",
@@ -93,6 +96,11 @@ def on_submitted(state: DossierState | None, event: Record, ctx: Context) -> Res
         due_at=state.due_at,
         procedures=state.procedures,
         status_url=f"{ctx.public_base_url}/status/{state.receipt_number}?code={state.lookup_code}",
+        group=state.group,
+        registering_commune=state.registering_commune,
+        statutory_days=deadline.statutory_days,
+        deadline_days=deadline.days,
+        deadline_decision=deadline.decision,
     )
     return state, [received, *hand_off(state, ctx, cause, ready_steps(state))]
 
@@ -158,6 +166,7 @@ HANDLERS: dict[str, Callable[[DossierState | None, Record, Context], Result]] = 
     "DeadlineExtended": detours.on_deadline_extended,
     "CorrectionRequested": detours.on_correction_requested,
     "DeadlineCheck": detours.on_deadline_check,
+    "SatisfactionGiven": satisfaction.on_satisfaction_given,
 }
 
 

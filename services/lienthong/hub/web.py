@@ -32,8 +32,10 @@ from lienthong.hub.pages.audit import CITIZEN, dossier_viewed
 from lienthong.hub.pages.guard import LookupGuard, client_address, is_routed, networks
 from lienthong.hub.pages.logs import redact_web_logs
 from lienthong.hub.pages.operators import Operators
+from lienthong.hub.pages.procedures import register_procedures
 from lienthong.hub.pages.receipt import qr_png, receipt_context
 from lienthong.hub.pages.routing import ROUTED, Workers
+from lienthong.hub.pages.satisfaction import register_satisfaction, satisfaction_context
 from lienthong.hub.pages.status import dossier_view, find
 from lienthong.hub.pages.text import (
     DOSSIER_STATES,
@@ -62,7 +64,7 @@ HEADERS = {
 }
 #: The only paths the citizens' listener answers; anything else (faust's own pages, /metrics)
 #: is a 404 there.
-CITIZEN_PATHS = ("/status/", "/api/dossiers/", "/receipt/")
+CITIZEN_PATHS = ("/status/", "/api/dossiers/", "/receipt/", "/satisfaction/", "/procedures/")
 #: Exact paths answered there too: the kubelet's readiness probe (it says only "consuming").
 PROBE_PATHS = frozenset({READY_PATH})
 
@@ -205,6 +207,7 @@ class Site:
             dossier_state_key=key,
             other_language_url=f"/status/{receipt}?{urlencode({**code, 'lang': other})}",
             receipt_url=f"/receipt/{receipt}.svg?{urlencode({**code, 'lang': lang})}",
+            **satisfaction_context(state, lang),
             **self.helpers(lang),
         )
 
@@ -249,6 +252,8 @@ def register_views(dep: Deployable) -> Site:
     site = Site(dep)
     app = dep.app
     cast(Any, app.web).web_app.middlewares.append(citizens_only)
+    register_satisfaction(site, HEADERS)
+    register_procedures(site, HEADERS)
 
     @app.page("/status/{receipt}")
     async def status_page(view: View, request: Request, **_: Any) -> Response:

@@ -111,6 +111,11 @@ def dossier_view(state: DossierState, now: dt.datetime) -> Json:
         "due_at": _iso(state.due_at),
         "finished_at": _iso(state.finished_at),
         "on_time": state.on_time,
+        "deadline": {
+            "statutory_days": state.statutory_days,
+            "days": state.deadline_days,
+            "decision": state.deadline_decision,
+        },
         "overdue": bool(is_open and state.due_at is not None and now > state.due_at),
         "steps": steps,
         "actions": [{"step": s["step"], **s["action"]} for s in steps if s["action"]],

@@ -51,6 +51,10 @@ LABELS: dict[str, dict[str, str]] = {
     "received_node": {"vi": "Hồ sơ đã được tiếp nhận", "en": "Dossier received"},
     "due": {"vi": "Hẹn trả kết quả", "en": "Due"},
     "finished": {"vi": "Hoàn thành lúc", "en": "Finished"},
+    "deadline_days": {"vi": "Thời hạn giải quyết", "en": "Deadline"},
+    "working_days": {"vi": "ngày làm việc", "en": "working days"},
+    "deadline_cut": {"vi": "rút ngắn theo Quyết định", "en": "cut by decision"},
+    "statutory": {"vi": "luật định", "en": "statutory"},
     "result": {"vi": "Số kết quả", "en": "Result reference"},
     "reason": {"vi": "Lý do", "en": "Reason"},
     "step_due": {"vi": "Hạn xử lý", "en": "Due by"},
@@ -168,6 +172,11 @@ def language(requested: str | None) -> str:
 def pick(table: dict[str, dict[str, str]], key: str, lang: str) -> str:
     """``table[key][lang]``, falling back to the key itself for a value the table lacks."""
     return table.get(key, {}).get(lang, key)
+
+
+def words(table: dict[str, tuple[str, str]], lang: str) -> dict[str, str]:
+    """A table of (Vietnamese, English) pairs in the page's language."""
+    return {key: en if lang == "en" else vi for key, (vi, en) in table.items()}
 
 
 def when(at: dt.datetime | None, lang: str, zone: ZoneInfo) -> str:

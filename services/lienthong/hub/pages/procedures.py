@@ -1,0 +1,198 @@
+"""A procedure group as posted at the one-stop counter: what a citizen can combine, the
+documents, the deadlines in force in the province, where to submit; as a page and a poster.
+
+    GET /procedures/{group}?province=&lang=               the public page
+    GET /procedures/{group}/poster.{pdf|png}?province=&lang=   the A4 poster with its QR code
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from faust.web import Request, Response, View
+
+from lienthong import units
+from lienthong.deadline_cuts import WHOLE, DeadlineCuts, load_cuts
+from lienthong.hub.pages.text import PROCEDURES, language, pick, words
+from lienthong.procedures import GROUPS, ProcedureGroup
+
+if TYPE_CHECKING:
+    from lienthong.hub.web import Site
+
+Json = dict[str, Any]
+
+#: What a citizen supplies, per step, (Vietnamese, English). The declaration (form 01) and the
+#: hospital's certificate come electronically; the rest are choices made on the form.
+DOCUMENTS: dict[str, tuple[tuple[str, str], ...]] = {
+    WHOLE: (
+        (
+            "Tờ khai điện tử liên thông (mẫu 01), kê khai một lần cho các thủ tục đã chọn",
+            "One electronic declaration (form 01) for every procedure chosen",
+        ),
+    ),
+    "civil_registry": (
+        (
+            "Giấy chứng sinh điện tử do cơ sở y tế gửi (hoặc giấy tờ thay thế giấy chứng sinh)",
+            "The hospital's electronic birth certificate (or the documents that replace it)",
+        ),
+    ),
+    "residence": (
+        (
+            "Nơi thường trú của cha hoặc mẹ nơi đăng ký cho trẻ, thông tin chủ hộ",
+            "The parent's permanent address the child is registered at, and the head of household",
+        ),
+    ),
+    "health_insurance": (
+        (
+            "Nơi đăng ký khám chữa bệnh ban đầu cho trẻ",
+            "The child's initial registered clinic",
+        ),
+    ),
+}
+
+TEXT: dict[str, tuple[str, str]] = {
+    "title": ("Thủ tục liên thông cho trẻ em mới sinh", "Linked procedures for a newborn"),
+    "combinations": ("Các thủ tục có thể đăng ký cùng lúc", "What you can apply for together"),
+    "documents": ("Thành phần hồ sơ", "What you need"),
+    "deadlines": ("Thời hạn giải quyết (ngày làm việc)", "Deadlines (working days)"),
+    "procedure": ("Thủ tục", "Procedure"),
+    "law": ("Luật định", "By law"),
+    "applied": ("Áp dụng tại tỉnh", "In this province"),
+    "verification": ("khi phải xác minh", "when verification is needed"),
+    "whole": ("Cả hồ sơ liên thông", "The whole linked dossier"),
+    "same_day": ("trong ngày", "same day"),
+    "decision": ("Quyết định", "Decision"),
+    "where": ("Nơi nộp hồ sơ", "Where to apply"),
+    "where_text": (
+        "Chỉ nộp trực tuyến: Cổng Dịch vụ công quốc gia (dichvucong.gov.vn) hoặc ứng dụng VNeID.",
+        "Online only: the National Public Service Portal (dichvucong.gov.vn) or the VNeID app.",
+    ),
+    "fees": (
+        "Lệ phí: miễn phí khi đăng ký khai sinh đúng hạn (trong 60 ngày).",
+        "Fees: none when the birth is registered on time (within 60 days).",
+    ),
+    "first": (
+        "Đăng ký khai sinh luôn làm trước; thường trú và BHYT làm song song sau đó.",
+        "Birth registration comes first; residence and health insurance then run in parallel.",
+    ),
+    "scan": ("Quét mã để xem thủ tục", "Scan to read this online"),
+    "province": ("Tỉnh, thành phố", "Province"),
+    "as_of": ("Thời hạn áp dụng cho hồ sơ tiếp nhận ngày", "Deadlines for dossiers received on"),
+}
+
+
+def _words(lang: str) -> dict[str, str]:
+    return words(TEXT, lang)
+
+
+def _days(days: int, lang: str) -> str:
+    return _words(lang)["same_day"] if days == 0 else str(days)
+
+
+def _pair(days: int, verification: int, lang: str) -> str:
+    """``3 (5)``: the days, and in brackets those when verification is needed, if different."""
+    text = _days(days, lang)
+    return text if days == verification else f"{text} ({_days(verification, lang)})"
+
+
+def deadline_rows(
+    group: ProcedureGroup, cuts: DeadlineCuts, province: str | None, on: dt.date, lang: str
+) -> list[Json]:
+    """The whole dossier's and each step's days: the law's, and those in force in ``province``."""
+    words = _words(lang)
+    rows = []
+    for step in (WHOLE, *group.steps):
+        plain, checked = (
+            cuts.applied(group.name, step, verification=v, province=province, received_on=on)
+            for v in (False, True)
+        )
+        rows.append(
+            {
+                "step": step,
+                "name": words["whole"] if step == WHOLE else pick(PROCEDURES, step, lang),
+                "law": _pair(plain.statutory_days, checked.statutory_days, lang),
+                "applied": _pair(plain.days, checked.days, lang),
+                "decisions": sorted({d for d in (plain.decision, checked.decision) if d}),
+            }
+        )
+    return rows
+
+
+def procedure_view(
+    group: ProcedureGroup, cuts: DeadlineCuts, province: str | None, on: dt.date, lang: str
+) -> Json:
+    """Everything the page and the poster show, derived from the declarations."""
+    combos = [
+        " + ".join(pick(PROCEDURES, step, lang) for step in group.order(chosen))
+        for chosen in group.combinations
+    ]
+    steps = [WHOLE, *group.steps]
+    return {
+        "group": group.name,
+        "lang": lang,
+        "t": _words(lang),
+        "province": province,
+        "province_name": units.province_name(province) if province else None,
+        "as_of": on.isoformat(),
+        "combinations": combos,
+        "documents": [
+            (en if lang == "en" else vi) for step in steps for vi, en in DOCUMENTS.get(step, ())
+        ],
+        "deadlines": deadline_rows(group, cuts, province, on, lang),
+    }
+
+
+class Notices:
+    """Serves the page and the poster of each declared group."""
+
+    def __init__(self, site: Site, headers: dict[str, str]) -> None:
+        self.site, self.headers = site, headers
+        self.cuts = load_cuts(site.settings.deadline_cuts_file)
+
+    def view(self, request: Request) -> tuple[Json, str] | None:
+        group = GROUPS.get(request.match_info["group"])
+        province = request.query.get("province") or None
+        if group is None or (province is not None and units.province_name(province) is None):
+            return None
+        lang = language(request.query.get("lang"))
+        on = self.site.dep.calendar.local_date(self.site.dep.clock.now())
+        query = urlencode({k: v for k, v in (("province", province), ("lang", lang)) if v})
+        url = f"{self.site.settings.public_base_url}/procedures/{group.name}?{query}"
+        return {**procedure_view(group, self.cuts, province, on, lang), "url": url}, lang
+
+    async def page(self, view: View, request: Request) -> Response:
+        found = self.view(request)
+        if found is None:
+            return self.site.not_found(view, "status_page", language(request.query.get("lang")))
+        data, lang = found
+        html = self.site.templates.get_template("procedures.html").render(
+            p=data, lang=lang, poster=data["url"].replace("?", "/poster.pdf?", 1)
+        )
+        return view.html(html, headers=self.headers)
+
+    async def poster(self, view: View, request: Request) -> Response:
+        from lienthong.hub.pages.poster import draw_poster
+
+        found = self.view(request)
+        if found is None:
+            return self.site.not_found(view, "status_page", language(request.query.get("lang")))
+        fmt = request.match_info["fmt"]
+        kind = "application/pdf" if fmt == "pdf" else "image/png"
+        body = draw_poster(found[0], fmt)
+        return view.bytes(body, content_type=kind, headers=self.headers)
+
+
+def register_procedures(site: Site, headers: dict[str, str]) -> None:
+    """Add the public procedure pages and posters to the hub's web server."""
+    notices = Notices(site, headers)
+    app = site.dep.app
+
+    @app.page("/procedures/{group}")
+    async def procedure_page(view: View, request: Request, **_: Any) -> Response:
+        return await notices.page(view, request)
+
+    @app.page("/procedures/{group}/poster.{fmt:pdf|png}")
+    async def procedure_poster(view: View, request: Request, **_: Any) -> Response:
+        return await notices.poster(view, request)

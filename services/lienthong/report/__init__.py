@@ -1,0 +1,1 @@
+"""The report a provincial office publishes, built from the status topic (replayable)."""

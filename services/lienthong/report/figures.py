@@ -1,0 +1,248 @@
+"""The province's measures, counted from status events alone: events in, figures out.
+
+A dossier belongs to the period of the day it counts as received, and to the province of the
+commune that registers the birth (2025 map). Every figure is about the dossiers of the period,
+whenever their later events happened. Each event sets a fact about its dossier (received on,
+finished on time, overdue at a step, satisfied), so a replay that reads an event twice changes
+nothing and the order of events does not matter; memory grows with dossiers, not events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lienthong import units
+from lienthong.procedures import GROUPS
+
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Period:
+    """A province and a year, or one month of it."""
+
+    province: str
+    year: int
+    month: int | None = None
+
+    def contains(self, day: dt.date) -> bool:
+        return day.year == self.year and self.month in (None, day.month)
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}" if self.month is None else f"{self.year}-{self.month:02d}"
+
+
+@dataclass
+class _Seen:
+    """What the status topic says about one dossier."""
+
+    received_on: dt.date | None = None
+    group: str = "birth"
+    commune: str = ""
+    statutory_days: int | None = None
+    deadline_days: int | None = None
+    decision: str | None = None
+    outcome: str | None = None
+    on_time: bool | None = None
+    overdue_steps: set[str] = field(default_factory=set)
+    satisfied: bool | None = None
+    reason: str | None = None
+
+    @property
+    def settled(self) -> bool:
+        return self.outcome is not None and self.outcome != "WITHDRAWN"
+
+    @property
+    def overdue(self) -> bool:
+        """Passed its due date: a step was announced overdue, or it finished late."""
+        return bool(self.overdue_steps) or (self.settled and self.on_time is False)
+
+
+def _received(seen: _Seen, r: Record) -> None:
+    seen.received_on = r["received_on"]
+    seen.group = r.get("group") or "birth"
+    seen.commune = r.get("registering_commune") or ""
+    seen.statutory_days = r.get("statutory_days")
+    seen.deadline_days = r.get("deadline_days")
+    seen.decision = r.get("deadline_decision")
+
+
+def _finished(seen: _Seen, r: Record) -> None:
+    seen.outcome, seen.on_time = r["outcome"], bool(r["on_time"])
+
+
+def _overdue(seen: _Seen, r: Record) -> None:
+    seen.overdue_steps.add(r["step"])
+
+
+def _rated(seen: _Seen, r: Record) -> None:
+    seen.satisfied, seen.reason = bool(r["satisfied"]), r.get("reason")
+
+
+#: The status events the report reads, and what each tells it; the rest it skips.
+READERS = {
+    "DossierReceived": _received,
+    "DossierFinished": _finished,
+    "DossierOverdue": _overdue,
+    "SatisfactionRecorded": _rated,
+}
+
+
+def collect(events: Iterable[tuple[str, Record]]) -> dict[str, _Seen]:
+    """One picture per dossier from its status events (a stream is read once)."""
+    dossiers: dict[str, _Seen] = {}
+    for name, record in events:
+        read = READERS.get(name)
+        if read is not None:
+            read(dossiers.setdefault(str(record["meta"]["dossier_id"]), _Seen()), record)
+    return dossiers
+
+
+def share(part: int, whole: int) -> float | None:
+    """``part / whole``, or None when there is nothing to divide."""
+    return part / whole if whole else None
+
+
+@dataclass(frozen=True)
+class Punctuality:
+    """Dossiers received, settled, settled on time (or early), and overdue."""
+
+    received: int
+    settled: int
+    on_time: int
+    overdue: int
+
+    @property
+    def on_time_share(self) -> float | None:
+        return share(self.on_time, self.settled)
+
+    @classmethod
+    def of(cls, dossiers: list[_Seen]) -> Punctuality:
+        settled = [d for d in dossiers if d.settled]
+        return cls(
+            received=len(dossiers),
+            settled=len(settled),
+            on_time=sum(1 for d in settled if d.on_time),
+            overdue=sum(1 for d in dossiers if d.overdue),
+        )
+
+
+@dataclass(frozen=True)
+class CommuneRow:
+    code: str
+    name: str
+    figures: Punctuality
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    month: int
+    figures: Punctuality
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    """Dossiers held to a province's cut deadline, by decision."""
+
+    decision: str
+    dossiers: int
+    statutory_days: int
+    deadline_days: int
+
+
+@dataclass(frozen=True)
+class ProvinceReport:
+    """The table a provincial office publishes for one period."""
+
+    period: Period
+    province_name: str
+    totals: Punctuality
+    withdrawn: int
+    still_open: int
+    overdue_by_agency: dict[str, int]
+    answers: int
+    satisfied: int
+    reasons: dict[str, int]
+    statutory_days: int
+    deadline_days: int
+    decisions: list[DecisionRow]
+    communes: list[CommuneRow]
+    months: list[MonthRow]
+
+    @property
+    def satisfied_share(self) -> float | None:
+        return share(self.satisfied, self.answers)
+
+    @property
+    def cut_share(self) -> float | None:
+        """Share of the statutory working days the province's cuts removed (Σ over dossiers)."""
+        return share(self.statutory_days - self.deadline_days, self.statutory_days)
+
+
+def _agency(group: str, step: str) -> str:
+    spec = GROUPS[group].steps.get(step) if group in GROUPS else None
+    return spec.agency if spec else step
+
+
+def build_report(events: Iterable[tuple[str, Record]], period: Period) -> ProvinceReport:
+    """The province's figures for ``period`` from its status events."""
+    mine = [
+        d
+        for d in collect(events).values()
+        if d.received_on is not None
+        and period.contains(d.received_on)
+        and (c := units.commune(d.commune)) is not None
+        and c.province_code == period.province
+    ]
+    agencies: Counter[str] = Counter(
+        _agency(d.group, step) for d in mine for step in d.overdue_steps
+    )
+    rated = [d for d in mine if d.satisfied is not None]
+    reasons = Counter(d.reason or "NONE" for d in rated if not d.satisfied)
+    timed = [d for d in mine if d.statutory_days is not None and d.deadline_days is not None]
+    decisions: Counter[tuple[str, int, int]] = Counter()
+    for d in timed:
+        if d.decision and d.statutory_days is not None and d.deadline_days is not None:
+            decisions[d.decision, d.statutory_days, d.deadline_days] += 1
+    months = range(1, 13) if period.month is None else [period.month]
+    return ProvinceReport(
+        period=period,
+        province_name=units.province_name(period.province) or period.province,
+        totals=Punctuality.of(mine),
+        withdrawn=sum(1 for d in mine if d.outcome == "WITHDRAWN"),
+        still_open=sum(1 for d in mine if d.outcome is None),
+        overdue_by_agency=dict(sorted(agencies.items())),
+        answers=len(rated),
+        satisfied=sum(1 for d in rated if d.satisfied),
+        reasons=dict(reasons.most_common()),
+        statutory_days=sum(d.statutory_days or 0 for d in timed),
+        deadline_days=sum(d.deadline_days or 0 for d in timed),
+        decisions=[DecisionRow(k[0], n, k[1], k[2]) for k, n in sorted(decisions.items())],
+        communes=_ranked(mine),
+        months=[
+            MonthRow(
+                m, Punctuality.of([d for d in mine if d.received_on and d.received_on.month == m])
+            )
+            for m in months
+        ],
+    )
+
+
+def _ranked(dossiers: list[_Seen]) -> list[CommuneRow]:
+    """Communes by on-time share (best first), then by dossiers settled, then by code."""
+    by_commune: dict[str, list[_Seen]] = {}
+    for d in dossiers:
+        by_commune.setdefault(d.commune, []).append(d)
+    rows = [
+        CommuneRow(code, getattr(units.commune(code), "name", code), Punctuality.of(ds))
+        for code, ds in by_commune.items()
+    ]
+    return sorted(
+        rows,
+        key=lambda r: (-(r.figures.on_time_share or 0.0), -r.figures.settled, r.code),
+    )
