@@ -11,7 +11,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 #: they start); a test of the refusal sets ``development=False`` itself.
 os.environ.setdefault("LIENTHONG_DEVELOPMENT", "true")
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -19,7 +18,7 @@ from pydantic import SecretStr
 
 from lienthong.broker import running_broker
 from lienthong.settings import Settings
-from netports import free_ports
+from netports import fresh_settings
 from operators import OPERATOR_CREDENTIALS
 
 
@@ -34,17 +33,6 @@ def broker() -> Iterator[Settings]:
 @pytest.fixture
 def isolated(broker: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings with a fresh topic prefix, consumer groups, state dir and web ports."""
-    ports = free_ports(5)
-    return broker.model_copy(
-        update={
-            "topic_prefix": f"t{uuid.uuid4().hex[:10]}",
-            "state_dir": tmp_path_factory.mktemp("state"),
-            "hub_web_port": ports[0],
-            "civil_registry_web_port": ports[1],
-            "residence_web_port": ports[2],
-            "health_insurance_web_port": ports[3],
-            "hub_operator_port": ports[4],
-            "public_base_url": f"http://127.0.0.1:{ports[0]}",
-            "operator_credentials": SecretStr(OPERATOR_CREDENTIALS),
-        }
-    )
+    credentials = SecretStr(OPERATOR_CREDENTIALS)
+    state = tmp_path_factory.mktemp("state")
+    return fresh_settings(broker, state, operator_credentials=credentials)

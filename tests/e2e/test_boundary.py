@@ -12,7 +12,6 @@ import shutil
 import subprocess
 import tempfile
 import time
-import uuid
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,7 +33,8 @@ from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
 from lienthong.synthetic import Synthetic, generate
 from lienthong.worker import prepare_topics
-from netports import free_ports
+from netports import fresh_settings
+from waiting import wait_for
 
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]
 CODEC = AvroCodec()
@@ -45,26 +45,11 @@ BIRTH_CARD = {("civil_registry", "health_insurance"): 1.0}
 
 
 def _wait(what: str, done: Callable[[], bool], timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.3)
+    wait_for(what, done, timeout)
 
 
 def _settings(broker: Settings, tmp: Path, prefix: str) -> Settings:
-    ports = free_ports(5)
-    return broker.model_copy(
-        update={
-            "topic_prefix": f"{prefix}{uuid.uuid4().hex[:8]}",
-            "state_dir": tmp / "state",
-            "hub_web_port": ports[0],
-            "civil_registry_web_port": ports[1],
-            "residence_web_port": ports[2],
-            "health_insurance_web_port": ports[3],
-            "hub_operator_port": ports[4],
-        }
-    )
+    return fresh_settings(broker, tmp / "state", prefix)
 
 
 class Outside:

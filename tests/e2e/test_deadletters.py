@@ -9,7 +9,6 @@ nothing.
 from __future__ import annotations
 
 import datetime as dt
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from lienthong.settings import Settings
 from lienthong.synthetic import Synthetic, generate
 from lienthong.worker import INTERNAL_ROLES, prepare_topics
 from netports import free_ports
+from waiting import wait_for
 
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]
 CODEC = AvroCodec()
@@ -97,11 +97,7 @@ def _one(seed: int, now: dt.datetime, **kw: Any) -> Synthetic:
 
 
 def _wait(what: str, done: Callable[[], bool], timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.3)
+    wait_for(what, done, timeout)
 
 
 def _card_issued(dossier_id: str, now: dt.datetime) -> dict[str, Any]:

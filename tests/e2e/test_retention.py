@@ -9,7 +9,6 @@ import datetime as dt
 import json
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
 from lienthong.synthetic import generate
 from lienthong.worker import prepare_topics
-from netports import free_ports
+from netports import fresh_settings
 
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]
 
@@ -56,21 +55,13 @@ def _key(dossier_id: str) -> bytes:
 def test_finished_dossiers_move_to_the_archive(
     broker: Settings, tmp_path: Path, store: str
 ) -> None:
-    ports = free_ports(5)
-    settings = broker.model_copy(
-        update={
-            "topic_prefix": f"rt{uuid.uuid4().hex[:8]}",
-            "state_dir": tmp_path / "state",
-            "hub_web_port": ports[0],
-            "civil_registry_web_port": ports[1],
-            "residence_web_port": ports[2],
-            "health_insurance_web_port": ports[3],
-            "hub_operator_port": ports[4],
-            "public_base_url": f"http://127.0.0.1:{ports[0]}",
-            "store": store,
-            "deadline_check_seconds": 0.5,
-            "finished_retention_seconds": 3.0,
-        }
+    settings = fresh_settings(
+        broker,
+        tmp_path / "state",
+        "rt",
+        store=store,
+        deadline_check_seconds=0.5,
+        finished_retention_seconds=3.0,
     )
     prepare_topics(settings)
     records = [

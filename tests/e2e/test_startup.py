@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from lienthong.client import IntakePublisher, StatusFollower
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
 from lienthong.synthetic import generate
-from netports import free_ports
+from netports import fresh_settings
 
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]
 DOSSIERS = 100
@@ -27,17 +26,10 @@ FIRST_FINAL_SECONDS = 15.0
 
 
 def test_fresh_topics_do_not_stall_the_first_dossier(broker: Settings, tmp_path: Path) -> None:
-    ports = free_ports(5)
-    settings = broker.model_copy(
-        update={
-            "topic_prefix": f"st{uuid.uuid4().hex[:8]}",
-            "state_dir": tmp_path / "state",
-            "hub_web_port": ports[0],
-            "civil_registry_web_port": ports[1],
-            "residence_web_port": ports[2],
-            "health_insurance_web_port": ports[3],
-            "hub_operator_port": ports[4],
-        }
+    settings = fresh_settings(
+        broker,
+        tmp_path / "state",
+        "st",
     )
     records = [
         item.record
