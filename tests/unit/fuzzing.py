@@ -16,12 +16,13 @@ agencies' answers, supplements, withdrawals, its own timer) in the situations th
 - ``junk``: an event with any field replaced by anything (wrong types, nested junk, huge lists),
   put to validation as it is (the client's dry run for a dossier), then to the codec.
 
-Every input must end in an answer or a refusal. An answer is the hub's events, each fitting its
-schema and the broker's limit, and a state that fits a changelog message. A refusal is a
-``LienthongError`` with a bounded message; a ``ValidationFailed`` lists 1 to ``MAX_REASONS``
-reasons, each naming a field, a code and a rule in a bounded message. Anything else is a crash,
-and an input that takes longer than the time limit is a hang. Input ``i`` of seed ``s`` is the
-same on every run: ``--seed s --only i`` replays it.
+Bytes go through the hub's boundary as its pipeline does (size first, then the topic's contract
+after decoding). Every input must end in an answer or a refusal. An answer is the hub's events,
+each fitting its schema and the broker's limit, and a state that fits a changelog message. A
+refusal is a ``LienthongError`` with a bounded message; a ``ValidationFailed`` lists 1 to
+``MAX_REASONS`` reasons, each naming a field, a code and a rule in a bounded message. Anything else
+is a crash, and an input that takes longer than the time limit is a hang. Input ``i`` of seed ``s``
+is the same on every run: ``--seed s --only i`` replays it.
 """
 
 from __future__ import annotations
@@ -49,7 +50,9 @@ sys.path.insert(0, str(Path(__file__).parent))  # the harness of the hub's unit 
 from hostile_values import anything, at, hostile_value, mutated, paths, replace
 from test_hub_detours import CR, FULL, HI, RES, Desk, child_personal_id, submission
 
+from lienthong import topics
 from lienthong.client import IntakePublisher
+from lienthong.contracts.boundary import Boundary
 from lienthong.contracts.catalogue import default_catalogue
 from lienthong.contracts.codec import HEADER_LEN, MARKER, AvroCodec
 from lienthong.errors import (
@@ -67,9 +70,15 @@ from lienthong.limits import (
     MAX_REASONS,
     clip,
 )
+from lienthong.runtime.pipeline import Received
 
 Record = dict[str, Any]
 CODEC = AvroCodec()
+#: The hub's boundary, as its deployable builds it (the prefix and partitions do not matter here).
+BOUNDARY = Boundary("lienthong", MAX_MESSAGE_BYTES, 3)
+#: The step of the answers that do not name theirs.
+STEP_OF = {"BirthRegistered": CR, "PersonalIdIssued": CR, "ResidenceRegistered": RES}
+STEP_OF |= {"CardIssued": HI}
 KINDS = ("bytes", "mutated", "hostile", "junk")
 #: Seconds of CPU time one input may take (a hang is a partition standing still). CPU time,
 #: not the wall clock: the decisions do no I/O, and other processes on a busy machine must not
@@ -220,12 +229,26 @@ def decided(name: str, record: Record, case: Case) -> Outcome:
     return Outcome("accepted", check_answer(after, outputs))
 
 
+def topic_of(case: Case) -> str:
+    """The topic the case's event arrives on (an answer: its own step's completion topic)."""
+    step = case.record.get("step") or STEP_OF.get(case.name)
+    for role, carried in topics.CARRIES.items():
+        if case.name in carried and topics.STEP_OF_ROLE.get(role, step) == step:
+            return BOUNDARY.prefix + "." + role
+    raise LookupError(f"no topic carries {case.name}")
+
+
 def through_the_wire(data: bytes, case: Case) -> Outcome:
-    """As the pipeline takes a message: its size, its decoding, then the hub's decision."""
-    if len(data) > MAX_MESSAGE_BYTES:
-        check_refusal(MessageTooLarge(len(data)))
+    """As the pipeline takes a message from the case's topic: the boundary's size check, the
+    decoding, the topic's contract, then the hub's decision."""
+    topic = topic_of(case)
+    try:
+        BOUNDARY.check_size(Received(topic, 0, 0, b"key", data, {}))
+    except MessageTooLarge as refused:
+        check_refusal(refused)
         return Outcome("unread")
     decoded = CODEC.decode(data)
+    BOUNDARY.check(topic, decoded)
     situation = case
     if decoded.name != case.name:  # a mutated fingerprint: meet the situation of that event
         situation = next((c for c in cases() if c.name == decoded.name), case)
