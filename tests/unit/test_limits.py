@@ -413,7 +413,7 @@ def test_every_text_of_every_event_the_hub_reads_has_a_limit() -> None:
     """A new event type or text field must say what it may hold (the submission: its model)."""
     read = {"DossierSupplemented", "DossierWithdrawn", "BirthRegistered", "PersonalIdIssued"}
     read |= {"ResidenceRegistered", "CardIssued", "StepRejected", "SupplementRequested"}
-    read |= {"DeadlineExtended", "CorrectionRequested"}
+    read |= {"DeadlineExtended", "CorrectionRequested", "SatisfactionGiven"}
     assert set(EVENT_TEXT) == read
     for name, fields in EVENT_TEXT.items():
         declared = set(fields) | set(META)
