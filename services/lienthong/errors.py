@@ -13,7 +13,8 @@
     │   ├── WrongEventType       a valid event on a topic that does not carry that type
     │   └── IncompatibleChange   a schema breaks compatibility within its major version
     ├── ValidationFailed         a dossier breaks business rules (carries one reason per field)
-    └── ClientError              the integrator client could not publish or follow a dossier
+    ├── ClientError              the integrator client could not publish or follow a dossier
+    └── BenchmarkError           a benchmark cannot run as asked or read earlier figures
 
 Library errors are wrapped (``raise SchemaError(...) from exc``) so callers catch ours only.
 """
@@ -93,3 +94,7 @@ class ValidationFailed(LienthongError):
 
 class ClientError(LienthongError):
     """The integrator client could not publish or follow a dossier."""
+
+
+class BenchmarkError(LienthongError):
+    """A benchmark cannot run as asked, or cannot read the figures of an earlier run."""
