@@ -9,6 +9,7 @@ import time
 import pytest
 
 from lienthong.bench.measure import Latencies, growth_share, nearest_rank, rate_of, resident_mib
+from lienthong.bench.paced import RateFigures, each_rate
 from lienthong.bench.rss import RssSampler, rss_mib
 from lienthong.bench.schedule import Schedule, keep
 from lienthong.bench.source import fresh
@@ -159,6 +160,25 @@ def test_rate_of_needs_two_distinct_times() -> None:
     assert rate_of([0.0, 0.5, 1.0]) == pytest.approx(2.0)
     assert math.isnan(rate_of([3.0]))
     assert math.isnan(rate_of([1.0, 1.0]))
+
+
+def figures_at(rate: float, open_dossiers: int) -> RateFigures:
+    seconds: list[float | None] = [0.1] * 10 + [None] * open_dossiers
+    return RateFigures(rate, rate, 30.0, len(seconds), 10, Latencies.of(seconds), 0.0, 0.0)
+
+
+def test_rates_run_in_order_until_one_leaves_a_backlog() -> None:
+    measured: list[float] = []
+
+    def measure(rate: float) -> RateFigures:
+        measured.append(rate)
+        return figures_at(rate, open_dossiers=0 if rate < 40 else 3)
+
+    figures, skipped = each_rate([10, 20, 40, 80, 100], measure)
+    assert measured == [10, 20, 40]  # 80 and 100 would start behind 40's open dossiers
+    assert [f.offered_rate for f in figures] == [10, 20, 40]
+    assert skipped == [80, 100]
+    assert each_rate([10, 20], measure)[1] == []
 
 
 # -- fresh dossiers ------------------------------------------------------------------------------

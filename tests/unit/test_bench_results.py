@@ -148,6 +148,9 @@ def test_the_paced_table_shows_each_rate_and_open_percentiles() -> None:
     assert re.search(r"10 .* 9\.9 .* 99 / 100 .* 135 ms .* 248 ms .* 303 ms .* 4 ms", text)
     assert re.search(r"40 .* 39\.6 .* 6\.40 s .* 12\.0 s .* open", text)
     assert "warm-up 2.5 s" in text
+    assert "not run" not in text
+    skipped = text_of(report.paced_table({**PACED, "skipped_rates": [80.0, 100.0]}))
+    assert "not run: 80/s, 100/s (the last rate left dossiers open" in skipped
 
 
 def test_the_soak_table_shows_memory_and_its_growth() -> None:
@@ -165,6 +168,8 @@ def test_latency_points_leave_out_open_percentiles_and_keep_the_later_run() -> N
     points = plot.latency_points([PACED, again])
     assert points[50] == [(10.0, 100.0), (40.0, 6400.0)]
     assert points[99] == [(10.0, 300.0)]
+    assert plot.open_percentiles([PACED, again]) == ["40/s: p99"]
+    assert plot.open_percentiles([again]) == []
 
 
 def test_the_plots_are_drawn_from_runs_as_read_back(tmp_path: Path) -> None:

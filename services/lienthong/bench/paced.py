@@ -4,13 +4,13 @@ One stack serves every rate of a run. Before the first rate a few warm-up dossie
 become final, so a slow start (a consumer that has not yet seen its new topics) is
 reported as such instead of being mixed into the steady-state latencies. After each rate
 the run waits up to ``drain`` seconds for the dossiers still open; any left open count as
-infinitely late in the percentiles.
+infinitely late in the percentiles, and end the run (see ``each_rate``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -110,18 +110,37 @@ def running(settings: Settings, seed: int, drain: float) -> Iterator[Run]:
             run.publisher.close()
 
 
+def each_rate(
+    rates: Sequence[float], measure: Callable[[float], RateFigures]
+) -> tuple[list[RateFigures], list[float]]:
+    """Measure each rate in turn, until one leaves dossiers open after its drain.
+
+    The rates share one stack: dossiers still open would queue ahead of the next rate's and
+    charge it with the previous rate's backlog. Returns the figures and the rates not run.
+    """
+    figures: list[RateFigures] = []
+    for rate in rates:
+        figures.append(measure(rate))
+        if figures[-1].finished < figures[-1].published:
+            break
+    return figures, list(rates[len(figures) :])
+
+
 def paced(
     settings: Settings, rates: list[float], seconds: float, seed: int, drain: float
 ) -> dict[str, Any]:
     """Each rate in turn for ``seconds``, on one warmed-up stack."""
     with running(settings, seed, drain) as run:
         warm = run.warm_up()
-        figures = [run.at_rate(Schedule.for_seconds(r, seconds)) for r in rates]
+        figures, skipped = each_rate(
+            rates, lambda rate: run.at_rate(Schedule.for_seconds(rate, seconds))
+        )
     return {
         "seconds": seconds,
         "drain": drain,
         "warm_up_s": warm,
         "runs": [asdict(f) for f in figures],
+        "skipped_rates": skipped,
     }
 
 

@@ -13,23 +13,34 @@ from lienthong.bench.measure import QUANTILES
 from lienthong.errors import BenchmarkError
 
 
-def latency_points(paced: Sequence[dict[str, Any]]) -> dict[int, list[tuple[float, float]]]:
-    """Per percentile, ``(offered rate, ms)`` of each rate, by rate; open ones left out.
-
-    Several paced runs may be drawn together (a rate measured twice keeps the later figure).
-    """
+def _by_rate(paced: Sequence[dict[str, Any]]) -> dict[float, dict[str, Any]]:
+    """The latencies of each offered rate; a rate measured twice keeps the later figure."""
     by_rate: dict[float, dict[str, Any]] = {}
     for figures in paced:
         for run in figures["runs"]:
             by_rate[float(run["offered_rate"])] = run["latency_s"]
+    return dict(sorted(by_rate.items()))
+
+
+def latency_points(paced: Sequence[dict[str, Any]]) -> dict[int, list[tuple[float, float]]]:
+    """Per percentile, ``(offered rate, ms)`` of each rate, by rate; open ones left out."""
     return {
         q: [
-            (rate, latency[f"p{q}"] * 1000)
-            for rate, latency in sorted(by_rate.items())
-            if latency[f"p{q}"] is not None
+            (r, lat[f"p{q}"] * 1000)
+            for r, lat in _by_rate(paced).items()
+            if lat[f"p{q}"] is not None
         ]
         for q in QUANTILES
     }
+
+
+def open_percentiles(paced: Sequence[dict[str, Any]]) -> list[str]:
+    """The percentiles no plot point can show, by rate: ``40/s: p95, p99``."""
+    opens = {
+        r: [f"p{q}" for q in QUANTILES if lat[f"p{q}"] is None]
+        for r, lat in _by_rate(paced).items()
+    }
+    return [f"{r:g}/s: {', '.join(names)}" for r, names in opens.items() if names]
 
 
 def draw_latency(paced: Sequence[dict[str, Any]], path: Path) -> Path:
@@ -48,7 +59,11 @@ def draw_latency(paced: Sequence[dict[str, Any]], path: Path) -> Path:
     axes.set_title(_title("Latency against offered rate", paced[-1]))
     axes.grid(True, which="both", alpha=0.3)
     axes.legend()
-    return _save(figure, path)
+    opens = open_percentiles(paced)
+    if opens:
+        note = "not final within the drain: " + "; ".join(opens)
+        figure.text(0.5, 0.01, note, ha="center", va="bottom", fontsize="small")
+    return _save(figure, path, bottom=0.05 if opens else 0.0)
 
 
 def draw_rss(soak: dict[str, Any], path: Path) -> Path:
@@ -66,7 +81,11 @@ def draw_rss(soak: dict[str, Any], path: Path) -> Path:
     axes.set_xlabel("seconds since the soak's first dossier")
     axes.set_ylabel("RSS (MiB)")
     axes.set_ylim(bottom=0)
-    axes.set_title(_title(f"RSS, {soak['run']['published']:,} dossiers", soak))
+    axes.set_title(
+        _title(
+            f"RSS, {soak['run']['published']:,} dossiers at {soak['run']['offered_rate']:g}/s", soak
+        )
+    )
     axes.grid(True, alpha=0.3)
     axes.legend(fontsize="small")
     return _save(figure, path)
@@ -76,10 +95,10 @@ def _title(what: str, figures: dict[str, Any]) -> str:
     return f"{what} ({figures['commit']}, {figures['when'][:10]})"
 
 
-def _save(figure: Figure, path: Path) -> Path:
+def _save(figure: Figure, path: Path, bottom: float = 0.0) -> Path:
     """Write the figure (no pyplot: no global state, no window, no backend to choose)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, bottom, 1, 1))
     figure.savefig(path)
     return path
 

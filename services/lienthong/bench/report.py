@@ -25,11 +25,19 @@ def _warm_up(figures: dict[str, Any]) -> str:
     return "warm-up: never final" if warm is None else f"warm-up {warm:.1f} s"
 
 
+def _skipped(figures: dict[str, Any]) -> str:
+    skipped = figures.get("skipped_rates") or []
+    if not skipped:
+        return ""
+    rates = ", ".join(f"{r:g}/s" for r in skipped)
+    return f"; not run: {rates} (the last rate left dossiers open, a backlog for the next)"
+
+
 def paced_table(figures: dict[str, Any]) -> Table:
     table = Table(
         title=f"Paced: {figures['seconds']:.0f} s at each rate, publish-to-final latency",
         caption=f"{_warm_up(figures)}; drain up to {figures['drain']:.0f} s after each rate; "
-        "open: not final by then (counted as infinitely late)",
+        "open: not final by then (counted as infinitely late)" + _skipped(figures),
     )
     for name in ("offered /s", "achieved /s", "finished", "p50", "p95", "p99", "late sends p99"):
         table.add_column(name, justify="right")
