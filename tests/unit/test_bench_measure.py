@@ -9,10 +9,11 @@ import time
 import pytest
 
 from lienthong.bench.measure import Latencies, growth_share, nearest_rank, rate_of, resident_mib
-from lienthong.bench.paced import RateFigures, each_rate
+from lienthong.bench.paced import RateFigures, each_rate, one_per_partition
 from lienthong.bench.rss import RssSampler, rss_mib
 from lienthong.bench.schedule import Schedule, keep
 from lienthong.bench.source import fresh
+from lienthong.client.status import partition_of
 from lienthong.synthetic import Synthetic, generate
 
 # -- percentiles ---------------------------------------------------------------------------------
@@ -179,6 +180,15 @@ def test_rates_run_in_order_until_one_leaves_a_backlog() -> None:
     assert [f.offered_rate for f in figures] == [10, 20, 40]
     assert skipped == [80, 100]
     assert each_rate([10, 20], measure)[1] == []
+
+
+def test_warm_up_takes_dossiers_until_every_partition_has_one() -> None:
+    ids = [str(s.record["meta"]["dossier_id"]) for s in generate(40, seed=3, live=True)]
+    taken = one_per_partition(iter(ids), 4)
+    assert {partition_of(i, 4) for i in taken} == {0, 1, 2, 3}
+    assert taken == ids[: len(taken)]
+    assert {partition_of(i, 4) for i in taken[:-1]} != {0, 1, 2, 3}  # not one more than needed
+    assert one_per_partition(iter(ids), 1) == ids[:1]
 
 
 # -- fresh dossiers ------------------------------------------------------------------------------

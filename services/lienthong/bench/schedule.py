@@ -56,7 +56,7 @@ class Kept:
 
 def keep(
     schedule: Schedule,
-    send: Callable[[int], None],
+    send: Callable[[int], object],
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Kept:
