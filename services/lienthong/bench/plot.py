@@ -12,58 +12,58 @@ from matplotlib.ticker import ScalarFormatter
 from lienthong.bench.measure import QUANTILES
 from lienthong.errors import BenchmarkError
 
-
-def _by_rate(paced: Sequence[dict[str, Any]]) -> dict[float, dict[str, Any]]:
-    """The latencies of each offered rate; a rate measured twice keeps the later figure."""
-    by_rate: dict[float, dict[str, Any]] = {}
-    for figures in paced:
-        for run in figures["runs"]:
-            by_rate[float(run["offered_rate"])] = run["latency_s"]
-    return dict(sorted(by_rate.items()))
+#: Colour per percentile, line style and marker per run.
+COLOURS = {50: "tab:blue", 95: "tab:orange", 99: "tab:red"}
+STYLES = (("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"))
 
 
-def latency_points(paced: Sequence[dict[str, Any]]) -> dict[int, list[tuple[float, float]]]:
-    """Per percentile, ``(offered rate, ms)`` of each rate, by rate; open ones left out."""
+def latency_points(paced: dict[str, Any]) -> dict[int, list[tuple[float, float]]]:
+    """Per percentile, ``(offered rate, ms)`` of one paced run's rates; open ones left out."""
+    runs = sorted(paced["runs"], key=lambda r: float(r["offered_rate"]))
     return {
         q: [
-            (r, lat[f"p{q}"] * 1000)
-            for r, lat in _by_rate(paced).items()
-            if lat[f"p{q}"] is not None
+            (float(r["offered_rate"]), r["latency_s"][f"p{q}"] * 1000)
+            for r in runs
+            if r["latency_s"][f"p{q}"] is not None
         ]
         for q in QUANTILES
     }
 
 
-def open_percentiles(paced: Sequence[dict[str, Any]]) -> list[str]:
-    """The percentiles no plot point can show, by rate: ``40/s: p95, p99``."""
+def open_percentiles(paced: dict[str, Any]) -> list[str]:
+    """The percentiles of one paced run no point can show, by rate: ``40/s: p95, p99``."""
     opens = {
-        r: [f"p{q}" for q in QUANTILES if lat[f"p{q}"] is None]
-        for r, lat in _by_rate(paced).items()
+        float(r["offered_rate"]): [f"p{q}" for q in QUANTILES if r["latency_s"][f"p{q}"] is None]
+        for r in paced["runs"]
     }
-    return [f"{r:g}/s: {', '.join(names)}" for r, names in opens.items() if names]
+    return [f"{r:g}/s: {', '.join(names)}" for r, names in sorted(opens.items()) if names]
 
 
 def draw_latency(paced: Sequence[dict[str, Any]], path: Path) -> Path:
-    points = latency_points(paced)
-    if not any(points.values()):
+    """One line per percentile and run: runs on a shared machine are shown apart, not merged."""
+    if not any(any(latency_points(f).values()) for f in paced):
         raise BenchmarkError("no paced rate has finite latencies to draw")
-    figure = Figure(figsize=(6.4, 4.0), dpi=100)
+    figure = Figure(figsize=(6.4, 4.4), dpi=100)
     axes = figure.subplots()
-    for q, series in points.items():
-        if series:
-            axes.plot(*zip(*series, strict=True), marker="o", label=f"p{q}")
+    notes = []
+    for figures, (line, marker) in zip(paced, STYLES * len(paced), strict=False):
+        run = f", {figures['when'][11:16]} UTC" if len(paced) > 1 else ""
+        for q, series in latency_points(figures).items():
+            if series:
+                xs, ys = zip(*series, strict=True)
+                axes.plot(xs, ys, line, marker=marker, color=COLOURS[q], label=f"p{q}{run}")
+        notes += [f"{o}{run}" for o in open_percentiles(figures)]
     axes.set_yscale("log")
     axes.yaxis.set_major_formatter(ScalarFormatter())
     axes.set_xlabel("offered rate (dossiers per second)")
     axes.set_ylabel("publish-to-final latency (ms)")
-    axes.set_title(_title("Latency against offered rate", paced[-1]))
+    axes.set_title(_title("Latency against offered rate", *paced), fontsize="medium")
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend()
-    opens = open_percentiles(paced)
-    if opens:
-        note = "not final within the drain: " + "; ".join(opens)
-        figure.text(0.5, 0.01, note, ha="center", va="bottom", fontsize="small")
-    return _save(figure, path, bottom=0.05 if opens else 0.0)
+    axes.legend(fontsize="small")
+    if notes:
+        note = "not final within the drain: " + "; ".join(notes)
+        figure.text(0.5, 0.01, note, ha="center", va="bottom", fontsize="small", wrap=True)
+    return _save(figure, path, bottom=0.07 if notes else 0.0)
 
 
 def draw_rss(soak: dict[str, Any], path: Path) -> Path:
@@ -91,8 +91,9 @@ def draw_rss(soak: dict[str, Any], path: Path) -> Path:
     return _save(figure, path)
 
 
-def _title(what: str, figures: dict[str, Any]) -> str:
-    return f"{what} ({figures['commit']}, {figures['when'][:10]})"
+def _title(what: str, *runs: dict[str, Any]) -> str:
+    commits = ", ".join(dict.fromkeys(str(r["commit"]) for r in runs))
+    return f"{what} ({commits}, {runs[-1]['when'][:10]})"
 
 
 def _save(figure: Figure, path: Path, bottom: float = 0.0) -> Path:
