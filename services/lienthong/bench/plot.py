@@ -81,11 +81,9 @@ def draw_rss(soak: dict[str, Any], path: Path) -> Path:
     axes.set_xlabel("seconds since the soak's first dossier")
     axes.set_ylabel("RSS (MiB)")
     axes.set_ylim(bottom=0)
-    axes.set_title(
-        _title(
-            f"RSS, {soak['run']['published']:,} dossiers at {soak['run']['offered_rate']:g}/s", soak
-        )
-    )
+    run = soak["run"]
+    what = f"RSS, {run['published']:,} dossiers at {run['offered_rate']:g}/s"
+    axes.set_title(_title(what, soak), fontsize="medium")
     axes.grid(True, alpha=0.3)
     axes.legend(fontsize="small")
     return _save(figure, path)
