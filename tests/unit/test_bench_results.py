@@ -176,7 +176,7 @@ def test_the_plots_are_drawn_from_runs_as_read_back(tmp_path: Path) -> None:
         results.read(results.write(m, f, tmp_path)) for m, f in (("paced", PACED), ("soak", SOAK))
     ]
     drawn = plot.draw(runs, tmp_path / "plots")
-    assert [p.name for p in drawn] == ["latency.png", "rss.png"]
+    assert [p.name for p in drawn] == ["bench-latency.png", "bench-rss.png"]
     for path in drawn:
         assert path.read_bytes().startswith(PNG) and path.stat().st_size > 10_000
 
@@ -193,5 +193,5 @@ def test_the_command_redraws_from_earlier_json_without_kafka(tmp_path: Path) -> 
     out = tmp_path / "docs"
     result = CliRunner().invoke(app, ["bench", "--replot", str(soak), "--out-dir", str(out)])
     assert result.exit_code == 0, result.output
-    assert (out / "rss.png").read_bytes().startswith(PNG)
-    assert not (out / "latency.png").exists()
+    assert (out / "bench-rss.png").read_bytes().startswith(PNG)
+    assert not (out / "bench-latency.png").exists()

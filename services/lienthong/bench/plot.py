@@ -103,12 +103,12 @@ def _save(figure: Figure, path: Path, bottom: float = 0.0) -> Path:
 
 
 def draw(runs: Sequence[dict[str, Any]], out_dir: Path) -> list[Path]:
-    """The plots these runs allow: ``latency.png`` from paced runs, ``rss.png`` from a soak."""
+    """The plots these runs allow: ``bench-latency.png`` (paced), ``bench-rss.png`` (a soak)."""
     paced = [r for r in runs if r["mode"] == "paced"]
     soaks = [r for r in runs if r["mode"] == "soak"]
     drawn = []
     if paced:
-        drawn.append(draw_latency(paced, out_dir / "latency.png"))
+        drawn.append(draw_latency(paced, out_dir / "bench-latency.png"))
     if soaks:
-        drawn.append(draw_rss(soaks[-1], out_dir / "rss.png"))
+        drawn.append(draw_rss(soaks[-1], out_dir / "bench-rss.png"))
     return drawn
