@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 from rich.console import Console
 from typer.testing import CliRunner
 
 from lienthong.bench import Request, parse_rates, plot, report, results
 from lienthong.cli import app
 from lienthong.errors import BenchmarkError
+from lienthong.settings import SOURCE_ROOT
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -195,3 +198,22 @@ def test_the_command_redraws_from_earlier_json_without_kafka(tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     assert (out / "bench-rss.png").read_bytes().startswith(PNG)
     assert not (out / "bench-latency.png").exists()
+
+
+def test_the_readme_bench_commands_are_valid_options() -> None:
+    readme = (SOURCE_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Benchmarks", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```bash\n(.*?)```", section, re.DOTALL)
+    assert block, "the Benchmarks section has a bash block"
+    lines = [line.split("#")[0].strip() for line in block.group(1).splitlines()]
+    commands = [
+        shlex.split(shlex.split(line.split("BENCH_ARGS=", 1)[1])[0])
+        if "BENCH_ARGS=" in line
+        else []
+        for line in lines
+        if line.startswith("make bench")
+    ] + [shlex.split(line)[2:] for line in lines if line.startswith("lienthong bench")]
+    assert len(commands) == 5
+    bench = typer.main.get_command(app).commands["bench"]  # type: ignore[attr-defined]
+    for args in commands:
+        bench.make_context("bench", list(args))  # raises on an unknown or malformed option
