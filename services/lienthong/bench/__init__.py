@@ -78,6 +78,7 @@ def run(base: Settings, request: Request, console: Console) -> int:
         return _draw([results.read(p) for p in request.replot], request.out_dir, console)
     if mode == "burst":
         return run_burst(base, dossiers=request.dossiers, out_dir=request.out_dir, console=console)
+    stamp = results.stamp()  # the commit that runs, even if the checkout moves on meanwhile
     with env.own_topics(base, console) as settings, env.stack(settings) as stack:
         if mode == "soak":
             figures = soak(
@@ -87,7 +88,7 @@ def run(base: Settings, request: Request, console: Console) -> int:
             figures = paced(
                 settings, list(request.rates), request.seconds, request.seed, request.drain
             )
-    figures = {**results.stamp(), **figures}
+    figures = {**stamp, **figures}
     console.print(report.soak_table(figures) if mode == "soak" else report.paced_table(figures))
     written = results.write(mode, figures, request.out_dir)
     console.print(f"figures written to {written}")

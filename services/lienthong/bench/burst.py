@@ -152,9 +152,10 @@ def report(figures: Figures) -> Table:
 
 def run_burst(base: Settings, *, dossiers: int, out_dir: Path, console: Console) -> int:
     """Measure one burst, print its table, write its JSON; 0 when every dossier finished."""
+    stamp = results.stamp()  # the commit that runs, even if the checkout moves on meanwhile
     with env.own_topics(base, console) as settings:
         figures = measure(settings, dossiers, console)
     console.print(report(figures))
-    written = results.write("burst", {**results.stamp(), **asdict(figures)}, out_dir)
+    written = results.write("burst", {**stamp, **asdict(figures)}, out_dir)
     console.print(f"figures written to {written}")
     return 0 if figures.finished == dossiers else 1

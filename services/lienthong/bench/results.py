@@ -33,7 +33,7 @@ def commit() -> str:
 
 
 def stamp() -> dict[str, str]:
-    """When, at which commit and on what the figures were measured."""
+    """When (the start), at which commit and on what the figures were measured."""
     return {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "commit": commit(),
