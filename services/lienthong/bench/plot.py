@@ -89,8 +89,14 @@ def draw_rss(soak: dict[str, Any], path: Path) -> Path:
     return _save(figure, path)
 
 
+def _short(commit: str) -> str:
+    """A commit as git shows it (7 hex digits), keeping ``+dirty``."""
+    head, plus, dirty = commit.partition("+")
+    return head[:7] + plus + dirty
+
+
 def _title(what: str, *runs: dict[str, Any]) -> str:
-    commits = ", ".join(dict.fromkeys(str(r["commit"]) for r in runs))
+    commits = ", ".join(dict.fromkeys(_short(str(r["commit"])) for r in runs))
     return f"{what} ({commits}, {runs[-1]['when'][:10]})"
 
 
