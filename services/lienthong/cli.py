@@ -212,10 +212,12 @@ def bench(
     seconds: Annotated[float, typer.Option(min=1, help="Paced: seconds at each rate")] = 30.0,
     soak: Annotated[bool, typer.Option(help="Soak: --count dossiers at --rate, RSS")] = False,
     count: Annotated[int, typer.Option(min=1, help="Soak: dossiers in all")] = 100_000,
-    drain: Annotated[float, typer.Option(min=0, help="Seconds to wait for the last")] = 60.0,
-    seed: int = 1,
+    drain: Annotated[float, typer.Option(min=0, help="Seconds to wait for open ones")] = 60.0,
+    seed: Annotated[int, typer.Option(help="Seed of the generated dossiers")] = 1,
     plot: Annotated[bool, typer.Option(help="Draw PNGs of what was measured")] = False,
-    replot: Annotated[list[Path] | None, typer.Option(help="Only draw from this JSON")] = None,
+    replot: Annotated[
+        list[Path] | None, typer.Option(help="No run: draw from JSON (repeat)")
+    ] = None,
     out_dir: Annotated[Path, typer.Option(help="Where figures and plots go")] = Path(
         "bench-results"
     ),

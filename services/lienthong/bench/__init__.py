@@ -77,6 +77,8 @@ def run(base: Settings, request: Request, console: Console) -> int:
     if mode == "replot":
         return _draw([results.read(p) for p in request.replot], request.out_dir, console)
     if mode == "burst":
+        if request.plot:
+            console.print("a burst has nothing to plot: --plot draws paced and soak runs")
         return run_burst(base, dossiers=request.dossiers, out_dir=request.out_dir, console=console)
     stamp = results.stamp()  # the commit that runs, even if the checkout moves on meanwhile
     with env.own_topics(base, console) as settings, env.stack(settings) as stack:
