@@ -98,6 +98,8 @@ def test_rates_are_read_from_either_option() -> None:
     assert parse_rates(None, "10, 50,100") == (10.0, 50.0, 100.0)
     with pytest.raises(BenchmarkError, match="either --rate or --rates"):
         parse_rates(10.0, "10")
+    with pytest.raises(BenchmarkError, match=r"^--rate: '0' is not a rate; .* above 0$"):
+        parse_rates(0.0, None)
 
 
 @pytest.mark.parametrize("bad", ["10,fast", "10,,20", "0", "-5", "nan"])

@@ -54,19 +54,19 @@ def parse_rates(rate: float | None, rates: str | None) -> tuple[float, ...]:
     if rate is not None and rates is not None:
         raise BenchmarkError("give either --rate or --rates, not both")
     if rates is None:
-        return () if rate is None else (_positive(str(rate)),)
-    return tuple(_positive(part) for part in rates.split(","))
+        return () if rate is None else (_positive(f"{rate:g}", "--rate"),)
+    return tuple(_positive(part, "--rates") for part in rates.split(","))
 
 
-def _positive(text: str) -> float:
+def _positive(text: str, option: str) -> float:
     try:
         value = float(text)
     except ValueError:
         value = 0.0
     if not value > 0:
         raise BenchmarkError(
-            f"--rates: {text.strip()!r} is not a rate; give dossiers per second above 0, "
-            "separated by commas (e.g. 10,50,100)"
+            f"{option}: {text.strip()!r} is not a rate; give dossiers per second above 0"
+            + (", separated by commas (e.g. 10,50,100)" if option == "--rates" else "")
         )
     return value
 
