@@ -55,7 +55,7 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 chaos: deps ## The chaos test: 2,000 dossiers, random SIGKILLs, a broker restart (seed printed)
 	$(BIN)/pytest -m chaos -s tests/e2e/test_reliability.py $(PYTEST_ARGS)
 
-bench: deps ## Benchmark the pipeline against the raw broker, side by side
+bench: deps ## Benchmark: a burst vs. the raw broker; BENCH_ARGS="--rates 10,50 --plot" or "--soak --rate 40"
 	$(BIN)/lienthong bench $(BENCH_ARGS)
 
 broker-start: deps ## Start the local Kafka broker

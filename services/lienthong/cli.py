@@ -375,15 +375,38 @@ def demo(
 
 @app.command()
 def bench(
-    dossiers: int = 1000,
-    out: Annotated[Path, typer.Option(help="Where to write the figures")] = Path(
-        "bench-results/latest.json"
+    dossiers: Annotated[int, typer.Option(min=1, help="Burst: dossiers published at once")] = 1000,
+    rate: Annotated[float | None, typer.Option(help="Paced or soak: dossiers per second")] = None,
+    rates: Annotated[str | None, typer.Option(help="Paced: several rates, e.g. 10,50,100")] = None,
+    seconds: Annotated[float, typer.Option(min=1, help="Paced: seconds at each rate")] = 30.0,
+    soak: Annotated[bool, typer.Option(help="Soak: --count dossiers at --rate, RSS")] = False,
+    count: Annotated[int, typer.Option(min=1, help="Soak: dossiers in all")] = 100_000,
+    drain: Annotated[float, typer.Option(min=0, help="Seconds to wait for open ones")] = 60.0,
+    seed: Annotated[int, typer.Option(help="Seed of the generated dossiers")] = 1,
+    plot: Annotated[bool, typer.Option(help="Draw PNGs of what was measured")] = False,
+    replot: Annotated[
+        list[Path] | None, typer.Option(help="No run: draw from JSON (repeat)")
+    ] = None,
+    out_dir: Annotated[Path, typer.Option(help="Where figures and plots go")] = Path(
+        "bench-results"
     ),
 ) -> None:
-    """Dossiers through the whole pipeline vs. the raw broker, side by side."""
-    from lienthong.bench import run_bench
+    """Burst (default), paced (--rate/--rates) or soak (--soak) benchmark of the pipeline."""
+    from lienthong.bench import Request, parse_rates, run
 
-    raise typer.Exit(run_bench(Settings(), dossiers=dossiers, out=out, console=console))
+    request = Request(
+        dossiers,
+        parse_rates(rate, rates),
+        seconds,
+        soak,
+        count,
+        drain,
+        seed,
+        plot,
+        tuple(replot or ()),
+        out_dir,
+    )
+    raise typer.Exit(run(Settings(), request, console))
 
 
 def one_line(exc: BaseException) -> str:

@@ -17,7 +17,8 @@
     │   └── IncompatibleChange   a schema breaks compatibility within its major version
     ├── ValidationFailed         a dossier breaks business rules (carries one reason per field)
     ├── PublishRefused           the broker refused a message's outputs for good (size, access)
-    └── ClientError              the integrator client could not publish or follow a dossier
+    ├── ClientError              the integrator client could not publish or follow a dossier
+    └── BenchmarkError           a benchmark cannot run as asked or read earlier figures
 
 Library errors are wrapped (``raise SchemaError(...) from exc``) so callers catch ours only.
 """
@@ -130,3 +131,7 @@ class ValidationFailed(LienthongError):
 
 class ClientError(LienthongError):
     """The integrator client could not publish or follow a dossier."""
+
+
+class BenchmarkError(LienthongError):
+    """A benchmark cannot run as asked, or cannot read the figures of an earlier run."""

@@ -1,12 +1,9 @@
-"""``make bench``: dossiers per second through the whole pipeline vs. the raw broker, one run."""
+"""Burst mode: N dossiers published at once, end to end, against the raw broker side by side."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import platform
 import time
-import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -14,14 +11,13 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from rich.console import Console
 from rich.table import Table
 
-from lienthong.broker.local import running_broker
+from lienthong.bench import env, results
 from lienthong.client.batch import RunResult, percentile, push_through
 from lienthong.runtime.app import ensure_topics
-from lienthong.runtime.stack import LocalStack
-from lienthong.settings import SOURCE_ROOT, Settings
+from lienthong.settings import Settings
 from lienthong.synthetic import generate
 from lienthong.topics import ALL_ROLES
-from lienthong.worker import INTERNAL_ROLES, prepare_topics
+from lienthong.worker import INTERNAL_ROLES
 
 
 @dataclass
@@ -41,8 +37,6 @@ class Figures:
     raw_messages_per_second: float
     pipeline_over_raw: float
     peak_rss_mib: dict[str, float]
-    when: str
-    machine: str
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -97,9 +91,7 @@ def raw_baseline(settings: Settings, payloads: list[bytes]) -> float:
 
 
 def measure(settings: Settings, dossiers: int, console: Console | None) -> Figures:
-    prepare_topics(settings)
-    stack = LocalStack(settings, SOURCE_ROOT / "var" / "logs" / settings.topic_prefix)
-    with stack:
+    with env.stack(settings) as stack:
         now = dt.datetime.now(dt.UTC)
         items = generate(
             dossiers,
@@ -133,9 +125,6 @@ def measure(settings: Settings, dossiers: int, console: Console | None) -> Figur
         raw_messages_per_second=round(len(payloads) / raw_seconds, 1),
         pipeline_over_raw=round(pipeline_seconds / raw_seconds, 1),
         peak_rss_mib={k: round(v, 1) for k, v in memory.items()},
-        when=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        machine=f"{platform.machine()}, {platform.python_implementation()} "
-        f"{platform.python_version()}",
     )
 
 
@@ -161,15 +150,12 @@ def report(figures: Figures) -> Table:
     return table
 
 
-def run_bench(base: Settings, *, dossiers: int, out: Path, console: Console) -> int:
-    settings = base.model_copy(update={"topic_prefix": f"lienthong-bench-{uuid.uuid4().hex[:8]}"})
-    with running_broker(settings) as broker:
-        console.print(broker.message)
+def run_burst(base: Settings, *, dossiers: int, out_dir: Path, console: Console) -> int:
+    """Measure one burst, print its table, write its JSON; 0 when every dossier finished."""
+    stamp = results.stamp()  # the commit that runs, even if the checkout moves on meanwhile
+    with env.own_topics(base, console) as settings:
         figures = measure(settings, dossiers, console)
     console.print(report(figures))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(asdict(figures), indent=2) + "\n")
-    stamped = out.with_name(f"bench-{figures.when.replace(':', '')}.json")
-    stamped.write_text(out.read_text())
-    console.print(f"figures written to {out} and {stamped.name}")
+    written = results.write("burst", {**stamp, **asdict(figures)}, out_dir)
+    console.print(f"figures written to {written}")
     return 0 if figures.finished == dossiers else 1
