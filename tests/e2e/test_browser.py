@@ -26,6 +26,7 @@ from lienthong import topics
 from lienthong.client import IntakePublisher, StatusFollower
 from lienthong.client.batch import RunResult, push_through
 from lienthong.client.status import Timeline
+from lienthong.clocks import OffsetFileClock
 from lienthong.contracts.codec import AvroCodec
 from lienthong.contracts.events import metadata
 from lienthong.runtime.stack import LocalStack
@@ -263,6 +264,11 @@ def ask_for_a_supplement(settings: Settings, dossier_id: str, cause: str) -> Non
 def test_a_dossier_waiting_for_a_supplement_and_an_overdue_one_on_the_board(
     isolated: Settings, tmp_path: Path, browser: Browser
 ) -> None:
+    # The legal clock starts when the hub receives a dossier: the late one is received nine
+    # days ago on a shared clock, which then moves to today.
+    isolated = isolated.model_copy(update={"clock_offset_file": tmp_path / "clock"})
+    clock = OffsetFileClock(tmp_path / "clock")
+    clock.advance(-dt.timedelta(days=9))
     prepare_topics(isolated)
     # No civil-registry processor: its handoffs wait, as they would for a slow commune.
     agencies = ("hub", "residence", "health-insurance")
@@ -281,6 +287,8 @@ def test_a_dossier_waiting_for_a_supplement_and_an_overdue_one_on_the_board(
     with LocalStack(isolated, tmp_path / "logs", names=agencies):
         with IntakePublisher(isolated) as publisher:
             publisher.submit(late[0].record, validate=False)
+            wait_for(isolated, late_id, "StepHandedOff")
+            clock.advance(dt.timedelta(days=9))
             publisher.submit(fresh[0].record, validate=False)
         wait_for(isolated, late_id, "StepHandedOff")
         handed = wait_for(isolated, fresh_id, "StepHandedOff")

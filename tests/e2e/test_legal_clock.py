@@ -274,7 +274,9 @@ def test_duplicates_and_triplets(scenario: Scenario) -> None:
     final = scenario.wait(duplicate["meta"]["dossier_id"], finished).final
     assert final is not None and final[1]["outcome"] == "REJECTED"
     civil = next(p for p in final[1]["procedures"] if p["step"] == "civil_registry")
-    assert _id(single) in civil["reason"], "the refusal names the first dossier"
+    # What the citizen reads never names another family's dossier (operators see the link).
+    assert "already registered" in civil["reason"]
+    assert _id(single) not in civil["reason"], "the refusal names another family's dossier"
     mother = {item.record["mother"]["personal_id"] for item in triplets}
     assert len(mother) == 1
     for item in triplets:

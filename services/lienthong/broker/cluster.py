@@ -11,10 +11,12 @@ and all share one cluster id (``kafka_data_dir/cluster.id``).
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from kafka import KafkaAdminClient
+from kafka.errors import KafkaError
 
 from lienthong.broker.local import HOST, LocalBroker, StartResult, StopResult
 from lienthong.errors import BrokerError, SettingsError
@@ -123,7 +125,32 @@ class LocalCluster:
         for node in self.nodes:
             if node.status().pid is None and not node.status().answering:
                 node.launch()
-        return [node.start() for node in self.nodes]
+        results = [node.start() for node in self.nodes]
+        self.wait_registered()
+        return results
+
+    def wait_registered(self) -> None:
+        """Wait until the metadata lists every node: a node that answers may not be known to
+        the others yet, and an admin request routed to it fails (UnknownBrokerIdError)."""
+        deadline = time.monotonic() + self.settings.kafka_start_timeout
+        while time.monotonic() < deadline:
+            admin = None
+            try:
+                admin = KafkaAdminClient(
+                    **self.settings.kafka_client_options(), client_id="lienthong-cluster"
+                )
+                described = admin.describe_cluster()
+                known = {b["broker_id"] for b in described["brokers"] if not b.get("is_fenced")}
+                if len(known) == SIZE and described.get("controller_id") in known:
+                    return
+            except KafkaError:
+                pass
+            finally:
+                if admin is not None:
+                    with contextlib.suppress(Exception):
+                        admin.close()
+            time.sleep(0.5)
+        raise BrokerError(f"the {SIZE} nodes did not all register within the start timeout")
 
     def stop(self) -> list[StopResult]:
         """Stop every node at once: the last of nodes stopped one by one would wait for a
