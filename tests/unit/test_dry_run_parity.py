@@ -29,6 +29,7 @@ from lienthong.contracts.codec import AvroCodec
 from lienthong.errors import RecordMismatch, ValidationFailed
 from lienthong.hub.transitions import Context, decide
 from lienthong.limits import MAX_MESSAGE_BYTES
+from lienthong.lookup import Keyring
 from lienthong.synthetic import generate
 
 Record = dict[str, Any]
@@ -111,7 +112,9 @@ def hub_answer(record: Record) -> Answer | None:
     if len(data) > MAX_MESSAGE_BYTES:  # its pipeline dead-letters it unread (MessageTooLarge)
         return "refused", TOO_LARGE
     decoded = CODEC.decode(data)
-    context = Context(NOW, WorkingCalendar(), b"secret", "https://status.example.test")
+    context = Context(
+        NOW, WorkingCalendar(), Keyring((("A", b"secret"),)), "https://status.example.test"
+    )
     _, outputs = decide(None, decoded.name, decoded.record, context)
     received = {env.schema: env.record for env in outputs}
     if "DossierReceived" in received:

@@ -29,7 +29,7 @@ WRITES = (
     topics.DEADLETTER,
     topics.AUDIT,
     topics.INBOX,
-    *(topics.handoff(step) for step in topics.STEP_TOPIC_NAMES),
+    *topics.HANDOFFS,
 )
 
 

@@ -39,11 +39,16 @@ WAITING_TEXT = {
 }
 
 
-def take_child(state: DossierState, event: Record, ctx: Context, cause: str) -> list[Envelope]:
-    """Keep the registered child; a pending ID number holds the dependent steps."""
-    state.child = child_identity_to_json(event["child"])
+def take_child(
+    state: DossierState, step: str, event: Record, ctx: Context, cause: str
+) -> list[Envelope]:
+    """Keep the subject the first step registered (the child); a pending ID number holds the
+    dependent steps."""
+    subject = event.get("child")
+    if subject is not None:
+        state.child = child_identity_to_json(subject)
     if event.get("personal_id_pending"):
-        state.steps["civil_registry"].awaiting = "personal_id"
+        state.steps[step].awaiting = "personal_id"
     return []
 
 
@@ -67,12 +72,13 @@ def announce_wait(state: DossierState, step: str, ctx: Context, cause: str) -> l
 
 def on_personal_id_issued(state: DossierState | None, event: Record, ctx: Context) -> Result:
     state, cause, fresh = open_event(state, event)
-    civil = state.steps.get("civil_registry")
+    first = group_of(state).first
+    civil = state.steps.get(first)
     if not fresh or civil is None or state.phase != "open" or civil.awaiting != "personal_id":
         return state, []
     state.child = child_identity_to_json(event["child"])
     civil.awaiting = None
-    state.note(ctx.now, "personal_id_issued", "civil_registry")
+    state.note(ctx.now, "personal_id_issued", first)
     return state, hand_off(state, ctx, cause, ready_steps(state))
 
 
@@ -180,7 +186,8 @@ def on_withdrawn(state: DossierState | None, event: Record, ctx: Context) -> Res
         )
         return state, [_withdrawal(state, ctx, cause, reason)]
     outputs: list[Envelope] = [_withdrawal(state, ctx, cause, "")]
-    code = submission_of(state)["birth_certificate"]["code"]
+    certificate = submission_of(state).get("birth_certificate")
+    first = group_of(state).first
     for step, step_state in state.steps.items():
         if step_state.phase in ("handed_off", "supplement"):
             meta = metadata("HandoffCancelled", state.dossier_id, "hub", ctx.now, cause, step)
@@ -192,7 +199,9 @@ def on_withdrawn(state: DossierState | None, event: Record, ctx: Context) -> Res
                         "meta": meta,
                         "step": step,
                         "reason": "The citizen withdrew the dossier.",
-                        "birth_certificate_code": code if step == "civil_registry" else None,
+                        "birth_certificate_code": (
+                            certificate["code"] if certificate and step == first else None
+                        ),
                     },
                 )
             )

@@ -13,12 +13,7 @@ from lienthong.calendar import WorkingCalendar
 from lienthong.contracts.codec import AvroCodec
 from lienthong.contracts.events import Envelope, metadata
 from lienthong.errors import LienthongError
-from lienthong.hub.projections import (
-    HANDOFF_SCHEMAS,
-    PENDING_PARTS,
-    civil_registry_part,
-    handoff_record,
-)
+from lienthong.hub.projections import handoff_record
 from lienthong.hub.state import DossierState
 from lienthong.limits import clip
 from lienthong.lookup import Keyring
@@ -111,10 +106,13 @@ def open_event(state: DossierState | None, event: Record) -> tuple[DossierState,
 
 
 def part_for(state: DossierState, step: str) -> Record:
-    submission = submission_of(state)
-    if step == "civil_registry":
-        return civil_registry_part(submission)
-    return PENDING_PARTS[step](submission)
+    projection = group_of(state).steps[step].projection
+    assert projection is not None  # every registered step declares one (procedures.REQUIRED)
+    return projection(submission_of(state))
+
+
+def handoff_schema(state: DossierState, step: str) -> str:
+    return group_of(state).steps[step].handoff
 
 
 def hand_off(
@@ -124,7 +122,8 @@ def hand_off(
     outputs: list[Envelope] = []
     for step in steps:
         step_state = state.steps[step]
-        extra = {k: v for k, v in extra.items() if step == "civil_registry" or k != "correction"}
+        first = group_of(state).first == step  # only the first step is returned for correction
+        extra = {k: v for k, v in extra.items() if first or k != "correction"}
         record = _handoff(state, step, ctx, cause, extra)
         step_state.handoff_cause = cause
         step_state.handoff_extra = _json_safe(extra)
@@ -133,7 +132,7 @@ def hand_off(
         step_state.awaiting = None
         step_state.handed_off_at = step_state.handed_off_at or ctx.now
         state.note(ctx.now, "handed_off", step)
-        outputs.append(Envelope(topics.handoff(step), HANDOFF_SCHEMAS[step], record))
+        outputs.append(Envelope(topics.handoff(step), handoff_schema(state, step), record))
         outputs.append(
             status(
                 "StepHandedOff",
@@ -197,7 +196,7 @@ def resend(state: DossierState, step: str, ctx: Context) -> Envelope:
     record = _handoff(state, step, ctx, step_state.handoff_cause, extra)
     step_state.sent_at = ctx.now
     state.note(ctx.now, "resent", step)
-    return Envelope(topics.handoff(step), HANDOFF_SCHEMAS[step], record)
+    return Envelope(topics.handoff(step), handoff_schema(state, step), record)
 
 
 def unanswered(state: DossierState, now: dt.datetime, after: dt.timedelta) -> list[str]:
@@ -282,7 +281,7 @@ def maybe_finish(state: DossierState, ctx: Context, cause: str) -> list[Envelope
     outcomes = {s: st.phase for s, st in state.steps.items()}
     if all(p == "completed" for p in outcomes.values()):
         outcome = "COMPLETED"
-    elif outcomes.get("civil_registry") == "completed":
+    elif outcomes.get(group_of(state).first) == "completed":
         outcome = "PARTLY_COMPLETED"
     else:
         outcome = "REJECTED"

@@ -18,6 +18,7 @@ from lienthong.hub.steps import (
     UnknownDossier,
     dossier_id_of_receipt,
     finish_step,
+    group_of,
     hand_off,
     keep_submission,
     lookup_code,
@@ -30,7 +31,7 @@ from lienthong.hub.steps import (
 )
 from lienthong.hub.validation import validate_submission
 from lienthong.limits import clip
-from lienthong.procedures import GROUPS
+from lienthong.procedures import GROUPS, all_steps
 
 __all__ = [
     "HANDLERS",
@@ -106,10 +107,9 @@ def _reject(state: DossierState, reasons: list[Reason], ctx: Context, cause: str
     return state, [status("DossierRejected", state, ctx, cause, reasons=state.rejection)]
 
 
-def _completion(
-    step: str, result_ref: Callable[[Record], str]
-) -> Callable[[DossierState | None, Record, Context], Result]:
-    """A handler for an agency's 'completed' event of ``step``."""
+def _completion(step: str) -> Callable[[DossierState | None, Record, Context], Result]:
+    """A handler for the event by which an agency reports ``step`` completed; the group's first
+    step passes the dossier's subject on to the others and takes back corrections."""
 
     def handle(state: DossierState | None, event: Record, ctx: Context) -> Result:
         state, cause, fresh = open_event(state, event)
@@ -117,16 +117,17 @@ def _completion(
             return state, []
         step_state = state.steps[step]
         outputs: list[Envelope] = []
-        if step == "civil_registry":
-            outputs += detours.take_child(state, event, ctx, cause)
-        ref = result_ref(event)
+        first = group_of(state).first == step
+        if first:
+            outputs += detours.take_child(state, step, event, ctx, cause)
+        ref = event[group_of(state).steps[step].result_ref]
         outputs += finish_step(
             state, step, "completed", ctx, cause, event["meta"]["occurred_at"], result_ref=ref
         )
         if step_state.awaiting:
             outputs += detours.announce_wait(state, step, ctx, cause)
         corrected = [s for s, st in state.steps.items() if st.awaiting == "correction"]
-        if step == "civil_registry" and not step_state.awaiting:
+        if first and not step_state.awaiting:
             outputs += hand_off(state, ctx, cause, corrected)
         outputs += hand_off(state, ctx, cause, ready_steps(state))
         outputs += maybe_finish(state, ctx, cause)
@@ -147,9 +148,7 @@ def on_step_rejected(state: DossierState | None, event: Record, ctx: Context) ->
 
 HANDLERS: dict[str, Callable[[DossierState | None, Record, Context], Result]] = {
     "DossierSubmitted": on_submitted,
-    "BirthRegistered": _completion("civil_registry", lambda e: e["registration_number"]),
-    "ResidenceRegistered": _completion("residence", lambda e: e["confirmation_ref"]),
-    "CardIssued": _completion("health_insurance", lambda e: e["card_code"]),
+    **{spec.results[0]: _completion(step) for step, spec in all_steps().items()},
     "StepRejected": on_step_rejected,
     "PersonalIdIssued": detours.on_personal_id_issued,
     "SupplementRequested": detours.on_supplement_requested,
