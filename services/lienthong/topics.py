@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lienthong.procedures import ANSWERS, all_steps
+from lienthong.procedures import ANSWERS, GROUPS, all_steps
 
 #: The deployable that owns each declared step (Avro enum symbols use underscores, deployable
 #: names hyphens); a deployable may own several steps, of several groups.
@@ -19,14 +19,19 @@ STEPS_OF: dict[str, tuple[str, ...]] = {
 }
 
 
+def deployable_of(step: str) -> str:
+    """The deployable that owns ``step`` (as declared now: a group declared later is found)."""
+    return STEP_TOPIC_NAMES.get(step) or all_steps()[step].deployable
+
+
 def handoff(step: str) -> str:
     """Role name of the handoff topic of a step's deployable, e.g. ``handoff.civil-registry``."""
-    return f"handoff.{STEP_TOPIC_NAMES[step]}"
+    return f"handoff.{deployable_of(step)}"
 
 
 def completion(step: str) -> str:
     """Role name of the completion topic of a step's deployable."""
-    return f"completion.{STEP_TOPIC_NAMES[step]}"
+    return f"completion.{deployable_of(step)}"
 
 
 #: One step per deployable: the topic roles of each deployable, named through that step.
@@ -97,8 +102,12 @@ INTERNAL: dict[str, tuple[str, ...]] = {
 }
 INTERNAL_ROLES: tuple[str, ...] = tuple(role for roles in INTERNAL.values() for role in roles)
 
-#: Intake events: what integrators may publish.
-INTAKE_EVENTS = ("DossierSubmitted", "DossierSupplemented", "DossierWithdrawn")
+#: Intake events: what integrators may publish (each group's submission, then the common ones).
+INTAKE_EVENTS: tuple[str, ...] = (
+    *dict.fromkeys(group.submission for group in GROUPS.values()),
+    "DossierSupplemented",
+    "DossierWithdrawn",
+)
 
 
 def _carries() -> dict[str, frozenset[str]]:

@@ -44,7 +44,7 @@ def take_child(
 ) -> list[Envelope]:
     """Keep the subject the first step registered (the child); a pending ID number holds the
     dependent steps."""
-    subject = event.get("child")
+    subject = event.get(group_of(state).subject)
     if subject is not None:
         state.child = child_identity_to_json(subject)
     if event.get("personal_id_pending"):
@@ -186,7 +186,10 @@ def on_withdrawn(state: DossierState | None, event: Record, ctx: Context) -> Res
         )
         return state, [_withdrawal(state, ctx, cause, reason)]
     outputs: list[Envelope] = [_withdrawal(state, ctx, cause, "")]
-    certificate = submission_of(state).get("birth_certificate")
+    # the keys the first step's register is kept by: a birth certificate, a personal ID
+    submission = submission_of(state)
+    certificate = submission.get("birth_certificate")
+    subject_id = (submission.get(group_of(state).subject) or {}).get("personal_id")
     first = group_of(state).first
     for step, step_state in state.steps.items():
         if step_state.phase in ("handed_off", "supplement"):
@@ -202,6 +205,7 @@ def on_withdrawn(state: DossierState | None, event: Record, ctx: Context) -> Res
                         "birth_certificate_code": (
                             certificate["code"] if certificate and step == first else None
                         ),
+                        "personal_id": subject_id if step == first else None,
                     },
                 )
             )

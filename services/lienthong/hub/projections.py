@@ -21,12 +21,17 @@ __all__ = [
 Record = dict[str, Any]
 
 
-def child_identity_to_json(child: Record) -> Record:
-    return {**child, "born_at": child["born_at"].isoformat()}
+def child_identity_to_json(subject: Record) -> Record:
+    """The registered subject (child, deceased) as the state keeps it: times as ISO text."""
+    return {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in subject.items()}
 
 
-def child_identity_from_json(child: Record) -> Record:
-    return {**child, "born_at": dt.datetime.fromisoformat(child["born_at"])}
+def child_identity_from_json(subject: Record) -> Record:
+    """The subject for a handoff: its times (fields named ``*_at``) as datetimes again."""
+    return {
+        k: dt.datetime.fromisoformat(v) if k.endswith("_at") and isinstance(v, str) else v
+        for k, v in subject.items()
+    }
 
 
 def handoff_record(
@@ -42,7 +47,8 @@ def handoff_record(
 ) -> Record:
     """The handoff of one step: metadata, dates, the projection, and the subject's identity
     as the group's first step established it (for the other steps)."""
-    first = group_of_step(step).first == step
+    group = group_of_step(step)
+    first = group.first == step
     record: Record = {
         "meta": metadata(all_steps()[step].handoff, dossier_id, "hub", at, cause, step),
         "dossier_date": dossier_date,
@@ -53,5 +59,5 @@ def handoff_record(
     if first:
         record["correction"] = None
     if child is not None and not first:
-        record["child"] = child_identity_from_json(child)
+        record[group.subject] = child_identity_from_json(child)
     return record

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -36,6 +37,12 @@ class Context:
     #: A handoff unanswered this long is sent again (same event id: the agency repeats its
     #: answer), so a message lost anywhere between hub and agency cannot strand a dossier.
     resend_after: dt.timedelta = dt.timedelta(minutes=10)
+    #: Whole-group deadlines set where the law is unclear (working days by group name; the
+    #: ``_verification`` entries when verification is needed); the declaration's otherwise.
+    group_deadlines: Mapping[str, int] = field(default_factory=dict)
+
+    def group_deadline(self, group: str, verification: bool) -> int | None:
+        return self.group_deadlines.get(f"{group}_verification" if verification else group)
 
 
 class UnknownDossier(LienthongError):
@@ -55,9 +62,9 @@ def _codec() -> AvroCodec:
     return AvroCodec()
 
 
-def keep_submission(record: Record) -> str:
-    """The submission, kept in the state as base64 single-object Avro."""
-    return base64.b64encode(_codec().encode("DossierSubmitted", record)).decode()
+def keep_submission(record: Record, schema: str = "DossierSubmitted") -> str:
+    """The submission, kept in the state as base64 single-object Avro (which names its type)."""
+    return base64.b64encode(_codec().encode(schema, record)).decode()
 
 
 def submission_of(state: DossierState) -> Record:

@@ -29,9 +29,8 @@ from lienthong.hub.steps import (
     refuse_step,
     status,
 )
-from lienthong.hub.validation import validate_submission
 from lienthong.limits import clip
-from lienthong.procedures import GROUPS, all_steps
+from lienthong.procedures import BIRTH, GROUPS, ProcedureGroup
 
 __all__ = [
     "HANDLERS",
@@ -45,9 +44,29 @@ __all__ = [
     "receipt_number",
 ]
 Record = dict[str, Any]
+Handler = Callable[[DossierState | None, Record, Context], Result]
 
 
 def on_submitted(state: DossierState | None, event: Record, ctx: Context) -> Result:
+    """A submission of the birth group's type (``DossierSubmitted``)."""
+    return _submitted(BIRTH.submission)(state, event, ctx)
+
+
+def _submitted(schema: str) -> Handler:
+    """A handler for the groups submitted as ``schema``: the ``group`` field picks one among
+    them (or the first, whose intake rules then refuse the unknown group)."""
+
+    def handle(state: DossierState | None, event: Record, ctx: Context) -> Result:
+        groups = [g for g in GROUPS.values() if g.submission == schema]
+        group = next((g for g in groups if g.name == event.get("group")), groups[0])
+        return _receive(group, state, event, ctx)
+
+    return handle
+
+
+def _receive(
+    group: ProcedureGroup, state: DossierState | None, event: Record, ctx: Context
+) -> Result:
     meta = event["meta"]
     cause = str(meta["event_id"])
     if state is not None:
@@ -58,11 +77,11 @@ def on_submitted(state: DossierState | None, event: Record, ctx: Context) -> Res
         )
     state = DossierState(dossier_id=meta["dossier_id"], channel=event["channel"])
     state.remember(cause)
+    assert group.validate is not None, f"group {group.name} declares no intake rules"
     try:  # the submission as the hub keeps it: its text in NFC
-        event = validate_submission(event, ctx.now).to_record()
+        event = group.validate(event, ctx.now)
     except ValidationFailed as refused:
         return _reject(state, refused.reasons, ctx, cause)
-    group = GROUPS[event["group"]]
     verification = bool(event.get("verification_needed"))
     state.group = group.name
     state.procedures = group.order(event["procedures"])
@@ -72,9 +91,11 @@ def on_submitted(state: DossierState | None, event: Record, ctx: Context) -> Res
     state.submitted_at = event["submitted_at"]
     state.received_at = ctx.now
     state.verification_needed = verification
-    state.submission = keep_submission(event)
+    state.submission = keep_submission(event, group.submission)
     state.received_on = ctx.calendar.received_on(ctx.now)
-    days = group.deadline_days_verification if verification else group.deadline_days
+    days = ctx.group_deadline(group.name, verification) or (
+        group.deadline_days_verification if verification else group.deadline_days
+    )
     state.due_at = ctx.calendar.due_at(ctx.now, days)
     state.receipt_number = receipt_number(state.dossier_id)
     state.lookup_code = lookup_code(ctx.lookup_secret, state.dossier_id)
@@ -107,7 +128,7 @@ def _reject(state: DossierState, reasons: list[Reason], ctx: Context, cause: str
     return state, [status("DossierRejected", state, ctx, cause, reasons=state.rejection)]
 
 
-def _completion(step: str) -> Callable[[DossierState | None, Record, Context], Result]:
+def _completion(step: str) -> Handler:
     """A handler for the event by which an agency reports ``step`` completed; the group's first
     step passes the dossier's subject on to the others and takes back corrections."""
 
@@ -146,9 +167,7 @@ def on_step_rejected(state: DossierState | None, event: Record, ctx: Context) ->
     return state, refuse_step(state, step, ctx, cause, at, event["reason_code"], event["reason"])
 
 
-HANDLERS: dict[str, Callable[[DossierState | None, Record, Context], Result]] = {
-    "DossierSubmitted": on_submitted,
-    **{spec.results[0]: _completion(step) for step, spec in all_steps().items()},
+HANDLERS: dict[str, Handler] = {
     "StepRejected": on_step_rejected,
     "PersonalIdIssued": detours.on_personal_id_issued,
     "SupplementRequested": detours.on_supplement_requested,
@@ -160,10 +179,22 @@ HANDLERS: dict[str, Callable[[DossierState | None, Record, Context], Result]] = 
 }
 
 
+def handler_for(event_name: str) -> Handler | None:
+    """The handler of an event type: the groups' submissions and step results as declared
+    now (read at each call, so a newly declared group needs no change here), else the table."""
+    for group in GROUPS.values():
+        if group.submission == event_name:
+            return _submitted(event_name)
+        for step, spec in group.steps.items():
+            if spec.results and spec.results[0] == event_name:
+                return _completion(step)
+    return HANDLERS.get(event_name)
+
+
 def decide(state: DossierState | None, event_name: str, event: Record, ctx: Context) -> Result:
     """Apply one event to a dossier's state; unknown event types are the caller's dead letters,
     and so are events whose text breaks the limits (``ValidationFailed``)."""
-    handler = HANDLERS.get(event_name)
+    handler = handler_for(event_name)
     if handler is None:
         raise LienthongError(f"the hub has no handler for {clip(event_name)}")
     return handler(state, screen_event(event_name, event), ctx)
