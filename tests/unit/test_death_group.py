@@ -13,7 +13,7 @@ from lienthong.calendar import WorkingCalendar
 from lienthong.civil_registry.death import register_death
 from lienthong.civil_registry.decisions import register_key
 from lienthong.contracts.codec import AvroCodec
-from lienthong.contracts.events import Envelope
+from lienthong.contracts.events import Envelope, metadata
 from lienthong.death.intake import validate_death_dossier
 from lienthong.death.synthetic import ALL_FOUR, COMBINATIONS, WITH_FUNERAL, death_dossier
 from lienthong.errors import ValidationFailed
@@ -320,3 +320,15 @@ def test_a_refused_death_dossier_is_rejected_at_receipt_with_the_reason() -> Non
     [rejected] = outputs
     assert rejected.schema == "DossierRejected"
     assert rejected.record["reasons"][0]["field"] == "beneficiary"
+
+
+def test_a_withdrawal_cancels_the_death_registration_by_the_deceased_s_personal_id() -> None:
+    dossier = death_dossier(15, procedures=COMBINATIONS[1], submitted_at=NOW)
+    state, _ = decide(None, "DeathDossierSubmitted", wire("DeathDossierSubmitted", dossier), CTX)
+    meta = metadata("DossierWithdrawn", dossier["meta"]["dossier_id"], "portal", NOW, None)
+    withdrawn = wire("DossierWithdrawn", {"meta": meta, "reason": ""})
+    state, outputs = decide(state, "DossierWithdrawn", withdrawn, CTX)
+    [cancelled] = [wire(e.schema, e.record) for e in outputs if e.schema == "HandoffCancelled"]
+    assert cancelled["step"] == "death_registration"
+    assert register_key(cancelled) == f"death:{dossier['deceased']['personal_id']}"
+    assert state is not None and state.outcome == "WITHDRAWN"

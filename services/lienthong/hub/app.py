@@ -106,6 +106,7 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
             settings.supplement_days,
             settings.supplement_clock,
             dt.timedelta(seconds=settings.resend_after_seconds),
+            settings.group_deadline_days,
         )
 
     boundary = dep.pipeline.boundary
