@@ -332,3 +332,30 @@ def test_a_withdrawal_cancels_the_death_registration_by_the_deceased_s_personal_
     assert cancelled["step"] == "death_registration"
     assert register_key(cancelled) == f"death:{dossier['deceased']['personal_id']}"
     assert state is not None and state.outcome == "WITHDRAWN"
+
+
+def test_a_supplement_for_the_funeral_allowance_goes_back_to_social_security() -> None:
+    dossier = death_dossier(16, procedures=WITH_FUNERAL, submitted_at=NOW)
+    dossier_id = dossier["meta"]["dossier_id"]
+    state, outputs = decide(
+        None, "DeathDossierSubmitted", wire("DeathDossierSubmitted", dossier), CTX
+    )
+    agencies = Agencies()
+    [registered] = agencies.answer(next(e for e in outputs if e.topic.startswith("handoff.")))
+    state, outputs = decide(
+        state, registered.schema, wire(registered.schema, registered.record), CTX
+    )
+    funeral = next(e for e in outputs if e.schema == "FuneralAllowanceHandoff")
+    meta = metadata("SupplementRequested", dossier_id, "health-insurance", NOW, funeral.event_id)
+    asked = {"meta": meta, "step": "funeral_allowance", "missing": ["invoice"], "message": "?"}
+    state, outputs = decide(state, "SupplementRequested", wire("SupplementRequested", asked), CTX)
+    assert [e.schema for e in outputs] == ["SupplementAwaited"]
+    meta = metadata("DossierSupplemented", dossier_id, "portal", NOW, None)
+    supplied = {"meta": meta, "step": "funeral_allowance", "documents": ["HD-1"], "note": ""}
+    state, outputs = decide(
+        state, "DossierSupplemented", wire("DossierSupplemented", supplied), CTX
+    )
+    [again] = [e for e in outputs if e.topic.startswith("handoff.")]
+    assert (again.topic, again.schema) == ("handoff.health-insurance", "FuneralAllowanceHandoff")
+    assert wire(again.schema, again.record)["supplement"]["documents"] == ["HD-1"]
+    assert again.record["meta"]["event_id"] != funeral.record["meta"]["event_id"]

@@ -34,8 +34,8 @@ WAITING_TEXT = {
     "personal_id": "The birth is registered; the population database has not issued the child's "
     "personal ID number yet. The next steps start as soon as it arrives; nothing is needed "
     "from you.",
-    "correction": "Returned to the commune for a correction of the birth registration; "
-    "nothing is needed from you.",
+    "correction": "Returned to the {agency} for a correction of the {procedure}; nothing is "
+    "needed from you.",
 }
 
 
@@ -65,9 +65,16 @@ def announce_wait(state: DossierState, step: str, ctx: Context, cause: str) -> l
             waiting_for,
             step=step,
             waiting_for=waiting_for.upper(),
-            message=WAITING_TEXT[waiting_for],
+            message=_waiting_text(state, waiting_for),
         )
     ]
+
+
+def _waiting_text(state: DossierState, waiting_for: str) -> str:
+    """What the citizen reads while a step waits; a correction names the group's first step."""
+    first = group_of(state).steps[group_of(state).first]
+    procedure = first.label_en[:1].lower() + first.label_en[1:]
+    return WAITING_TEXT[waiting_for].format(agency=first.agency, procedure=procedure)
 
 
 def on_personal_id_issued(state: DossierState | None, event: Record, ctx: Context) -> Result:
