@@ -166,3 +166,11 @@ def cancel(step: str, cancelled: Record, entry: Record | None, at: dt.datetime) 
         step, "StepRejected", cancelled, at, step=step, reason_code="withdrawn", reason=reason
     )
     return Decision([event], dict(entry, outcome="revoked", revoked_at=at.isoformat()))
+
+
+def granted(
+    step: str, schema: str, handoff: Record, entry: Record, fields: Callable[[Record], Record]
+) -> Decision:
+    """The step done: the completion event rebuilt from the register entry (as a replay is)."""
+    at = dt.datetime.fromisoformat(entry["at"])
+    return Decision([completion(step, schema, handoff, at, **fields(entry))], entry)

@@ -93,9 +93,11 @@ class DeadlineCuts:
         verification: bool,
         province: str | None,
         received_on: dt.date | None,
+        law: int | None = None,
     ) -> AppliedDeadline:
-        """The days in force for a dossier received on ``received_on`` in ``province``."""
-        law = statutory_days(GROUPS[group], step, verification)
+        """The days in force for a dossier received on ``received_on`` in ``province``;
+        ``law`` replaces the declaration's days where a setting decides them."""
+        law = law or statutory_days(GROUPS[group], step, verification)
         in_force = [
             c
             for c in self.cuts

@@ -1,4 +1,5 @@
-"""``make demo``: broker, four deployables, a few hundred synthetic dossiers, a summary."""
+"""``make demo``: broker, four deployables, a few hundred synthetic dossiers of both groups (birth
+and death), a summary per group."""
 
 from __future__ import annotations
 
@@ -16,27 +17,52 @@ from rich.table import Table
 from lienthong.broker.local import LocalBroker
 from lienthong.client.batch import RunResult, percentile, push_through
 from lienthong.client.terminal import safe
+from lienthong.death.synthetic import COMBINATIONS as DEATH_COMBINATIONS
+from lienthong.death.synthetic import death_dossier
 from lienthong.passwords import hash_password
-from lienthong.procedures import BIRTH
+from lienthong.procedures import BIRTH, GROUPS, ProcedureGroup
 from lienthong.runtime import detached
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
-from lienthong.synthetic import generate, with_agency_refusals
+from lienthong.synthetic import Synthetic, generate, with_agency_refusals
 from lienthong.worker import prepare_topics
 
 #: Share of valid dossiers whose residence request names an address that is not the parent's:
 #: the police refuse that step, so the dossier ends partly completed (a real, visible outcome).
 ADDRESS_MISMATCH_SHARE = 0.04
+#: One death dossier for this many birth dossiers; every seventh deceased is not eligible for
+#: the funeral allowance (the dossier ends partly completed).
+BIRTHS_PER_DEATH = 5
+INELIGIBLE_EVERY = 7
 
 
-def summary_table(result: RunResult) -> Table:
-    """Per combination: submitted, completed, partly, rejected, p50/p95 time to finish."""
+def death_items(count: int, seed: int, at: dt.datetime) -> list[Synthetic]:
+    """Death dossiers cycling through the three combinations, a few of them not eligible."""
+    return [
+        Synthetic(
+            death_dossier(
+                index,
+                procedures=DEATH_COMBINATIONS[index % len(DEATH_COMBINATIONS)],
+                submitted_at=at,
+                seed=seed,
+                eligible=index % INELIGIBLE_EVERY != INELIGIBLE_EVERY - 1,
+            )
+        )
+        for index in range(count)
+    ]
+
+
+def summary_table(result: RunResult, group: ProcedureGroup = BIRTH) -> Table:
+    """Per combination of ``group``: submitted, completed, partly, rejected, p50/p95 time to
+    finish."""
     rows: dict[str, Counter[str]] = defaultdict(Counter)
     times: dict[str, list[float]] = defaultdict(list)
     for item in result.items:
+        if (item.record.get("group") or BIRTH.name) != group.name:
+            continue
         dossier_id = str(item.record["meta"]["dossier_id"])
         chosen = item.record["procedures"]
-        combo = BIRTH.combination_label(chosen) if BIRTH.allows(chosen) else "(not allowed)"
+        combo = group.combination_label(chosen) if group.allows(chosen) else "(not allowed)"
         rows[combo]["submitted"] += 1
         timeline = result.timelines.get(dossier_id)
         final = timeline.final if timeline else None
@@ -49,14 +75,15 @@ def summary_table(result: RunResult) -> Table:
         seconds = result.seconds_to_finish(dossier_id)
         if seconds is not None:
             times[combo].append(seconds)
+    first = group.steps[group.first].label_en.lower()
     table = Table(
-        title="Dossiers by combination",
-        caption="done: every chosen procedure completed; partly: birth registered, another "
+        title=f"{group.name.capitalize()} dossiers by combination",
+        caption=f"done: every chosen procedure completed; partly: {first} done, another "
         "step refused; p50/p95: seconds from publishing to the final status",
         box=box.SIMPLE_HEAD,
         padding=(0, 0),
     )
-    table.add_column("combination", no_wrap=True)
+    table.add_column("combination", overflow="fold")
     for column in ("sent", "done", "partly", "refused", "open", "p50", "p95"):
         table.add_column(column, justify="right", no_wrap=True)
     for combo in sorted(rows):
@@ -148,8 +175,10 @@ def run_demo(
             live=True,
         )
         with_agency_refusals(items, ADDRESS_MISMATCH_SHARE, seed)
+        items += death_items(max(dossiers // BIRTHS_PER_DEATH, 3), seed, now)
         result = push_through(settings, items, timeout, console)
-        console.print(summary_table(result))
+        for group in GROUPS.values():
+            console.print(summary_table(result, group))
         console.print(reasons_table(result))
         still_open = result.still_open()
         verdict = "[green]none" if not still_open else f"[red]{', '.join(still_open[:10])}"

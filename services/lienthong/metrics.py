@@ -14,16 +14,20 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
+from lienthong.procedures import GROUPS, all_steps
+from lienthong.topics import DEPLOYABLES
 from lienthong.units import commune_codes
 
 log = logging.getLogger(__name__)
 
-STEPS = ("civil_registry", "residence", "health_insurance")
-COMBINATIONS = ("birth+residence+health_insurance", "birth+residence", "birth+health_insurance")
+#: Label vocabularies derived from the procedure declarations (bounded by them).
+STEPS: tuple[str, ...] = tuple(all_steps())
+COMBINATIONS: tuple[str, ...] = tuple(
+    group.combination_label(chosen) for group in GROUPS.values() for chosen in group.combinations
+)
 CHANNELS = ("PORTAL", "VNEID")
 DOSSIER_OUTCOMES = ("COMPLETED", "PARTLY_COMPLETED", "REJECTED", "WITHDRAWN")
 STEP_OUTCOMES = ("COMPLETED", "REJECTED", "WITHDRAWN", "NOT_STARTED")
-DEPLOYABLES = ("hub", "civil-registry", "residence", "health-insurance")
 #: What a lookup lockout is about: the asking client, or the receipt asked for.
 LOOKUP_SCOPES = ("client", "receipt")
 #: Where a label value outside its vocabulary (or past its cap) is counted instead.

@@ -24,7 +24,12 @@ class PopulationUnavailable(LienthongError):
 
 
 class PopulationDatabase(Protocol):
-    """Issues personal ID numbers; raises PopulationUnavailable when it cannot."""
+    """Issues personal ID numbers (raises PopulationUnavailable when it cannot) and records
+    deaths."""
+
+    def mark_deceased(self, personal_id: str, died_on: dt.date) -> None: ...
+
+    def deceased_on(self, personal_id: str) -> dt.date | None: ...
 
     def issue(
         self,
@@ -44,6 +49,15 @@ class EmbeddedPopulationDatabase:
 
     def __init__(self, plan: Path | None = None) -> None:
         self.plan = plan
+        #: Personal IDs marked deceased, with the date of death (this process's memory: the
+        #: civil-registry register, keyed by personal ID, is what makes a duplicate visible).
+        self.deceased: dict[str, dt.date] = {}
+
+    def mark_deceased(self, personal_id: str, died_on: dt.date) -> None:
+        self.deceased.setdefault(personal_id, died_on)
+
+    def deceased_on(self, personal_id: str) -> dt.date | None:
+        return self.deceased.get(personal_id)
 
     def _plan(self) -> dict[str, object]:
         if self.plan is None or not self.plan.exists():

@@ -2,21 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from lienthong.death import parts as death_parts
+from lienthong.death.intake import validate_death_dossier
+from lienthong.hub import parts
+
+Record = dict[str, Any]
 
 
 @dataclass(frozen=True)
 class StepSpec:
-    """One agency's step: who owns it, what it needs first, its own legal target."""
+    """One procedure: the deployable that decides it, what it needs first, its legal target,
+    what its handoff carries, and how the citizen and the agency name it."""
 
     agency: str
     agency_vi: str
+    #: The agency deployable that owns the step (one deployable may own several steps); its
+    #: handoff and completion topics are the deployable's.
+    deployable: str = ""
+    label_en: str = ""
+    label_vi: str = ""
+    #: The projection: from the submission, only what this agency needs (data minimisation).
+    projection: Callable[[Record], Record] | None = None
+    #: The field of the completing event (``results[0]``) that references the result.
+    result_ref: str = ""
+    #: Documents the citizen attaches for this procedure (by name, as on the declaration).
+    documents: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
     #: Working days after the dossier counts as received; 0 means the same working day.
     target_days: int = 2
     target_days_verification: int = 2
-    #: The event types by which the agency reports this step done (its completion topic's own).
+    #: The event types by which the agency reports this step done (its completion topic's own);
+    #: the first completes the step, the others are the hub's detours (a pending ID number).
     results: tuple[str, ...] = ()
     #: The request its handoff topic carries to the agency.
     handoff: str = ""
@@ -28,13 +49,28 @@ ANSWERS = ("StepRejected", "SupplementRequested", "DeadlineExtended", "Correctio
 
 @dataclass(frozen=True)
 class ProcedureGroup:
-    """A declared group: adding a group (death, later) is a new declaration, not new code."""
+    """A declared group: adding a group is a new declaration, not new code."""
 
     name: str
     steps: Mapping[str, StepSpec]
     combinations: tuple[frozenset[str], ...]
     deadline_days: int
     deadline_days_verification: int
+    label_en: str = ""
+    label_vi: str = ""
+    #: The intake event type that submits a dossier of this group.
+    submission: str = "DossierSubmitted"
+    #: The intake rules: the dossier as the hub keeps it, or ``ValidationFailed``.
+    validate: Callable[[Record, dt.datetime], Record] | None = None
+    #: The field of the first step's completion (and of the later handoffs) that carries the
+    #: dossier's subject as registered: the child, the deceased.
+    subject: str = "child"
+
+    @property
+    def first(self) -> str:
+        """The step every other one waits for (declared first, requiring nothing): its
+        completion passes the dossier's subject on, and corrections return to it."""
+        return next(iter(self.steps))
 
     def allows(self, chosen: Iterable[str]) -> bool:
         return frozenset(chosen) in self.combinations
@@ -70,12 +106,28 @@ class ProcedureGroup:
         return "+".join([self.name, *others])
 
 
+def _validate_birth(event: Record, now: dt.datetime) -> Record:
+    # imported here: the birth form's rules read the birth declaration's combinations
+    from lienthong.hub.validation import validate_submission
+
+    return validate_submission(event, now).to_record()
+
+
 BIRTH = ProcedureGroup(
     name="birth",
+    validate=_validate_birth,
+    label_en="Birth, residence and health insurance, linked",
+    label_vi="Liên thông khai sinh, thường trú, BHYT",
     steps={
         "civil_registry": StepSpec(
             agency="Commune People's Committee (civil status)",
             agency_vi="UBND cấp xã (hộ tịch)",
+            deployable="civil-registry",
+            label_en="Birth registration",
+            label_vi="Đăng ký khai sinh",
+            projection=parts.civil_registry_part,
+            result_ref="registration_number",
+            documents=("declaration (form 01)", "birth certificate (giấy chứng sinh)"),
             target_days=0,
             target_days_verification=0,
             results=("BirthRegistered", "PersonalIdIssued"),
@@ -84,6 +136,11 @@ BIRTH = ProcedureGroup(
         "residence": StepSpec(
             agency="Commune police (residence)",
             agency_vi="Công an cấp xã (cư trú)",
+            deployable="residence",
+            label_en="Permanent residence registration",
+            label_vi="Đăng ký thường trú",
+            projection=parts.residence_part,
+            result_ref="confirmation_ref",
             requires=("civil_registry",),
             target_days=2,
             target_days_verification=5,
@@ -93,6 +150,11 @@ BIRTH = ProcedureGroup(
         "health_insurance": StepSpec(
             agency="Social Security (health insurance)",
             agency_vi="Bảo hiểm xã hội (BHYT)",
+            deployable="health-insurance",
+            label_en="Health-insurance card for a child under 6",
+            label_vi="Cấp thẻ BHYT cho trẻ em dưới 6 tuổi",
+            projection=parts.health_insurance_part,
+            result_ref="card_code",
             requires=("civil_registry",),
             target_days=2,
             target_days_verification=2,
@@ -109,4 +171,116 @@ BIRTH = ProcedureGroup(
     deadline_days_verification=5,
 )
 
-GROUPS: dict[str, ProcedureGroup] = {BIRTH.name: BIRTH}
+#: The death group (Decree 63/2024). No verified deadline was found for the group (one weak
+#: source says 6 to 18 working days): the targets below are assumptions, the group's can be set
+#: (``group_deadline_days``), see the README's domain section.
+DEATH = ProcedureGroup(
+    name="death",
+    label_en="Death registration, residence deregistration, funeral allowance, survivor benefit",
+    label_vi="Liên thông khai tử, xóa đăng ký thường trú, trợ cấp mai táng, trợ cấp tuất",
+    submission="DeathDossierSubmitted",
+    validate=validate_death_dossier,
+    subject="deceased",
+    steps={
+        "death_registration": StepSpec(
+            agency="Commune People's Committee (civil status)",
+            agency_vi="UBND cấp xã (hộ tịch)",
+            deployable="civil-registry",
+            label_en="Death registration",
+            label_vi="Đăng ký khai tử",
+            projection=death_parts.registration_part,
+            result_ref="death_extract_number",
+            documents=("declaration", "death notice (giấy báo tử) or statement"),
+            target_days=0,
+            target_days_verification=3,
+            results=("DeathRegistered",),
+            handoff="DeathRegistrationHandoff",
+        ),
+        "residence_deregistration": StepSpec(
+            agency="Commune police (residence)",
+            agency_vi="Công an cấp xã (cư trú)",
+            deployable="residence",
+            label_en="Deregistration of permanent residence",
+            label_vi="Xóa đăng ký thường trú",
+            projection=death_parts.deregistration_part,
+            result_ref="confirmation_ref",
+            requires=("death_registration",),
+            target_days=2,
+            target_days_verification=5,
+            results=("ResidenceDeregistered",),
+            handoff="ResidenceDeregistrationHandoff",
+        ),
+        "funeral_allowance": StepSpec(
+            agency="Social Security (funeral allowance)",
+            agency_vi="Bảo hiểm xã hội (trợ cấp mai táng)",
+            deployable="health-insurance",
+            label_en="Funeral allowance",
+            label_vi="Trợ cấp mai táng",
+            projection=death_parts.funeral_part,
+            result_ref="decision_number",
+            documents=("social-insurance book or number",),
+            requires=("death_registration",),
+            target_days=5,
+            target_days_verification=10,
+            results=("FuneralAllowanceGranted",),
+            handoff="FuneralAllowanceHandoff",
+        ),
+        "survivor_benefit": StepSpec(
+            agency="Social Security (survivor benefit)",
+            agency_vi="Bảo hiểm xã hội (trợ cấp tuất)",
+            deployable="health-insurance",
+            label_en="Survivor benefit",
+            label_vi="Trợ cấp tuất",
+            projection=death_parts.survivor_part,
+            result_ref="decision_number",
+            documents=("relatives' confirmation of the beneficiary",),
+            requires=("death_registration",),
+            target_days=5,
+            target_days_verification=10,
+            results=("SurvivorBenefitGranted",),
+            handoff="SurvivorBenefitHandoff",
+        ),
+    },
+    combinations=(
+        frozenset({"death_registration", "residence_deregistration"}),
+        frozenset({"death_registration", "residence_deregistration", "funeral_allowance"}),
+        frozenset(
+            {
+                "death_registration",
+                "residence_deregistration",
+                "funeral_allowance",
+                "survivor_benefit",
+            }
+        ),
+    ),
+    deadline_days=6,
+    deadline_days_verification=18,
+)
+
+GROUPS: dict[str, ProcedureGroup] = {BIRTH.name: BIRTH, DEATH.name: DEATH}
+
+
+#: What a registered group's step must declare, because topics, handlers and pages derive from it.
+REQUIRED = ("deployable", "label_en", "label_vi", "projection", "result_ref", "results", "handoff")
+
+
+def all_steps() -> dict[str, StepSpec]:
+    """Every declared step of every registered group (a step's name is unique across groups)."""
+    steps: dict[str, StepSpec] = {}
+    for group in GROUPS.values():
+        for name, spec in group.steps.items():
+            if name in steps:
+                raise ValueError(f"step {name} is declared by two groups")
+            missing = [field for field in REQUIRED if not getattr(spec, field)]
+            if missing:
+                raise ValueError(f"step {name} of group {group.name} lacks {', '.join(missing)}")
+            steps[name] = spec
+    return steps
+
+
+def group_of_step(step: str) -> ProcedureGroup:
+    """The group that declares ``step``."""
+    for group in GROUPS.values():
+        if step in group.steps:
+            return group
+    raise KeyError(step)

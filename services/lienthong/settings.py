@@ -125,6 +125,13 @@ class Settings(BaseSettings):
         description="YAML of the province's approved deadline cuts (deploy/deadline-cuts.yaml); "
         "None: the statutory deadlines",
     )
+    #: Where the law gives no verified deadline for a group (the death group), the whole-group
+    #: target in working days, by group name (``<group>_verification`` when verification is
+    #: needed); a group not named keeps its declaration's. See the README's domain section.
+    group_deadline_days: dict[str, int] = Field(
+        {"death": 6, "death_verification": 18},
+        description="Whole-group working days by group (JSON), overriding the declaration",
+    )
     clock_offset_file: Path | None = Field(
         None, description="Shared legal-time offset (seconds) for tests; None: system time"
     )

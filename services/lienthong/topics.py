@@ -4,25 +4,40 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lienthong.procedures import ANSWERS, GROUPS
+from lienthong.procedures import ANSWERS, GROUPS, all_steps
 
-#: Steps of the birth group, in topic-name spelling (Avro enum symbols use underscores).
-STEP_TOPIC_NAMES = {
-    "civil_registry": "civil-registry",
-    "residence": "residence",
-    "health_insurance": "health-insurance",
+#: The deployable that owns each declared step (Avro enum symbols use underscores, deployable
+#: names hyphens); a deployable may own several steps, of several groups.
+STEP_TOPIC_NAMES: dict[str, str] = {step: spec.deployable for step, spec in all_steps().items()}
+#: The agency deployables, in declaration order, each with one handoff and one completion topic.
+AGENCIES: tuple[str, ...] = tuple(dict.fromkeys(STEP_TOPIC_NAMES.values()))
+DEPLOYABLES: tuple[str, ...] = ("hub", *AGENCIES)
+#: The steps each agency deployable owns.
+STEPS_OF: dict[str, tuple[str, ...]] = {
+    agency: tuple(s for s, owner in STEP_TOPIC_NAMES.items() if owner == agency)
+    for agency in AGENCIES
 }
-DEPLOYABLES = ("hub", "civil-registry", "residence", "health-insurance")
+
+
+def deployable_of(step: str) -> str:
+    """The deployable that owns ``step`` (as declared now: a group declared later is found)."""
+    return STEP_TOPIC_NAMES.get(step) or all_steps()[step].deployable
 
 
 def handoff(step: str) -> str:
-    """Role name of a step's handoff topic, e.g. ``handoff.civil-registry``."""
-    return f"handoff.{STEP_TOPIC_NAMES[step]}"
+    """Role name of the handoff topic of a step's deployable, e.g. ``handoff.civil-registry``."""
+    return f"handoff.{deployable_of(step)}"
 
 
 def completion(step: str) -> str:
-    """Role name of a step's completion topic."""
-    return f"completion.{STEP_TOPIC_NAMES[step]}"
+    """Role name of the completion topic of a step's deployable."""
+    return f"completion.{deployable_of(step)}"
+
+
+#: One step per deployable: the topic roles of each deployable, named through that step.
+_ONE_STEP_EACH: tuple[str, ...] = tuple(steps[0] for steps in STEPS_OF.values())
+#: Every agency's handoff topic role (what the hub writes).
+HANDOFFS: tuple[str, ...] = tuple(handoff(s) for s in _ONE_STEP_EACH)
 
 
 INTAKE = "intake"
@@ -35,11 +50,11 @@ ALL_ROLES: tuple[str, ...] = (
     STATUS,
     DEADLETTER,
     AUDIT,
-    *(handoff(s) for s in STEP_TOPIC_NAMES),
-    *(completion(s) for s in STEP_TOPIC_NAMES),
+    *HANDOFFS,
+    *(completion(s) for s in _ONE_STEP_EACH),
 )
 #: Topics the hub reads: all must share one partition count (co-partitioned by dossier id).
-HUB_READS: tuple[str, ...] = (INTAKE, *(completion(s) for s in STEP_TOPIC_NAMES))
+HUB_READS: tuple[str, ...] = (INTAKE, *(completion(s) for s in _ONE_STEP_EACH))
 
 
 #: The principal operators use for the dead-letter commands (not a deployable).
@@ -58,18 +73,18 @@ ACCESS: dict[str, Access] = {
     "hub": Access(
         # The operator board also reads the newest dead letters (it consumes none of them).
         reads=(*HUB_READS, DEADLETTER),
-        writes=(STATUS, DEADLETTER, AUDIT, *(handoff(s) for s in STEP_TOPIC_NAMES)),
+        writes=(STATUS, DEADLETTER, AUDIT, *HANDOFFS),
     ),
     **{
         name: Access(reads=(handoff(step),), writes=(completion(step), DEADLETTER))
-        for step, name in STEP_TOPIC_NAMES.items()
+        for name, (step, *_) in STEPS_OF.items()
     },
     "integrator": Access(reads=(STATUS,), writes=(INTAKE,)),
     # The operators' principal for `lienthong deadletters list|show|replay`: reads the dead
     # letters (without a consumer group) and replays them into the topics a deployable reads.
     OPERATOR: Access(
         reads=(DEADLETTER,),
-        writes=(*HUB_READS, *(handoff(s) for s in STEP_TOPIC_NAMES)),
+        writes=(*HUB_READS, *HANDOFFS),
     ),
 }
 
@@ -87,8 +102,12 @@ INTERNAL: dict[str, tuple[str, ...]] = {
 }
 INTERNAL_ROLES: tuple[str, ...] = tuple(role for roles in INTERNAL.values() for role in roles)
 
-#: Intake events: what integrators may publish.
-INTAKE_EVENTS = ("DossierSubmitted", "DossierSupplemented", "DossierWithdrawn")
+#: Intake events: what integrators may publish (each group's submission, then the common ones).
+INTAKE_EVENTS: tuple[str, ...] = (
+    *dict.fromkeys(group.submission for group in GROUPS.values()),
+    "DossierSupplemented",
+    "DossierWithdrawn",
+)
 
 
 def _carries() -> dict[str, frozenset[str]]:
@@ -98,15 +117,20 @@ def _carries() -> dict[str, frozenset[str]]:
         # The legal clock's ticks, and the citizens' satisfaction answers the hub's page takes.
         DEADLINES: frozenset({"DeadlineCheck", "SatisfactionGiven"}),
     }
-    for group in GROUPS.values():
-        for step, spec in group.steps.items():
-            table[completion(step)] = frozenset({*spec.results, *ANSWERS})
-            table[handoff(step)] = frozenset({spec.handoff, "HandoffCancelled"})
+    for step, spec in all_steps().items():
+        table[completion(step)] = table.get(completion(step), frozenset(ANSWERS)) | set(
+            spec.results
+        )
+        table[handoff(step)] = table.get(handoff(step), frozenset({"HandoffCancelled"})) | {
+            spec.handoff
+        }
     table[BY_CERTIFICATE] = table[handoff("civil_registry")] | {"PersonalIdRetry"}
     return table
 
 
 #: The boundary's contract: a message of any other type on a topic is a dead letter.
 CARRIES: dict[str, frozenset[str]] = _carries()
-#: The roles whose messages name the step they answer for (it must be the topic's own step).
-STEP_OF_ROLE: dict[str, str] = {completion(step): step for step in STEP_TOPIC_NAMES}
+#: The roles whose messages name the step they answer for (it must be one of the topic's own).
+STEPS_OF_ROLE: dict[str, tuple[str, ...]] = {
+    completion(steps[0]): steps for steps in STEPS_OF.values()
+}

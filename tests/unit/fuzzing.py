@@ -233,7 +233,7 @@ def topic_of(case: Case) -> str:
     """The topic the case's event arrives on (an answer: its own step's completion topic)."""
     step = case.record.get("step") or STEP_OF.get(case.name)
     for role, carried in topics.CARRIES.items():
-        if case.name in carried and topics.STEP_OF_ROLE.get(role, step) == step:
+        if case.name in carried and step in topics.STEPS_OF_ROLE.get(role, (step,)):
             return BOUNDARY.prefix + "." + role
     raise LookupError(f"no topic carries {case.name}")
 

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from lienthong import demo
 from lienthong.client.batch import RunResult
-from lienthong.procedures import BIRTH
+from lienthong.procedures import BIRTH, DEATH
 from lienthong.synthetic import generate
 
 WIDTH = 80
@@ -48,3 +48,26 @@ def test_the_reasons_table_wraps_within_80_columns(monkeypatch: pytest.MonkeyPat
     assert max(len(line) for line in lines) <= WIDTH
     assert "…" not in "\n".join(lines)
     assert " ".join(" ".join(lines).split()).count("60 days ago") == 4
+
+
+def test_the_death_group_has_its_own_table_with_its_three_combinations() -> None:
+    at = dt.datetime.now(dt.UTC)
+    items = [*demo.death_items(9, seed=3, at=at), *generate(12, seed=5, start=at, live=True)]
+    lines = _render(demo.summary_table(RunResult(items, {}, {}), DEATH))
+    assert max(len(line) for line in lines) <= WIDTH
+    assert "Death dossiers by combination" in lines[0]
+    header = next(line for line in lines if "combination" in line and "sent" in line)
+    width = header.index("sent")
+    labels: list[str] = []
+    sent: list[str] = []
+    for line in lines[lines.index(header) + 2 :]:
+        if not line.strip():
+            break
+        cell, rest = line[:width].strip(), line[width:].split()
+        if rest:  # a row; a line with nothing after the label continues a folded label
+            labels.append(cell)
+            sent.append(rest[0])
+        else:
+            labels[-1] += cell
+    assert sorted(labels) == sorted(DEATH.combination_label(c) for c in DEATH.combinations)
+    assert sent == ["3", "3", "3"]  # the birth dossiers are in the birth table only

@@ -565,3 +565,40 @@ def test_the_readme_documents_every_endpoint() -> None:
     for path in document["paths"]:
         assert f"`GET {path}" in section, path
     assert "](docs/status-page.png)" in section and (root / "docs" / "status-page.png").is_file()
+
+
+async def test_a_death_dossier_s_page_names_its_own_group_and_procedures(
+    hub: Hub, tmp_path: Path
+) -> None:
+    from lienthong.calendar import WorkingCalendar
+    from lienthong.death.synthetic import ALL_FOUR, death_dossier
+    from lienthong.hub.transitions import Context, decide
+    from lienthong.lookup import keyring
+
+    context = Context(NOW, WorkingCalendar(), keyring(settings(tmp_path)), BASE)
+    record = (
+        AvroCodec()
+        .decode(
+            AvroCodec().encode(
+                "DeathDossierSubmitted", death_dossier(1, procedures=ALL_FOUR, submitted_at=NOW)
+            )
+        )
+        .record
+    )
+    state, _ = decide(None, "DeathDossierSubmitted", record, context)
+    assert state is not None
+    hub.keep(state)
+    status, _, body = await hub.get(url_of(state))
+    text = visible(body)
+    assert status == 200
+    for words in (
+        "Liên thông khai tử",
+        "Đăng ký khai tử",
+        "Xóa đăng ký thường trú",
+        "Trợ cấp mai táng",
+        "Trợ cấp tuất",
+    ):
+        assert words in text, words
+    assert "khai sinh" not in text
+    _, _, english = await hub.get(url_of(state, lang="en"))
+    assert "Funeral allowance" in visible(english) and "Survivor benefit" in visible(english)

@@ -7,6 +7,7 @@ from typing import Any
 
 from lienthong import topics
 from lienthong.calendar import Clock
+from lienthong.civil_registry.death import register_death
 from lienthong.civil_registry.decisions import (
     cancel_registration,
     register_birth,
@@ -24,13 +25,14 @@ from lienthong.settings import Settings
 #: Internal topic of civil-registry: its handoffs keyed by birth certificate code, so that one
 #: partition owns each certificate and a duplicate can never be registered on another worker.
 BY_CERTIFICATE = topics.BY_CERTIFICATE
-REKEYED = ("CivilRegistryHandoff", "HandoffCancelled")
+REKEYED = ("CivilRegistryHandoff", "DeathRegistrationHandoff", "HandoffCancelled")
 
 
 def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> Deployable:
     """Build the civil-registry deployable."""
     handlers = {
         "CivilRegistryHandoff": register_birth,
+        "DeathRegistrationHandoff": register_death,
         "HandoffCancelled": cancel_registration,
         "PersonalIdRetry": retry_personal_id,
     }

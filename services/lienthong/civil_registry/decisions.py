@@ -31,7 +31,12 @@ MISSING_CERTIFICATE = (
 
 
 def register_key(event: Record) -> str:
-    """The register is keyed by the birth certificate code: one certificate, one registration."""
+    """The register is keyed by the birth certificate code: one certificate, one registration;
+    a death by the deceased's personal ID: one person, one death."""
+    if "deceased_person" in event:
+        return f"death:{event['deceased_person']['personal_id']}"
+    if event.get("personal_id"):
+        return f"death:{event['personal_id']}"
     if "birth_certificate" in event:
         return str(event["birth_certificate"]["code"])
     return str(event["birth_certificate_code"])
@@ -210,8 +215,8 @@ def _correct(handoff: Record, entry: Record, ctx: AgencyContext) -> Decision:
 def cancel_registration(
     cancelled: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
 ) -> Decision:
-    """The citizen withdrew: do not register (a birth already registered stays registered)."""
-    return cancel(STEP, cancelled, entry, ctx.now)
+    """The citizen withdrew: do not register (a birth or death already registered stays so)."""
+    return cancel(str(cancelled.get("step") or STEP), cancelled, entry, ctx.now)
 
 
 def _fields(entry: Record) -> Record:

@@ -16,6 +16,7 @@ from lienthong.errors import ClientError, Reason, ValidationFailed
 from lienthong.hub.screening import screen_event
 from lienthong.hub.validation import validate_submission
 from lienthong.limits import MAX_MESSAGE_BYTES
+from lienthong.procedures import BIRTH, GROUPS
 from lienthong.settings import Settings
 
 Record = dict[str, Any]
@@ -58,10 +59,16 @@ class IntakePublisher:
         return record
 
     def submit(self, record: Record, *, validate: bool = True) -> str:
-        """Publish a dossier; returns its id. ``validate=False`` lets a test send bad dossiers."""
-        if validate:
-            record = self.check(record)
-        return self._send("DossierSubmitted", record)
+        """Publish a dossier of any declared group (by its ``group``, birth by default); returns
+        its id. ``validate=False`` lets a test send bad dossiers."""
+        group = GROUPS.get(str(record.get("group") or BIRTH.name), BIRTH)
+        if group.submission == BIRTH.submission:
+            if validate:
+                record = self.check(record)
+            return self._send(BIRTH.submission, record)
+        if validate and group.validate is not None:
+            record = group.validate(record, dt.datetime.now(dt.UTC))
+        return self._send(group.submission, record)
 
     def supplement(
         self,

@@ -90,11 +90,12 @@ class Boundary:
                 f"{topic} carries {', '.join(sorted(allowed))}, not {decoded.name}: "
                 "the event changed nothing"
             )
-        step = topics.STEP_OF_ROLE.get(role or "")
+        steps = topics.STEPS_OF_ROLE.get(role or "")
         named = decoded.record.get("step")
-        if step is not None and named is not None and named != step:
+        if steps is not None and named is not None and named not in steps:
             raise WrongEventType(
-                f"{topic} answers only for the step {step}; a {decoded.name} for the step "
+                f"{topic} answers only for the step {' or '.join(steps)}; a {decoded.name} "
+                f"for the step "
                 f"{str(named)[:40]} must come from that step's own completion topic"
             )
 

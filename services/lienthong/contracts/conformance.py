@@ -111,7 +111,7 @@ def problems(
     if kind == "enum":
         if value in schema["symbols"]:
             return []
-        return [f"{where}: must be one of {', '.join(schema['symbols'])}, got {excerpt(value)}"]
+        return [f"{where}: must be one of {_choices(schema['symbols'])}, got {excerpt(value)}"]
     if kind == "array":
         if not isinstance(value, (list, tuple)):
             return [f"{where}: must be a list, got {excerpt(value)}"]
@@ -154,3 +154,14 @@ def _primitive(kind: str, value: Json, where: str) -> list[str]:
     names = {"int": "a whole number (32-bit)", "long": "a whole number (64-bit)", "string": "text"}
     shown = f"{type(value).__name__} {excerpt(value)}"
     return [f"{where}: must be {names.get(kind, kind)}, got {shown}"]
+
+
+#: Symbols an error names in full; a longer enum (the steps of every group) is cut short, so a
+#: message about many wrong values stays readable.
+MAX_SYMBOLS_SHOWN = 6
+
+
+def _choices(symbols: list[str]) -> str:
+    if len(symbols) <= MAX_SYMBOLS_SHOWN:
+        return ", ".join(symbols)
+    return f"{', '.join(symbols[:3])}, … ({len(symbols)} in all)"

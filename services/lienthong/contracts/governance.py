@@ -39,10 +39,24 @@ def _check(reader: SchemaEntry, writer: SchemaEntry) -> tuple[bool, str]:
     return ok, detail
 
 
+def _version(release: str) -> tuple[int, ...]:
+    return tuple(int(part) if part.isdigit() else 0 for part in release.split("."))
+
+
 def check_compatibility(catalogue: SchemaCatalogue) -> list[Finding]:
-    """Full compatibility (backward and forward) of each current schema with every release."""
+    """Full compatibility (backward and forward) of each current schema with the newest release,
+    backward compatibility with every older one.
+
+    Every message ever written stays readable (backward, all releases: their writer schemas
+    stay in the catalogue by fingerprint); readers of the newest release read what is written
+    now (forward, newest). A release may knowingly stop older readers from reading new data,
+    e.g. a new procedure group's steps in the ``Step`` enum (which since 0.2.0 has a default
+    symbol, so later groups no longer do): that is what cutting a release records.
+    """
     findings = []
-    for release, entries in sorted(catalogue.releases().items()):
+    releases = sorted(catalogue.releases().items(), key=lambda item: _version(item[0]))
+    newest = releases[-1][0] if releases else None
+    for release, entries in releases:
         for old in sorted(entries, key=lambda e: e.full_name):
             new = catalogue.current.get(old.full_name)
             if new is None:
@@ -50,7 +64,10 @@ def check_compatibility(catalogue: SchemaCatalogue) -> list[Finding]:
                     Finding(old.full_name, release, "removed", False, "schema was removed")
                 )
                 continue
-            for direction, reader, writer in (("backward", new, old), ("forward", old, new)):
+            directions = [("backward", new, old)]
+            if release == newest:
+                directions.append(("forward", old, new))
+            for direction, reader, writer in directions:
                 ok, detail = _check(reader, writer)
                 findings.append(Finding(old.full_name, release, direction, ok, detail))
     return findings

@@ -88,5 +88,5 @@ def _fields(entry: Record) -> Record:
 def cancel_card(
     cancelled: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
 ) -> Decision:
-    """The citizen withdrew: do not issue the card."""
-    return cancel(STEP, cancelled, entry, ctx.now)
+    """The citizen withdrew: do not issue the card (or grant the benefit)."""
+    return cancel(str(cancelled.get("step") or STEP), cancelled, entry, ctx.now)

@@ -30,7 +30,7 @@ WRITES = (
     topics.DEADLETTER,
     topics.AUDIT,
     topics.INBOX,
-    *(topics.handoff(step) for step in topics.STEP_TOPIC_NAMES),
+    *topics.HANDOFFS,
 )
 
 
@@ -114,6 +114,7 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
             settings.supplement_clock,
             dt.timedelta(seconds=settings.resend_after_seconds),
             cuts,
+            settings.group_deadline_days,
         )
 
     boundary = dep.pipeline.boundary

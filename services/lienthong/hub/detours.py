@@ -17,6 +17,7 @@ from lienthong.hub.steps import (
     Result,
     agency,
     close,
+    group_of,
     hand_off,
     legal_due,
     open_event,
@@ -34,16 +35,21 @@ WAITING_TEXT = {
     "personal_id": "The birth is registered; the population database has not issued the child's "
     "personal ID number yet. The next steps start as soon as it arrives; nothing is needed "
     "from you.",
-    "correction": "Returned to the commune for a correction of the birth registration; "
-    "nothing is needed from you.",
+    "correction": "Returned to the {agency} for a correction of the {procedure}; nothing is "
+    "needed from you.",
 }
 
 
-def take_child(state: DossierState, event: Record, ctx: Context, cause: str) -> list[Envelope]:
-    """Keep the registered child; a pending ID number holds the dependent steps."""
-    state.child = child_identity_to_json(event["child"])
+def take_child(
+    state: DossierState, step: str, event: Record, ctx: Context, cause: str
+) -> list[Envelope]:
+    """Keep the subject the first step registered (the child); a pending ID number holds the
+    dependent steps."""
+    subject = event.get(group_of(state).subject)
+    if subject is not None:
+        state.child = child_identity_to_json(subject)
     if event.get("personal_id_pending"):
-        state.steps["civil_registry"].awaiting = "personal_id"
+        state.steps[step].awaiting = "personal_id"
     return []
 
 
@@ -60,19 +66,27 @@ def announce_wait(state: DossierState, step: str, ctx: Context, cause: str) -> l
             waiting_for,
             step=step,
             waiting_for=waiting_for.upper(),
-            message=WAITING_TEXT[waiting_for],
+            message=_waiting_text(state, waiting_for),
         )
     ]
 
 
+def _waiting_text(state: DossierState, waiting_for: str) -> str:
+    """What the citizen reads while a step waits; a correction names the group's first step."""
+    first = group_of(state).steps[group_of(state).first]
+    procedure = first.label_en[:1].lower() + first.label_en[1:]
+    return WAITING_TEXT[waiting_for].format(agency=first.agency, procedure=procedure)
+
+
 def on_personal_id_issued(state: DossierState | None, event: Record, ctx: Context) -> Result:
     state, cause, fresh = open_event(state, event)
-    civil = state.steps.get("civil_registry")
+    first = group_of(state).first
+    civil = state.steps.get(first)
     if not fresh or civil is None or state.phase != "open" or civil.awaiting != "personal_id":
         return state, []
     state.child = child_identity_to_json(event["child"])
     civil.awaiting = None
-    state.note(ctx.now, "personal_id_issued", "civil_registry")
+    state.note(ctx.now, "personal_id_issued", first)
     return state, hand_off(state, ctx, cause, ready_steps(state))
 
 
@@ -174,7 +188,11 @@ def on_withdrawn(state: DossierState | None, event: Record, ctx: Context) -> Res
         )
         return state, [_withdrawal(state, ctx, cause, reason)]
     outputs: list[Envelope] = [_withdrawal(state, ctx, cause, "")]
-    code = submission_of(state)["birth_certificate"]["code"]
+    # the keys the first step's register is kept by: a birth certificate, a personal ID
+    submission = submission_of(state)
+    certificate = submission.get("birth_certificate")
+    subject_id = (submission.get(group_of(state).subject) or {}).get("personal_id")
+    first = group_of(state).first
     for step, step_state in state.steps.items():
         if step_state.phase in ("handed_off", "supplement"):
             meta = metadata("HandoffCancelled", state.dossier_id, "hub", ctx.now, cause, step)
@@ -186,7 +204,10 @@ def on_withdrawn(state: DossierState | None, event: Record, ctx: Context) -> Res
                         "meta": meta,
                         "step": step,
                         "reason": "The citizen withdrew the dossier.",
-                        "birth_certificate_code": code if step == "civil_registry" else None,
+                        "birth_certificate_code": (
+                            certificate["code"] if certificate and step == first else None
+                        ),
+                        "personal_id": subject_id if step == first else None,
                     },
                 )
             )

@@ -13,11 +13,12 @@ import base64
 import datetime as dt
 from typing import Any
 
+from lienthong import topics
 from lienthong.runtime.pipeline import Received
 
 #: What an integrator publishes on intake: in order with the submission (same key, same partition),
 #: so one of them about an unknown dossier is never early, only wrong.
-INTAKE_EVENTS = frozenset({"DossierSubmitted", "DossierSupplemented", "DossierWithdrawn"})
+INTAKE_EVENTS = frozenset(topics.INTAKE_EVENTS)
 
 Entry = dict[str, Any]
 

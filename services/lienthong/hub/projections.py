@@ -1,4 +1,4 @@
-"""Data minimisation: each agency's handoff carries only what that agency needs."""
+"""A handoff record: metadata, dates and the step's projection (declared in ``procedures``)."""
 
 from __future__ import annotations
 
@@ -6,64 +6,32 @@ import datetime as dt
 from typing import Any
 
 from lienthong.contracts.events import metadata
+from lienthong.hub.parts import civil_registry_part, health_insurance_part, residence_part
+from lienthong.procedures import all_steps, group_of_step
+
+__all__ = [
+    "child_identity_from_json",
+    "child_identity_to_json",
+    "civil_registry_part",
+    "handoff_record",
+    "health_insurance_part",
+    "residence_part",
+]
 
 Record = dict[str, Any]
 
 
-def civil_registry_part(submission: Record) -> Record:
-    """Civil registry: the child, parents, applicant and birth certificate."""
+def child_identity_to_json(subject: Record) -> Record:
+    """The registered subject (child, deceased) as the state keeps it: times as ISO text."""
+    return {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in subject.items()}
+
+
+def child_identity_from_json(subject: Record) -> Record:
+    """The subject for a handoff: its times (fields named ``*_at``) as datetimes again."""
     return {
-        "registering_commune": submission["registering_commune"],
-        "applicant": submission["applicant"],
-        "child": submission["child"],
-        "mother": submission["mother"],
-        "father": submission["father"],
-        "birth_certificate": submission["birth_certificate"],
+        k: dt.datetime.fromisoformat(v) if k.endswith("_at") and isinstance(v, str) else v
+        for k, v in subject.items()
     }
-
-
-def residence_part(submission: Record) -> Record:
-    """Residence: the chosen parent's identity and address, and the household (JSON-safe)."""
-    request = submission["residence"]
-    parent = submission["mother"] if request["parent"] == "MOTHER" else submission["father"]
-    parent = parent or {}
-    return {
-        "parent_role": request["parent"],
-        "parent_full_name": parent.get("full_name", ""),
-        "parent_personal_id": parent.get("personal_id", ""),
-        "parent_permanent_address": dict(parent.get("permanent_address") or request["address"]),
-        "request": dict(request, address=dict(request["address"])),
-    }
-
-
-def health_insurance_part(submission: Record) -> Record:
-    """Health insurance: where the child lives (commune, province) and the chosen clinic."""
-    request = submission.get("residence")
-    if request is not None:
-        address = request["address"]
-    else:
-        address = submission["mother"]["permanent_address"]
-    return {
-        "province_code": address["province_code"],
-        "commune_code": address["commune_code"],
-        "clinic": dict(submission["health_insurance"]),
-    }
-
-
-PENDING_PARTS = {"residence": residence_part, "health_insurance": health_insurance_part}
-HANDOFF_SCHEMAS = {
-    "civil_registry": "CivilRegistryHandoff",
-    "residence": "ResidenceHandoff",
-    "health_insurance": "HealthInsuranceHandoff",
-}
-
-
-def child_identity_to_json(child: Record) -> Record:
-    return {**child, "born_at": child["born_at"].isoformat()}
-
-
-def child_identity_from_json(child: Record) -> Record:
-    return {**child, "born_at": dt.datetime.fromisoformat(child["born_at"])}
 
 
 def handoff_record(
@@ -77,16 +45,19 @@ def handoff_record(
     at: dt.datetime,
     cause: str,
 ) -> Record:
-    """The handoff of one step: metadata, dates, the projection, and the child's new identity."""
+    """The handoff of one step: metadata, dates, the projection, and the subject's identity
+    as the group's first step established it (for the other steps)."""
+    group = group_of_step(step)
+    first = group.first == step
     record: Record = {
-        "meta": metadata(HANDOFF_SCHEMAS[step], dossier_id, "hub", at, cause, step),
+        "meta": metadata(all_steps()[step].handoff, dossier_id, "hub", at, cause, step),
         "dossier_date": dossier_date,
         "due_at": due_at,
         **part,
         "supplement": None,
     }
-    if step == "civil_registry":
+    if first:
         record["correction"] = None
-    if child is not None and step != "civil_registry":
-        record["child"] = child_identity_from_json(child)
+    if child is not None and not first:
+        record[group.subject] = child_identity_from_json(child)
     return record

@@ -119,6 +119,24 @@ EVENT_TEXT: dict[str, dict[str, Limit]] = {
     "DeadlineExtended": {"apology": NOTE},
     "CorrectionRequested": {"reason": NOTE},
     "SatisfactionGiven": {"lookup_code": CODE},
+    "DeathRegistered": {
+        "death_extract_number": CODE,
+        "deceased.full_name": FULL_NAME,
+        "deceased.personal_id": CODE,
+        "deceased.death_extract_number": CODE,
+    },
+    "ResidenceDeregistered": {
+        "confirmation_ref": CODE,
+        "address.province_code": CODE,
+        "address.commune_code": CODE,
+        "address.street": ADDRESS,
+    },
+    "FuneralAllowanceGranted": {"decision_number": CODE, "paid_to": FULL_NAME},
+    "SurvivorBenefitGranted": {
+        "decision_number": CODE,
+        "beneficiary_name": FULL_NAME,
+        "beneficiary_personal_id": CODE,
+    },
 }
 
 
@@ -140,6 +158,12 @@ def screen_event(name: str, event: Record) -> Record:
     if reasons:
         raise ValidationFailed(reasons)
     return screened
+
+
+def screen_fields(record: Record, fields: dict[str, Limit]) -> list[Reason]:
+    """Every reason why a field of ``fields`` (dotted paths) breaks its limit; the text is
+    normalised in place (the sections along the paths are copied first)."""
+    return [reason for path, limit in fields.items() for reason in _screen(record, path, limit)]
 
 
 def _screen(record: Record, path: str, limit: Limit) -> list[Reason]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -14,12 +15,7 @@ from lienthong.contracts.codec import AvroCodec
 from lienthong.contracts.events import Envelope, metadata
 from lienthong.deadline_cuts import NO_CUTS, WHOLE, AppliedDeadline, DeadlineCuts
 from lienthong.errors import LienthongError
-from lienthong.hub.projections import (
-    HANDOFF_SCHEMAS,
-    PENDING_PARTS,
-    civil_registry_part,
-    handoff_record,
-)
+from lienthong.hub.projections import handoff_record
 from lienthong.hub.state import DossierState
 from lienthong.limits import clip
 from lienthong.lookup import Keyring
@@ -44,6 +40,12 @@ class Context:
     resend_after: dt.timedelta = dt.timedelta(minutes=10)
     #: The province's approved deadline cuts (none: the statutory days).
     cuts: DeadlineCuts = NO_CUTS
+    #: Whole-group deadlines set where the law is unclear (working days by group name; the
+    #: ``_verification`` entries when verification is needed); the declaration's otherwise.
+    group_deadlines: Mapping[str, int] = field(default_factory=dict)
+
+    def group_deadline(self, group: str, verification: bool) -> int | None:
+        return self.group_deadlines.get(f"{group}_verification" if verification else group)
 
 
 class UnknownDossier(LienthongError):
@@ -63,9 +65,9 @@ def _codec() -> AvroCodec:
     return AvroCodec()
 
 
-def keep_submission(record: Record) -> str:
-    """The submission, kept in the state as base64 single-object Avro."""
-    return base64.b64encode(_codec().encode("DossierSubmitted", record)).decode()
+def keep_submission(record: Record, schema: str = "DossierSubmitted") -> str:
+    """The submission, kept in the state as base64 single-object Avro (which names its type)."""
+    return base64.b64encode(_codec().encode(schema, record)).decode()
 
 
 def submission_of(state: DossierState) -> Record:
@@ -84,12 +86,14 @@ def legal_deadline(state: DossierState, ctx: Context, step: str = WHOLE) -> Appl
     The one place where the hub decides how many days a dossier (or a step) is given.
     """
     commune = units.commune(state.registering_commune)
+    group_days = ctx.group_deadline(state.group, state.verification_needed)
     return ctx.cuts.applied(
         state.group,
         step,
         verification=state.verification_needed,
         province=commune.province_code if commune else None,
         received_on=state.received_on,
+        law=group_days if step == WHOLE else None,
     )
 
 
@@ -136,10 +140,13 @@ def open_event(state: DossierState | None, event: Record) -> tuple[DossierState,
 
 
 def part_for(state: DossierState, step: str) -> Record:
-    submission = submission_of(state)
-    if step == "civil_registry":
-        return civil_registry_part(submission)
-    return PENDING_PARTS[step](submission)
+    projection = group_of(state).steps[step].projection
+    assert projection is not None  # every registered step declares one (procedures.REQUIRED)
+    return projection(submission_of(state))
+
+
+def handoff_schema(state: DossierState, step: str) -> str:
+    return group_of(state).steps[step].handoff
 
 
 def hand_off(
@@ -149,7 +156,8 @@ def hand_off(
     outputs: list[Envelope] = []
     for step in steps:
         step_state = state.steps[step]
-        extra = {k: v for k, v in extra.items() if step == "civil_registry" or k != "correction"}
+        first = group_of(state).first == step  # only the first step is returned for correction
+        extra = {k: v for k, v in extra.items() if first or k != "correction"}
         record = _handoff(state, step, ctx, cause, extra)
         step_state.handoff_cause = cause
         step_state.handoff_extra = _json_safe(extra)
@@ -158,7 +166,7 @@ def hand_off(
         step_state.awaiting = None
         step_state.handed_off_at = step_state.handed_off_at or ctx.now
         state.note(ctx.now, "handed_off", step)
-        outputs.append(Envelope(topics.handoff(step), HANDOFF_SCHEMAS[step], record))
+        outputs.append(Envelope(topics.handoff(step), handoff_schema(state, step), record))
         outputs.append(
             status(
                 "StepHandedOff",
@@ -222,7 +230,7 @@ def resend(state: DossierState, step: str, ctx: Context) -> Envelope:
     record = _handoff(state, step, ctx, step_state.handoff_cause, extra)
     step_state.sent_at = ctx.now
     state.note(ctx.now, "resent", step)
-    return Envelope(topics.handoff(step), HANDOFF_SCHEMAS[step], record)
+    return Envelope(topics.handoff(step), handoff_schema(state, step), record)
 
 
 def unanswered(state: DossierState, now: dt.datetime, after: dt.timedelta) -> list[str]:
@@ -307,7 +315,7 @@ def maybe_finish(state: DossierState, ctx: Context, cause: str) -> list[Envelope
     outcomes = {s: st.phase for s, st in state.steps.items()}
     if all(p == "completed" for p in outcomes.values()):
         outcome = "COMPLETED"
-    elif outcomes.get("civil_registry") == "completed":
+    elif outcomes.get(group_of(state).first) == "completed":
         outcome = "PARTLY_COMPLETED"
     else:
         outcome = "REJECTED"

@@ -18,6 +18,7 @@ from lienthong.hub.steps import (
     UnknownDossier,
     dossier_id_of_receipt,
     finish_step,
+    group_of,
     hand_off,
     keep_submission,
     legal_deadline,
@@ -30,9 +31,8 @@ from lienthong.hub.steps import (
     refuse_step,
     status,
 )
-from lienthong.hub.validation import validate_submission
 from lienthong.limits import clip
-from lienthong.procedures import GROUPS
+from lienthong.procedures import BIRTH, GROUPS, ProcedureGroup
 
 __all__ = [
     "HANDLERS",
@@ -46,9 +46,29 @@ __all__ = [
     "receipt_number",
 ]
 Record = dict[str, Any]
+Handler = Callable[[DossierState | None, Record, Context], Result]
 
 
 def on_submitted(state: DossierState | None, event: Record, ctx: Context) -> Result:
+    """A submission of the birth group's type (``DossierSubmitted``)."""
+    return _submitted(BIRTH.submission)(state, event, ctx)
+
+
+def _submitted(schema: str) -> Handler:
+    """A handler for the groups submitted as ``schema``: the ``group`` field picks one among
+    them (or the first, whose intake rules then refuse the unknown group)."""
+
+    def handle(state: DossierState | None, event: Record, ctx: Context) -> Result:
+        groups = [g for g in GROUPS.values() if g.submission == schema]
+        group = next((g for g in groups if g.name == event.get("group")), groups[0])
+        return _receive(group, state, event, ctx)
+
+    return handle
+
+
+def _receive(
+    group: ProcedureGroup, state: DossierState | None, event: Record, ctx: Context
+) -> Result:
     meta = event["meta"]
     cause = str(meta["event_id"])
     if state is not None:
@@ -59,11 +79,11 @@ def on_submitted(state: DossierState | None, event: Record, ctx: Context) -> Res
         )
     state = DossierState(dossier_id=meta["dossier_id"], channel=event["channel"])
     state.remember(cause)
+    assert group.validate is not None, f"group {group.name} declares no intake rules"
     try:  # the submission as the hub keeps it: its text in NFC
-        event = validate_submission(event, ctx.now).to_record()
+        event = group.validate(event, ctx.now)
     except ValidationFailed as refused:
         return _reject(state, refused.reasons, ctx, cause)
-    group = GROUPS[event["group"]]
     verification = bool(event.get("verification_needed"))
     state.group = group.name
     state.procedures = group.order(event["procedures"])
@@ -73,9 +93,9 @@ def on_submitted(state: DossierState | None, event: Record, ctx: Context) -> Res
     state.submitted_at = event["submitted_at"]
     state.received_at = ctx.now
     state.verification_needed = verification
-    state.submission = keep_submission(event)
+    state.submission = keep_submission(event, group.submission)
     state.received_on = ctx.calendar.received_on(ctx.now)
-    state.registering_commune = event["registering_commune"]
+    state.registering_commune = event.get("registering_commune", "")
     deadline = legal_deadline(state, ctx)
     state.statutory_days, state.deadline_days = deadline.statutory_days, deadline.days
     state.deadline_decision = deadline.decision
@@ -114,10 +134,9 @@ def _reject(state: DossierState, reasons: list[Reason], ctx: Context, cause: str
     return state, [status("DossierRejected", state, ctx, cause, reasons=state.rejection)]
 
 
-def _completion(
-    step: str, result_ref: Callable[[Record], str]
-) -> Callable[[DossierState | None, Record, Context], Result]:
-    """A handler for an agency's 'completed' event of ``step``."""
+def _completion(step: str) -> Handler:
+    """A handler for the event by which an agency reports ``step`` completed; the group's first
+    step passes the dossier's subject on to the others and takes back corrections."""
 
     def handle(state: DossierState | None, event: Record, ctx: Context) -> Result:
         state, cause, fresh = open_event(state, event)
@@ -125,16 +144,17 @@ def _completion(
             return state, []
         step_state = state.steps[step]
         outputs: list[Envelope] = []
-        if step == "civil_registry":
-            outputs += detours.take_child(state, event, ctx, cause)
-        ref = result_ref(event)
+        first = group_of(state).first == step
+        if first:
+            outputs += detours.take_child(state, step, event, ctx, cause)
+        ref = event[group_of(state).steps[step].result_ref]
         outputs += finish_step(
             state, step, "completed", ctx, cause, event["meta"]["occurred_at"], result_ref=ref
         )
         if step_state.awaiting:
             outputs += detours.announce_wait(state, step, ctx, cause)
         corrected = [s for s, st in state.steps.items() if st.awaiting == "correction"]
-        if step == "civil_registry" and not step_state.awaiting:
+        if first and not step_state.awaiting:
             outputs += hand_off(state, ctx, cause, corrected)
         outputs += hand_off(state, ctx, cause, ready_steps(state))
         outputs += maybe_finish(state, ctx, cause)
@@ -153,11 +173,7 @@ def on_step_rejected(state: DossierState | None, event: Record, ctx: Context) ->
     return state, refuse_step(state, step, ctx, cause, at, event["reason_code"], event["reason"])
 
 
-HANDLERS: dict[str, Callable[[DossierState | None, Record, Context], Result]] = {
-    "DossierSubmitted": on_submitted,
-    "BirthRegistered": _completion("civil_registry", lambda e: e["registration_number"]),
-    "ResidenceRegistered": _completion("residence", lambda e: e["confirmation_ref"]),
-    "CardIssued": _completion("health_insurance", lambda e: e["card_code"]),
+HANDLERS: dict[str, Handler] = {
     "StepRejected": on_step_rejected,
     "PersonalIdIssued": detours.on_personal_id_issued,
     "SupplementRequested": detours.on_supplement_requested,
@@ -170,10 +186,22 @@ HANDLERS: dict[str, Callable[[DossierState | None, Record, Context], Result]] = 
 }
 
 
+def handler_for(event_name: str) -> Handler | None:
+    """The handler of an event type: the groups' submissions and step results as declared
+    now (read at each call, so a newly declared group needs no change here), else the table."""
+    for group in GROUPS.values():
+        if group.submission == event_name:
+            return _submitted(event_name)
+        for step, spec in group.steps.items():
+            if spec.results and spec.results[0] == event_name:
+                return _completion(step)
+    return HANDLERS.get(event_name)
+
+
 def decide(state: DossierState | None, event_name: str, event: Record, ctx: Context) -> Result:
     """Apply one event to a dossier's state; unknown event types are the caller's dead letters,
     and so are events whose text breaks the limits (``ValidationFailed``)."""
-    handler = HANDLERS.get(event_name)
+    handler = handler_for(event_name)
     if handler is None:
         raise LienthongError(f"the hub has no handler for {clip(event_name)}")
     return handler(state, screen_event(event_name, event), ctx)

@@ -30,6 +30,7 @@ from lienthong import identifiers, limits, units
 from lienthong.errors import Reason, ValidationFailed, at_most
 from lienthong.hub.screening import LIMIT_CODES, normalised
 from lienthong.limits import MAX_CLOCK_SKEW_SECONDS, clip, excerpt
+from lienthong.procedures import BIRTH
 from lienthong.settings import SOURCE_ROOT
 
 # -- The declaration's shape: one model per Avro record type -------------------------------------
@@ -258,13 +259,7 @@ def parse_submission(data: object) -> DossierSubmission:
 # -- The business rules ------------------------------------------------------------------------
 
 #: The combinations a citizen may choose (birth registration is always first).
-ALLOWED_COMBINATIONS = frozenset(
-    {
-        frozenset({"civil_registry", "residence", "health_insurance"}),
-        frozenset({"civil_registry", "residence"}),
-        frozenset({"civil_registry", "health_insurance"}),
-    }
-)
+ALLOWED_COMBINATIONS = frozenset(BIRTH.combinations)
 GROUP = "birth"
 #: Registration later than this many days after the birth is late registration (Law on Civil
 #: Status, art. 15), which is not part of the linked procedures.

@@ -50,6 +50,7 @@ from lienthong.hub.pages.text import (
 from lienthong.hub.state import DossierState
 from lienthong.hub.steps import dossier_id_of_receipt
 from lienthong.lookup import keyring
+from lienthong.procedures import GROUPS
 from lienthong.runtime.deployable import Deployable
 from lienthong.runtime.readiness import READY_PATH
 
@@ -202,7 +203,7 @@ class Site:
             d=d,
             lang=lang,
             other_lang=other,
-            t={k: pick(LABELS, k, lang) for k in LABELS},
+            t=self.texts(state, lang),
             dossier_state=pick(DOSSIER_STATES, key, lang),
             dossier_state_key=key,
             other_language_url=f"/status/{receipt}?{urlencode({**code, 'lang': other})}",
@@ -210,6 +211,15 @@ class Site:
             **satisfaction_context(state, lang),
             **self.helpers(lang),
         )
+
+    @staticmethod
+    def texts(state: DossierState, lang: str) -> dict[str, str]:
+        """The page's texts; its heading names the dossier's own procedure group."""
+        texts = {k: pick(LABELS, k, lang) for k in LABELS}
+        group = GROUPS.get(state.group)
+        if group is not None and group.label_en:
+            texts["service"] = group.label_vi if lang == "vi" else group.label_en
+        return texts
 
     def helpers(self, lang: str) -> dict[str, Callable[..., str]]:
         def fmt(value: Any) -> str:

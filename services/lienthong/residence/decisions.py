@@ -76,5 +76,5 @@ def _fields(entry: Record) -> Record:
 
 
 def cancel_residence(cancelled: Record, entry: Record | None, ctx: AgencyContext) -> Decision:
-    """The citizen withdrew: do not register the residence."""
-    return cancel(STEP, cancelled, entry, ctx.now)
+    """The citizen withdrew: do not register (or deregister) the residence."""
+    return cancel(str(cancelled.get("step") or STEP), cancelled, entry, ctx.now)

@@ -12,6 +12,7 @@ from lienthong.calendar import Clock
 from lienthong.contracts.codec import Decoded
 from lienthong.errors import WrongEventType
 from lienthong.population import EmbeddedPopulationDatabase
+from lienthong.procedures import all_steps
 from lienthong.runtime.app import contract_topic
 from lienthong.runtime.deployable import Deployable, build
 from lienthong.runtime.pipeline import Outcome, Received
@@ -35,8 +36,18 @@ def build_agency(
     register_key: Callable[[Record], str] = dossier_key,
     **overrides: Any,
 ) -> Deployable:
-    """An agency deployable: reads its handoff topic (or ``source``), decides, answers."""
+    """An agency deployable: reads its handoff topic (or ``source``), decides, answers.
+
+    ``step`` is the deployable's first declared step; the deployable answers for every step it
+    owns (``topics.STEPS_OF``), each in its own register entries (keyed with the step's name
+    after the register key, except for ``step`` itself).
+    """
     name = topics.STEP_TOPIC_NAMES[step]
+    own = {all_steps()[s].handoff: s for s in topics.STEPS_OF[name]}
+
+    def step_of(decoded: Decoded) -> str:
+        return own.get(decoded.name) or str(decoded.record.get("step") or step)
+
     dep = build(name, settings, (topics.completion(step), topics.DEADLETTER), clock, **overrides)
     app = dep.app
     dep.tables["register"] = app.Table("register", default=None, partitions=settings.partitions)
@@ -54,7 +65,9 @@ def build_agency(
         decide = handlers.get(decoded.name)
         if decide is None:
             raise WrongEventType(f"{name} accepts {', '.join(handlers)}, not {decoded.name}")
+        answering = step_of(decoded)
         key = register_key(decoded.record)
+        key = key if answering == step else f"{key}/{answering}"
         view = BufferedCounters(counters)
         ctx = AgencyContext(
             dep.clock.now(),
@@ -71,12 +84,12 @@ def build_agency(
             if decision.entry is not None:
                 register[key] = decision.entry
                 if decision.entry.get("outcome") in ("registered", "issued"):
-                    dep.metrics.registration(step)
+                    dep.metrics.registration(answering)
             for counter, value in view.updates.items():
                 counters[counter] = value
             for env in decision.outputs:
                 if env.schema == "StepRejected":
-                    dep.metrics.step_rejected(step, env.record["reason_code"])
+                    dep.metrics.step_rejected(answering, env.record["reason_code"])
 
         return Outcome(decision.outputs, save, save_first=True)
 

@@ -5,17 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from lienthong.procedures import all_steps
+
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
 
 #: Procedure names by step, as the citizen knows them from the declaration (form 01).
 PROCEDURES: dict[str, dict[str, str]] = {
-    "civil_registry": {"vi": "Đăng ký khai sinh", "en": "Birth registration"},
-    "residence": {"vi": "Đăng ký thường trú", "en": "Permanent residence registration"},
-    "health_insurance": {
-        "vi": "Cấp thẻ BHYT cho trẻ em dưới 6 tuổi",
-        "en": "Health-insurance card for a child under 6",
-    },
+    step: {"vi": spec.label_vi, "en": spec.label_en} for step, spec in all_steps().items()
 }
 
 #: A step's state as the citizen reads it; the keys are ``StepState.phase`` values.

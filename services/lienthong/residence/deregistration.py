@@ -1,0 +1,51 @@
+"""Deregistration of permanent residence after a death (Law on Residence 2020, art. 24).
+
+The commune police delete the deceased's permanent residence once the death is registered. A
+deceased without a permanent residence has nothing to deregister: the step is refused with that
+reason (the rest of the dossier goes on).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+from lienthong.agency import AgencyContext, Decision, granted, prior, rejection
+
+STEP = "residence_deregistration"
+Record = dict[str, Any]
+
+
+def deregister_residence(handoff: Record, entry: Record | None, ctx: AgencyContext) -> Decision:
+    """Deregister the deceased's permanent residence, or refuse when there is none."""
+    known = prior(STEP, "ResidenceDeregistered", handoff, entry, _fields)
+    if known is not None:
+        return known
+    address = handoff.get("permanent_address")
+    if address is None:
+        return rejection(
+            STEP,
+            handoff,
+            ctx.now,
+            "no_permanent_residence",
+            "The deceased had no permanent residence registered: there is nothing to deregister.",
+        )
+    digest = hashlib.sha256(handoff["meta"]["dossier_id"].encode()).hexdigest()[:8].upper()
+    entry = {
+        "outcome": "registered",
+        "dossier_id": handoff["meta"]["dossier_id"],
+        "at": ctx.now.isoformat(),
+        "confirmation_ref": f"XT-{address['commune_code']}-{digest}",
+        "deregistered_on": ctx.calendar.local_date(ctx.now).isoformat(),
+        "address": dict(address),
+    }
+    return granted(STEP, "ResidenceDeregistered", handoff, entry, _fields)
+
+
+def _fields(entry: Record) -> Record:
+    return {
+        "confirmation_ref": entry["confirmation_ref"],
+        "deregistered_on": dt.date.fromisoformat(entry["deregistered_on"]),
+        "address": entry["address"],
+    }
