@@ -14,6 +14,7 @@ from lienthong.contracts.codec import AvroCodec
 from lienthong.contracts.events import Envelope
 from lienthong.hub.steps import Context
 from lienthong.hub.transitions import decide
+from lienthong.lookup import Keyring
 from lienthong.runtime.app import ensure_topics
 from lienthong.settings import Settings
 from lienthong.synthetic import generate
@@ -24,7 +25,9 @@ CODEC = AvroCodec()
 
 def status_events(at: dt.datetime) -> list[Envelope]:
     """What the hub publishes on the status topic for eight dossiers, half of them invalid."""
-    ctx = Context(at, WorkingCalendar(), b"bench-secret", "https://status.example.test")
+    ctx = Context(
+        at, WorkingCalendar(), Keyring.single(b"bench-secret"), "https://status.example.test"
+    )
     items = generate(8, seed=13, invalid_share=0.5, start=at - dt.timedelta(minutes=5), live=True)
     out: list[Envelope] = []
     for item in items:
