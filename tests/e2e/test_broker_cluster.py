@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from kafka.admin import KafkaAdminClient
 from kafka_reading import read_topic
-from test_reliability import _assert_correct_outcomes, _count_in_logs, _doubled
+from test_reliability import _assert_correct_outcomes, _tally
 
 from lienthong.broker.cluster import MIN_ISR, REPLICATION, SIZE, LocalCluster, cluster_settings
 from lienthong.broker.local import port_open
@@ -134,9 +134,7 @@ def test_a_broker_killed_mid_run_loses_and_doubles_nothing(
         alive = {w.label: w.process.pid for w in stack.workers if w.process.poll() is None}
     finally:
         stack.stop()
-    lost = [i for i in ids if i not in follower.timelines or follower.timelines[i].final is None]
-    doubled = _doubled(settings, follower)
-    rereads = sum(_count_in_logs(tmp_path / "logs", ": reading again from offset"))
+    lost, doubled, rereads = _tally(settings, follower, ids, tmp_path / "logs")
     with capsys.disabled():
         print(
             f"\n[cluster] {SIZE} brokers, dossiers {len(items)}, lost {len(lost)}, doubled "

@@ -164,9 +164,7 @@ def test_chaos_nothing_lost_nothing_doubled(
         follower.close()
     finally:
         stack.stop()
-    lost = [i for i in ids if i not in follower.timelines or follower.timelines[i].final is None]
-    doubled = _doubled(settings, follower)
-    rereads = sum(_count_in_logs(tmp_path / "logs", ": reading again from offset"))
+    lost, doubled, rereads = _tally(settings, follower, ids, tmp_path / "logs")
     with capsys.disabled():
         print(
             f"[chaos] dossiers {len(items)}, kills {chaos.kills}, worker restarts "
@@ -186,6 +184,15 @@ def test_chaos_nothing_lost_nothing_doubled(
         "the dead-letter topic holds only the deliberately bad inputs"
     )
     _assert_no_personal_data_in_logs(items, tmp_path / "logs")
+
+
+def _tally(
+    settings: Settings, follower: StatusFollower, ids: list[str], logs: Path
+) -> tuple[list[str], list[str], int]:
+    """Dossiers never final, dossiers with two outcomes, and partitions the workers read again."""
+    lost = [i for i in ids if i not in follower.timelines or follower.timelines[i].final is None]
+    rereads = sum(_count_in_logs(logs, ": reading again from offset"))
+    return lost, _doubled(settings, follower), rereads
 
 
 def _count_in_logs(logs: Path, text: str) -> list[int]:
