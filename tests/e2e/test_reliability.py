@@ -200,14 +200,17 @@ def _count_in_logs(logs: Path, text: str) -> list[int]:
 
 
 def _doubled(settings: Settings, follower: StatusFollower) -> list[str]:
-    """Dossiers with more than one distinct final outcome event (duplicates share an id)."""
-    finals: dict[str, set[str]] = defaultdict(set)
+    """Dossiers with more than one final outcome: two final events, or one told two ways.
+
+    A repeat of the same final event (same id, same outcome) is not a double: readers ignore it.
+    """
+    finals: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
     for _, _, decoded in read_topic(settings, "status"):
         if decoded and decoded.name in ("DossierFinished", "DossierRejected"):
-            finals[str(decoded.record["meta"]["dossier_id"])].add(
-                str(decoded.record["meta"]["event_id"])
-            )
-    return [d for d, events in finals.items() if len(events) > 1]
+            meta = decoded.record["meta"]
+            outcome = str(decoded.record.get("outcome", "REJECTED"))
+            finals[str(meta["dossier_id"])].add((decoded.name, str(meta["event_id"]), outcome))
+    return [f"{d}: {sorted(events)}" for d, events in finals.items() if len(events) > 1]
 
 
 def _assert_correct_outcomes(

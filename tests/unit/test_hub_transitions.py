@@ -492,6 +492,20 @@ def test_the_same_inputs_give_the_same_event_ids() -> None:
     assert len({env.event_id for env in first}) == len(first), "ids are unique within a story"
 
 
+def test_the_last_two_answers_in_either_order_finish_the_dossier_with_one_event() -> None:
+    # After a crash the hub may read its last two answers again in the other order (they come
+    # on different topics): the repeated DossierFinished must be the same event, not a second.
+    hub = Hub(submission((CR, RES, HI)))
+    hub.submit()
+    hub.complete(CR)
+    other = copy.deepcopy(hub)
+    one = only(hub.complete(RES) + hub.complete(HI), "DossierFinished")
+    two = only(other.complete(HI) + other.complete(RES), "DossierFinished")
+    assert one["meta"]["causation_id"] != two["meta"]["causation_id"]
+    assert one["meta"]["event_id"] == two["meta"]["event_id"]
+    assert one["outcome"] == two["outcome"] == "COMPLETED"
+
+
 def test_different_dossiers_get_different_event_ids() -> None:
     one = {env.event_id for env in _whole_story(submission((CR, RES, HI), 0))}
     other = {env.event_id for env in _whole_story(submission((CR, RES, HI), 1))}

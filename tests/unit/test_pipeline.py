@@ -39,11 +39,11 @@ def pipeline_and_steps() -> tuple[Pipeline, list[str]]:
     async def publish(topic: Any, key: bytes, value: bytes) -> None:
         steps.append(f"publish {topic.get_topic_name()}")
 
-    async def flush() -> None:
-        steps.append("flush")
+    async def durable(received: Received | None = None) -> None:
+        steps.append("durable")
 
     pipeline.publish = publish  # type: ignore[method-assign]
-    pipeline.flush = flush
+    pipeline.make_saved_durable = durable  # type: ignore[method-assign]
     return pipeline, steps
 
 
@@ -54,8 +54,8 @@ def received() -> Received:
 @pytest.mark.parametrize(
     ("save_first", "expected"),
     [
-        (False, ["publish status", "save"]),
-        (True, ["save", "flush", "publish status"]),
+        (False, ["publish status", "save", "durable"]),
+        (True, ["save", "durable", "publish status"]),
     ],
 )
 async def test_the_order_of_publishing_and_saving(

@@ -12,7 +12,7 @@ from typing import Any
 from lienthong import topics, units
 from lienthong.calendar import WorkingCalendar
 from lienthong.contracts.codec import AvroCodec
-from lienthong.contracts.events import Envelope, metadata
+from lienthong.contracts.events import Envelope, event_id, metadata
 from lienthong.deadline_cuts import NO_CUTS, WHOLE, AppliedDeadline, DeadlineCuts
 from lienthong.errors import LienthongError
 from lienthong.hub.projections import handoff_record
@@ -332,15 +332,18 @@ def close(state: DossierState, ctx: Context, cause: str, outcome: str) -> list[E
         {"step": s, "outcome": st.phase.upper(), "result_ref": st.result_ref, "reason": st.reason}
         for s, st in state.steps.items()
     ]
-    return [
-        status(
-            "DossierFinished",
-            state,
-            ctx,
-            cause,
-            outcome=outcome,
-            procedures=procedures,
-            on_time=state.on_time,
-            due_at=state.due_at,
-        )
-    ]
+    finished = status(
+        "DossierFinished",
+        state,
+        ctx,
+        cause,
+        outcome=outcome,
+        procedures=procedures,
+        on_time=state.on_time,
+        due_at=state.due_at,
+    )
+    # A dossier finishes once, whichever event was last: its id names the dossier, not the cause.
+    # After a crash the hub may read the last two answers again in the other order (they come on
+    # different topics); the repeat must be the same event, which every reader ignores.
+    finished.record["meta"]["event_id"] = event_id("DossierFinished", state.dossier_id)
+    return [finished]

@@ -49,9 +49,6 @@ def build_agency(
         return own.get(decoded.name) or str(decoded.record.get("step") or step)
 
     dep = build(name, settings, (topics.completion(step), topics.DEADLETTER), clock, **overrides)
-    # Agencies decide one message at a time: the chaos test caught a registration number given
-    # twice under batches (save-first across a batch); the hub keeps group commit.
-    dep.pipeline.batch_messages = 1
     app = dep.app
     dep.tables["register"] = app.Table("register", default=None, partitions=settings.partitions)
     dep.tables["counters"] = app.Table("counters", default=None, partitions=settings.partitions)

@@ -9,10 +9,11 @@ The order of "handled, saved, published, committed" lives here and nowhere else.
 2. **Saved and published**, in the order the deployable's promise needs:
 
    - the hub publishes first: every output of the batch is sent without waiting for each, then
-     all acknowledgements are awaited, then the staged state is written. A crash before the
-     write makes the hub decide again from the old state: the same events, with the same ids.
-   - the agencies save first: the staged state is written and waited for on the broker (a
-     producer flush), then the outputs are sent and awaited. A crash before the outputs makes
+     all acknowledgements are awaited, then the staged state is written and each of its
+     changelog writes acknowledged. A crash before that makes the hub decide again from the old
+     state: the same events, with the same ids.
+   - the agencies save first: the staged state is written and each changelog write acknowledged
+     by the broker, then the outputs are sent and awaited. A crash before the outputs makes
      the agency find its saved decision and announce it again; a number is never announced
      before it is durable, so it is never given twice.
 3. **Committed.** Only then is each message of the batch marked handled; the guarded consumer
@@ -46,11 +47,36 @@ _GONE = object()
 
 
 class StagedTable:
-    """A Faust table whose writes wait for the checkpoint; reads see them at once."""
+    """A Faust table whose writes wait for the checkpoint; reads see them at once.
+
+    It also keeps each changelog write it makes until the broker has acknowledged it
+    (:meth:`confirm`). Faust's own producer flush is not enough for that: a table write waits in
+    Faust's producer buffer, and the flush returns while a write is still being handed to the
+    client (the buffer looks empty), or after 0.1 s of waiting. A counter whose write was lost
+    that way, after its number was announced and its offset committed, gives the number again.
+    """
+
+    #: Acknowledged writes are forgotten when this many accumulate (timers write outside a batch).
+    PRUNE_AT = 1024
 
     def __init__(self, table: Any) -> None:
         self.table = table
         self.pending: dict[Any, tuple[Any, Any]] = {}
+        #: Written to the table, not yet acknowledged on its changelog: key -> (value, event).
+        self.unconfirmed: dict[Any, tuple[Any, Any]] = {}
+        self.in_flight: list[asyncio.Future[Any]] = []
+        send = getattr(table, "send_changelog", None)
+        if send is not None:
+
+            def send_tracked(*args: Any, **kwargs: Any) -> Any:
+                sent = send(*args, **kwargs)
+                if isinstance(sent, asyncio.Future):
+                    self.in_flight.append(sent)
+                    if len(self.in_flight) >= self.PRUNE_AT:
+                        self.in_flight = [f for f in self.in_flight if not _acknowledged(f)]
+                return sent
+
+            table.send_changelog = send_tracked
 
     def get(self, key: Any, default: Any = None) -> Any:
         if key in self.pending:
@@ -79,9 +105,33 @@ class StagedTable:
                     self.table.pop(key, None)
                 else:
                     self.table[key] = value
+            self.unconfirmed[key] = (value, event)
+
+    async def confirm(self) -> None:
+        """Wait until the broker acknowledged every changelog write made so far.
+
+        If one failed, what was written is staged again (a later stage of the same key wins), so
+        the caller's next :meth:`apply` writes it again; then the failure is raised.
+        """
+        in_flight, self.in_flight = self.in_flight, []
+        written, self.unconfirmed = self.unconfirmed, {}
+        try:
+            await asyncio.gather(*in_flight)
+        except Exception:
+            self.pending = {**written, **self.pending}
+            raise
+
+    def forget_in_flight(self) -> None:
+        """No producer runs (agent test contexts): nothing will ever be acknowledged."""
+        self.in_flight.clear()
+        self.unconfirmed.clear()
 
     def discard(self) -> None:
         self.pending.clear()
+
+
+def _acknowledged(future: asyncio.Future[Any]) -> bool:
+    return future.done() and not future.cancelled() and future.exception() is None
 
 
 @dataclass
@@ -131,8 +181,7 @@ class Checkpoint:
     async def make_durable(self, decided: list[Decided]) -> None:
         save_first = any(d.outcome.save_first for d in decided)
         if save_first:
-            await self.pipeline.apply_staged()
-            await self.pipeline.flush()
+            await self.pipeline.make_saved_durable()
         pending = []
         for one in decided:
             for forward in one.outcome.forwards:
@@ -144,6 +193,6 @@ class Checkpoint:
         if failed:
             raise failed[0]
         if not save_first:
-            await self.pipeline.apply_staged()
+            await self.pipeline.make_saved_durable()
         for one in decided:
             self.pipeline.metrics.event_processed(self.pipeline.deployable, one.name)

@@ -61,7 +61,7 @@ def build(
     pipeline.batch_messages = settings.batch_messages
     pipeline.batch_seconds = settings.batch_seconds
     pipeline.on_handled = app.handled
-    pipeline.flush = app.flush_saved
+    pipeline.producing = app.producing
     app.on_reread = lambda: metrics.partition_reread(name)
     calendar = WorkingCalendar(**settings.calendar_kwargs())  # type: ignore[arg-type]
     return Deployable(name, settings, app, pipeline, metrics, clock, calendar, registry)

@@ -196,11 +196,10 @@ class GuardedApp(faust.App):
     def _new_transport(self) -> Any:
         return GuardedTransport(self.conf.broker_consumer, self)
 
-    async def flush_saved(self) -> None:
-        """Wait until what the tables wrote is on the broker (when a producer runs)."""
+    def producing(self) -> bool:
+        """Whether a producer runs (not in agent test contexts), so table writes are sent."""
         producer = self._producer  # the property would create one
-        if producer is not None and producer.started:
-            await producer.flush()
+        return producer is not None and bool(producer.started)
 
     def handled(self, message: Any) -> None:
         """Tell the consumer (if one runs: not in agent test contexts) a message was handled."""

@@ -134,8 +134,8 @@ class Pipeline:
         self.max_output_bytes = MAX_OUTPUT_BYTES
         #: Told of each message handled; the consumer commits only those (runtime.offsets).
         self.on_handled: Callable[[Any], None] = lambda message: None
-        #: Waits until the saved state (the tables' changelog writes) is on the broker.
-        self.flush: Callable[[], Awaitable[None]] = _nothing_to_flush
+        #: Whether a producer runs (not in agent test contexts): then saved state is confirmed.
+        self.producing: Callable[[], bool] = lambda: False
         #: The deployable's tables, as the handlers see them (writes wait for the checkpoint).
         self.staged: list[StagedTable] = []
         #: Group commit: at most this many messages a batch, waiting at most this long for them.
@@ -229,7 +229,6 @@ class Pipeline:
         """Publish one message's outputs and save its state, in the order its outcome asks."""
         if one.outcome.save_first:
             await self.save(one)
-            await self.flush()
         for forward in one.outcome.forwards:
             await self.publish(
                 self.topics[forward.topic],
@@ -245,7 +244,36 @@ class Pipeline:
 
     async def save(self, one: Decided) -> None:
         one.outcome.save()
-        await self.apply_staged(one.received)
+        await self.make_saved_durable(one.received)
+
+    async def make_saved_durable(self, received: Received | None = None) -> None:
+        """Write the staged state and wait until the broker acknowledged every changelog write.
+
+        A write that failed is written again (transient failures: the broker restarting); the
+        message is marked handled, and its offset committed, only after this returns.
+        """
+        for attempt, delay in enumerate((*SEND_RETRY_SECONDS, None)):
+            await self.apply_staged(received)
+            if not self.producing():
+                for view in self.staged:
+                    view.forget_in_flight()
+                return
+            try:
+                for view in self.staged:
+                    await view.confirm()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if delay is None:
+                    raise
+                log.warning(
+                    "%s: saved state not acknowledged (attempt %d): %s",
+                    received or "batch",
+                    attempt + 1,
+                    describe(exc),
+                )
+                await asyncio.sleep(delay)
 
     async def apply_staged(self, received: Received | None = None) -> None:
         """Write the staged state; a transient failure (metadata not yet known) is retried."""
@@ -390,10 +418,6 @@ def describe(exc: BaseException) -> str:
         parts.append(f"{type(seen).__name__}: {clip(text, 160)}" if text else type(seen).__name__)
         seen = seen.__cause__
     return " <- ".join(parts)
-
-
-async def _nothing_to_flush() -> None:
-    """No broker behind the pipeline (agent test contexts)."""
 
 
 def received_from(message: Any) -> Received:
