@@ -225,3 +225,30 @@ async def test_without_a_producer_nothing_waits_for_acknowledgements() -> None:
     handler = counting(pipeline, table, save_first=True)
     await asyncio.wait_for(Checkpoint(pipeline, handler).run(events("A")), 5)  # type: ignore[arg-type]
     assert log == ["write A=1", "send status A", "handled 0"]
+
+
+async def test_tables_are_made_durable_in_the_order_they_were_staged() -> None:
+    # The register entry is never durable without the counter its number came from: a kill
+    # between the two would let a replay announce the number and the next child get it again.
+    pipeline, counters, log = setup(ack_delay=0.02)
+    register = Table(log, ack_delay=0.02)
+    counter_view, register_view = pipeline.stage(counters), pipeline.stage(register)
+
+    async def handler(decoded: Decoded, got: Received) -> Outcome:
+        key = str(decoded.record["meta"]["dossier_id"])
+
+        def save() -> None:
+            register_view[key] = "issued"
+            counter_view["next"] = 1
+
+        return Outcome([Envelope("status", "DeadlineCheck", check(key))], save, save_first=True)
+
+    await Checkpoint(pipeline, handler).run(events("A"))  # type: ignore[arg-type]
+    assert log == [
+        "write next=1",
+        "acked next=1",
+        "write A=issued",
+        "acked A=issued",
+        "send status A",
+        "handled 0",
+    ]

@@ -88,9 +88,11 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
     dep.tables["dossiers"] = app.Table("dossiers", default=None, partitions=settings.partitions)
     dep.tables["early"] = app.Table("early", default=None, partitions=settings.partitions)
     dep.tables["archive"] = app.Table("archive", default=None, partitions=settings.partitions)
+    # Made durable in this order: a dossier is archived before it leaves the working table,
+    # and saved before the answers parked for it are let go.
+    archive = dep.pipeline.stage(dep.tables["archive"])
     dossiers = dep.pipeline.stage(dep.tables["dossiers"])
     parked = dep.pipeline.stage(dep.tables["early"])
-    archive = dep.pipeline.stage(dep.tables["archive"])
     index = DueIndex()
     resend_after = dt.timedelta(seconds=settings.resend_after_seconds)
     retention = dt.timedelta(seconds=settings.finished_retention_seconds)

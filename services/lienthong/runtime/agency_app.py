@@ -52,8 +52,9 @@ def build_agency(
     app = dep.app
     dep.tables["register"] = app.Table("register", default=None, partitions=settings.partitions)
     dep.tables["counters"] = app.Table("counters", default=None, partitions=settings.partitions)
-    register = dep.pipeline.stage(dep.tables["register"])
+    # Counters first: they are durable before the register entry that used them is written.
     counters = dep.pipeline.stage(dep.tables["counters"])
+    register = dep.pipeline.stage(dep.tables["register"])
     population = EmbeddedPopulationDatabase(settings.population_db_plan)
     input_topic = (
         app.topic(source, key_serializer="raw", value_serializer="raw")

@@ -121,6 +121,10 @@ class StagedTable:
             self.pending = {**written, **self.pending}
             raise
 
+    def idle(self) -> bool:
+        """Nothing staged, nothing waiting for the broker."""
+        return not (self.pending or self.unconfirmed or self.in_flight)
+
     def forget_in_flight(self) -> None:
         """No producer runs (agent test contexts): nothing will ever be acknowledged."""
         self.in_flight.clear()

@@ -247,51 +247,37 @@ class Pipeline:
         await self.make_saved_durable(one.received)
 
     async def make_saved_durable(self, received: Received | None = None) -> None:
-        """Write the staged state and wait until the broker acknowledged every changelog write.
+        """Write the staged state; wait until the broker acknowledged every changelog write.
 
-        A write that failed is written again (transient failures: the broker restarting); the
-        message is marked handled, and its offset committed, only after this returns.
+        The tables are made durable one after another, in the order they were staged, each
+        before the next is written: a later table's write is never durable without the
+        earlier's (an agency's register entry without the counter it advanced would let the
+        number go out again). A write that failed is written again (the broker restarting);
+        the message is marked handled, and its offset committed, only after this returns.
         """
-        for attempt, delay in enumerate((*SEND_RETRY_SECONDS, None)):
-            await self.apply_staged(received)
-            if not self.producing():
-                for view in self.staged:
-                    view.forget_in_flight()
-                return
-            try:
-                for view in self.staged:
-                    await view.confirm()
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                if delay is None:
-                    raise
-                log.warning(
-                    "%s: saved state not acknowledged (attempt %d): %s",
-                    received or "batch",
-                    attempt + 1,
-                    describe(exc),
-                )
-                await asyncio.sleep(delay)
-
-    async def apply_staged(self, received: Received | None = None) -> None:
-        """Write the staged state; a transient failure (metadata not yet known) is retried."""
-        for attempt, delay in enumerate((*SEND_RETRY_SECONDS, None)):
-            try:
-                for view in self.staged:
+        for view in self.staged:
+            if view.idle():
+                continue
+            for attempt, delay in enumerate((*SEND_RETRY_SECONDS, None)):
+                try:
                     view.apply()
-                return
-            except Exception as exc:
-                if delay is None:
+                    if not self.producing():
+                        view.forget_in_flight()
+                        break
+                    await view.confirm()
+                    break
+                except asyncio.CancelledError:
                     raise
-                log.warning(
-                    "%s: saving state failed (attempt %d): %s",
-                    received or "batch",
-                    attempt + 1,
-                    type(exc).__name__,
-                )
-                await asyncio.sleep(delay)
+                except Exception as exc:
+                    if delay is None:
+                        raise
+                    log.warning(
+                        "%s: saving state failed (attempt %d): %s",
+                        received or "batch",
+                        attempt + 1,
+                        describe(exc),
+                    )
+                    await asyncio.sleep(delay)
 
     def discard_staged(self) -> None:
         for view in self.staged:
