@@ -33,7 +33,7 @@ from lienthong.worker import prepare_topics
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]
 DOSSIERS = int(os.environ.get("LIENTHONG_CHAOS_DOSSIERS", "2000"))
 #: The chaos goes on after the last dossier is published until this many workers were killed.
-MIN_KILLS = int(os.environ.get("LIENTHONG_CHAOS_KILLS", "10"))
+MIN_KILLS = int(os.environ.get("LIENTHONG_CHAOS_KILLS", "20"))
 
 
 @pytest.fixture

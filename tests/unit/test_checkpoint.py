@@ -252,3 +252,32 @@ async def test_tables_are_made_durable_in_the_order_they_were_staged() -> None:
         "send status A",
         "handled 0",
     ]
+
+
+@pytest.mark.parametrize("save_first", [True, False])
+async def test_a_batch_whose_partition_was_revoked_announces_and_commits_nothing(
+    save_first: bool,
+) -> None:
+    pipeline, table, log = setup()
+    handler = counting(pipeline, table, save_first=save_first)
+    pipeline.owns = lambda message: False  # a rebalance began while the batch was decided
+    await Checkpoint(pipeline, handler).run(events("A", "B"))  # type: ignore[arg-type]
+    assert log == []
+    assert table == {}
+
+
+async def test_an_agency_revoked_after_saving_announces_nothing() -> None:
+    pipeline, table, log = setup()
+    writes = 0
+
+    def counted(key: str, value: Any) -> asyncio.Future[None]:
+        nonlocal writes
+        writes += 1
+        return Table.send_changelog(table, key, value)
+
+    table.send_changelog = counted  # type: ignore[method-assign]
+    handler = counting(pipeline, table, save_first=True)
+    # The rebalance begins while the state is being made durable.
+    pipeline.owns = lambda message: writes == 0
+    await Checkpoint(pipeline, handler).run(events("A"))  # type: ignore[arg-type]
+    assert log == ["write A=1", "acked A=1"]  # durable, so the new owner replays it

@@ -19,6 +19,11 @@ The order of "handled, saved, published, committed" lives here and nowhere else.
 3. **Committed.** Only then is each message of the batch marked handled; the guarded consumer
    (``runtime.offsets``) commits offsets over handled runs only.
 
+A rebalance may take the batch's partitions while it is decided (streams do not wait for it).
+Before each step that writes or announces, the batch checks it still owns them; if not, it
+drops what it staged and stops: the new owner reads the messages again, and this worker does
+not race it with late writes of stale state.
+
 If anything fails in step 2 (a broker refusal, a timeout), the staged state is dropped and the
 batch is handled again one message at a time by the pipeline's careful path, which retries what
 is transient and dead-letters what is refused for good, message by message. Outputs already
@@ -165,7 +170,13 @@ class Checkpoint:
             if one is not None:
                 decided.append(one)
         try:
-            await self.make_durable(decided)
+            await self.make_durable(decided, events)
+        except Revoked:
+            # A rebalance took the partitions while the batch was decided: the new owner reads
+            # these messages again; this worker writes and announces nothing more of them.
+            self.pipeline.discard_staged()
+            log.info("batch of %d left to the partitions' new owner (rebalance)", len(events))
+            return
         except asyncio.CancelledError:
             self.pipeline.discard_staged()
             raise
@@ -177,15 +188,24 @@ class Checkpoint:
                 type(exc).__name__,
             )
             for event in events:
+                if not self.pipeline.owns(event.message):
+                    return
                 with as_current(event):
                     await self.pipeline.process(self.pipeline.received(event), self.handler)
         for event in events:
             self.pipeline.on_handled(event.message)
 
-    async def make_durable(self, decided: list[Decided]) -> None:
+    def still_owned(self, events: list[Any]) -> None:
+        """Raise Revoked if a rebalance began since the batch was read."""
+        if not all(self.pipeline.owns(event.message) for event in events):
+            raise Revoked()
+
+    async def make_durable(self, decided: list[Decided], events: list[Any]) -> None:
         save_first = any(d.outcome.save_first for d in decided)
+        self.still_owned(events)
         if save_first:
             await self.pipeline.make_saved_durable()
+            self.still_owned(events)
         pending = []
         for one in decided:
             for forward in one.outcome.forwards:
@@ -197,6 +217,11 @@ class Checkpoint:
         if failed:
             raise failed[0]
         if not save_first:
+            self.still_owned(events)
             await self.pipeline.make_saved_durable()
         for one in decided:
             self.pipeline.metrics.event_processed(self.pipeline.deployable, one.name)
+
+
+class Revoked(Exception):
+    """The batch's partitions were revoked (a rebalance) before it was made durable."""

@@ -61,6 +61,7 @@ def build(
     pipeline.batch_messages = settings.batch_messages
     pipeline.batch_seconds = settings.batch_seconds
     pipeline.on_handled = app.handled
+    pipeline.owns = app.owns
     pipeline.producing = app.producing
     app.on_reread = lambda: metrics.partition_reread(name)
     calendar = WorkingCalendar(**settings.calendar_kwargs())  # type: ignore[arg-type]

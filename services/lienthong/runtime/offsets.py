@@ -201,6 +201,17 @@ class GuardedApp(faust.App):
         producer = self._producer  # the property would create one
         return producer is not None and bool(producer.started)
 
+    def owns(self, message: Any) -> bool:
+        """Whether no rebalance began since ``message`` was read (its partition is still ours).
+
+        Faust sets ``rebalancing`` as soon as partitions are revoked, before the group is
+        joined again, so no other worker can own the partition yet while this says True.
+        """
+        consumer = self._consumer  # the property would create one
+        if not isinstance(consumer, GuardedConsumer):
+            return True
+        return not self.rebalancing and consumer._of_this_generation(message)
+
     def handled(self, message: Any) -> None:
         """Tell the consumer (if one runs: not in agent test contexts) a message was handled."""
         consumer = self._consumer  # the property would create one

@@ -134,6 +134,8 @@ class Pipeline:
         self.max_output_bytes = MAX_OUTPUT_BYTES
         #: Told of each message handled; the consumer commits only those (runtime.offsets).
         self.on_handled: Callable[[Any], None] = lambda message: None
+        #: Whether this worker still owns a message's partition (no rebalance since it was read).
+        self.owns: Callable[[Any], bool] = lambda message: True
         #: Whether a producer runs (not in agent test contexts): then saved state is confirmed.
         self.producing: Callable[[], bool] = lambda: False
         #: The deployable's tables, as the handlers see them (writes wait for the checkpoint).
