@@ -390,8 +390,11 @@ def bench(
     out_dir: Annotated[Path, typer.Option(help="Where figures and plots go")] = Path(
         "bench-results"
     ),
+    restart: Annotated[
+        bool, typer.Option(help="Restart: kill each worker under load; time until it is back")
+    ] = False,
 ) -> None:
-    """Burst (default), paced (--rate/--rates) or soak (--soak) benchmark of the pipeline."""
+    """Burst (default), paced (--rate/--rates), soak (--soak) or restart (--restart) benchmark."""
     from lienthong.bench import Request, parse_rates, run
 
     request = Request(
@@ -405,6 +408,7 @@ def bench(
         plot,
         tuple(replot or ()),
         out_dir,
+        restart,
     )
     raise typer.Exit(run(Settings(), request, console))
 

@@ -90,6 +90,10 @@ def test_the_mode_follows_the_options() -> None:
     assert Request(replot=(Path("x.json"),), rates=(10.0,)).mode == "replot"
     with pytest.raises(BenchmarkError, match="--soak needs exactly one rate"):
         _ = Request(soak=True).mode
+    assert Request(restart=True).mode == "restart"
+    assert Request(restart=True, rates=(20.0,)).mode == "restart"
+    with pytest.raises(BenchmarkError, match="--restart takes one rate"):
+        _ = Request(restart=True, rates=(10.0, 20.0)).mode
 
 
 def test_rates_are_read_from_either_option() -> None:
@@ -163,6 +167,26 @@ def test_the_soak_table_shows_memory_and_its_growth() -> None:
     assert re.search(r"hub#0 .* 100 MiB .* 150 MiB .* 149 MiB .* \+3\.1%", text)
     assert re.search(r"residence#0 .* 90 MiB .* 91 MiB .* 91 MiB .* n/a", text)
     assert "warm-up: never final" in text
+
+
+def test_the_restart_table_shows_when_each_worker_was_back() -> None:
+    figures = {
+        "rate": 10.0,
+        "warm_up_s": 3.0,
+        "steady_s": 8.0,
+        "session_timeout_s": 10.0,
+        "restarts": [
+            {"deployable": "hub", "back_after_s": 12.34},
+            {"deployable": "residence", "back_after_s": None},
+        ],
+        "published": 900,
+        "finished": 899,
+    }
+    text = text_of(report.restart_table(figures))
+    assert re.search(r"hub .* 12\.3 s", text)
+    assert re.search(r"residence .* never", text)
+    assert "899 / 900 dossiers final" in text
+    assert "after 10 s" in text
 
 
 # -- plots ---------------------------------------------------------------------------------------

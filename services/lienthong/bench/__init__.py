@@ -3,6 +3,8 @@
     burst   N dossiers published at once; end-to-end rate against the raw broker (burst.py)
     paced   dossiers at fixed rates; publish-to-final p50/p95/p99 per rate (paced.py)
     soak    a long run at one rate; each worker's RSS over time (paced.py, rss.py)
+    restart each deployable's worker killed and started again under load; how soon it is back
+            (restart.py)
 
 Each mode prints a table and writes ``bench-results/<mode>-<time>.json`` (results.py);
 ``--plot`` draws PNGs of what was measured (plot.py).
@@ -18,8 +20,12 @@ from rich.console import Console
 from lienthong.bench import env, plot, report, results
 from lienthong.bench.burst import run_burst
 from lienthong.bench.paced import paced, soak
+from lienthong.bench.restart import restart
 from lienthong.errors import BenchmarkError
 from lienthong.settings import Settings
+
+#: Restart mode's load when no --rate is given: dossiers a second.
+RESTART_RATE = 10.0
 
 
 @dataclass(frozen=True)
@@ -36,12 +42,17 @@ class Request:
     plot: bool = False
     replot: tuple[Path, ...] = ()
     out_dir: Path = Path("bench-results")
+    restart: bool = False
 
     @property
     def mode(self) -> str:
         """``burst`` unless a rate is given (``paced``) or ``--soak``; ``replot`` only draws."""
         if self.replot:
             return "replot"
+        if self.restart:
+            if len(self.rates) > 1:
+                raise BenchmarkError("--restart takes one rate: --rate R (default 10 a second)")
+            return "restart"
         if self.soak:
             if len(self.rates) != 1:
                 raise BenchmarkError("--soak needs exactly one rate: --rate R (dossiers a second)")
@@ -86,14 +97,21 @@ def run(base: Settings, request: Request, console: Console) -> int:
             figures = soak(
                 settings, stack, request.count, request.rates[0], request.seed, request.drain
             )
+        elif mode == "restart":
+            rate = request.rates[0] if request.rates else RESTART_RATE
+            figures = restart(settings, stack, rate, request.seed, request.drain)
         else:
             figures = paced(
                 settings, list(request.rates), request.seconds, request.seed, request.drain
             )
     figures = {**stamp, **figures}
-    console.print(report.soak_table(figures) if mode == "soak" else report.paced_table(figures))
+    tables = {"soak": report.soak_table, "restart": report.restart_table}
+    console.print(tables.get(mode, report.paced_table)(figures))
     written = results.write(mode, figures, request.out_dir)
     console.print(f"figures written to {written}")
+    if mode == "restart":
+        back = all(r["back_after_s"] is not None for r in figures["restarts"])
+        return 0 if back and figures["finished"] == figures["published"] else 1
     if request.plot:
         _draw([results.read(written)], request.out_dir, console)
     runs = [figures["run"]] if mode == "soak" else figures["runs"]

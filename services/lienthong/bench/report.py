@@ -74,3 +74,19 @@ def soak_table(figures: dict[str, Any]) -> Table:
             "n/a" if growth is None else f"{growth:+.1%}",
         )
     return table
+
+
+def restart_table(figures: dict[str, Any]) -> Table:
+    table = Table(
+        title=f"Restart: each worker killed (SIGKILL) and started again at "
+        f"{figures['rate']:g} dossiers/s",
+        caption=f"back: seconds from the kill to its first output; the group drops a dead "
+        f"worker after {figures['session_timeout_s']:g} s; {figures['finished']} / "
+        f"{figures['published']} dossiers final; {_warm_up(figures)}",
+    )
+    table.add_column("deployable")
+    table.add_column("back after", justify="right")
+    for row in figures["restarts"]:
+        back = row["back_after_s"]
+        table.add_row(row["deployable"], "never" if back is None else f"{back:.1f} s")
+    return table

@@ -13,7 +13,7 @@ from lienthong.errors import BenchmarkError
 from lienthong.settings import SOURCE_ROOT
 
 #: The modes, each writing ``<mode>-<time>.json`` and ``<mode>-latest.json``.
-MODES = ("burst", "paced", "soak")
+MODES = ("burst", "paced", "soak", "restart")
 
 
 def _git(*args: str) -> str:

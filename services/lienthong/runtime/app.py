@@ -18,6 +18,8 @@ from lienthong.settings import Settings
 log = logging.getLogger(__name__)
 #: How old the clients' view of topics and partitions may get before they ask the brokers again.
 METADATA_MAX_AGE_MS = 5_000
+#: A worker that dies is dropped from its group after this long (heartbeats every fifth of it).
+SESSION_TIMEOUT_SECONDS = 10.0
 
 
 def make_app(deployable: str, settings: Settings, **overrides: Any) -> GuardedApp:
@@ -53,8 +55,8 @@ def make_app(deployable: str, settings: Settings, **overrides: Any) -> GuardedAp
         # partitions reassigned by a rebalance. Static membership (replacing a restarted member
         # without a rebalance) lost messages under our chaos test with faust 0.15.3: a replaced
         # member committed offsets of events it never processed; so it stays off.
-        "broker_session_timeout": 10.0,
-        "broker_heartbeat_interval": 2.0,
+        "broker_session_timeout": SESSION_TIMEOUT_SECONDS,
+        "broker_heartbeat_interval": SESSION_TIMEOUT_SECONDS / 5,
         "key_serializer": "raw",
         "value_serializer": "raw",
     }
