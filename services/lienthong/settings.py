@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     residence_web_port: int = 6068
     health_insurance_web_port: int = 6069
     worker_index: int = Field(0, ge=0, description="Nth worker of a deployable on this host")
+    group_instance_id: str | None = Field(
+        None,
+        description="Static group membership: a name unique to this worker and kept across its "
+        "restarts (a StatefulSet pod's name); a restarted worker takes its partitions back at "
+        "once instead of after the session timeout. Never give two live workers the same one",
+    )
     store: str = Field("memory://", description="Faust table store: memory:// or rocksdb://")
     batch_messages: int = Field(
         500, ge=1, description="Group commit: messages handled per batch (1: one at a time)"

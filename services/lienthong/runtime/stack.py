@@ -90,8 +90,13 @@ class LocalStack:
 
     def spawn(self, name: str, index: int = 0, extra_env: dict[str, str] | None = None) -> Worker:
         """Start one worker; a second worker of a deployable needs its own web port."""
-        #: A local run: the hub may use the public development lookup secret.
-        local = {"LIENTHONG_DEVELOPMENT": "true"}
+        # A local run: the hub may use the public development lookup secret. The same name for
+        # the same worker across restarts: it takes its partitions back at once (static
+        # membership); the stack never runs two workers of one name and index.
+        local = {
+            "LIENTHONG_DEVELOPMENT": "true",
+            "LIENTHONG_GROUP_INSTANCE_ID": f"{self.settings.topic_prefix}-{name}-{index}",
+        }
         env = {**os.environ, **settings_env(self.settings), **local, **(extra_env or {})}
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_dir / f"{name}-{index}.log"
