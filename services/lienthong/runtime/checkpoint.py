@@ -1,6 +1,7 @@
 """Group commit: a batch of messages handled in order, made durable once, then committed.
 
-The order of "handled, saved, published, committed" lives here and nowhere else.
+The order of "handled, saved, published, committed" lives here; how one table's writes are made
+durable (acknowledged, retried, one table after another) is ``Pipeline.make_saved_durable``.
 
 1. **Handled.** Each message of the batch is admitted (the boundary), decided and encoded in
    turn. Its state change is *staged* in the deployable's :class:`StagedTable` views: the later

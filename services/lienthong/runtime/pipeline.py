@@ -258,28 +258,31 @@ class Pipeline:
         the message is marked handled, and its offset committed, only after this returns.
         """
         for view in self.staged:
-            if view.idle():
-                continue
-            for attempt, delay in enumerate((*SEND_RETRY_SECONDS, None)):
-                try:
-                    view.apply()
-                    if not self.producing():
-                        view.forget_in_flight()
-                        break
-                    await view.confirm()
-                    break
-                except asyncio.CancelledError:
+            if not view.idle():
+                await self.write_durably(view, received)
+
+    async def write_durably(self, view: StagedTable, received: Received | None) -> None:
+        """Apply one table's staged writes and wait for their acknowledgement, retrying."""
+        for attempt, delay in enumerate((*SEND_RETRY_SECONDS, None)):
+            try:
+                view.apply()
+                if not self.producing():  # agent test contexts: nothing is ever acknowledged
+                    view.forget_in_flight()
+                    return
+                await view.confirm()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if delay is None:
                     raise
-                except Exception as exc:
-                    if delay is None:
-                        raise
-                    log.warning(
-                        "%s: saving state failed (attempt %d): %s",
-                        received or "batch",
-                        attempt + 1,
-                        describe(exc),
-                    )
-                    await asyncio.sleep(delay)
+                log.warning(
+                    "%s: saving state failed (attempt %d): %s",
+                    received or "batch",
+                    attempt + 1,
+                    describe(exc),
+                )
+                await asyncio.sleep(delay)
 
     def discard_staged(self) -> None:
         for view in self.staged:
