@@ -281,3 +281,52 @@ async def test_an_agency_revoked_after_saving_announces_nothing() -> None:
     pipeline.owns = lambda message: writes == 0
     await Checkpoint(pipeline, handler).run(events("A"))  # type: ignore[arg-type]
     assert log == ["write A=1", "acked A=1"]  # durable, so the new owner replays it
+
+
+async def test_a_dropped_batch_of_another_agent_never_drops_this_agents_staged_writes() -> None:
+    # Civil-registry's two agents once shared one pipeline: a re-keying batch dropped on a
+    # rebalance discarded the registration staged meanwhile, while its counter was being saved.
+    # The number went out, the register entry never reached its changelog, and a restarted
+    # worker gave the child a second number.
+    pipeline, counters, log = setup(ack_delay=0.05)
+    register = Table(log, ack_delay=0.02)
+    counter_view, register_view = pipeline.stage(counters), pipeline.stage(register)
+
+    async def registration(decoded: Decoded, got: Received) -> Outcome:
+        key = str(decoded.record["meta"]["dossier_id"])
+
+        def save() -> None:
+            counter_view["next"] = 1
+            register_view[key] = "issued"
+
+        return Outcome([Envelope("status", "DeadlineCheck", check(key))], save, save_first=True)
+
+    async def rekeying(decoded: Decoded, got: Received) -> Outcome:
+        return Outcome([])
+
+    stale = events("B")
+    for event in stale:
+        event.message.topic = "lienthong.handoff.civil-registry"
+    pipeline.owns = lambda message: message.topic != "lienthong.handoff.civil-registry"
+    first = asyncio.create_task(pipeline.checkpoint(events("A"), registration))  # type: ignore[arg-type]
+    await asyncio.sleep(0.01)  # the counter's write is waiting for its acknowledgement
+    await pipeline.checkpoint(stale, rekeying)  # type: ignore[arg-type]
+    await asyncio.wait_for(first, 5)
+    assert log == [
+        "write next=1",
+        "acked next=1",
+        "write A=issued",
+        "acked A=issued",
+        "send status A",
+        "handled 0",
+    ]
+    assert register == {"A": "issued"}
+
+
+async def test_a_stateless_twin_shares_the_topics_but_no_staged_table() -> None:
+    pipeline, table, _ = setup()
+    pipeline.stage(table)
+    twin = pipeline.stateless()
+    assert twin.topics is pipeline.topics and twin.codec is pipeline.codec
+    assert twin.staged == [] and len(pipeline.staged) == 1
+    assert twin.turn is not pipeline.turn

@@ -65,9 +65,13 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
         key = register_key(decoded.record)
         return Outcome([Envelope(BY_CERTIFICATE, decoded.name, decoded.record, key)])
 
+    # Re-keying keeps no state: its own pipeline, so it neither waits for the registrations'
+    # batches nor touches what they staged.
+    rekeying = dep.pipeline.stateless()
+
     @app.agent(handoffs, name="civil-registry-rekey", concurrency=1)
     async def rekey_agent(stream: Any) -> None:
-        await dep.pipeline.run(stream, rekey)
+        await rekeying.run(stream, rekey)
 
     register = dep.tables["register"]
     interval = min(settings.id_retry_base_seconds, 5.0)

@@ -20,6 +20,12 @@ durable (acknowledged, retried, one table after another) is ``Pipeline.make_save
 3. **Committed.** Only then is each message of the batch marked handled; the guarded consumer
    (``runtime.offsets``) commits offsets over handled runs only.
 
+One batch at a time: the staged tables belong to the pipeline, so its batches take turns
+(``Pipeline.turn``), whichever agent reads them; an agent that keeps no state runs on a stateless
+twin (``Pipeline.stateless``) and never waits. Without the turn, a batch dropped by one agent
+discarded what another had staged and was still saving: a number announced, its register entry
+never written.
+
 A rebalance may take the batch's partitions while it is decided (streams do not wait for it).
 Before each step that writes or announces, the batch checks it still owns them; if not, it
 drops what it staged and stops: the new owner reads the messages again, and this worker does

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import datetime as dt
 import logging
 import traceback
@@ -143,6 +144,18 @@ class Pipeline:
         #: Group commit: at most this many messages a batch, waiting at most this long for them.
         self.batch_messages = 1
         self.batch_seconds = 0.01
+        #: One batch at a time over the staged tables, whichever agent reads it: a batch that
+        #: is dropped (a rebalance) or made durable must never take another's staged writes.
+        self.turn = asyncio.Lock()
+
+    def stateless(self) -> Pipeline:
+        """A pipeline for an agent that keeps no state (a re-keying step): same topics,
+        contract and metrics, no staged tables, so its batches never wait for the stateful
+        agent's, nor touch what that agent staged."""
+        twin = copy.copy(self)
+        twin.staged = []
+        twin.turn = asyncio.Lock()
+        return twin
 
     def stage(self, table: Any) -> StagedTable:
         """The view of ``table`` that handlers read and write (see runtime.checkpoint)."""
@@ -154,12 +167,18 @@ class Pipeline:
         """Consume forever in batches; one bad message never stops the partition."""
         if self.batch_messages <= 1:
             async for event in stream.events():
-                await self.process(self.received(event), handler)
+                async with self.turn:
+                    await self.process(self.received(event), handler)
                 self.on_handled(event.message)
             return
         batches = cast(Any, stream).take_events(self.batch_messages, within=self.batch_seconds)
         async for events in batches:
-            await Checkpoint(self, handler).run(list(events))
+            await self.checkpoint(list(events), handler)
+
+    async def checkpoint(self, events: list[Any], handler: Handler) -> None:
+        """One batch through the group commit, alone over the staged tables."""
+        async with self.turn:
+            await Checkpoint(self, handler).run(events)
 
     def received(self, event: Any) -> Received:
         return received_from(event.message)
