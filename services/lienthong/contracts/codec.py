@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from fastavro import schemaless_reader, schemaless_writer
 
 from lienthong.contracts.catalogue import SchemaCatalogue, SchemaEntry, default_catalogue
-from lienthong.contracts.conformance import problems
+from lienthong.contracts.conformance import Check, compile_fits, problems
 from lienthong.errors import (
     CorruptBody,
     NotSingleObjectEncoded,
@@ -49,10 +49,15 @@ class AvroCodec:
 
     def __init__(self, catalogue: SchemaCatalogue | None = None) -> None:
         self.catalogue = catalogue or default_catalogue()
+        #: Each schema's yes/no check, compiled on first use (the reasons only when it says no).
+        self._fits: dict[str, Check] = {}
 
     def encode(self, schema_name: str, record: dict[str, Any]) -> bytes:
         entry = self.catalogue.get(schema_name)
-        found = problems(entry.expanded, record)
+        fits = self._fits.get(entry.full_name)
+        if fits is None:
+            fits = self._fits[entry.full_name] = compile_fits(entry.expanded)
+        found = [] if fits(record) else problems(entry.expanded, record)
         if found:
             more = "; and more" if len(found) > MAX_REASONS else ""
             listed = "; ".join(found[:MAX_REASONS])

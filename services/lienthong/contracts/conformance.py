@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import Any
 
@@ -165,3 +165,117 @@ def _choices(symbols: list[str]) -> str:
     if len(symbols) <= MAX_SYMBOLS_SHOWN:
         return ", ".join(symbols)
     return f"{', '.join(symbols[:3])}, … ({len(symbols)} in all)"
+
+
+Check = Callable[[Json], bool]
+
+
+def compile_fits(schema: Json) -> Check:
+    """A yes/no form of :func:`problems` built once per schema: the same rules, no messages.
+
+    Encoding asks it first; only a record it refuses is walked again by :func:`problems` for
+    the reasons. A schema is a tree of plain dicts, so the walk is paid per record; the closures
+    pay it once.
+    """
+    named: dict[str, Check] = {}
+    return _compile(schema, named)
+
+
+def _compile(schema: Json, named: dict[str, Check]) -> Check:
+    if isinstance(schema, str) and schema in named:
+        return lambda value: named[schema](value)  # defined above; may be recursive
+    if isinstance(schema, list):
+        branches = [_compile(branch, named) for branch in schema]
+        return lambda value: any(fits(value) for fits in branches)
+    if isinstance(schema, str):
+        return _primitive_check(schema)
+    if "logicalType" in schema:
+        logical = _logical_check(schema)
+        if logical is not None:
+            return logical
+    kind = schema["type"]
+    if kind == "record":
+        return _record_check(schema, named)
+    if kind == "enum":
+        symbols = frozenset(schema["symbols"])
+        check: Check = lambda value: isinstance(value, str) and value in symbols  # noqa: E731
+    elif kind == "fixed":
+        size = schema["size"]
+        check = lambda value: isinstance(value, (bytes, bytearray)) and len(value) == size  # noqa: E731
+    elif kind == "array":
+        item = _compile(schema["items"], named)
+        check = lambda value: isinstance(value, (list, tuple)) and all(map(item, value))  # noqa: E731
+    elif kind == "map":
+        of = _compile(schema["values"], named)
+        check = lambda value: (  # noqa: E731
+            isinstance(value, dict)
+            and all(isinstance(k, str) for k in value)
+            and all(map(of, value.values()))
+        )
+    else:
+        return _primitive_check(kind)
+    if kind in ("enum", "fixed"):
+        named[schema["name"]] = check
+    return check
+
+
+def _record_check(schema: dict[str, Json], named: dict[str, Check]) -> Check:
+    fields: list[tuple[str, bool, Check]] = []
+
+    def check(value: Json) -> bool:
+        if not isinstance(value, dict):
+            return False
+        for name, optional, fits in fields:
+            if name in value:
+                if not fits(value[name]):
+                    return False
+            elif not optional:
+                return False
+        return True
+
+    named[schema["name"]] = check  # before the fields: a field may name its own record
+    fields.extend(
+        (field["name"], "default" in field, _compile(field["type"], named))
+        for field in schema["fields"]
+    )
+    return check
+
+
+def _logical_check(schema: dict[str, Json]) -> Check | None:
+    logical = schema.get("logicalType")
+    if logical in ("timestamp-millis", "timestamp-micros"):
+        return lambda value: isinstance(value, dt.datetime) or _int_ok(value, _LONG_RANGE)
+    if logical == "date":
+        return lambda value: (
+            (isinstance(value, dt.date) and not isinstance(value, dt.datetime))
+            or _int_ok(value, _INT_RANGE)
+        )
+    if logical == "uuid":
+        return _uuid_ok
+    return None
+
+
+def _uuid_ok(value: Json) -> bool:
+    if isinstance(value, uuid.UUID):
+        return True
+    try:
+        uuid.UUID(value if isinstance(value, str) else "")
+    except ValueError:
+        return False
+    return True
+
+
+_PRIMITIVE_CHECKS: dict[str, Check] = {
+    "null": lambda value: value is None,
+    "boolean": lambda value: isinstance(value, bool),
+    "int": lambda value: _int_ok(value, _INT_RANGE),
+    "long": lambda value: _int_ok(value, _LONG_RANGE),
+    "float": lambda value: isinstance(value, (int, float)) and not isinstance(value, bool),
+    "double": lambda value: isinstance(value, (int, float)) and not isinstance(value, bool),
+    "bytes": lambda value: isinstance(value, (bytes, bytearray)),
+    "string": lambda value: isinstance(value, str),
+}
+
+
+def _primitive_check(kind: str) -> Check:
+    return _PRIMITIVE_CHECKS.get(kind, lambda value: False)
