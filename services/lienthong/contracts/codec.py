@@ -6,7 +6,7 @@ import io
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from fastavro import schemaless_reader, schemaless_writer
+from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
 from lienthong.contracts.catalogue import SchemaCatalogue, SchemaEntry, default_catalogue
 from lienthong.contracts.conformance import Check, compile_fits, problems
@@ -50,13 +50,24 @@ class AvroCodec:
     def __init__(self, catalogue: SchemaCatalogue | None = None) -> None:
         self.catalogue = catalogue or default_catalogue()
         #: Each schema's yes/no check, compiled on first use (the reasons only when it says no).
-        self._fits: dict[str, Check] = {}
+        self._fits: dict[bytes, Check] = {}
+        #: Each schema parsed once for fastavro's reader and writer, marked as parsed: an
+        #: unmarked schema is parsed again by every read and write (four times the cost of a
+        #: read). The catalogue keeps its own unmarked parse for canonical forms.
+        self._ready: dict[bytes, Any] = {}
+
+    def ready(self, entry: SchemaEntry) -> Any:
+        """``entry``'s schema as fastavro reads and writes it fastest."""
+        ready = self._ready.get(entry.fingerprint)  # a name's versions share the name
+        if ready is None:
+            ready = self._ready[entry.fingerprint] = parse_schema(entry.expanded)
+        return ready
 
     def encode(self, schema_name: str, record: dict[str, Any]) -> bytes:
         entry = self.catalogue.get(schema_name)
-        fits = self._fits.get(entry.full_name)
+        fits = self._fits.get(entry.fingerprint)
         if fits is None:
-            fits = self._fits[entry.full_name] = compile_fits(entry.expanded)
+            fits = self._fits[entry.fingerprint] = compile_fits(entry.expanded)
         found = [] if fits(record) else problems(entry.expanded, record)
         if found:
             more = "; and more" if len(found) > MAX_REASONS else ""
@@ -66,7 +77,7 @@ class AvroCodec:
         buffer.write(MARKER)
         buffer.write(entry.fingerprint)
         try:
-            schemaless_writer(buffer, entry.parsed, record)
+            schemaless_writer(buffer, self.ready(entry), record)
         except (ValueError, TypeError, AttributeError) as exc:
             raise RecordMismatch(
                 f"{entry.name} does not fit its schema: {clip(str(exc), 200)}"
@@ -93,7 +104,9 @@ class AvroCodec:
         reader = self.catalogue.current.get(writer.full_name, writer)
         body = io.BytesIO(data[HEADER_LEN:])
         try:
-            record = schemaless_reader(body, writer.parsed, reader.parsed)
+            # The same schema on both sides needs no resolution (most messages).
+            resolved = None if reader is writer else self.ready(reader)
+            record = schemaless_reader(body, self.ready(writer), resolved)
         except (EOFError, StopIteration) as exc:
             raise CorruptBody(f"{writer.name}: the body is truncated") from exc
         except Exception as exc:
