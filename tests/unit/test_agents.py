@@ -370,3 +370,17 @@ async def test_an_answer_that_came_first_is_applied_when_the_submission_arrives(
     state = DossierState.from_table(dep.tables["dossiers"].get(dossier_id))
     assert state is not None and state.steps["civil_registry"].phase == "completed"
     assert dossier_id not in dep.tables["early"]
+
+
+def test_rocksdb_tables_open_with_small_buffers_and_caches(tmp_path: Path) -> None:
+    # Faust's RocksDB defaults (64 MiB write buffers, a 2 GiB block cache) apply per table and
+    # partition: 12 databases in the hub. Ours keep a worker flat however much is on disk.
+    rocks = Settings(state_dir=tmp_path, topic_prefix=PREFIX, partitions=4, store="rocksdb://")
+    dep = hub_app.create(rocks, with_web_metrics=False)
+    for name in ("dossiers", "early", "archive"):
+        options = dep.tables[name].data.rocksdb_options
+        assert options.write_buffer_size == 2 * 1024 * 1024, name
+        assert options.block_cache_size == 2 * 1024 * 1024, name
+        assert options.max_write_buffer_number == 2, name
+    memory = residence_app.create(settings(tmp_path), with_web_metrics=False)
+    assert not hasattr(memory.tables["register"].data, "rocksdb_options")

@@ -85,9 +85,9 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
     """Build the hub deployable."""
     dep = build("hub", settings, WRITES, clock, **overrides)
     app = dep.app
-    dep.tables["dossiers"] = app.Table("dossiers", default=None, partitions=settings.partitions)
-    dep.tables["early"] = app.Table("early", default=None, partitions=settings.partitions)
-    dep.tables["archive"] = app.Table("archive", default=None, partitions=settings.partitions)
+    dep.table("dossiers")
+    dep.table("early")
+    dep.table("archive")
     # Made durable in this order: a dossier is archived before it leaves the working table,
     # and saved before the answers parked for it are let go.
     archive = dep.pipeline.stage(dep.tables["archive"])

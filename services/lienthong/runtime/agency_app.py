@@ -50,8 +50,8 @@ def build_agency(
 
     dep = build(name, settings, (topics.completion(step), topics.DEADLETTER), clock, **overrides)
     app = dep.app
-    dep.tables["register"] = app.Table("register", default=None, partitions=settings.partitions)
-    dep.tables["counters"] = app.Table("counters", default=None, partitions=settings.partitions)
+    dep.table("register")
+    dep.table("counters")
     # Counters first: they are durable before the register entry that used them is written.
     counters = dep.pipeline.stage(dep.tables["counters"])
     register = dep.pipeline.stage(dep.tables["register"])
