@@ -130,6 +130,24 @@ def counting(pipeline: Pipeline, table: Table, save_first: bool) -> Any:
     return handler
 
 
+def registering(pipeline: Pipeline, counters: Table, log: list[str]) -> tuple[Any, Table]:
+    """An agency's handler: it stages its register entry first, then the counter it used
+    (staged tables: counters, then register), and announces after saving."""
+    register = Table(log, ack_delay=0.02)
+    counter_view, register_view = pipeline.stage(counters), pipeline.stage(register)
+
+    async def handler(decoded: Decoded, got: Received) -> Outcome:
+        key = str(decoded.record["meta"]["dossier_id"])
+
+        def save() -> None:
+            register_view[key] = "issued"
+            counter_view["next"] = 1
+
+        return Outcome([Envelope("status", "DeadlineCheck", check(key))], save, save_first=True)
+
+    return handler, register
+
+
 async def test_the_hub_publishes_the_whole_batch_then_saves_then_commits() -> None:
     pipeline, table, log = setup()
     handler = counting(pipeline, table, save_first=False)
@@ -231,18 +249,7 @@ async def test_tables_are_made_durable_in_the_order_they_were_staged() -> None:
     # The register entry is never durable without the counter its number came from: a kill
     # between the two would let a replay announce the number and the next child get it again.
     pipeline, counters, log = setup(ack_delay=0.02)
-    register = Table(log, ack_delay=0.02)
-    counter_view, register_view = pipeline.stage(counters), pipeline.stage(register)
-
-    async def handler(decoded: Decoded, got: Received) -> Outcome:
-        key = str(decoded.record["meta"]["dossier_id"])
-
-        def save() -> None:
-            register_view[key] = "issued"
-            counter_view["next"] = 1
-
-        return Outcome([Envelope("status", "DeadlineCheck", check(key))], save, save_first=True)
-
+    handler, _ = registering(pipeline, counters, log)
     await Checkpoint(pipeline, handler).run(events("A"))  # type: ignore[arg-type]
     assert log == [
         "write next=1",
@@ -289,17 +296,7 @@ async def test_a_dropped_batch_of_another_agent_never_drops_this_agents_staged_w
     # The number went out, the register entry never reached its changelog, and a restarted
     # worker gave the child a second number.
     pipeline, counters, log = setup(ack_delay=0.05)
-    register = Table(log, ack_delay=0.02)
-    counter_view, register_view = pipeline.stage(counters), pipeline.stage(register)
-
-    async def registration(decoded: Decoded, got: Received) -> Outcome:
-        key = str(decoded.record["meta"]["dossier_id"])
-
-        def save() -> None:
-            counter_view["next"] = 1
-            register_view[key] = "issued"
-
-        return Outcome([Envelope("status", "DeadlineCheck", check(key))], save, save_first=True)
+    registration, register = registering(pipeline, counters, log)
 
     async def rekeying(decoded: Decoded, got: Received) -> Outcome:
         return Outcome([])
