@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import datetime as dt
+import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,10 +17,12 @@ from lienthong import identifiers, units
 from lienthong.agency import AgencyContext
 from lienthong.allocation import BufferedCounters
 from lienthong.calendar import ManualClock, WorkingCalendar
+from lienthong.civil_registry import app as civil_registry_app
 from lienthong.civil_registry.decisions import register_birth
 from lienthong.contracts.codec import AvroCodec, Decoded
 from lienthong.contracts.events import metadata
 from lienthong.hub import app as hub_app
+from lienthong.hub.parts import civil_registry_part
 from lienthong.hub.projections import handoff_record, residence_part
 from lienthong.hub.state import DossierState
 from lienthong.residence import app as residence_app
@@ -384,3 +387,56 @@ def test_rocksdb_tables_open_with_small_buffers_and_caches(tmp_path: Path) -> No
         assert options.max_write_buffer_number == 2, name
     memory = residence_app.create(settings(tmp_path), with_web_metrics=False)
     assert not hasattr(memory.tables["register"].data, "rocksdb_options")
+
+
+# -- civil registry: ID numbers asked again -------------------------------------------------------
+
+
+async def test_a_pending_id_is_asked_again_from_the_index_not_a_walk_of_the_register(
+    tmp_path: Path,
+) -> None:
+    plan = tmp_path / "population.json"
+    plan.write_text(json.dumps({"unavailable_until": "2099-01-01T00:00:00+00:00"}))
+    base = settings(tmp_path)
+    base = base.model_copy(update={"population_db_plan": plan})
+    record = DOSSIERS[2]
+    clock = ManualClock(record["submitted_at"] + dt.timedelta(hours=1))
+    dep = civil_registry_app.create(base, clock=clock, with_web_metrics=False)
+    sent = prepare(dep)
+    tick = dep.ticks["retry_pending_ids"]
+    register = dep.tables["register"]
+    await tick()  # the first tick indexes the (empty) register
+    walks = 0
+    items = register.items
+
+    def walked() -> Any:
+        nonlocal walks
+        walks += 1
+        return items()
+
+    register.items = walked
+    built = handoff_record(
+        "civil_registry",
+        record["meta"]["dossier_id"],
+        civil_registry_part(record),
+        child=None,
+        dossier_date=CALENDAR.received_on(record["submitted_at"]),
+        due_at=CALENDAR.due_at(record["submitted_at"], 1),
+        at=record["submitted_at"] + dt.timedelta(minutes=5),
+        cause=str(record["meta"]["event_id"]),
+    )
+    code = record["birth_certificate"]["code"]
+    async with dep.agents["decide"].test_context() as agent:
+        await agent.put(value=CODEC.encode("CivilRegistryHandoff", built), key=code.encode())
+        await settle(lambda: bool(sent.sent))
+    entry = register.get(code)
+    assert entry["pending"] and sent.names() == ["BirthRegistered"]
+    await tick()
+    assert sent.names() == ["BirthRegistered"]  # not due yet
+    clock.advance(dt.timedelta(seconds=base.id_retry_max_seconds + 1))
+    await tick()
+    assert sent.names() == ["BirthRegistered", "PersonalIdRetry"]
+    assert sent.sent[-1][0] == f"{PREFIX}.civil-registry.by-certificate"
+    assert walks == 0  # found through the index
+    await tick()
+    assert len(sent.sent) == 2  # taken out of the index until the retry's answer puts it back

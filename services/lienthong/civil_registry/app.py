@@ -16,6 +16,7 @@ from lienthong.civil_registry.decisions import (
 )
 from lienthong.contracts.codec import Decoded
 from lienthong.contracts.events import Envelope, metadata
+from lienthong.due_index import DueIndex
 from lienthong.errors import WrongEventType
 from lienthong.runtime.agency_app import build_agency
 from lienthong.runtime.deployable import Deployable
@@ -28,6 +29,13 @@ BY_CERTIFICATE = topics.BY_CERTIFICATE
 REKEYED = ("CivilRegistryHandoff", "DeathRegistrationHandoff", "HandoffCancelled")
 
 
+def retry_at(entry: dict[str, Any] | None) -> dt.datetime | None:
+    """When a registration with its ID number pending asks again (None: nothing pending)."""
+    if not entry or not entry.get("pending"):
+        return None
+    return dt.datetime.fromisoformat(entry["next_retry_at"])
+
+
 def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> Deployable:
     """Build the civil-registry deployable."""
     handlers = {
@@ -36,6 +44,9 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
         "HandoffCancelled": cancel_registration,
         "PersonalIdRetry": retry_personal_id,
     }
+    # Births registered with the ID number pending, by when to ask again: the timer takes only
+    # those due, never a walk through every registration of the year.
+    retries = DueIndex()
     dep = build_agency(
         "civil_registry",
         settings,
@@ -43,6 +54,7 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
         clock,
         source=settings.topic(BY_CERTIFICATE),
         register_key=register_key,
+        on_entry=lambda key, entry: retries.schedule(key, retry_at(entry)),
         **overrides,
     )
     app = dep.app
@@ -76,14 +88,18 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
     register = dep.tables["register"]
     interval = min(settings.id_retry_base_seconds, 5.0)
 
-    @app.timer(interval=interval)  # type: ignore[untyped-decorator]
     async def retry_pending_ids() -> None:
         """Births registered with the ID number pending: ask again when their delay is over."""
         now = dep.clock.now()
-        for code, entry in list(register.items()):
-            if not entry or not entry.get("pending"):
+        if retries.stale:
+            rebuild()
+        for code in retries.due(now):
+            entry = register.get(code)
+            when = retry_at(entry)
+            if when is None:  # issued meanwhile, or its staged write was dropped
                 continue
-            if dt.datetime.fromisoformat(entry["next_retry_at"]) > now:
+            if when > now:
+                retries.schedule(code, when)
                 continue
             meta = metadata(
                 "PersonalIdRetry",
@@ -97,6 +113,20 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
                 "PersonalIdRetry", {"meta": meta, "birth_certificate_code": code}
             )
             await dep.pipeline.publish(internal, str(code).encode(), data)
+            # Asked again: the retry's registration schedules the next one. Should the retry
+            # be lost, the rescan finds the entry still pending.
+
+    app.timer(interval=interval)(retry_pending_ids)
+    dep.ticks["retry_pending_ids"] = retry_pending_ids
+
+    def rebuild() -> None:
+        """Index the registrations this worker holds now (once after each rebalance)."""
+        retries.clear()
+        retries.stale = False
+        for code, entry in list(register.items()):
+            retries.schedule(code, retry_at(entry))
+
+    dep.keep_fresh(retries)
 
     dep.agents["rekey"] = rekey_agent
     return dep

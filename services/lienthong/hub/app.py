@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from typing import Any
 
 from lienthong import topics
 from lienthong.calendar import Clock
@@ -253,15 +253,7 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
                     )
         dep.metrics.dossiers_indexed(len(index))
 
-    async def on_rebalance(sender: Any, *_: Any, signal: Any, **__: Any) -> None:
-        index.stale = True
-
-    cast(Any, app.on_rebalance_complete).connect(on_rebalance)
-
-    @app.timer(interval=settings.deadline_rescan_seconds)  # type: ignore[untyped-decorator]
-    async def rescan() -> None:
-        """A safety net: a check lost with a crashed worker is found again within minutes."""
-        index.stale = True
+    dep.keep_fresh(index)
 
     dep.agents["route"] = route
     register_views(dep)

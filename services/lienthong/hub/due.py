@@ -10,9 +10,11 @@ the worker's memory: it is rebuilt from the table, once, after the worker's part
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 
+from lienthong.due_index import DueIndex
 from lienthong.hub.state import DossierState
+
+__all__ = ["DueIndex", "next_check"]
 
 
 def next_check(
@@ -38,40 +40,3 @@ def next_check(
         if due is not None and step_state.overdue_notified_for != due:
             moments.append(due)
     return min(moments) if moments else None
-
-
-class DueIndex:
-    """Dossier ids by the time they next need a check (a heap with lazy deletion)."""
-
-    def __init__(self) -> None:
-        self._heap: list[tuple[dt.datetime, str]] = []
-        self._when: dict[str, dt.datetime] = {}
-        #: Set when the worker's partitions change: the next tick rebuilds from the table.
-        self.stale = True
-
-    def __len__(self) -> int:
-        return len(self._when)
-
-    def schedule(self, dossier_id: str, when: dt.datetime | None) -> None:
-        """The dossier's next check (``None``: nothing to check any more)."""
-        if when is None:
-            self._when.pop(dossier_id, None)
-            return
-        if self._when.get(dossier_id) == when:
-            return
-        self._when[dossier_id] = when
-        heapq.heappush(self._heap, (when, dossier_id))
-
-    def due(self, now: dt.datetime) -> list[str]:
-        """Dossiers whose check is due, taken out of the index (their next save puts them back)."""
-        found: list[str] = []
-        while self._heap and self._heap[0][0] <= now:
-            when, dossier_id = heapq.heappop(self._heap)
-            if self._when.get(dossier_id) == when:
-                del self._when[dossier_id]
-                found.append(dossier_id)
-        return found
-
-    def clear(self) -> None:
-        self._heap.clear()
-        self._when.clear()

@@ -34,13 +34,15 @@ def build_agency(
     *,
     source: str | None = None,
     register_key: Callable[[Record], str] = dossier_key,
+    on_entry: Callable[[str, Record], None] = lambda key, entry: None,
     **overrides: Any,
 ) -> Deployable:
     """An agency deployable: reads its handoff topic (or ``source``), decides, answers.
 
     ``step`` is the deployable's first declared step; the deployable answers for every step it
     owns (``topics.STEPS_OF``), each in its own register entries (keyed with the step's name
-    after the register key, except for ``step`` itself).
+    after the register key, except for ``step`` itself). ``on_entry`` is told of each register
+    entry a decision stages (an index of the entries a timer looks after).
     """
     name = topics.STEP_TOPIC_NAMES[step]
     own = {all_steps()[s].handoff: s for s in topics.STEPS_OF[name]}
@@ -84,6 +86,7 @@ def build_agency(
         def save() -> None:
             if decision.entry is not None:
                 register[key] = decision.entry
+                on_entry(key, decision.entry)
                 if decision.entry.get("outcome") in ("registered", "issued"):
                     dep.metrics.registration(answering)
             for counter, value in view.updates.items():

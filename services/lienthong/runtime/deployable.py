@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import faust
 from prometheus_client import CollectorRegistry
@@ -13,6 +14,7 @@ from lienthong.calendar import Clock, WorkingCalendar
 from lienthong.clocks import clock_for
 from lienthong.contracts.boundary import Boundary
 from lienthong.contracts.codec import AvroCodec
+from lienthong.due_index import DueIndex
 from lienthong.limits import MAX_MESSAGE_BYTES
 from lienthong.metrics import Metrics, setup_faust_metrics
 from lienthong.runtime.app import contract_topic, make_app
@@ -47,6 +49,23 @@ class Deployable:
     registry: CollectorRegistry
     agents: dict[str, Any] = field(default_factory=dict)
     tables: dict[str, Any] = field(default_factory=dict)
+    #: One tick of a timer, callable on its own (tests call it rather than wait for the timer).
+    ticks: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
+
+    def keep_fresh(self, index: DueIndex) -> None:
+        """Have ``index`` rebuilt from its table after each rebalance (the worker's partitions
+        changed) and every ``deadline_rescan_seconds``: a safety net that finds again what a
+        crashed worker's lost event would have scheduled."""
+
+        async def on_rebalance(sender: Any, *_: Any, signal: Any, **__: Any) -> None:
+            index.stale = True
+
+        cast(Any, self.app.on_rebalance_complete).connect(on_rebalance)
+
+        async def rescan() -> None:
+            index.stale = True
+
+        self.app.timer(interval=self.settings.deadline_rescan_seconds)(rescan)
 
     def table(self, name: str) -> Any:
         """A Faust table of this deployable, partitioned as its input, in the settings' store."""
