@@ -9,7 +9,7 @@ from faust.transport.consumer import Consumer as FaustConsumer
 from faust.types import TP
 from faust.types.tuples import ConsumerMessage
 
-from lienthong.runtime.offsets import GuardedApp, GuardedConsumer
+from lienthong.runtime.offsets import BUSY_STALLS, GuardedApp, GuardedConsumer
 
 TOPIC = "lienthong.intake"
 TP0 = TP(TOPIC, 0)
@@ -169,3 +169,42 @@ async def test_reading_again_while_the_broker_is_away_is_tried_later(
 
     monkeypatch.setattr(consumer._thread, "seek_wait", seek_wait)
     await consumer.reread({TP0: 10})  # logged, not raised: the check runs again
+
+
+def test_a_partition_with_messages_waiting_in_its_stream_is_busy_not_stalled(
+    consumer: GuardedConsumer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A backlog: offsets 10 to 40 were handed to the stream (read offset 40), none handled
+    # yet. Seeking back every stall period fetched them again behind themselves; under a
+    # sustained overload the hub spent its time on reads again (hundreds a minute).
+    monkeypatch.setattr(consumer, "assignment", lambda: {TP0})
+    monkeypatch.setattr(consumer, "highwater", lambda tp: 50)
+    consumer._committed_offset[TP0] = 10
+    consumer._read_offset[TP0] = 40
+    wait = consumer.app.stall_seconds
+    assert consumer.to_reread(0.0) == {}
+    assert consumer.to_reread(wait * 2) == {}, "busy: its messages wait behind others"
+    assert consumer.to_reread(wait * BUSY_STALLS) == {TP0: 10}, "but not for ever"
+    handle(consumer, 11, 12)
+    consumer._read_offset[TP0] = 12  # all it was handed is acknowledged: 10 was skipped
+    assert consumer.to_reread(wait * BUSY_STALLS + 1) == {}
+    assert consumer.to_reread(wait * (BUSY_STALLS + 1)) == {TP0: 10}
+
+
+async def test_the_jump_that_follows_our_own_seek_is_not_read_again_for(
+    consumer: GuardedConsumer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def seek_wait(partitions: dict[TP, int]) -> None:
+        for tp, offset in partitions.items():
+            consumer._read_offset[tp] = offset
+
+    monkeypatch.setattr(consumer._thread, "seek_wait", seek_wait)
+    monkeypatch.setattr(consumer, "assignment", lambda: {TP0})
+    monkeypatch.setattr(consumer, "highwater", lambda tp: 50)
+    consumer._committed_offset[TP0] = 10
+    await consumer.reread({TP0: 10})
+    # The rest of a batch fetched before the seek arrives first: 31, after the floor 10.
+    await consumer._add_gap(TP0, 11, 31)
+    assert consumer.to_reread(0.0) == {}, "our own seek's jump"
+    await consumer._add_gap(TP0, 33, 35)  # a real jump later still counts
+    assert consumer.to_reread(1.0) == {TP0: 10}

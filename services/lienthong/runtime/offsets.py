@@ -15,6 +15,12 @@ floor. Our input topics are neither compacted nor transactional, so their offset
 A partition whose offsets jumped, or whose floor stays put while it has work (later offsets
 handled, or its end further on), is sought back to its floor: the events are read again, and the
 handlers, being idempotent, ignore what they already did.
+
+A partition whose messages were handed to its stream and wait there (a backlog) is busy, not
+stuck: it is read again only after several stall periods, and the jump in offsets our own seek
+causes (the rest of a batch fetched before it) is not taken for a skip. Under a long overload
+the hub once read its partitions again hundreds of times a minute, fetching its backlog again
+behind itself.
 """
 
 from __future__ import annotations
@@ -37,6 +43,9 @@ log = logging.getLogger(__name__)
 
 #: How often the stalls are looked for.
 CHECK_SECONDS = 2.0
+#: A partition whose messages are waiting in its stream is busy, not stalled; it is read again
+#: only if its floor stays put this many stall periods (a message skipped under a long backlog).
+BUSY_STALLS = 6
 
 
 class GuardedConsumer(faust_aiokafka.Consumer):
@@ -48,6 +57,11 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         self._floor_since: dict[TP, tuple[int | None, float]] = {}
         self._handled: set[tuple[TP, int]] = set()
         self._jumped: set[TP] = set()
+        #: The highest offset of each partition its streams acknowledged (handled or skipped).
+        self._last_acked: dict[TP, int] = {}
+        #: Partitions just sought back, with the floor: messages fetched before the seek still
+        #: arrive once, past the floor; that jump is ours, not a skip to read again for.
+        self._rewound: dict[TP, int] = {}
         self.rereads = 0
 
     def floor(self, tp: TP) -> int | None:
@@ -70,6 +84,7 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         or fetched in an earlier generation); those were not handled and must be read again.
         """
         handled = (message.tp, message.offset)
+        self._last_acked[message.tp] = max(self._last_acked.get(message.tp, -1), message.offset)
         if handled in self._handled and self._of_this_generation(message):
             self._handled.discard(handled)
             return bool(super().ack(message))
@@ -80,7 +95,13 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         return False
 
     async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
-        """Our input topics have no gaps: a jump in offsets is a skip, not something to commit."""
+        """Our input topics have no gaps: a jump in offsets is a skip, not something to commit.
+
+        Except the first jump after we sought the partition back: the rest of a batch fetched
+        before the seek. Reading again for it would seek again, under load without end.
+        """
+        if self._rewound.pop(tp, None) == offset_from - 1:
+            return
         log.warning(
             "%s: offsets %d to %d arrived out of turn; they will be read again",
             tp,
@@ -121,6 +142,8 @@ class GuardedConsumer(faust_aiokafka.Consumer):
             self._log_start.pop(tp, None)
             self._floor_since.pop(tp, None)
             self._jumped.discard(tp)
+            self._last_acked.pop(tp, None)
+            self._rewound.pop(tp, None)
         await super().on_partitions_revoked(revoked)
 
     @Service.task
@@ -151,12 +174,22 @@ class GuardedConsumer(faust_aiokafka.Consumer):
                 self._floor_since.pop(tp, None)
                 continue
             seen, since = self._floor_since.get(tp, (None, now))
+            stall: float = self.app.stall_seconds  # type: ignore[attr-defined]
+            if self._busy(tp):
+                stall *= BUSY_STALLS
             if seen != floor:
                 self._floor_since[tp] = (floor, now)
-            elif now - since >= self.app.stall_seconds:  # type: ignore[attr-defined]
+            elif now - since >= stall:
                 found[tp] = floor
                 self._floor_since[tp] = (floor, now)
         return found
+
+    def _busy(self, tp: TP) -> bool:
+        """Messages of ``tp`` were handed to its stream and not yet acknowledged: they wait
+        behind others (a backlog), the fetcher is not stuck. Seeking back would only fetch
+        them again and add to the backlog."""
+        read = self._read_offset.get(tp)
+        return read is not None and read > self._last_acked.get(tp, -1)
 
     def _has_work(self, tp: TP, floor: int) -> bool:
         if any(offset >= floor for offset in self._acked[tp]):
@@ -172,6 +205,8 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         for tp, floor in partitions.items():
             log.warning("%s: reading again from offset %d (skipped or stalled)", tp, floor)
             self.app.on_reread()  # type: ignore[attr-defined]
+            self._rewound[tp] = floor
+            self._last_acked[tp] = floor - 1
         self.rereads += len(partitions)
         try:
             await self._thread.seek_wait(dict(partitions))
