@@ -15,6 +15,9 @@ import heapq
 class DueIndex:
     """Keys (dossier ids, certificate codes) by when they next need a check."""
 
+    #: Replaced entries tolerated in the heap beyond twice the live ones.
+    SLACK = 1024
+
     def __init__(self) -> None:
         self._heap: list[tuple[dt.datetime, str]] = []
         self._when: dict[str, dt.datetime] = {}
@@ -33,6 +36,17 @@ class DueIndex:
             return
         self._when[key] = when
         heapq.heappush(self._heap, (when, key))
+        if len(self._heap) > 2 * len(self._when) + self.SLACK:
+            self._compact()
+
+    def _compact(self) -> None:
+        """Drop the entries a later schedule replaced (amortised: at most once per ``SLACK``).
+
+        A dossier is scheduled anew at each step (a due date days away, then its retention);
+        without this, each replaced moment would stay in the heap until that moment came.
+        """
+        self._heap = [(when, key) for key, when in self._when.items()]
+        heapq.heapify(self._heap)
 
     def due(self, now: dt.datetime) -> list[str]:
         """Keys whose check is due, taken out of the index (their next save puts them back)."""

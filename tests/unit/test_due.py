@@ -89,3 +89,18 @@ def test_an_archived_dossier_keeps_its_page_not_its_submission() -> None:
     assert kept.model_dump(exclude={"submission", "seen"}) == s.model_dump(
         exclude={"submission", "seen"}
     )
+
+
+def test_moments_replaced_by_later_schedules_do_not_pile_up() -> None:
+    # Each dossier is scheduled again at each step, for a moment days away; the heap kept
+    # every replaced moment until it came (a soak's hub grew with it).
+    index = DueIndex()
+    start = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+    for n in range(20_000):
+        for step in range(4):
+            index.schedule(f"D{n}", start + dt.timedelta(days=10 - step, seconds=n))
+    assert len(index) == 20_000
+    assert len(index._heap) <= 2 * len(index) + DueIndex.SLACK
+    due = index.due(start + dt.timedelta(days=30))
+    assert sorted(due) == sorted(f"D{n}" for n in range(20_000)), "each once, at its last moment"
+    assert len(index) == 0
