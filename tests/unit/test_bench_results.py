@@ -239,7 +239,7 @@ def test_the_readme_bench_commands_are_valid_options() -> None:
         for line in lines
         if line.startswith("make bench")
     ] + [shlex.split(line)[2:] for line in lines if line.startswith("lienthong bench")]
-    assert len(commands) == 6
+    assert len(commands) == 7
     bench = typer.main.get_command(app).commands["bench"]  # type: ignore[attr-defined]
     for args in commands:
         bench.make_context("bench", list(args))  # raises on an unknown or malformed option
