@@ -130,6 +130,17 @@ def counting(pipeline: Pipeline, table: Table, save_first: bool) -> Any:
     return handler
 
 
+#: An agency's batch made durable in order: counter, then register entry, then the number out.
+REGISTERED_IN_ORDER = [
+    "write next=1",
+    "acked next=1",
+    "write A=issued",
+    "acked A=issued",
+    "send status A",
+    "handled 0",
+]
+
+
 def registering(pipeline: Pipeline, counters: Table, log: list[str]) -> tuple[Any, Table]:
     """An agency's handler: it stages its register entry first, then the counter it used
     (staged tables: counters, then register), and announces after saving."""
@@ -251,14 +262,7 @@ async def test_tables_are_made_durable_in_the_order_they_were_staged() -> None:
     pipeline, counters, log = setup(ack_delay=0.02)
     handler, _ = registering(pipeline, counters, log)
     await Checkpoint(pipeline, handler).run(events("A"))  # type: ignore[arg-type]
-    assert log == [
-        "write next=1",
-        "acked next=1",
-        "write A=issued",
-        "acked A=issued",
-        "send status A",
-        "handled 0",
-    ]
+    assert log == REGISTERED_IN_ORDER
 
 
 @pytest.mark.parametrize("save_first", [True, False])
@@ -309,14 +313,7 @@ async def test_a_dropped_batch_of_another_agent_never_drops_this_agents_staged_w
     await asyncio.sleep(0.01)  # the counter's write is waiting for its acknowledgement
     await pipeline.checkpoint(stale, rekeying)  # type: ignore[arg-type]
     await asyncio.wait_for(first, 5)
-    assert log == [
-        "write next=1",
-        "acked next=1",
-        "write A=issued",
-        "acked A=issued",
-        "send status A",
-        "handled 0",
-    ]
+    assert log == REGISTERED_IN_ORDER
     assert register == {"A": "issued"}
 
 

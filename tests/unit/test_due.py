@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
+from lienthong.due_index import DueIndex
 from lienthong.hub.detours import needs_check
-from lienthong.hub.due import DueIndex, next_check
+from lienthong.hub.due import next_check
 from lienthong.hub.state import DossierState, StepState
 
 T0 = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)

@@ -10,9 +10,10 @@ from lienthong.calendar import Clock
 from lienthong.contracts.codec import Decoded
 from lienthong.contracts.events import Envelope, metadata
 from lienthong.deadline_cuts import load_cuts
+from lienthong.due_index import DueIndex
 from lienthong.errors import LienthongError
 from lienthong.hub import early
-from lienthong.hub.due import DueIndex, next_check
+from lienthong.hub.due import next_check
 from lienthong.hub.state import DossierState
 from lienthong.hub.steps import UnknownDossier
 from lienthong.hub.transitions import Context, decide

@@ -1,20 +1,17 @@
-"""When the legal clock next has something to say about a dossier, and an index by that time.
+"""When the legal clock next has something to say about a dossier (indexed by ``DueIndex``).
 
 The timer used to look at every dossier of its partitions every tick: a year of dossiers is 1.5
 million looks every 30 s. Each save now tells the index when the dossier next needs a check
 (a due date, a supplement's last day, a handoff to send again, or the end of a finished
-dossier's stay in the working table); the timer asks only for what is due. The index lives in
-the worker's memory: it is rebuilt from the table, once, after the worker's partitions change.
+dossier's stay in the working table); the timer asks only for what is due
+(``lienthong.due_index``, shared with civil-registry's pending ID numbers).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from lienthong.due_index import DueIndex
 from lienthong.hub.state import DossierState
-
-__all__ = ["DueIndex", "next_check"]
 
 
 def next_check(
