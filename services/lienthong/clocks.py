@@ -10,7 +10,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from lienthong.calendar import Clock, SystemClock
+from lienthong.domain.calendar import Clock, SystemClock
 from lienthong.settings import Settings
 
 

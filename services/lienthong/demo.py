@@ -17,14 +17,14 @@ from rich.table import Table
 from lienthong.broker.local import LocalBroker
 from lienthong.client.batch import RunResult, percentile, push_through
 from lienthong.client.terminal import safe
-from lienthong.death.synthetic import COMBINATIONS as DEATH_COMBINATIONS
-from lienthong.death.synthetic import death_dossier
+from lienthong.groups.birth.synthetic import Synthetic, generate, with_agency_refusals
+from lienthong.groups.death.synthetic import COMBINATIONS as DEATH_COMBINATIONS
+from lienthong.groups.death.synthetic import death_dossier
 from lienthong.passwords import hash_password
 from lienthong.procedures import BIRTH, GROUPS, ProcedureGroup
 from lienthong.runtime import detached
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
-from lienthong.synthetic import Synthetic, generate, with_agency_refusals
 from lienthong.worker import prepare_topics
 
 #: Share of valid dossiers whose residence request names an address that is not the parent's:

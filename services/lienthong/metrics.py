@@ -14,9 +14,9 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
+from lienthong.domain.units import commune_codes
 from lienthong.procedures import GROUPS, all_steps
 from lienthong.topics import DEPLOYABLES
-from lienthong.units import commune_codes
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lienthong.death import parts as death_parts
-from lienthong.death.intake import validate_death_dossier
-from lienthong.hub import parts
+from lienthong.groups.birth import projections as parts
+from lienthong.groups.death import projections as death_parts
+from lienthong.groups.death.submission import validate_death_dossier
 
 Record = dict[str, Any]
 
@@ -108,7 +108,7 @@ class ProcedureGroup:
 
 def _validate_birth(event: Record, now: dt.datetime) -> Record:
     # imported here: the birth form's rules read the birth declaration's combinations
-    from lienthong.hub.validation import validate_submission
+    from lienthong.groups.birth.submission import validate_submission
 
     return validate_submission(event, now).to_record()
 

@@ -13,13 +13,11 @@ from kafka import KafkaAdminClient
 from kafka.errors import AuthorizationError, KafkaError
 
 from lienthong import topics
-from lienthong.calendar import Clock
-from lienthong.civil_registry import app as civil_registry
+from lienthong.agencies import civil_registry, health_insurance, residence
+from lienthong.domain.calendar import Clock
 from lienthong.errors import BrokerError, TopicsMissing
-from lienthong.health_insurance import app as health_insurance
 from lienthong.hub import app as hub
 from lienthong.lookup import keyring
-from lienthong.residence import app as residence
 from lienthong.runtime.app import app_id, ensure_topics
 from lienthong.runtime.deployable import Deployable
 from lienthong.settings import Settings

@@ -11,15 +11,15 @@ from kafka_reading import read_topic
 
 from lienthong.client import IntakePublisher
 from lienthong.client.batch import push_through
-from lienthong.identifiers import (
+from lienthong.domain.identifiers import (
     check_card_code,
     check_personal_id,
     personal_id_birth_year,
     personal_id_sex,
 )
+from lienthong.groups.birth.synthetic import generate, with_agency_refusals
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
-from lienthong.synthetic import generate, with_agency_refusals
 
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]
 SEED = 20261128

@@ -20,10 +20,10 @@ from test_reliability import _assert_correct_outcomes, _tally
 from lienthong.broker.cluster import MIN_ISR, REPLICATION, SIZE, LocalCluster, cluster_settings
 from lienthong.broker.local import port_open
 from lienthong.client import IntakePublisher, StatusFollower
+from lienthong.groups.birth.synthetic import generate
 from lienthong.runtime.readiness import READY_PATH
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
-from lienthong.synthetic import generate
 from lienthong.worker import prepare_topics
 from netports import free_ports
 

@@ -29,9 +29,9 @@ from lienthong.client.status import Timeline
 from lienthong.clocks import OffsetFileClock
 from lienthong.contracts.codec import AvroCodec
 from lienthong.contracts.events import metadata
+from lienthong.groups.birth.synthetic import Synthetic, generate
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
-from lienthong.synthetic import Synthetic, generate
 from lienthong.worker import prepare_topics
 from operators import OPERATOR
 

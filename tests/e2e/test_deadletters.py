@@ -34,10 +34,10 @@ from lienthong.client.replay import REPLAY_HEADER, replay
 from lienthong.client.status import partition_of
 from lienthong.contracts.codec import MARKER, AvroCodec
 from lienthong.contracts.events import metadata
+from lienthong.groups.birth.synthetic import Synthetic, generate
 from lienthong.runtime.app import app_id
 from lienthong.runtime.stack import LocalStack, settings_env
 from lienthong.settings import Settings
-from lienthong.synthetic import Synthetic, generate
 from lienthong.worker import INTERNAL_ROLES, prepare_topics
 from netports import free_ports
 from waiting import wait_for

@@ -10,10 +10,10 @@ import pytest
 from kafka_reading import read_topic
 
 from lienthong.client.batch import push_through
-from lienthong.death.synthetic import COMBINATIONS, death_dossier
+from lienthong.groups.birth.synthetic import Synthetic, generate
+from lienthong.groups.death.synthetic import COMBINATIONS, death_dossier
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
-from lienthong.synthetic import Synthetic, generate
 
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]
 SEED = 20261202

@@ -18,10 +18,10 @@ from lienthong import topics
 from lienthong.client import StatusFollower
 from lienthong.client.deadletters import read_dead_letters
 from lienthong.contracts.codec import AvroCodec
+from lienthong.groups.birth.synthetic import generate
 from lienthong.limits import MAX_REASONS
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
-from lienthong.synthetic import generate
 from lienthong.worker import prepare_topics
 
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]

@@ -17,9 +17,9 @@ import pytest
 from kafka_reading import read_topic
 from scenario import Scenario, finished, has
 
-from lienthong.identifiers import check_personal_id, personal_id
+from lienthong.domain.identifiers import check_personal_id, personal_id
+from lienthong.groups.birth.synthetic import Synthetic
 from lienthong.settings import Settings
-from lienthong.synthetic import Synthetic
 
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]
 ALL = ("hub", "civil-registry", "residence", "health-insurance")

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from lienthong.client import IntakePublisher, StatusFollower
+from lienthong.groups.birth.synthetic import generate
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
-from lienthong.synthetic import generate
 from lienthong.worker import prepare_topics
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]

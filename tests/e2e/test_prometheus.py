@@ -21,9 +21,9 @@ import pytest
 import yaml
 
 from lienthong.client.batch import push_through
+from lienthong.groups.birth.synthetic import generate, with_agency_refusals
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
-from lienthong.synthetic import generate, with_agency_refusals
 from lienthong.topics import DEPLOYABLES
 from lienthong.worker import changelog_topics, create, prepare_topics
 from operators import PROMETHEUS

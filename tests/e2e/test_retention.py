@@ -15,10 +15,10 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from lienthong.client import IntakePublisher, StatusFollower
+from lienthong.groups.birth.synthetic import generate
 from lienthong.runtime.app import app_id
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
-from lienthong.synthetic import generate
 from lienthong.worker import prepare_topics
 from netports import fresh_settings
 

@@ -20,9 +20,9 @@ from test_browser import Browser, received, wait_for
 
 from lienthong import topics
 from lienthong.client.batch import push_through
+from lienthong.groups.birth.synthetic import generate
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
-from lienthong.synthetic import generate
 from lienthong.worker import prepare_topics
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]

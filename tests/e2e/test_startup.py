@@ -14,9 +14,9 @@ import pytest
 from kafka import KafkaConsumer
 
 from lienthong.client import IntakePublisher, StatusFollower
+from lienthong.groups.birth.synthetic import generate
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
-from lienthong.synthetic import generate
 from netports import fresh_settings
 
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]

@@ -9,15 +9,15 @@ from kafka import KafkaProducer
 
 from lienthong import topics
 from lienthong.bench.follow import FinalTimes
-from lienthong.calendar import WorkingCalendar
 from lienthong.contracts.codec import AvroCodec
 from lienthong.contracts.events import Envelope
+from lienthong.domain.calendar import WorkingCalendar
+from lienthong.groups.birth.synthetic import generate
 from lienthong.hub.steps import Context
 from lienthong.hub.transitions import decide
 from lienthong.lookup import Keyring
 from lienthong.runtime.app import ensure_topics
 from lienthong.settings import Settings
-from lienthong.synthetic import generate
 
 pytestmark = pytest.mark.broker
 CODEC = AvroCodec()

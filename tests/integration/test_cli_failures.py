@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from kafka import KafkaAdminClient
 
+from lienthong.groups.birth.synthetic import generate, to_json
 from lienthong.runtime.stack import settings_env
 from lienthong.settings import SOURCE_ROOT, Settings
-from lienthong.synthetic import generate, to_json
 from netports import free_ports
 
 #: Commands that need the broker; each must give up within this many seconds.

@@ -21,9 +21,9 @@ from lienthong.client.deadletters import read_dead_letters
 from lienthong.client.replay import REPLAY_HEADER
 from lienthong.contracts.codec import AvroCodec
 from lienthong.contracts.events import metadata
+from lienthong.groups.birth.synthetic import generate
 from lienthong.runtime.stack import settings_env
 from lienthong.settings import Settings
-from lienthong.synthetic import generate
 from lienthong.worker import prepare_topics
 
 pytestmark = pytest.mark.broker

@@ -18,10 +18,10 @@ from kafka import KafkaProducer
 from PIL import Image
 from typer.testing import CliRunner
 
-from lienthong import units
-from lienthong.calendar import WorkingCalendar
 from lienthong.cli import app
-from lienthong.deadline_cuts import parse_cuts
+from lienthong.domain import units
+from lienthong.domain.calendar import WorkingCalendar
+from lienthong.domain.deadline_cuts import parse_cuts
 from lienthong.hub.satisfaction import REASONS
 from lienthong.procedures import BIRTH
 from lienthong.report.year import Plan, Year, YearShape, publish

@@ -33,11 +33,11 @@ from lienthong.broker.secure import (
 from lienthong.client.batch import push_through
 from lienthong.client.deadletters import read_dead_letters
 from lienthong.errors import SettingsError, TopicsMissing
+from lienthong.groups.birth.synthetic import generate
 from lienthong.manifests import read_users
 from lienthong.runtime.app import app_id
 from lienthong.runtime.stack import LocalStack, settings_env
 from lienthong.settings import Settings
-from lienthong.synthetic import generate
 from lienthong.worker import prepare_topics, wait_for_kafka
 from netports import free_ports
 

@@ -14,9 +14,9 @@ from kafka.admin import KafkaAdminClient
 
 from lienthong.contracts.codec import AvroCodec
 from lienthong.contracts.faust_codec import register
+from lienthong.groups.birth.synthetic import generate
 from lienthong.runtime.app import ensure_topics
 from lienthong.settings import Settings
-from lienthong.synthetic import generate
 
 pytestmark = pytest.mark.broker
 CODEC = AvroCodec()

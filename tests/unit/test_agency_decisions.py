@@ -12,22 +12,23 @@ from typing import Any
 
 import pytest
 
-from lienthong import identifiers, topics, units
-from lienthong.agency import AgencyContext, Decision
-from lienthong.allocation import BufferedCounters, Counters, sharded, spread
-from lienthong.calendar import WorkingCalendar
-from lienthong.civil_registry.decisions import register_birth, register_key
+from lienthong import topics
 from lienthong.contracts.codec import AvroCodec
+from lienthong.domain import identifiers, units
+from lienthong.domain.agency import AgencyContext, Decision
+from lienthong.domain.allocation import BufferedCounters, Counters, sharded, spread
+from lienthong.domain.calendar import WorkingCalendar
 from lienthong.errors import LienthongError
-from lienthong.health_insurance.decisions import issue_card
+from lienthong.groups.birth.card import issue_card
+from lienthong.groups.birth.registration import register_birth, register_key
+from lienthong.groups.birth.residence import register_residence
+from lienthong.groups.birth.synthetic import generate
 from lienthong.hub.projections import (
     civil_registry_part,
     handoff_record,
     health_insurance_part,
     residence_part,
 )
-from lienthong.residence.decisions import register_residence
-from lienthong.synthetic import generate
 
 Record = dict[str, Any]
 Decide = Callable[[Record, Record | None, Counters, AgencyContext], Decision]

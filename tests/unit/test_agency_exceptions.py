@@ -16,24 +16,25 @@ from typing import Any
 import pytest
 from test_agency_decisions import CALENDAR, CODEC, PARTITIONS, START, dossier, handoff, wire
 
-from lienthong import identifiers, topics, units
-from lienthong.agency import AgencyContext, Decision
-from lienthong.allocation import BufferedCounters, Counters
-from lienthong.civil_registry.decisions import (
+from lienthong import topics
+from lienthong.contracts.events import event_id, metadata
+from lienthong.domain import identifiers, units
+from lienthong.domain.agency import AgencyContext, Decision
+from lienthong.domain.allocation import BufferedCounters, Counters
+from lienthong.domain.population import (
+    EmbeddedPopulationDatabase,
+    PopulationDatabase,
+    PopulationUnavailable,
+)
+from lienthong.groups.birth.card import cancel_card, issue_card
+from lienthong.groups.birth.registration import (
     MISSING_CERTIFICATE,
     cancel_registration,
     register_birth,
     register_key,
     retry_personal_id,
 )
-from lienthong.contracts.events import event_id, metadata
-from lienthong.health_insurance.decisions import cancel_card, issue_card
-from lienthong.population import (
-    EmbeddedPopulationDatabase,
-    PopulationDatabase,
-    PopulationUnavailable,
-)
-from lienthong.residence.decisions import cancel_residence, register_residence
+from lienthong.groups.birth.residence import cancel_residence, register_residence
 
 Record = dict[str, Any]
 Decide = Callable[[Record, Record | None, Counters, AgencyContext], Decision]

@@ -13,23 +13,23 @@ from typing import Any
 
 import pytest
 
-from lienthong import identifiers, units
-from lienthong.agency import AgencyContext
-from lienthong.allocation import BufferedCounters
-from lienthong.calendar import ManualClock, WorkingCalendar
-from lienthong.civil_registry import app as civil_registry_app
-from lienthong.civil_registry.decisions import register_birth
+from lienthong.agencies import civil_registry as civil_registry_app
+from lienthong.agencies import residence as residence_app
 from lienthong.contracts.codec import AvroCodec, Decoded
 from lienthong.contracts.events import metadata
+from lienthong.domain import identifiers, units
+from lienthong.domain.agency import AgencyContext
+from lienthong.domain.allocation import BufferedCounters
+from lienthong.domain.calendar import ManualClock, WorkingCalendar
+from lienthong.groups.birth.projections import civil_registry_part
+from lienthong.groups.birth.registration import register_birth
+from lienthong.groups.birth.residence import register_residence
+from lienthong.groups.birth.synthetic import generate
 from lienthong.hub import app as hub_app
-from lienthong.hub.parts import civil_registry_part
 from lienthong.hub.projections import handoff_record, residence_part
 from lienthong.hub.state import DossierState
-from lienthong.residence import app as residence_app
-from lienthong.residence.decisions import register_residence
 from lienthong.runtime.deployable import Deployable
 from lienthong.settings import Settings
-from lienthong.synthetic import generate
 
 Record = dict[str, Any]
 #: Monday 2 March 2026, 08:00 in Hanoi.

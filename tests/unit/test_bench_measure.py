@@ -14,7 +14,7 @@ from lienthong.bench.rss import RssSampler, rss_mib
 from lienthong.bench.schedule import Schedule, keep
 from lienthong.bench.source import fresh
 from lienthong.client.status import partition_of
-from lienthong.synthetic import Synthetic, generate
+from lienthong.groups.birth.synthetic import Synthetic, generate
 
 # -- percentiles ---------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from lienthong.calendar import (
+from lienthong.domain.calendar import (
     FixedClock,
     ManualClock,
     SystemClock,

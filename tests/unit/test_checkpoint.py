@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from lienthong.calendar import ManualClock
 from lienthong.contracts.codec import AvroCodec, Decoded
 from lienthong.contracts.events import Envelope, metadata
+from lienthong.domain.calendar import ManualClock
 from lienthong.metrics import Metrics
 from lienthong.runtime.checkpoint import Checkpoint
 from lienthong.runtime.pipeline import Outcome, Pipeline, Received

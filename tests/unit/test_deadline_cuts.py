@@ -11,13 +11,13 @@ import pytest
 from prometheus_client import CollectorRegistry
 from test_hub_transitions import BASE_URL, CALENDAR, SECRET, Hub
 
-from lienthong import units
-from lienthong.deadline_cuts import load_cuts, parse_cuts
+from lienthong.domain import units
+from lienthong.domain.deadline_cuts import load_cuts, parse_cuts
 from lienthong.errors import DeclarationInvalid
+from lienthong.groups.birth.synthetic import generate
 from lienthong.hub.pages.status import dossier_view
 from lienthong.hub.transitions import Context
 from lienthong.metrics import Metrics
-from lienthong.synthetic import generate
 
 ROOT = Path(__file__).resolve().parents[2]
 DECISION = "77/QĐ-UBND"

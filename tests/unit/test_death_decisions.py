@@ -7,27 +7,27 @@ from typing import Any
 
 import pytest
 
-from lienthong.agency import AgencyContext, Decision
-from lienthong.allocation import BufferedCounters
-from lienthong.calendar import WorkingCalendar
-from lienthong.civil_registry.death import register_death
-from lienthong.civil_registry.decisions import register_key
 from lienthong.contracts.codec import AvroCodec
 from lienthong.contracts.events import Envelope, metadata
-from lienthong.death.intake import validate_death_dossier
-from lienthong.death.synthetic import ALL_FOUR, COMBINATIONS, WITH_FUNERAL, death_dossier
+from lienthong.domain.agency import AgencyContext, Decision
+from lienthong.domain.allocation import BufferedCounters
+from lienthong.domain.calendar import WorkingCalendar
+from lienthong.domain.population import EmbeddedPopulationDatabase
 from lienthong.errors import ValidationFailed
-from lienthong.health_insurance.survivors import (
+from lienthong.groups.birth.registration import register_key
+from lienthong.groups.death.benefits import (
     funeral_eligible,
     grant_funeral_allowance,
     grant_survivor_benefit,
 )
+from lienthong.groups.death.deregistration import deregister_residence
+from lienthong.groups.death.registration import register_death
+from lienthong.groups.death.submission import validate_death_dossier
+from lienthong.groups.death.synthetic import ALL_FOUR, COMBINATIONS, WITH_FUNERAL, death_dossier
 from lienthong.hub.state import DossierState
 from lienthong.hub.transitions import Context, decide
 from lienthong.lookup import Keyring
-from lienthong.population import EmbeddedPopulationDatabase
 from lienthong.procedures import DEATH
-from lienthong.residence.deregistration import deregister_residence
 
 Record = dict[str, Any]
 NOW = dt.datetime(2026, 3, 3, 2, 0, tzinfo=dt.UTC)  # a Tuesday, 09:00 in Hanoi

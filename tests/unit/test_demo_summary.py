@@ -9,8 +9,8 @@ from rich.console import Console
 
 from lienthong import demo
 from lienthong.client.batch import RunResult
+from lienthong.groups.birth.synthetic import generate
 from lienthong.procedures import BIRTH, DEATH
-from lienthong.synthetic import generate
 
 WIDTH = 80
 

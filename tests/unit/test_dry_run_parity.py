@@ -22,15 +22,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from lienthong.calendar import WorkingCalendar
 from lienthong.cli import app
 from lienthong.client import IntakePublisher
 from lienthong.contracts.codec import AvroCodec
+from lienthong.domain.calendar import WorkingCalendar
 from lienthong.errors import RecordMismatch, ValidationFailed
+from lienthong.groups.birth.synthetic import generate
 from lienthong.hub.transitions import Context, decide
 from lienthong.limits import MAX_MESSAGE_BYTES
 from lienthong.lookup import Keyring
-from lienthong.synthetic import generate
 
 Record = dict[str, Any]
 Answer = tuple[str, frozenset[tuple[str, str]]]

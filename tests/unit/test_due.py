@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from lienthong.due_index import DueIndex
+from lienthong.domain.due_index import DueIndex
 from lienthong.hub.detours import needs_check
 from lienthong.hub.due import next_check
 from lienthong.hub.state import DossierState, StepState

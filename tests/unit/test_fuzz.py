@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from lienthong.contracts.catalogue import default_catalogue
 from lienthong.contracts.codec import HEADER_LEN, MARKER, AvroCodec, Decoded
 from lienthong.errors import ContractError, Reason, RecordMismatch, ValidationFailed
-from lienthong.hub.validation import check_submission, parse_submission
-from lienthong.synthetic import generate, to_json
+from lienthong.groups.birth.submission import check_submission, parse_submission
+from lienthong.groups.birth.synthetic import generate, to_json
 
 CODEC = AvroCodec()
 ENTRIES = list(default_catalogue())

@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 
-from lienthong import identifiers, topics, units
-from lienthong.agency import completion, rejection
-from lienthong.calendar import WorkingCalendar
+from lienthong import topics
 from lienthong.contracts.codec import AvroCodec
 from lienthong.contracts.events import Envelope
+from lienthong.domain import identifiers, units
+from lienthong.domain.agency import completion, rejection
+from lienthong.domain.calendar import WorkingCalendar
 from lienthong.errors import LienthongError
+from lienthong.groups.birth.synthetic import INVALID_KINDS, generate
 from lienthong.hub.state import DossierState
 from lienthong.hub.transitions import (
     Context,
@@ -24,7 +26,6 @@ from lienthong.hub.transitions import (
     lookup_code,
 )
 from lienthong.lookup import Keyring
-from lienthong.synthetic import INVALID_KINDS, generate
 
 Record = dict[str, Any]
 CR, RES, HI = "civil_registry", "residence", "health_insurance"

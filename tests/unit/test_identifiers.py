@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from lienthong import identifiers as ids
-from lienthong import units
+from lienthong.domain import identifiers as ids
+from lienthong.domain import units
 
 
 @pytest.mark.parametrize(

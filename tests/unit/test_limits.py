@@ -23,12 +23,12 @@ from test_hub_transitions import CODEC, only, schemas
 from lienthong import limits, topics
 from lienthong.contracts.events import Envelope
 from lienthong.errors import Reason, RecordMismatch, ValidationFailed, at_most
+from lienthong.groups.birth.submission import check_submission
 from lienthong.hub.pages.status import RECEIPT_PATTERN
 from lienthong.hub.screening import EVENT_TEXT, META, normalised
 from lienthong.hub.state import DossierState
 from lienthong.hub.steps import open_event
 from lienthong.hub.transitions import DossierIdConflict, UnknownDossier, decide
-from lienthong.hub.validation import check_submission
 from lienthong.limits import (
     BROKER_MAX_MESSAGE_BYTES,
     MAX_EXCERPT_CHARS,

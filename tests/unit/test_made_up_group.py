@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from lienthong import topics
-from lienthong.calendar import WorkingCalendar
 from lienthong.contracts.catalogue import RELEASED_DIR, SchemaCatalogue, schema_root
 from lienthong.contracts.codec import AvroCodec
 from lienthong.contracts.events import Envelope, metadata
+from lienthong.domain.calendar import WorkingCalendar
 from lienthong.hub import steps as hub_steps
 from lienthong.hub.state import DossierState
 from lienthong.hub.transitions import Context, decide

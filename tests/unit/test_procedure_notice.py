@@ -11,7 +11,7 @@ import zxingcpp
 from PIL import Image
 from test_web import Hub as WebHub
 
-from lienthong.deadline_cuts import parse_cuts
+from lienthong.domain.deadline_cuts import parse_cuts
 from lienthong.hub.pages.poster import draw_poster
 from lienthong.hub.pages.procedures import procedure_view
 from lienthong.procedures import BIRTH

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lienthong.hub.validation import ALLOWED_COMBINATIONS
+from lienthong.groups.birth.submission import ALLOWED_COMBINATIONS
 from lienthong.procedures import BIRTH, GROUPS, ProcedureGroup, StepSpec
 
 CR, RES, HI = "civil_registry", "residence", "health_insurance"

@@ -15,7 +15,7 @@ from test_hub_transitions import CR, HI, RES, Hub, submission, wire
 from test_web import FINISHED, SUPPLEMENT, url_of, visible
 from test_web import Hub as WebHub
 
-from lienthong.calendar import ManualClock
+from lienthong.domain.calendar import ManualClock
 from lienthong.hub import app as hub_app
 from lienthong.hub.pages.routing import Workers
 from lienthong.hub.satisfaction import REASONS, satisfaction_given

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from lienthong import identifiers, units
-from lienthong.calendar import WorkingCalendar
-from lienthong.hub.validation import check_submission
-from lienthong.synthetic import INVALID_KINDS, Synthetic, from_json, generate, to_json
+from lienthong.domain import identifiers, units
+from lienthong.domain.calendar import WorkingCalendar
+from lienthong.groups.birth.submission import check_submission
+from lienthong.groups.birth.synthetic import INVALID_KINDS, Synthetic, from_json, generate, to_json
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 

@@ -11,10 +11,10 @@ from aiokafka.partitioner import DefaultPartitioner
 from faust.exceptions import ProducerSendError
 
 from lienthong import topics
-from lienthong.calendar import ManualClock
 from lienthong.contracts.boundary import ORIGIN_HEADER, Boundary, partition_for
 from lienthong.contracts.codec import AvroCodec, Decoded
 from lienthong.contracts.events import Envelope, metadata
+from lienthong.domain.calendar import ManualClock
 from lienthong.errors import MessageTooLarge, WrongEventType
 from lienthong.limits import MAX_MESSAGE_BYTES
 from lienthong.metrics import Metrics

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lienthong import identifiers, units
+from lienthong.domain import identifiers, units
 from lienthong.errors import ValidationFailed
-from lienthong.hub.validation import (
+from lienthong.groups.birth.submission import (
     REASON_CODES,
     RULE_CODES,
     SHAPE_CODES,
@@ -26,9 +26,9 @@ from lienthong.hub.validation import (
     parse_submission,
     validate_submission,
 )
+from lienthong.groups.birth.synthetic import INVALID_KINDS, generate
 from lienthong.limits import MAX_REASONS
 from lienthong.settings import SOURCE_ROOT
-from lienthong.synthetic import INVALID_KINDS, generate
 
 SUBMITTED = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)  # Tuesday 09:00 in Hanoi
 NOW = SUBMITTED + timedelta(seconds=30)

@@ -21,10 +21,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from PIL import Image
 from test_agents import DOSSIERS, Recorder, prepare, settle
 
-from lienthong.calendar import ManualClock
 from lienthong.client.receipt import fetch_receipt
 from lienthong.client.status import partition_of
 from lienthong.contracts.codec import AvroCodec
+from lienthong.domain.calendar import ManualClock
 from lienthong.errors import ClientError
 from lienthong.hub import app as hub_app
 from lienthong.hub import web
@@ -570,8 +570,8 @@ def test_the_readme_documents_every_endpoint() -> None:
 async def test_a_death_dossier_s_page_names_its_own_group_and_procedures(
     hub: Hub, tmp_path: Path
 ) -> None:
-    from lienthong.calendar import WorkingCalendar
-    from lienthong.death.synthetic import ALL_FOUR, death_dossier
+    from lienthong.domain.calendar import WorkingCalendar
+    from lienthong.groups.death.synthetic import ALL_FOUR, death_dossier
     from lienthong.hub.transitions import Context, decide
     from lienthong.lookup import keyring
 

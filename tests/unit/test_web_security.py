@@ -28,7 +28,7 @@ from test_web import (
 )
 
 from lienthong import worker
-from lienthong.calendar import ManualClock
+from lienthong.domain.calendar import ManualClock
 from lienthong.errors import SettingsError
 from lienthong.hub import app as hub_app
 from lienthong.hub import web

@@ -13,9 +13,9 @@ from rich.table import Table
 
 from lienthong.bench import env, results
 from lienthong.client.batch import RunResult, percentile, push_through
+from lienthong.groups.birth.synthetic import generate
 from lienthong.runtime.app import ensure_topics
 from lienthong.settings import Settings
-from lienthong.synthetic import generate
 from lienthong.topics import ALL_ROLES
 from lienthong.worker import INTERNAL_ROLES
 

@@ -13,7 +13,7 @@ import queue
 import threading
 from collections.abc import Iterator
 
-from lienthong.synthetic import Synthetic, generate
+from lienthong.groups.birth.synthetic import Synthetic, generate
 
 #: Dossiers per generated chunk: about a quarter of a second of generating.
 CHUNK = 500

@@ -12,8 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from lienthong.client.publisher import RESUBMIT_AFTER_SECONDS, IntakePublisher, resubmit_unreceived
 from lienthong.client.status import StatusFollower, Timeline
+from lienthong.groups.birth.synthetic import Synthetic
 from lienthong.settings import Settings
-from lienthong.synthetic import Synthetic
 
 
 @dataclass

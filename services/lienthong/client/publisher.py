@@ -13,8 +13,8 @@ from lienthong.client import connect
 from lienthong.contracts.codec import AvroCodec
 from lienthong.contracts.events import metadata
 from lienthong.errors import ClientError, Reason, ValidationFailed
+from lienthong.groups.birth.submission import validate_submission
 from lienthong.hub.screening import screen_event
-from lienthong.hub.validation import validate_submission
 from lienthong.limits import MAX_MESSAGE_BYTES
 from lienthong.procedures import BIRTH, GROUPS
 from lienthong.settings import Settings

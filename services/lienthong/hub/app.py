@@ -6,11 +6,11 @@ import datetime as dt
 from typing import Any
 
 from lienthong import topics
-from lienthong.calendar import Clock
 from lienthong.contracts.codec import Decoded
 from lienthong.contracts.events import Envelope, metadata
-from lienthong.deadline_cuts import load_cuts
-from lienthong.due_index import DueIndex
+from lienthong.domain.calendar import Clock
+from lienthong.domain.deadline_cuts import load_cuts
+from lienthong.domain.due_index import DueIndex
 from lienthong.errors import LienthongError
 from lienthong.hub import early
 from lienthong.hub.due import next_check

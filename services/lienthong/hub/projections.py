@@ -6,7 +6,11 @@ import datetime as dt
 from typing import Any
 
 from lienthong.contracts.events import metadata
-from lienthong.hub.parts import civil_registry_part, health_insurance_part, residence_part
+from lienthong.groups.birth.projections import (
+    civil_registry_part,
+    health_insurance_part,
+    residence_part,
+)
 from lienthong.procedures import all_steps, group_of_step
 
 __all__ = [

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from lienthong import topics, units
-from lienthong.calendar import WorkingCalendar
+from lienthong import topics
 from lienthong.contracts.codec import AvroCodec
 from lienthong.contracts.events import Envelope, event_id, metadata
-from lienthong.deadline_cuts import NO_CUTS, WHOLE, AppliedDeadline, DeadlineCuts
+from lienthong.domain import units
+from lienthong.domain.calendar import WorkingCalendar
+from lienthong.domain.deadline_cuts import NO_CUTS, WHOLE, AppliedDeadline, DeadlineCuts
 from lienthong.errors import LienthongError
 from lienthong.hub.projections import handoff_record
 from lienthong.hub.state import DossierState

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from lienthong import units
+from lienthong.domain import units
 from lienthong.settings import Settings
 
 console = Console()
@@ -84,7 +84,7 @@ def demo_year(
     late_share: Annotated[float, typer.Option(min=0.0, max=1.0)] = 0.01,
 ) -> None:
     """Publish a generated year of one province's status events (demo and report trials only)."""
-    from lienthong.deadline_cuts import load_cuts
+    from lienthong.domain.deadline_cuts import load_cuts
     from lienthong.report.year import Year as GeneratedYear
     from lienthong.report.year import YearShape, publish
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lienthong import units
+from lienthong.domain import units
 from lienthong.procedures import GROUPS
 
 Record = dict[str, Any]

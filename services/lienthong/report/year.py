@@ -17,19 +17,20 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from lienthong import identifiers, topics, units
-from lienthong.agency import completion, rejection
-from lienthong.calendar import WorkingCalendar
+from lienthong import topics
 from lienthong.contracts.codec import AvroCodec
 from lienthong.contracts.events import Envelope, metadata
-from lienthong.deadline_cuts import NO_CUTS, DeadlineCuts
+from lienthong.domain import identifiers, units
+from lienthong.domain.agency import completion, rejection
+from lienthong.domain.calendar import WorkingCalendar
+from lienthong.domain.deadline_cuts import NO_CUTS, DeadlineCuts
 from lienthong.errors import ClientError
+from lienthong.groups.birth.synthetic import generate
 from lienthong.hub.satisfaction import REASONS, satisfaction_given
 from lienthong.hub.state import DossierState
 from lienthong.hub.transitions import Context, decide
 from lienthong.lookup import Keyring
 from lienthong.settings import Settings
-from lienthong.synthetic import generate
 
 Record = dict[str, Any]
 COMPLETED = {

@@ -10,11 +10,11 @@ import faust
 from prometheus_client import CollectorRegistry
 
 from lienthong import topics
-from lienthong.calendar import Clock, WorkingCalendar
 from lienthong.clocks import clock_for
 from lienthong.contracts.boundary import Boundary
 from lienthong.contracts.codec import AvroCodec
-from lienthong.due_index import DueIndex
+from lienthong.domain.calendar import Clock, WorkingCalendar
+from lienthong.domain.due_index import DueIndex
 from lienthong.limits import MAX_MESSAGE_BYTES
 from lienthong.metrics import Metrics, setup_faust_metrics
 from lienthong.runtime.app import contract_topic, make_app

@@ -22,10 +22,10 @@ from aiokafka.errors import (
     TopicAuthorizationFailedError,
 )
 
-from lienthong.calendar import Clock
 from lienthong.contracts.boundary import Boundary
 from lienthong.contracts.codec import AvroCodec, Decoded
 from lienthong.contracts.events import Envelope, event_id
+from lienthong.domain.calendar import Clock
 from lienthong.errors import ContractError, LienthongError, PublishRefused
 from lienthong.limits import (
     MAX_HEADERS,

@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 
 from faust.web import Request, Response, View
 
-from lienthong import units
-from lienthong.deadline_cuts import WHOLE, DeadlineCuts, load_cuts
+from lienthong.domain import units
+from lienthong.domain.deadline_cuts import WHOLE, DeadlineCuts, load_cuts
 from lienthong.hub.pages.text import PROCEDURES, language, pick, words
 from lienthong.procedures import GROUPS, ProcedureGroup
 

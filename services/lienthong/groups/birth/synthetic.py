@@ -10,10 +10,14 @@ from typing import Any
 
 from faker import Faker
 
-from lienthong import identifiers, units
-from lienthong.calendar import WorkingCalendar
 from lienthong.contracts.events import event_id
-from lienthong.hub.validation import ALLOWED_COMBINATIONS, DossierSubmission, parse_submission
+from lienthong.domain import identifiers, units
+from lienthong.domain.calendar import WorkingCalendar
+from lienthong.groups.birth.submission import (
+    ALLOWED_COMBINATIONS,
+    DossierSubmission,
+    parse_submission,
+)
 
 Record = dict[str, Any]
 FULL = ("civil_registry", "residence", "health_insurance")

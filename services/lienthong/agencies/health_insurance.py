@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from lienthong.calendar import Clock
-from lienthong.health_insurance.decisions import cancel_card, issue_card
-from lienthong.health_insurance.survivors import grant_funeral_allowance, grant_survivor_benefit
-from lienthong.runtime.agency_app import build_agency
+from lienthong.agencies.builder import build_agency
+from lienthong.domain.calendar import Clock
+from lienthong.groups.birth.card import cancel_card, issue_card
+from lienthong.groups.death.benefits import grant_funeral_allowance, grant_survivor_benefit
 from lienthong.runtime.deployable import Deployable
 from lienthong.settings import Settings
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from lienthong.agency import AgencyContext, Decision, granted, prior, rejection
-from lienthong.allocation import Counters, sharded
-from lienthong.identifiers import personal_id_birth_year, personal_id_sex
+from lienthong.domain.agency import AgencyContext, Decision, granted, prior, rejection
+from lienthong.domain.allocation import Counters, sharded
+from lienthong.domain.identifiers import personal_id_birth_year, personal_id_sex
 
 STEP = "death_registration"
 Record = dict[str, Any]

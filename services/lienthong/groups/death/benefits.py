@@ -14,8 +14,8 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from lienthong.agency import AgencyContext, Decision, granted, prior, rejection
-from lienthong.allocation import Counters
+from lienthong.domain.agency import AgencyContext, Decision, granted, prior, rejection
+from lienthong.domain.allocation import Counters
 
 FUNERAL, SURVIVOR = "funeral_allowance", "survivor_benefit"
 Record = dict[str, Any]

@@ -9,8 +9,8 @@ from typing import Any
 
 from faker import Faker
 
-from lienthong import identifiers, units
 from lienthong.contracts.events import event_id
+from lienthong.domain import identifiers, units
 
 Record = dict[str, Any]
 

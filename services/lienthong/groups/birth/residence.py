@@ -12,8 +12,8 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from lienthong.agency import AgencyContext, Decision, cancel, completion, prior, rejection
-from lienthong.residence.rules import rule_on
+from lienthong.domain.agency import AgencyContext, Decision, cancel, completion, prior, rejection
+from lienthong.groups.birth.residence_rules import rule_on
 
 STEP = "residence"
 Record = dict[str, Any]

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lienthong import topics
-from lienthong.calendar import WorkingCalendar
 from lienthong.contracts.events import Envelope, metadata
-from lienthong.population import EmbeddedPopulationDatabase, PopulationDatabase
+from lienthong.domain.calendar import WorkingCalendar
+from lienthong.domain.population import EmbeddedPopulationDatabase, PopulationDatabase
 
 Record = dict[str, Any]
 

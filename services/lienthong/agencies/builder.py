@@ -6,12 +6,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from lienthong import topics
-from lienthong.agency import AgencyContext, Decision
-from lienthong.allocation import BufferedCounters, Counters
-from lienthong.calendar import Clock
 from lienthong.contracts.codec import Decoded
+from lienthong.domain.agency import AgencyContext, Decision
+from lienthong.domain.allocation import BufferedCounters, Counters
+from lienthong.domain.calendar import Clock
+from lienthong.domain.population import EmbeddedPopulationDatabase
 from lienthong.errors import WrongEventType
-from lienthong.population import EmbeddedPopulationDatabase
 from lienthong.procedures import all_steps
 from lienthong.runtime.app import contract_topic
 from lienthong.runtime.deployable import Deployable, build

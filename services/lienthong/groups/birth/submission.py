@@ -26,7 +26,8 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from lienthong import identifiers, limits, units
+from lienthong import limits
+from lienthong.domain import identifiers, units
 from lienthong.errors import Reason, ValidationFailed, at_most
 from lienthong.hub.screening import LIMIT_CODES, normalised
 from lienthong.limits import MAX_CLOCK_SKEW_SECONDS, clip, excerpt

@@ -10,9 +10,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from lienthong.agency import AgencyContext, Decision, ask, cancel, completion, prior, rejection
-from lienthong.allocation import Counters, sharded, spread
-from lienthong.identifiers import (
+from lienthong.domain.agency import (
+    AgencyContext,
+    Decision,
+    ask,
+    cancel,
+    completion,
+    prior,
+    rejection,
+)
+from lienthong.domain.allocation import Counters, sharded, spread
+from lienthong.domain.identifiers import (
     card_code,
     card_valid_until,
     personal_id_birth_year,

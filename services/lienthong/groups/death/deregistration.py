@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from lienthong.agency import AgencyContext, Decision, granted, prior, rejection
+from lienthong.domain.agency import AgencyContext, Decision, granted, prior, rejection
 
 STEP = "residence_deregistration"
 Record = dict[str, Any]

@@ -11,13 +11,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from lienthong import units
-from lienthong.agency import AgencyContext, Decision, ask, cancel, completion, prior, rejection
-from lienthong.allocation import Counters, sharded, spread
 from lienthong.contracts.events import Envelope
-from lienthong.identifiers import birth_certificate_year
+from lienthong.domain import units
+from lienthong.domain.agency import (
+    AgencyContext,
+    Decision,
+    ask,
+    cancel,
+    completion,
+    prior,
+    rejection,
+)
+from lienthong.domain.allocation import Counters, sharded, spread
+from lienthong.domain.identifiers import birth_certificate_year
+from lienthong.domain.population import PopulationUnavailable
 from lienthong.limits import clip
-from lienthong.population import PopulationUnavailable
 
 STEP = "civil_registry"
 Record = dict[str, Any]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from lienthong.agency import AgencyContext, Decision
-from lienthong.allocation import Counters
-from lienthong.calendar import Clock
-from lienthong.residence.decisions import cancel_residence, register_residence
-from lienthong.residence.deregistration import deregister_residence
-from lienthong.runtime.agency_app import build_agency
+from lienthong.agencies.builder import build_agency
+from lienthong.domain.agency import AgencyContext, Decision
+from lienthong.domain.allocation import Counters
+from lienthong.domain.calendar import Clock
+from lienthong.groups.birth.residence import cancel_residence, register_residence
+from lienthong.groups.death.deregistration import deregister_residence
 from lienthong.runtime.deployable import Deployable
 from lienthong.settings import Settings
 

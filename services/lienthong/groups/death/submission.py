@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from lienthong import identifiers, units
+from lienthong.domain import identifiers, units
 from lienthong.errors import Reason, ValidationFailed
 from lienthong.hub.screening import Limit, screen_fields
 from lienthong.limits import ADDRESS, CODE, EMAIL, FULL_NAME, MAX_CLOCK_SKEW_SECONDS, NOTE, clip

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from lienthong import units
+from lienthong.domain import units
 from lienthong.errors import DeclarationInvalid
 from lienthong.procedures import GROUPS, ProcedureGroup
 

@@ -15,8 +15,8 @@ import json
 from pathlib import Path
 from typing import Protocol
 
+from lienthong.domain.identifiers import SEXES, personal_id
 from lienthong.errors import LienthongError
-from lienthong.identifiers import SEXES, personal_id
 
 
 class PopulationUnavailable(LienthongError):

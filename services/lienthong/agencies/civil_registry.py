@@ -6,19 +6,19 @@ import datetime as dt
 from typing import Any
 
 from lienthong import topics
-from lienthong.calendar import Clock
-from lienthong.civil_registry.death import register_death
-from lienthong.civil_registry.decisions import (
+from lienthong.agencies.builder import build_agency
+from lienthong.contracts.codec import Decoded
+from lienthong.contracts.events import Envelope, metadata
+from lienthong.domain.calendar import Clock
+from lienthong.domain.due_index import DueIndex
+from lienthong.errors import WrongEventType
+from lienthong.groups.birth.registration import (
     cancel_registration,
     register_birth,
     register_key,
     retry_personal_id,
 )
-from lienthong.contracts.codec import Decoded
-from lienthong.contracts.events import Envelope, metadata
-from lienthong.due_index import DueIndex
-from lienthong.errors import WrongEventType
-from lienthong.runtime.agency_app import build_agency
+from lienthong.groups.death.registration import register_death
 from lienthong.runtime.deployable import Deployable
 from lienthong.runtime.pipeline import Outcome, Received
 from lienthong.settings import Settings

@@ -1,0 +1,1 @@
+"""Procedure groups: one package per group, each its whole declaration, rules and decisions."""

@@ -1,0 +1,1 @@
+"""The birth group: birth registration, permanent residence, health insurance, linked."""

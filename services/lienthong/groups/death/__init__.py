@@ -1,0 +1,1 @@
+"""The death group: death registration, deregistration, funeral allowance, survivor benefit."""

@@ -1,1 +1,0 @@
-"""Health insurance: Social Security issues the first card of a child under 6."""

@@ -1,1 +1,0 @@
-"""Residence: the commune police register the child's permanent residence."""
