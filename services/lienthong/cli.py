@@ -295,8 +295,8 @@ def generate(
 ) -> None:
     """Synthetic dossiers as a JSON list (realistic names, real commune codes), dated today."""
     from lienthong.client.documents import dumps
+    from lienthong.groups.birth.model import to_json
     from lienthong.groups.birth.synthetic import generate as make
-    from lienthong.groups.birth.synthetic import to_json
 
     if count < 1:
         fail(f"COUNT must be at least 1, not {count}", 2)

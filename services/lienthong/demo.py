@@ -17,7 +17,8 @@ from rich.table import Table
 from lienthong.broker.local import LocalBroker
 from lienthong.client.batch import RunResult, percentile, push_through
 from lienthong.client.terminal import safe
-from lienthong.groups.birth.synthetic import Synthetic, generate, with_agency_refusals
+from lienthong.groups.birth.breakers import with_agency_refusals
+from lienthong.groups.birth.synthetic import Synthetic, generate
 from lienthong.groups.death.synthetic import COMBINATIONS as DEATH_COMBINATIONS
 from lienthong.groups.death.synthetic import death_dossier
 from lienthong.passwords import hash_password

@@ -17,7 +17,8 @@ from lienthong.domain.identifiers import (
     personal_id_birth_year,
     personal_id_sex,
 )
-from lienthong.groups.birth.synthetic import generate, with_agency_refusals
+from lienthong.groups.birth.breakers import with_agency_refusals
+from lienthong.groups.birth.synthetic import generate
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
 

@@ -21,7 +21,8 @@ import pytest
 import yaml
 
 from lienthong.client.batch import push_through
-from lienthong.groups.birth.synthetic import generate, with_agency_refusals
+from lienthong.groups.birth.breakers import with_agency_refusals
+from lienthong.groups.birth.synthetic import generate
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
 from lienthong.topics import DEPLOYABLES

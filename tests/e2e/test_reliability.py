@@ -23,7 +23,8 @@ from lienthong.broker.local import LocalBroker
 from lienthong.client import IntakePublisher, StatusFollower
 from lienthong.client.publisher import resubmit_unreceived
 from lienthong.contracts.codec import MARKER
-from lienthong.groups.birth.synthetic import Synthetic, generate, with_agency_refusals
+from lienthong.groups.birth.breakers import with_agency_refusals
+from lienthong.groups.birth.synthetic import Synthetic, generate
 from lienthong.runtime.app import app_id
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from kafka import KafkaAdminClient
 
-from lienthong.groups.birth.synthetic import generate, to_json
+from lienthong.groups.birth.model import to_json
+from lienthong.groups.birth.synthetic import generate
 from lienthong.runtime.stack import settings_env
 from lienthong.settings import SOURCE_ROOT, Settings
 from netports import free_ports

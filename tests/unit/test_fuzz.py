@@ -23,8 +23,9 @@ from hypothesis import strategies as st
 from lienthong.contracts.catalogue import default_catalogue
 from lienthong.contracts.codec import HEADER_LEN, MARKER, AvroCodec, Decoded
 from lienthong.errors import ContractError, Reason, RecordMismatch, ValidationFailed
-from lienthong.groups.birth.submission import check_submission, parse_submission
-from lienthong.groups.birth.synthetic import generate, to_json
+from lienthong.groups.birth.model import parse_submission, to_json
+from lienthong.groups.birth.submission import check_submission
+from lienthong.groups.birth.synthetic import generate
 
 CODEC = AvroCodec()
 ENTRIES = list(default_catalogue())

@@ -16,7 +16,8 @@ from lienthong.domain import identifiers, units
 from lienthong.domain.agency import completion, rejection
 from lienthong.domain.calendar import WorkingCalendar
 from lienthong.errors import LienthongError
-from lienthong.groups.birth.synthetic import INVALID_KINDS, generate
+from lienthong.groups.birth.breakers import INVALID_KINDS
+from lienthong.groups.birth.synthetic import generate
 from lienthong.hub.state import DossierState
 from lienthong.hub.transitions import (
     Context,

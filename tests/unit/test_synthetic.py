@@ -12,8 +12,10 @@ import pytest
 
 from lienthong.domain import identifiers, units
 from lienthong.domain.calendar import WorkingCalendar
+from lienthong.groups.birth.breakers import INVALID_KINDS
+from lienthong.groups.birth.model import from_json, to_json
 from lienthong.groups.birth.submission import check_submission
-from lienthong.groups.birth.synthetic import INVALID_KINDS, Synthetic, from_json, generate, to_json
+from lienthong.groups.birth.synthetic import Synthetic, generate
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 

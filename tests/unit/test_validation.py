@@ -16,17 +16,16 @@ from hypothesis import strategies as st
 
 from lienthong.domain import identifiers, units
 from lienthong.errors import ValidationFailed
+from lienthong.groups.birth.breakers import INVALID_KINDS
+from lienthong.groups.birth.model import DossierSubmission, assert_field_parity, parse_submission
 from lienthong.groups.birth.submission import (
     REASON_CODES,
     RULE_CODES,
     SHAPE_CODES,
-    DossierSubmission,
-    assert_field_parity,
     check_submission,
-    parse_submission,
     validate_submission,
 )
-from lienthong.groups.birth.synthetic import INVALID_KINDS, generate
+from lienthong.groups.birth.synthetic import generate
 from lienthong.limits import MAX_REASONS
 from lienthong.settings import SOURCE_ROOT
 

@@ -24,7 +24,7 @@ from lienthong.client.deadletters import DeadLetterEntry
 from lienthong.client.status import received_dossiers
 from lienthong.contracts.codec import AvroCodec, Decoded
 from lienthong.errors import ClientError, ValidationFailed
-from lienthong.groups.birth.submission import parse_submission
+from lienthong.groups.birth.model import parse_submission
 from lienthong.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from faker import Faker
 
 from lienthong.contracts.events import event_id
 from lienthong.domain import identifiers, units
+from lienthong.domain.arrivals import arrival_times
 from lienthong.domain.calendar import WorkingCalendar
-from lienthong.groups.birth.submission import (
-    ALLOWED_COMBINATIONS,
-    DossierSubmission,
-    parse_submission,
-)
+from lienthong.groups.birth.breakers import BREAKERS, INVALID_KINDS
+from lienthong.groups.birth.submission import ALLOWED_COMBINATIONS
 
 Record = dict[str, Any]
 FULL = ("civil_registry", "residence", "health_insurance")
@@ -29,21 +27,9 @@ DEFAULT_COMBINATIONS: Mapping[tuple[str, ...], float] = {
 }
 #: Monday 2 March 2026, 07:30 in Hanoi: the default first morning of submissions.
 DEFAULT_START = datetime(2026, 3, 2, 0, 30, tzinfo=UTC)
-OPENING, CLOSING = time(7, 30), time(17, 0)
 #: About 4,000 births a day in Vietnam: the default rate of submissions per working day.
 PER_DAY = 4000
 #: Each kind breaks exactly one rule; its name is the reason code the hub must give.
-INVALID_KINDS = (
-    "invalid_personal_id",
-    "date_in_future",
-    "parent_born_after_child",
-    "unknown_commune",
-    "combination_not_allowed",
-    "invalid_birth_certificate_code",
-    "invalid_phone",
-    "late_registration",
-    "collective_household",
-)
 MINORITIES = ("Tày", "Thái", "Mường", "Khmer", "Hoa", "Nùng", "H'Mông", "Dao", "Gia Rai", "Ê Đê")
 FACILITY_KINDS = ("Bệnh viện Đa khoa", "Bệnh viện Phụ sản", "Trung tâm Y tế", "Bệnh viện Sản Nhi")
 
@@ -55,16 +41,6 @@ class Synthetic:
     record: Record
     invalid: str | None = None
     twin_group: str | None = None
-
-
-def to_json(record: Record) -> dict[str, Any]:
-    """The JSON document of a record (ISO 8601 dates, UUIDs as text), as a citizen file has it."""
-    return DossierSubmission.model_validate(record).to_json()
-
-
-def from_json(data: dict[str, Any]) -> Record:
-    """The Avro-shaped record of a JSON document; ``ValidationFailed`` when it does not fit."""
-    return parse_submission(data).to_record()
 
 
 def generate(
@@ -174,7 +150,7 @@ class _Maker:
                 for i in range(count)
             ]
             if live
-            else self._submission_times(count, start, per_day)
+            else arrival_times(self.rng, self.calendar, count, start, per_day)
         )
         singles = [i for i, size in enumerate(s for s in sizes for _ in range(s)) if size == 1]
         wanted = min(len(singles), round(count * invalid_share)) if kinds else 0
@@ -204,33 +180,6 @@ class _Maker:
             sizes.append(size)
             left -= size
         return sizes
-
-    def _submission_times(self, count: int, start: datetime, per_day: int) -> list[datetime]:
-        # arrivals at random at a steady rate, only in working hours, carried over to the next
-        # working day when a day is full
-        windows = self._windows(start)
-        opens, seconds = next(windows)
-        mean_gap = _seconds_between(OPENING, CLOSING) / per_day
-        elapsed = 0.0
-        times = []
-        for _ in range(count):
-            elapsed += self.rng.expovariate(1 / mean_gap)
-            while elapsed >= seconds:
-                elapsed -= seconds
-                opens, seconds = next(windows)
-            times.append((opens + timedelta(seconds=int(elapsed))).astimezone(UTC))
-        return times
-
-    def _windows(self, start: datetime) -> Iterator[tuple[datetime, float]]:
-        local = start.astimezone(self.calendar.zone).replace(microsecond=0)
-        day = local.date()
-        while True:
-            if self.calendar.is_working_day(day):
-                opens = max(datetime.combine(day, OPENING, self.calendar.zone), local)
-                closes = datetime.combine(day, CLOSING, self.calendar.zone)
-                if opens < closes:
-                    yield opens, (closes - opens).total_seconds()
-            day += timedelta(days=1)
 
     # -- people, places, the family ---------------------------------------------------------
 
@@ -364,7 +313,7 @@ class _Maker:
 
     # -- one dossier ------------------------------------------------------------------------
 
-    def _certificate_code(self, facility: str, year: int) -> str:
+    def certificate_code(self, facility: str, year: int) -> str:
         sequence = self.sequences.get((facility, year)) or self.rng.randint(1, 3000)
         self.sequences[facility, year] = sequence + 1
         return identifiers.birth_certificate_code(sequence, facility, year)
@@ -415,7 +364,7 @@ class _Maker:
             "mother": _copy_parent(family.mother),
             "father": _copy_parent(family.father) if family.father else None,
             "birth_certificate": {
-                "code": self._certificate_code(code, born_on.year),
+                "code": self.certificate_code(code, born_on.year),
                 "facility": facility,
                 "issued_on": born_on,
                 "replaced_by": None,
@@ -435,77 +384,8 @@ class _Maker:
         BREAKERS[kind](self, record)
         return kind
 
-    def _bad_personal_id(self, record: Record) -> None:
-        value = record["applicant"]["personal_id"]
-        broken = (value[:-1], "000" + value[3:], value[:3] + "7" + value[4:])
-        record["applicant"]["personal_id"] = self.rng.choice(broken)
 
-    def _born_in_future(self, record: Record) -> None:
-        hours = self.rng.randint(1, 72)
-        record["child"]["born_at"] = record["submitted_at"] + timedelta(hours=hours)
-
-    def _parent_after_child(self, record: Record) -> None:
-        mother = record["mother"]
-        old = mother["personal_id"]
-        born_on = self.calendar.local_date(record["child"]["born_at"])
-        mother["date_of_birth"] = born_on + timedelta(days=self.rng.randint(1, 365))
-        year, serial = mother["date_of_birth"].year, int(old[6:])
-        mother["personal_id"] = identifiers.personal_id(old[1:3], "FEMALE", year, serial)
-        for part, key in (("applicant", "personal_id"), ("residence", "head_personal_id")):
-            if record[part] and record[part][key] == old:
-                record[part][key] = mother["personal_id"]
-
-    def _unknown_commune(self, record: Record) -> None:
-        # the highest commune code in use is 32248
-        record["child"]["birth_place"]["commune_code"] = str(self.rng.randint(40000, 99999))
-
-    def _bad_combination(self, record: Record) -> None:
-        if self.rng.random() < 0.5:
-            record.update(procedures=["civil_registry"], residence=None, health_insurance=None)
-        else:
-            record["procedures"] = [p for p in record["procedures"] if p != "civil_registry"]
-
-    def _bad_certificate(self, record: Record) -> None:
-        code = record["birth_certificate"]["code"]
-        record["birth_certificate"]["code"] = self.rng.choice(
-            (code.replace("GCS", "GSC"), code[1:])
-        )
-
-    def _bad_phone(self, record: Record) -> None:
-        phone = record["applicant"]["phone"]
-        landline = "024" + f"{self.rng.randrange(10**8):08d}"
-        record["applicant"]["phone"] = self.rng.choice((phone[:-1], landline, "+84" + phone[1:]))
-
-    def _late(self, record: Record) -> None:
-        born_at = record["submitted_at"] - timedelta(days=self.rng.randint(61, 150))
-        born_on = self.calendar.local_date(born_at)
-        facility = record["birth_certificate"]["code"][10:15]
-        record["child"]["born_at"] = born_at
-        record["birth_certificate"].update(
-            code=self._certificate_code(facility, born_on.year), issued_on=born_on
-        )
-
-    def _collective(self, record: Record) -> None:
-        record["residence"]["relationship_to_head"] = "tập thể"
-
-
-#: How each invalid kind is made; each breaks exactly the rule of its name.
-BREAKERS: dict[str, Callable[[_Maker, Record], None]] = {
-    "invalid_personal_id": _Maker._bad_personal_id,
-    "date_in_future": _Maker._born_in_future,
-    "parent_born_after_child": _Maker._parent_after_child,
-    "unknown_commune": _Maker._unknown_commune,
-    "combination_not_allowed": _Maker._bad_combination,
-    "invalid_birth_certificate_code": _Maker._bad_certificate,
-    "invalid_phone": _Maker._bad_phone,
-    "late_registration": _Maker._late,
-    "collective_household": _Maker._collective,
-}
 OLD_PROVINCES = sorted(identifiers.OLD_PROVINCE_CODES)
-
-
-def _seconds_between(opens: time, closes: time) -> float:
-    return (datetime.combine(date.min, closes) - datetime.combine(date.min, opens)).total_seconds()
 
 
 def _copy_parent(parent: Record) -> Record:
@@ -514,13 +394,3 @@ def _copy_parent(parent: Record) -> Record:
 
 def _copy_residence(residence: Record) -> Record:
     return {**residence, "address": dict(residence["address"])}
-
-
-def with_agency_refusals(items: list[Synthetic], share: float, seed: int) -> list[str]:
-    """Make ``share`` of the valid residence dossiers refusable by the police; their ids."""
-    candidates = [i for i in items if not i.invalid and i.record.get("residence") is not None]
-    chosen = random.Random(seed).sample(candidates, round(share * len(candidates)))
-    for item in chosen:
-        residence = item.record["residence"]
-        residence["address"] = {**residence["address"], "street": "Số 1 đường Không Có Thật"}
-    return [str(item.record["meta"]["dossier_id"]) for item in chosen]
