@@ -13,6 +13,7 @@ import typer
 from rich.markup import escape
 
 from lienthong import topics as roles
+from lienthong.cli_admin import broker_app, schemas_app
 from lienthong.cli_ops import deadletters_app, env_command, stack_app
 from lienthong.cli_output import console, err, fail, say, warn
 from lienthong.client import connect
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help=__doc__, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
 )
-broker_app = typer.Typer(help="The local Apache Kafka broker (jars from Maven Central).")
-schemas_app = typer.Typer(help="The Avro contracts: list, check compatibility, release.")
 app.add_typer(broker_app, name="broker")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(deadletters_app, name="deadletters")
@@ -85,32 +84,6 @@ def options(
     """Broker, topics, deployables, integrator client, demo, benchmark."""
     if secure:
         secure_environment(os.environ)
-
-
-@broker_app.command("start")
-def broker_start() -> None:
-    """Start a single-node KRaft broker (formats storage once; waits until it answers)."""
-    from lienthong.broker.local import LocalBroker
-
-    console.print(LocalBroker(Settings()).start().message)
-
-
-@broker_app.command("stop")
-def broker_stop() -> None:
-    """Stop the broker this checkout started (SIGTERM, then wait)."""
-    from lienthong.broker.local import LocalBroker
-
-    console.print(LocalBroker(Settings()).stop().message)
-
-
-@broker_app.command("status")
-def broker_status() -> None:
-    """Say whether the broker runs and answers."""
-    from lienthong.broker.local import LocalBroker
-
-    status = LocalBroker(Settings()).status()
-    console.print(status.message)
-    raise typer.Exit(0 if status.answering else 1)
 
 
 @app.command()
@@ -315,41 +288,6 @@ def generate(
         say(f"wrote {count} dossier{'s' if count > 1 else ''} to {out}")
     else:
         sys.stdout.write(text)
-
-
-@schemas_app.command("list")
-def schemas_list() -> None:
-    """Every event schema with its fingerprint."""
-    from lienthong.contracts.catalogue import default_catalogue
-
-    for entry in default_catalogue():
-        console.print(f"{entry.fingerprint.hex()}  {entry.full_name}")
-
-
-@schemas_app.command("check")
-def schemas_check() -> None:
-    """Fail when a schema breaks compatibility with its released version (same major)."""
-    from lienthong.contracts.catalogue import default_catalogue
-    from lienthong.contracts.governance import check_compatibility
-
-    findings = check_compatibility(default_catalogue())
-    broken = [f for f in findings if not f.compatible]
-    for f in broken:
-        err.print(
-            f"[red]INCOMPATIBLE[/] {f.name} ({f.direction} vs release {f.release}): {f.detail}"
-        )
-    console.print(f"{len(findings) - len(broken)} of {len(findings)} checks compatible")
-    if broken:
-        raise typer.Exit(1)
-
-
-@schemas_app.command("release")
-def schemas_release(version: str) -> None:
-    """Freeze the current schemas as a release to check later changes against."""
-    from lienthong.contracts.catalogue import default_catalogue
-    from lienthong.contracts.governance import release
-
-    console.print(f"released {version} to {release(default_catalogue(), version)}")
 
 
 @app.command()

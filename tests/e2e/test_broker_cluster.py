@@ -18,7 +18,7 @@ from kafka_reading import read_topic
 from test_reliability import _assert_correct_outcomes, _tally
 
 from lienthong.broker.cluster import MIN_ISR, REPLICATION, SIZE, LocalCluster, cluster_settings
-from lienthong.broker.local import port_open
+from lienthong.broker.probe import port_open
 from lienthong.client import IntakePublisher, StatusFollower
 from lienthong.groups.birth.synthetic import generate
 from lienthong.runtime.readiness import READY_PATH

@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from lienthong import cli, topics
-from lienthong.broker.local import is_answering
+from lienthong.broker.probe import is_answering
 from lienthong.broker.secure import (
     EVERY_TOPIC,
     PRINCIPALS,

@@ -1,13 +1,7 @@
 """The local Kafka broker used for development, tests and demos."""
 
-from lienthong.broker.local import (
-    BrokerStatus,
-    LocalBroker,
-    StartResult,
-    StopResult,
-    is_answering,
-    running_broker,
-)
+from lienthong.broker.local import LocalBroker, running_broker
+from lienthong.broker.probe import BrokerStatus, StartResult, StopResult, is_answering
 
 __all__ = [
     "BrokerStatus",

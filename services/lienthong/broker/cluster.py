@@ -18,7 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
-from lienthong.broker.local import HOST, LocalBroker, StartResult, StopResult
+from lienthong.broker.local import LocalBroker
+from lienthong.broker.probe import HOST, StartResult, StopResult
 from lienthong.errors import BrokerError, SettingsError
 from lienthong.settings import SOURCE_ROOT, Settings
 

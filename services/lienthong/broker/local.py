@@ -7,110 +7,29 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import string
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
-from kafka import KafkaAdminClient
-
+from lienthong.broker.probe import (
+    HOST,
+    BrokerStatus,
+    StartResult,
+    StopResult,
+    admin_probe,
+    is_answering,
+    port_open,
+)
 from lienthong.errors import BrokerError, PrerequisiteMissing
 from lienthong.settings import Settings
 
 log = logging.getLogger(__name__)
 
-HOST = "127.0.0.1"
 STOP_TIMEOUT = 60.0
-PROBE_TIMEOUT = 2.0
 LOG_TAIL_LINES = 20
 MVN_ARGS = "-q -B dependency:copy-dependencies -DoutputDirectory=lib -DincludeScope=runtime"
-
-
-@dataclass(frozen=True)
-class StartResult:
-    """What ``start`` did: ``started`` is False when a broker was already answering."""
-
-    started: bool
-    pid: int | None
-    bootstrap: str
-    seconds: float
-    message: str
-
-
-@dataclass(frozen=True)
-class StopResult:
-    """What ``stop`` did: ``stopped`` is False when no broker of ours was running."""
-
-    stopped: bool
-    pid: int | None
-    forced: bool
-    message: str
-
-
-@dataclass(frozen=True)
-class BrokerStatus:
-    """The local broker's state: its process and whether it answers metadata requests."""
-
-    running: bool
-    pid: int | None
-    bootstrap: str
-    answering: bool
-    message: str
-
-
-def port_open(port: int, host: str = HOST, timeout: float = 0.5) -> bool:
-    """True if something accepts TCP connections on ``host:port``."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
-def is_answering(
-    bootstrap: str,
-    timeout: float = PROBE_TIMEOUT,
-    client_options: Mapping[str, object] | None = None,
-) -> bool:
-    """True if a Kafka broker at ``bootstrap`` answers a metadata request within ``timeout`` s.
-
-    ``client_options`` adds kafka-python options (SASL credentials for a secured listener).
-    """
-    host, _, port = bootstrap.split(",")[0].rpartition(":")
-    if not port_open(int(port), host or HOST):
-        return False
-    return admin_probe(bootstrap, timeout, client_options, lambda admin: admin.list_topics())
-
-
-def admin_probe(
-    bootstrap: str,
-    timeout: float,
-    client_options: Mapping[str, object] | None,
-    ask: Callable[[KafkaAdminClient], object],
-) -> bool:
-    """True when an admin client reaches ``bootstrap`` and ``ask`` succeeds within ``timeout``."""
-    timeout_ms = max(int(timeout * 1000), 100)
-    admin = None
-    try:
-        admin = KafkaAdminClient(
-            bootstrap_servers=bootstrap.split(","),
-            client_id="lienthong-broker-probe",
-            bootstrap_timeout_ms=timeout_ms,
-            request_timeout_ms=timeout_ms,
-            reconnect_backoff_max_ms=500,
-            **(client_options or {}),
-        )
-        ask(admin)
-    except Exception:
-        return False
-    finally:
-        if admin is not None:
-            with contextlib.suppress(Exception):
-                admin.close()
-    return True
 
 
 def _kafka_pid_alive(pid: int) -> bool:

@@ -34,7 +34,8 @@ from kafka.errors import TopicAlreadyExistsError
 from pydantic import SecretStr
 
 from lienthong import topics
-from lienthong.broker.local import LocalBroker, is_answering
+from lienthong.broker.local import LocalBroker
+from lienthong.broker.probe import is_answering
 from lienthong.errors import BrokerError, SettingsError
 from lienthong.runtime.app import app_id
 from lienthong.settings import SOURCE_ROOT, Settings

@@ -1,0 +1,72 @@
+"""``lienthong broker`` and ``lienthong schemas``: the local broker and the Avro contracts."""
+
+from __future__ import annotations
+
+import typer
+
+from lienthong.cli_output import console, err
+from lienthong.settings import Settings
+
+broker_app = typer.Typer(help="The local Apache Kafka broker (jars from Maven Central).")
+schemas_app = typer.Typer(help="The Avro contracts: list, check compatibility, release.")
+
+
+@broker_app.command("start")
+def broker_start() -> None:
+    """Start a single-node KRaft broker (formats storage once; waits until it answers)."""
+    from lienthong.broker.local import LocalBroker
+
+    console.print(LocalBroker(Settings()).start().message)
+
+
+@broker_app.command("stop")
+def broker_stop() -> None:
+    """Stop the broker this checkout started (SIGTERM, then wait)."""
+    from lienthong.broker.local import LocalBroker
+
+    console.print(LocalBroker(Settings()).stop().message)
+
+
+@broker_app.command("status")
+def broker_status() -> None:
+    """Say whether the broker runs and answers."""
+    from lienthong.broker.local import LocalBroker
+
+    status = LocalBroker(Settings()).status()
+    console.print(status.message)
+    raise typer.Exit(0 if status.answering else 1)
+
+
+@schemas_app.command("list")
+def schemas_list() -> None:
+    """Every event schema with its fingerprint."""
+    from lienthong.contracts.catalogue import default_catalogue
+
+    for entry in default_catalogue():
+        console.print(f"{entry.fingerprint.hex()}  {entry.full_name}")
+
+
+@schemas_app.command("check")
+def schemas_check() -> None:
+    """Fail when a schema breaks compatibility with its released version (same major)."""
+    from lienthong.contracts.catalogue import default_catalogue
+    from lienthong.contracts.governance import check_compatibility
+
+    findings = check_compatibility(default_catalogue())
+    broken = [f for f in findings if not f.compatible]
+    for f in broken:
+        err.print(
+            f"[red]INCOMPATIBLE[/] {f.name} ({f.direction} vs release {f.release}): {f.detail}"
+        )
+    console.print(f"{len(findings) - len(broken)} of {len(findings)} checks compatible")
+    if broken:
+        raise typer.Exit(1)
+
+
+@schemas_app.command("release")
+def schemas_release(version: str) -> None:
+    """Freeze the current schemas as a release to check later changes against."""
+    from lienthong.contracts.catalogue import default_catalogue
+    from lienthong.contracts.governance import release
+
+    console.print(f"released {version} to {release(default_catalogue(), version)}")
