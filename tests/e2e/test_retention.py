@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -107,3 +108,22 @@ def test_finished_dossiers_move_to_the_archive(
             with urllib.request.urlopen(link, timeout=10) as page:
                 assert page.status == 200
                 assert dossier_id.split("-")[2] in page.read().decode()
+
+        # The citizen answers the satisfaction question of a dossier already archived: the
+        # answer is kept in the archive (its page then says it was answered), not lost.
+        answered = ids[0]
+        link = links[answered]
+        receipt, code = link.split("/status/")[1].split("?code=")
+        form = urllib.parse.urlencode({"code": code, "satisfied": "yes", "lang": "en"}).encode()
+        answer = f"{settings.public_base_url}/satisfaction/{receipt}"
+        with urllib.request.urlopen(answer, data=form, timeout=10) as page:
+            assert page.status == 200
+        deadline = time.monotonic() + 30
+        kept: dict[str, object] = {}
+        while time.monotonic() < deadline:
+            kept = json.loads(_changelog(settings, "archive").get(_key(answered)) or b"{}")
+            if kept.get("satisfied") is not None:
+                break
+            time.sleep(0.5)
+        assert kept.get("satisfied") is True, "the answer on an archived dossier was lost"
+        assert _changelog(settings, "dossiers").get(_key(answered)) is None  # still archived only

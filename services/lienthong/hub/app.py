@@ -129,11 +129,7 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
             return forward(dossier_id, received)
         before = DossierState.from_table(dossiers.get(dossier_id))
         if before is None and (kept := archive.get(dossier_id)) is not None:
-            # Finished long ago: answered from the archive, never changed again.
-            _, outputs = decide(
-                DossierState.from_table(kept), decoded.name, decoded.record, context()
-            )
-            return Outcome(outputs)
+            return from_archive(dossier_id, kept, decoded)
         if before is None and decoded.name not in early.INTAKE_EVENTS:
             return await unknown_dossier(dossier_id, decoded, received)
         if decoded.name == "DeadlineCheck" and before is not None and retired(before):
@@ -157,6 +153,23 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
                 observe(dep.metrics, after, outputs, decoded.name)
             if waiting:
                 parked.pop(dossier_id, None)
+
+        return Outcome(outputs, save)
+
+    def from_archive(dossier_id: str, kept: dict[str, Any], decoded: Decoded) -> Outcome:
+        """A dossier finished long ago answers from the archive; what it still learns there (the
+        citizen's satisfaction answer) is kept in the archive, never lost."""
+        after, outputs = decide(
+            DossierState.from_table(kept), decoded.name, decoded.record, context()
+        )
+        changed = after.archived() if after is not None else kept
+        if changed == kept:
+            return Outcome(outputs)
+
+        def save() -> None:
+            archive[dossier_id] = changed
+            if after is not None:
+                observe(dep.metrics, after, outputs, decoded.name)
 
         return Outcome(outputs, save)
 
