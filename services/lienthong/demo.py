@@ -17,12 +17,14 @@ from rich.table import Table
 from lienthong.broker.local import LocalBroker
 from lienthong.client.batch import RunResult, percentile, push_through
 from lienthong.client.terminal import safe
+from lienthong.domain.declaration import ProcedureGroup
 from lienthong.groups.birth.breakers import with_agency_refusals
+from lienthong.groups.birth.declaration import GROUP as BIRTH
 from lienthong.groups.birth.synthetic import Synthetic, generate
 from lienthong.groups.death.synthetic import COMBINATIONS as DEATH_COMBINATIONS
 from lienthong.groups.death.synthetic import death_dossier
+from lienthong.groups.registry import GROUPS
 from lienthong.passwords import hash_password
-from lienthong.procedures import BIRTH, GROUPS, ProcedureGroup
 from lienthong.runtime import detached
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings

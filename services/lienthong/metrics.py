@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
 from lienthong.domain.units import commune_codes
-from lienthong.procedures import GROUPS, all_steps
+from lienthong.groups.registry import GROUPS, all_steps
 from lienthong.topics import DEPLOYABLES
 
 log = logging.getLogger(__name__)

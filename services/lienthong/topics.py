@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lienthong.procedures import ANSWERS, GROUPS, all_steps
+from lienthong.domain.declaration import ANSWERS
+from lienthong.groups.registry import GROUPS, all_steps
 
 #: The deployable that owns each declared step (Avro enum symbols use underscores, deployable
 #: names hyphens); a deployable may own several steps, of several groups.

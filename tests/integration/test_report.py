@@ -22,8 +22,8 @@ from lienthong.cli import app
 from lienthong.domain import units
 from lienthong.domain.calendar import WorkingCalendar
 from lienthong.domain.deadline_cuts import parse_cuts
+from lienthong.groups.birth.declaration import GROUP as BIRTH
 from lienthong.hub.satisfaction import REASONS
-from lienthong.procedures import BIRTH
 from lienthong.report.year import Plan, Year, YearShape, publish
 from lienthong.settings import Settings
 

@@ -20,6 +20,7 @@ from lienthong.groups.death.benefits import (
     grant_funeral_allowance,
     grant_survivor_benefit,
 )
+from lienthong.groups.death.declaration import GROUP as DEATH
 from lienthong.groups.death.deregistration import deregister_residence
 from lienthong.groups.death.registration import register_death
 from lienthong.groups.death.submission import validate_death_dossier
@@ -27,7 +28,6 @@ from lienthong.groups.death.synthetic import ALL_FOUR, COMBINATIONS, WITH_FUNERA
 from lienthong.hub.state import DossierState
 from lienthong.hub.transitions import Context, decide
 from lienthong.lookup import Keyring
-from lienthong.procedures import DEATH
 
 Record = dict[str, Any]
 NOW = dt.datetime(2026, 3, 3, 2, 0, tzinfo=dt.UTC)  # a Tuesday, 09:00 in Hanoi

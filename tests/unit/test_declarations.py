@@ -12,9 +12,10 @@ from lienthong.contracts.boundary import Boundary
 from lienthong.contracts.catalogue import default_catalogue, schema_root
 from lienthong.contracts.codec import AvroCodec, Decoded
 from lienthong.contracts.events import metadata
+from lienthong.domain.declaration import ProcedureGroup
 from lienthong.errors import WrongEventType
+from lienthong.groups.registry import GROUPS, all_steps
 from lienthong.limits import MAX_MESSAGE_BYTES
-from lienthong.procedures import GROUPS, ProcedureGroup, all_steps
 
 
 @pytest.mark.parametrize("group", GROUPS.values(), ids=list(GROUPS))

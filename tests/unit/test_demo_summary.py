@@ -9,8 +9,9 @@ from rich.console import Console
 
 from lienthong import demo
 from lienthong.client.batch import RunResult
+from lienthong.groups.birth.declaration import GROUP as BIRTH
 from lienthong.groups.birth.synthetic import generate
-from lienthong.procedures import BIRTH, DEATH
+from lienthong.groups.death.declaration import GROUP as DEATH
 
 WIDTH = 80
 

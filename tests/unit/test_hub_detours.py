@@ -29,11 +29,11 @@ from lienthong import topics
 from lienthong.contracts.events import Envelope, metadata
 from lienthong.domain import identifiers
 from lienthong.domain.agency import completion
+from lienthong.groups.birth.declaration import GROUP as BIRTH
 from lienthong.groups.birth.synthetic import generate
 from lienthong.hub.detours import needs_check
 from lienthong.hub.state import DossierState
 from lienthong.hub.transitions import Context, NotExpected
-from lienthong.procedures import BIRTH
 
 Record = dict[str, Any]
 CR, RES, HI = "civil_registry", "residence", "health_insurance"

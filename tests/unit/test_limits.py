@@ -24,6 +24,7 @@ from lienthong import limits, topics
 from lienthong.contracts.events import Envelope
 from lienthong.errors import Reason, RecordMismatch, ValidationFailed, at_most
 from lienthong.groups.birth.submission import check_submission
+from lienthong.groups.registry import GROUPS
 from lienthong.hub.pages.status import RECEIPT_PATTERN
 from lienthong.hub.screening import EVENT_TEXT, META, normalised
 from lienthong.hub.state import DossierState
@@ -37,7 +38,6 @@ from lienthong.limits import (
     clip,
     excerpt,
 )
-from lienthong.procedures import GROUPS
 
 Record = dict[str, Any]
 #: A character of four bytes in UTF-8 (CJK extension B, a letter): the worst case for size.

@@ -16,11 +16,12 @@ from lienthong.contracts.catalogue import RELEASED_DIR, SchemaCatalogue, schema_
 from lienthong.contracts.codec import AvroCodec
 from lienthong.contracts.events import Envelope, metadata
 from lienthong.domain.calendar import WorkingCalendar
+from lienthong.domain.declaration import ProcedureGroup, StepSpec
+from lienthong.groups.registry import GROUPS
 from lienthong.hub import steps as hub_steps
 from lienthong.hub.state import DossierState
 from lienthong.hub.transitions import Context, decide
 from lienthong.lookup import Keyring
-from lienthong.procedures import GROUPS, ProcedureGroup, StepSpec
 
 Record = dict[str, Any]
 NOW = dt.datetime(2026, 3, 3, 2, 0, tzinfo=dt.UTC)

@@ -12,9 +12,9 @@ from PIL import Image
 from test_web import Hub as WebHub
 
 from lienthong.domain.deadline_cuts import parse_cuts
+from lienthong.groups.birth.declaration import GROUP as BIRTH
 from lienthong.hub.pages.poster import draw_poster
 from lienthong.hub.pages.procedures import procedure_view
-from lienthong.procedures import BIRTH
 
 #: The web tests' hub (its web app under a test client), shared under its fixture name.
 hub = test_web.hub

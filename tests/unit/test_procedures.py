@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from lienthong.domain.declaration import ProcedureGroup, StepSpec
+from lienthong.groups.birth.declaration import GROUP as BIRTH
 from lienthong.groups.birth.submission import ALLOWED_COMBINATIONS
-from lienthong.procedures import BIRTH, GROUPS, ProcedureGroup, StepSpec
+from lienthong.groups.registry import GROUPS
 
 CR, RES, HI = "civil_registry", "residence", "health_insurance"
 

@@ -12,7 +12,7 @@ from lienthong.domain.allocation import BufferedCounters, Counters
 from lienthong.domain.calendar import Clock
 from lienthong.domain.population import EmbeddedPopulationDatabase
 from lienthong.errors import WrongEventType
-from lienthong.procedures import all_steps
+from lienthong.groups.registry import all_steps
 from lienthong.runtime.app import contract_topic
 from lienthong.runtime.deployable import Deployable, build
 from lienthong.runtime.pipeline import Outcome, Received

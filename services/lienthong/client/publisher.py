@@ -12,14 +12,21 @@ from lienthong import topics
 from lienthong.client import connect
 from lienthong.contracts.codec import AvroCodec
 from lienthong.contracts.events import metadata
+from lienthong.domain.declaration import ProcedureGroup
 from lienthong.errors import ClientError, Reason, ValidationFailed
-from lienthong.groups.birth.submission import validate_submission
+from lienthong.groups.registry import GROUPS
 from lienthong.hub.screening import screen_event
 from lienthong.limits import MAX_MESSAGE_BYTES
-from lienthong.procedures import BIRTH, GROUPS
 from lienthong.settings import Settings
 
 Record = dict[str, Any]
+
+
+def group_of(record: object) -> ProcedureGroup:
+    """The group a dossier names; anything else is the first group's, whose rules refuse it."""
+    first = next(iter(GROUPS.values()))
+    name = record.get("group") if isinstance(record, dict) else None
+    return GROUPS.get(str(name or first.name), first)
 
 
 class IntakePublisher:
@@ -46,10 +53,12 @@ class IntakePublisher:
     def check(data: Record, now: dt.datetime | None = None) -> Record:
         """The Avro record of a dossier (JSON or record), or ValidationFailed with reasons.
 
-        The hub's own checks: the same validation, and the size the hub accepts once encoded.
+        The hub's own checks: its group's intake rules, and the size the hub accepts once
+        encoded.
         """
-        record = validate_submission(data, now or dt.datetime.now(dt.UTC)).to_record()
-        size = len(AvroCodec().encode("DossierSubmitted", record))
+        group = group_of(data)
+        record = group.admit(data, now or dt.datetime.now(dt.UTC))
+        size = len(AvroCodec().encode(group.submission, record))
         if size > MAX_MESSAGE_BYTES:
             message = (
                 f"The dossier is {size:,} bytes once encoded; the hub accepts at most "
@@ -59,16 +68,11 @@ class IntakePublisher:
         return record
 
     def submit(self, record: Record, *, validate: bool = True) -> str:
-        """Publish a dossier of any declared group (by its ``group``, birth by default); returns
-        its id. ``validate=False`` lets a test send bad dossiers."""
-        group = GROUPS.get(str(record.get("group") or BIRTH.name), BIRTH)
-        if group.submission == BIRTH.submission:
-            if validate:
-                record = self.check(record)
-            return self._send(BIRTH.submission, record)
-        if validate and group.validate is not None:
-            record = group.validate(record, dt.datetime.now(dt.UTC))
-        return self._send(group.submission, record)
+        """Publish a dossier of any registered group (by its ``group``; the first group's when it
+        names none); returns its id. ``validate=False`` lets a test send bad dossiers."""
+        if validate:
+            record = self.check(record)
+        return self._send(group_of(record).submission, record)
 
     def supplement(
         self,

@@ -17,8 +17,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lienthong.domain import units
+from lienthong.domain.declaration import ProcedureGroup
 from lienthong.errors import DeclarationInvalid
-from lienthong.procedures import GROUPS, ProcedureGroup
+from lienthong.groups.registry import GROUPS
 
 #: The whole dossier's deadline (rather than one step's) in a declaration's ``step`` field.
 WHOLE = "whole"

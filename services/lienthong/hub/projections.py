@@ -11,7 +11,7 @@ from lienthong.groups.birth.projections import (
     health_insurance_part,
     residence_part,
 )
-from lienthong.procedures import all_steps, group_of_step
+from lienthong.groups.registry import all_steps, group_of_step
 
 __all__ = [
     "child_identity_from_json",

@@ -15,12 +15,13 @@ from lienthong.contracts.events import Envelope, event_id, metadata
 from lienthong.domain import units
 from lienthong.domain.calendar import WorkingCalendar
 from lienthong.domain.deadline_cuts import NO_CUTS, WHOLE, AppliedDeadline, DeadlineCuts
+from lienthong.domain.declaration import ProcedureGroup
 from lienthong.errors import LienthongError
+from lienthong.groups.registry import GROUPS
 from lienthong.hub.projections import handoff_record
 from lienthong.hub.state import DossierState
 from lienthong.limits import clip
 from lienthong.lookup import Keyring
-from lienthong.procedures import GROUPS, ProcedureGroup
 
 Record = dict[str, Any]
 Result = tuple[DossierState | None, list[Envelope]]

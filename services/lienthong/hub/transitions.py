@@ -6,7 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from lienthong.contracts.events import Envelope
+from lienthong.domain.declaration import ProcedureGroup
 from lienthong.errors import LienthongError, Reason, ValidationFailed
+from lienthong.groups.registry import GROUPS
 from lienthong.hub import detours, satisfaction
 from lienthong.hub.screening import screen_event
 from lienthong.hub.state import DossierState, StepState
@@ -32,7 +34,6 @@ from lienthong.hub.steps import (
     status,
 )
 from lienthong.limits import clip
-from lienthong.procedures import BIRTH, GROUPS, ProcedureGroup
 
 __all__ = [
     "HANDLERS",
@@ -47,11 +48,6 @@ __all__ = [
 ]
 Record = dict[str, Any]
 Handler = Callable[[DossierState | None, Record, Context], Result]
-
-
-def on_submitted(state: DossierState | None, event: Record, ctx: Context) -> Result:
-    """A submission of the birth group's type (``DossierSubmitted``)."""
-    return _submitted(BIRTH.submission)(state, event, ctx)
 
 
 def _submitted(schema: str) -> Handler:
@@ -79,9 +75,8 @@ def _receive(
         )
     state = DossierState(dossier_id=meta["dossier_id"], channel=event["channel"])
     state.remember(cause)
-    assert group.validate is not None, f"group {group.name} declares no intake rules"
     try:  # the submission as the hub keeps it: its text in NFC
-        event = group.validate(event, ctx.now)
+        event = group.admit(event, ctx.now)
     except ValidationFailed as refused:
         return _reject(state, refused.reasons, ctx, cause)
     verification = bool(event.get("verification_needed"))

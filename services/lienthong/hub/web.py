@@ -28,6 +28,7 @@ from faust.web import Request, Response, View
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from lienthong import topics
+from lienthong.groups.registry import GROUPS
 from lienthong.hub.pages.audit import CITIZEN, dossier_viewed
 from lienthong.hub.pages.guard import LookupGuard, client_address, is_routed, networks
 from lienthong.hub.pages.logs import redact_web_logs
@@ -50,7 +51,6 @@ from lienthong.hub.pages.text import (
 from lienthong.hub.state import DossierState
 from lienthong.hub.steps import dossier_id_of_receipt
 from lienthong.lookup import keyring
-from lienthong.procedures import GROUPS
 from lienthong.runtime.deployable import Deployable
 from lienthong.runtime.readiness import READY_PATH
 

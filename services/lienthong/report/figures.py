@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lienthong.domain import units
-from lienthong.procedures import GROUPS
+from lienthong.groups.registry import GROUPS
 
 Record = dict[str, Any]
 

@@ -30,6 +30,13 @@ from lienthong.hub.screening import LIMIT_CODES, normalised
 from lienthong.limits import clip
 from lienthong.settings import SOURCE_ROOT
 
+#: The combinations a citizen may tick on the form (birth registration is always first).
+COMBINATIONS: tuple[frozenset[str], ...] = (
+    frozenset({"civil_registry", "residence", "health_insurance"}),
+    frozenset({"civil_registry", "residence"}),
+    frozenset({"civil_registry", "health_insurance"}),
+)
+
 # -- The declaration's shape: one model per Avro record type -------------------------------------
 
 #: Dates and times outside these years are typing mistakes (and overflow timezone arithmetic).

@@ -11,15 +11,20 @@ from zoneinfo import ZoneInfo
 
 from lienthong.domain import identifiers, units
 from lienthong.errors import Reason, ValidationFailed, at_most
-from lienthong.groups.birth.model import Address, DossierSubmission, Parent, parse_submission
+from lienthong.groups.birth.model import (
+    COMBINATIONS,
+    Address,
+    DossierSubmission,
+    Parent,
+    parse_submission,
+)
 from lienthong.hub.screening import LIMIT_CODES
 from lienthong.limits import MAX_CLOCK_SKEW_SECONDS, clip, excerpt
-from lienthong.procedures import BIRTH
 
 # -- The business rules ------------------------------------------------------------------------
 
 #: The combinations a citizen may choose (birth registration is always first).
-ALLOWED_COMBINATIONS = frozenset(BIRTH.combinations)
+ALLOWED_COMBINATIONS = frozenset(COMBINATIONS)
 GROUP = "birth"
 #: Registration later than this many days after the birth is late registration (Law on Civil
 #: Status, art. 15), which is not part of the linked procedures.
@@ -360,3 +365,8 @@ def validate_submission(
     if reasons:
         raise ValidationFailed(reasons)
     return dossier
+
+
+def validate_record(data: object, now: datetime) -> dict[str, Any]:
+    """The submission as the hub keeps it (text in NFC), or ``ValidationFailed``."""
+    return validate_submission(data, now).to_record()

@@ -41,6 +41,21 @@ OPTIONAL_TEXT: dict[str, dict[str, Limit]] = {
 }
 
 
+#: The combinations the family may choose: registration, then deregistration, then the benefits.
+COMBINATIONS: tuple[frozenset[str], ...] = (
+    frozenset({"death_registration", "residence_deregistration"}),
+    frozenset({"death_registration", "residence_deregistration", "funeral_allowance"}),
+    frozenset(
+        {
+            "death_registration",
+            "residence_deregistration",
+            "funeral_allowance",
+            "survivor_benefit",
+        }
+    ),
+)
+
+
 def validate_death_dossier(event: Record, now: dt.datetime) -> Record:
     """The dossier (text in NFC) when it may be received; else ``ValidationFailed``."""
     record = dict(event)
@@ -61,10 +76,8 @@ def validate_death_dossier(event: Record, now: dt.datetime) -> Record:
 
 
 def _rules(d: Record, now: dt.datetime) -> Iterator[Reason]:
-    from lienthong.procedures import DEATH  # the declaration imports these rules
-
     chosen = list(d["procedures"])
-    if len(set(chosen)) != len(chosen) or not DEATH.allows(chosen):
+    if len(set(chosen)) != len(chosen) or frozenset(chosen) not in COMBINATIONS:
         yield Reason(
             "procedures",
             "combination_not_allowed",

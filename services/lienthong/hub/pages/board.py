@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from lienthong.groups.registry import GROUPS
 from lienthong.hub.steps import receipt_number
-from lienthong.procedures import GROUPS
 
 Json = dict[str, Any]
 #: Overdue rows a part carries (the oldest first); the count is always complete.

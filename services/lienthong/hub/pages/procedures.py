@@ -15,8 +15,9 @@ from faust.web import Request, Response, View
 
 from lienthong.domain import units
 from lienthong.domain.deadline_cuts import WHOLE, DeadlineCuts, load_cuts
+from lienthong.domain.declaration import ProcedureGroup
+from lienthong.groups.registry import GROUPS
 from lienthong.hub.pages.text import PROCEDURES, language, pick, words
-from lienthong.procedures import GROUPS, ProcedureGroup
 
 if TYPE_CHECKING:
     from lienthong.hub.web import Site

@@ -7,12 +7,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from lienthong.groups.registry import GROUPS
 from lienthong.hub.pages.text import PROCEDURES
 from lienthong.hub.state import TERMINAL_STEP, DossierState, StepState
 from lienthong.hub.steps import dossier_id_of_receipt
 from lienthong.limits import DOSSIER_ID, DOSSIER_ID_CHARS
 from lienthong.lookup import Keyring
-from lienthong.procedures import GROUPS
 
 Json = dict[str, Any]
 #: What a receipt number may look like (``TN-`` and a dossier id, as intake accepts it);

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from lienthong.procedures import all_steps
+from lienthong.groups.registry import all_steps
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"

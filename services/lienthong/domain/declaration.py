@@ -1,0 +1,114 @@
+"""What a procedure group declares: steps, owners, dependencies, combinations, targets, texts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """One procedure: the deployable that decides it, what it needs first, its legal target,
+    what its handoff carries, and how the citizen and the agency name it."""
+
+    agency: str
+    agency_vi: str
+    #: The agency deployable that owns the step (one deployable may own several steps); its
+    #: handoff and completion topics are the deployable's.
+    deployable: str = ""
+    label_en: str = ""
+    label_vi: str = ""
+    #: The projection: from the submission, only what this agency needs (data minimisation).
+    projection: Callable[[Record], Record] | None = None
+    #: The field of the completing event (``results[0]``) that references the result.
+    result_ref: str = ""
+    #: Documents the citizen attaches for this procedure (by name, as on the declaration).
+    documents: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+    #: Working days after the dossier counts as received; 0 means the same working day.
+    target_days: int = 2
+    target_days_verification: int = 2
+    #: The event types by which the agency reports this step done (its completion topic's own);
+    #: the first completes the step, the others are the hub's detours (a pending ID number).
+    results: tuple[str, ...] = ()
+    #: The request its handoff topic carries to the agency.
+    handoff: str = ""
+
+
+#: Answers any agency may give about its step, besides its results (each names the step).
+ANSWERS = ("StepRejected", "SupplementRequested", "DeadlineExtended", "CorrectionRequested")
+
+
+@dataclass(frozen=True)
+class ProcedureGroup:
+    """A declared group: adding a group is a new declaration, not new code."""
+
+    name: str
+    steps: Mapping[str, StepSpec]
+    combinations: tuple[frozenset[str], ...]
+    deadline_days: int
+    deadline_days_verification: int
+    label_en: str = ""
+    label_vi: str = ""
+    #: The intake event type that submits a dossier of this group.
+    submission: str = "DossierSubmitted"
+    #: The intake rules: the dossier as the hub keeps it, or ``ValidationFailed``.
+    validate: Callable[[Record, dt.datetime], Record] | None = None
+    #: Where the group comes among the registered ones (its steps, agencies and pages follow it).
+    position: int = 100
+    #: The field of the first step's completion (and of the later handoffs) that carries the
+    #: dossier's subject as registered: the child, the deceased.
+    subject: str = "child"
+
+    def admit(self, event: Record, now: dt.datetime) -> Record:
+        """The submission as the hub keeps it, or ``ValidationFailed`` with every reason."""
+        if self.validate is None:
+            raise TypeError(f"group {self.name} declares no intake rules")
+        return self.validate(event, now)
+
+    @property
+    def first(self) -> str:
+        """The step every other one waits for (declared first, requiring nothing): its
+        completion passes the dossier's subject on, and corrections return to it."""
+        return next(iter(self.steps))
+
+    def allows(self, chosen: Iterable[str]) -> bool:
+        return frozenset(chosen) in self.combinations
+
+    def ready(
+        self, chosen: Iterable[str], done: Iterable[str], started: Iterable[str]
+    ) -> list[str]:
+        """Chosen steps not yet started whose every requirement has completed."""
+        completed, begun = set(done), set(started)
+        return [
+            step
+            for step in self.order(chosen)
+            if step not in begun and all(r in completed for r in self.steps[step].requires)
+        ]
+
+    def blocked_by(self, chosen: Iterable[str], failed: str) -> list[str]:
+        """Chosen steps that can no longer start because ``failed`` did not complete."""
+        out: list[str] = []
+        for step in self.order(chosen):
+            needs = self.steps[step].requires
+            if failed in needs or any(n in out for n in needs):
+                out.append(step)
+        return out
+
+    def order(self, chosen: Iterable[str]) -> list[str]:
+        """Chosen steps in declaration order (a valid topological order)."""
+        wanted = set(chosen)
+        return [step for step in self.steps if step in wanted]
+
+    def combination_label(self, chosen: Iterable[str]) -> str:
+        """A bounded label such as ``birth+residence``."""
+        others = [s for s in self.order(chosen) if self.steps[s].requires]
+        return "+".join([self.name, *others])
+
+
+#: What a registered group's step must declare, because topics, handlers and pages derive from it.
+REQUIRED = ("deployable", "label_en", "label_vi", "projection", "result_ref", "results", "handoff")

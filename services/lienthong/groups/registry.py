@@ -1,0 +1,67 @@
+"""The registered procedure groups: every package under ``lienthong.groups`` that declares one.
+
+A group is a package with a ``declaration`` module whose ``GROUP`` is its declaration: adding a
+package adds a group, with no edit anywhere else. Packages outside ``lienthong.groups`` (a
+province's own group, a test's made-up one) are named in ``LIENTHONG_GROUPS``, comma-separated,
+in every process of the pipeline.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+
+import lienthong.groups
+from lienthong.domain.declaration import REQUIRED, ProcedureGroup, StepSpec
+
+#: The environment variable naming extra group packages (importable module paths).
+EXTRA_GROUPS = "LIENTHONG_GROUPS"
+
+
+def _packages() -> list[str]:
+    own = [
+        f"{lienthong.groups.__name__}.{info.name}"
+        for info in pkgutil.iter_modules(lienthong.groups.__path__)
+        if info.ispkg
+    ]
+    extra = [name.strip() for name in os.environ.get(EXTRA_GROUPS, "").split(",") if name.strip()]
+    return [*own, *extra]
+
+
+def _discover() -> dict[str, ProcedureGroup]:
+    groups = [importlib.import_module(f"{pkg}.declaration").GROUP for pkg in _packages()]
+    found: dict[str, ProcedureGroup] = {}
+    for group in sorted(groups, key=lambda g: (g.position, g.name)):
+        if not isinstance(group, ProcedureGroup):
+            raise TypeError(f"{group!r} is not a ProcedureGroup")
+        if group.name in found:
+            raise ValueError(f"group {group.name} is declared twice")
+        found[group.name] = group
+    return found
+
+
+#: Every registered group by name, in their declared positions (birth first).
+GROUPS: dict[str, ProcedureGroup] = _discover()
+
+
+def all_steps() -> dict[str, StepSpec]:
+    """Every declared step of every registered group (a step's name is unique across groups)."""
+    steps: dict[str, StepSpec] = {}
+    for group in GROUPS.values():
+        for name, spec in group.steps.items():
+            if name in steps:
+                raise ValueError(f"step {name} is declared by two groups")
+            missing = [field for field in REQUIRED if not getattr(spec, field)]
+            if missing:
+                raise ValueError(f"step {name} of group {group.name} lacks {', '.join(missing)}")
+            steps[name] = spec
+    return steps
+
+
+def group_of_step(step: str) -> ProcedureGroup:
+    """The group that declares ``step``."""
+    for group in GROUPS.values():
+        if step in group.steps:
+            return group
+    raise KeyError(step)
