@@ -87,6 +87,8 @@ class Burst:
     memory: dict[str, float]
     cpu_use: cpu.CpuUse
     own_cpu: float | None
+    #: End offsets of the run's topics and of ``__consumer_offsets`` before the first dossier.
+    offsets: tuple[tally.Offsets, tally.Offsets]
 
 
 def _burst(settings: Settings, dossiers: int, console: Console | None) -> Burst:
@@ -104,6 +106,7 @@ def _burst(settings: Settings, dossiers: int, console: Console | None) -> Burst:
             start=now - dt.timedelta(seconds=dossiers + 60),
             live=True,
         )
+        offsets = tally.end_offsets(settings)
         before, own_before = cpu.readings(pids | brokers), cpu.process_cpu(os.getpid())
         t0 = time.time()
         result: RunResult = push_through(
@@ -112,13 +115,14 @@ def _burst(settings: Settings, dossiers: int, console: Console | None) -> Burst:
         after, own_after = cpu.readings(pids | brokers), cpu.process_cpu(os.getpid())
         memory = {w.label: peak_rss_mib(w.process.pid) for w in stack.workers}
     own = None if own_before is None or own_after is None else own_after - own_before
-    return Burst(result, t0, memory, cpu.CpuUse.between(before, after, dossiers), own)
+    use = cpu.CpuUse.between(before, after, dossiers)
+    return Burst(result, t0, memory, use, own, offsets)
 
 
 def measure(settings: Settings, dossiers: int, console: Console | None) -> Figures:
     """One burst, its messages counted on every topic, then both raw baselines."""
-    topics_before, commits_before = tally.end_offsets(settings)
     burst = _burst(settings, dossiers, console)
+    topics_before, commits_before = burst.offsets
     # read after the workers stopped: the commits they make on leaving are the run's too
     topics_after, commits_after = tally.end_offsets(settings)
     result = burst.result
@@ -129,6 +133,7 @@ def measure(settings: Settings, dossiers: int, console: Console | None) -> Figur
     payloads = _messages(settings)
     counted = tally.Tally(
         dossiers,
+        settings.topic_prefix,
         tally.added(topics_before, topics_after),
         tally.group_records(settings, commits_before, commits_after, tally.groups(settings)),
         len(payloads),

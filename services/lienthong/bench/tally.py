@@ -137,6 +137,7 @@ class Tally:
     """What one run added: messages per topic and its groups' records in ``__consumer_offsets``."""
 
     dossiers: int
+    prefix: str
     topics: dict[str, int]
     commits: dict[str, int]
     #: The bench's own count: the messages of the contract and internal topics, read back.
@@ -155,18 +156,26 @@ class Tally:
     def per_dossier(self, messages: int) -> float:
         return messages / self.dossiers
 
+    def shown(self, topic: str) -> str:
+        """A topic's name without the run's prefix, which the table's title gives once."""
+        for start in (f"{self.prefix}.", f"{self.prefix}-"):
+            if topic.startswith(start):
+                return topic.removeprefix(start)
+        return topic
+
 
 def tally_table(tally: Tally) -> Table:
     """Topic, messages, per dossier; the total; the bench's own count beside it."""
     table = Table(
-        title=f"Messages by topic over the burst of {tally.dossiers} dossiers",
+        title=f"Messages by topic over the burst of {tally.dossiers} dossiers "
+        f"(topics of {tally.prefix})",
         caption=f"{ATTRIBUTION}; bench's own count: the contract and internal topics read back",
     )
     table.add_column("topic")
     table.add_column("messages", justify="right")
     table.add_column("per dossier", justify="right")
     for what, messages in tally.rows:
-        table.add_row(what, f"{messages}", f"{tally.per_dossier(messages):.2f}")
+        table.add_row(tally.shown(what), f"{messages}", f"{tally.per_dossier(messages):.2f}")
     for what, messages in (("total", tally.total), ("bench's own count", tally.own_count)):
         table.add_row(what, f"{messages}", f"{tally.per_dossier(messages):.2f}", style="bold")
     return table
