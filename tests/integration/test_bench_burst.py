@@ -58,6 +58,7 @@ def test_a_burst_counts_every_topic_and_the_cpu_of_every_process(isolated: Setti
     total = rows.pop("total")
     own = rows.pop("bench's own count")
     assert sum(messages for messages, _ in rows.values()) == total[0] == counted.total
+    assert figures.messages_all_topics == counted.total
     assert total[1] == pytest.approx(total[0] / DOSSIERS, abs=0.005)
     mine = {isolated.topic(role) for role in (*ALL_ROLES, *INTERNAL_ROLES)}
     assert sum(n for t, n in counted.topics.items() if t in mine) == own[0] == figures.messages

@@ -46,6 +46,8 @@ class Figures:
     pipeline_over_librdkafka: float
     peak_rss_mib: dict[str, float]
     messages_by_topic: tally.Tally
+    #: Every topic's messages and the run's group records: ``messages`` counts fewer topics.
+    messages_all_topics: int
     messages_per_dossier: float
     cpu_use: cpu.CpuUse
     cpu_per_1000_dossiers: float
@@ -158,6 +160,7 @@ def measure(settings: Settings, dossiers: int, console: Console | None) -> Figur
         pipeline_over_librdkafka=round(pipeline_seconds / librdkafka_seconds, 1),
         peak_rss_mib={k: round(v, 1) for k, v in burst.memory.items()},
         messages_by_topic=counted,
+        messages_all_topics=counted.total,
         messages_per_dossier=round(counted.per_dossier(counted.total), 2),
         cpu_use=use,
         cpu_per_1000_dossiers=round(use.per_thousand(use.total), 2),

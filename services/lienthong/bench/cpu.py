@@ -109,7 +109,7 @@ class CpuUse:
                 raise ValueError(f"{label}: not running at both readings, its CPU is unknown")
             if end < start:
                 raise ValueError(f"{label}: CPU went back from {start} to {end} s (a new process?)")
-            used[label] = end - start
+            used[label] = round(end - start, 3)  # /proc counts in ticks: no float dust
         return cls(dossiers, used)
 
     @property
