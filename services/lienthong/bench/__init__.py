@@ -1,6 +1,8 @@
 """``make bench``: burst, paced and soak modes against the four deployables on the local broker.
 
-    burst   N dossiers published at once; end-to-end rate against the raw broker (burst.py)
+    burst   N dossiers published at once; end-to-end rate against the raw broker with two stock
+            clients (burst.py, raw.py); messages by topic, changelogs and offset commits
+            included (tally.py); CPU seconds per process, the broker's included (cpu.py)
     paced   dossiers at fixed rates; publish-to-final p50/p95/p99 per rate (paced.py)
     soak    a long run at one rate; each worker's RSS over time (paced.py, rss.py)
     restart each deployable's worker killed and started again under load; how soon it is back

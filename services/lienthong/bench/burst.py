@@ -1,20 +1,25 @@
-"""Burst mode: N dossiers published at once, end to end, against the raw broker side by side."""
+"""Burst mode: N dossiers published at once, end to end, against the raw broker side by side.
+
+Besides the wall time, a burst counts what it cost: the messages it added to every topic
+(tally.py) and the CPU seconds of each process, the broker's included (cpu.py); the raw round
+trip is timed with two stock clients (raw.py).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 from rich.console import Console
 from rich.table import Table
 
-from lienthong.bench import env, results
+from lienthong.bench import cpu, env, raw, results, tally
 from lienthong.client.batch import RunResult, percentile, push_through
 from lienthong.groups.birth.synthetic import generate
-from lienthong.runtime.app import ensure_topics
 from lienthong.settings import Settings
 from lienthong.topics import ALL_ROLES
 from lienthong.worker import INTERNAL_ROLES
@@ -33,10 +38,20 @@ class Figures:
     latency_p99: float
     messages: int
     message_bytes: int
+    #: kafka-python's round trip of the same messages (the name kept for older runs' JSON).
     raw_seconds: float
     raw_messages_per_second: float
     pipeline_over_raw: float
+    raw_librdkafka_seconds: float
+    pipeline_over_librdkafka: float
     peak_rss_mib: dict[str, float]
+    messages_by_topic: tally.Tally
+    #: Every topic's messages and the run's group records: ``messages`` counts fewer topics.
+    messages_all_topics: int
+    messages_per_dossier: float
+    cpu_use: cpu.CpuUse
+    cpu_per_1000_dossiers: float
+    bench_cpu_seconds: float | None
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -65,33 +80,26 @@ def _messages(settings: Settings) -> list[bytes]:
         consumer.close()
 
 
-def raw_baseline(settings: Settings, payloads: list[bytes]) -> float:
-    """Seconds to produce the same messages (same sizes) and consume them back, no processing."""
-    raw = settings.model_copy(update={"topic_prefix": f"{settings.topic_prefix}-raw"})
-    ensure_topics(raw, ("intake",))
-    topic = raw.topic("intake")
-    consumer = KafkaConsumer(
-        **settings.kafka_client_options(), enable_auto_commit=False, auto_offset_reset="earliest"
-    )
-    parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or {0}]
-    consumer.assign(parts)
-    consumer.seek_to_beginning(*parts)
-    producer = KafkaProducer(**settings.kafka_client_options(), linger_ms=5)
-    start = time.perf_counter()
-    for i, value in enumerate(payloads):
-        producer.send(topic, key=str(i % 997).encode(), value=value)
-    producer.flush()
-    received = 0
-    while received < len(payloads):
-        received += sum(len(b) for b in consumer.poll(timeout_ms=1000).values())
-    elapsed = time.perf_counter() - start
-    producer.close()
-    consumer.close()
-    return elapsed
+@dataclass(frozen=True)
+class Burst:
+    """What the burst itself gave: its timings, memory and CPU, read while the stack ran."""
+
+    result: RunResult
+    started: float
+    memory: dict[str, float]
+    cpu_use: cpu.CpuUse
+    own_cpu: float | None
+    #: End offsets of the run's topics and of ``__consumer_offsets`` before the first dossier.
+    offsets: tuple[tally.Offsets, tally.Offsets]
 
 
-def measure(settings: Settings, dossiers: int, console: Console | None) -> Figures:
+def _burst(settings: Settings, dossiers: int, console: Console | None) -> Burst:
+    """Start the stack, publish the dossiers at once, follow them until they are final."""
     with env.stack(settings) as stack:
+        pids = {w.label: w.process.pid for w in stack.workers}
+        brokers = cpu.broker_pids(settings.bootstrap_servers)
+        if not brokers and console is not None:
+            console.print("no broker listens on this machine: its CPU is not measured")
         now = dt.datetime.now(dt.UTC)
         items = generate(
             dossiers,
@@ -100,17 +108,41 @@ def measure(settings: Settings, dossiers: int, console: Console | None) -> Figur
             start=now - dt.timedelta(seconds=dossiers + 60),
             live=True,
         )
+        offsets = tally.end_offsets(settings)
+        before, own_before = cpu.readings(pids | brokers), cpu.process_cpu(os.getpid())
         t0 = time.time()
         result: RunResult = push_through(
             settings, items, timeout=max(120.0, dossiers), console=console
         )
-        finals = [result.timelines[i].final for i in result.ids if i not in result.still_open()]
-        last = max(f[1]["meta"]["occurred_at"].timestamp() for f in finals if f)
-        pipeline_seconds = last - t0
-        latencies = [s for i in result.ids if (s := result.seconds_to_finish(i)) is not None]
+        after, own_after = cpu.readings(pids | brokers), cpu.process_cpu(os.getpid())
         memory = {w.label: peak_rss_mib(w.process.pid) for w in stack.workers}
+    own = None if own_before is None or own_after is None else own_after - own_before
+    use = cpu.CpuUse.between(before, after, dossiers)
+    return Burst(result, t0, memory, use, own, offsets)
+
+
+def measure(settings: Settings, dossiers: int, console: Console | None) -> Figures:
+    """One burst, its messages counted on every topic, then both raw baselines."""
+    burst = _burst(settings, dossiers, console)
+    topics_before, commits_before = burst.offsets
+    # read after the workers stopped: the commits they make on leaving are the run's too
+    topics_after, commits_after = tally.end_offsets(settings)
+    result = burst.result
+    finals = [result.timelines[i].final for i in result.ids if i not in result.still_open()]
+    last = max(f[1]["meta"]["occurred_at"].timestamp() for f in finals if f)
+    pipeline_seconds = last - burst.started
+    latencies = [s for i in result.ids if (s := result.seconds_to_finish(i)) is not None]
     payloads = _messages(settings)
-    raw_seconds = raw_baseline(settings, payloads)
+    counted = tally.Tally(
+        dossiers,
+        settings.topic_prefix,
+        tally.added(topics_before, topics_after),
+        tally.group_records(settings, commits_before, commits_after, tally.groups(settings)),
+        len(payloads),
+    )
+    raw_seconds = raw.kafka_python(settings, payloads)
+    librdkafka_seconds = raw.librdkafka(settings, payloads)
+    use = burst.cpu_use
     return Figures(
         dossiers=dossiers,
         finished=len(latencies),
@@ -124,7 +156,15 @@ def measure(settings: Settings, dossiers: int, console: Console | None) -> Figur
         raw_seconds=round(raw_seconds, 3),
         raw_messages_per_second=round(len(payloads) / raw_seconds, 1),
         pipeline_over_raw=round(pipeline_seconds / raw_seconds, 1),
-        peak_rss_mib={k: round(v, 1) for k, v in memory.items()},
+        raw_librdkafka_seconds=round(librdkafka_seconds, 3),
+        pipeline_over_librdkafka=round(pipeline_seconds / librdkafka_seconds, 1),
+        peak_rss_mib={k: round(v, 1) for k, v in burst.memory.items()},
+        messages_by_topic=counted,
+        messages_all_topics=counted.total,
+        messages_per_dossier=round(counted.per_dossier(counted.total), 2),
+        cpu_use=use,
+        cpu_per_1000_dossiers=round(use.per_thousand(use.total), 2),
+        bench_cpu_seconds=None if burst.own_cpu is None else round(burst.own_cpu, 2),
     )
 
 
@@ -141,8 +181,13 @@ def report(figures: Figures) -> Table:
             f"{figures.latency_p50:.2f} / {figures.latency_p95:.2f} / {figures.latency_p99:.2f} s",
         ),
         ("messages on all topics (bytes)", f"{figures.messages} ({figures.message_bytes:,})"),
-        ("raw: same messages produced + consumed", f"{figures.raw_seconds:.2f} s"),
-        ("pipeline / raw (wall time ratio)", f"{figures.pipeline_over_raw:.1f}x"),
+        ("raw kafka-python: same messages produced + consumed", f"{figures.raw_seconds:.2f} s"),
+        (
+            "raw librdkafka: same messages produced + consumed",
+            f"{figures.raw_librdkafka_seconds:.2f} s",
+        ),
+        ("pipeline / raw kafka-python (wall time ratio)", f"{figures.pipeline_over_raw:.1f}x"),
+        ("pipeline / raw librdkafka (wall time ratio)", f"{figures.pipeline_over_librdkafka:.1f}x"),
         *((f"peak RSS {name}", f"{mib:.0f} MiB") for name, mib in figures.peak_rss_mib.items()),
     ]
     for row in rows:
@@ -156,6 +201,8 @@ def run_burst(base: Settings, *, dossiers: int, out_dir: Path, console: Console)
     with env.own_topics(base, console) as settings:
         figures = measure(settings, dossiers, console)
     console.print(report(figures))
+    console.print(tally.tally_table(figures.messages_by_topic))
+    console.print(cpu.cpu_table(figures.cpu_use, figures.bench_cpu_seconds))
     written = results.write("burst", {**stamp, **asdict(figures)}, out_dir)
     console.print(f"figures written to {written}")
     return 0 if figures.finished == dossiers else 1
