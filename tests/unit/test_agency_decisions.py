@@ -20,15 +20,15 @@ from lienthong.domain.allocation import BufferedCounters, Counters, sharded, spr
 from lienthong.domain.calendar import WorkingCalendar
 from lienthong.errors import LienthongError
 from lienthong.groups.birth.card import issue_card
-from lienthong.groups.birth.registration import register_birth, register_key
-from lienthong.groups.birth.residence import register_residence
-from lienthong.groups.birth.synthetic import generate
-from lienthong.hub.projections import (
+from lienthong.groups.birth.projections import (
     civil_registry_part,
-    handoff_record,
     health_insurance_part,
     residence_part,
 )
+from lienthong.groups.birth.registration import register_birth, register_key
+from lienthong.groups.birth.residence import register_residence
+from lienthong.groups.birth.synthetic import generate
+from lienthong.hub.projections import handoff_record
 
 Record = dict[str, Any]
 Decide = Callable[[Record, Record | None, Counters, AgencyContext], Decision]
@@ -87,7 +87,7 @@ def handoff(step: str, record: Record, *, dossier_date: dt.date | None = None) -
         step,
         record["meta"]["dossier_id"],
         part,
-        child=None if step == CR else child_identity(record),
+        subject=None if step == CR else child_identity(record),
         dossier_date=dossier_date or CALENDAR.received_on(submitted),
         due_at=CALENDAR.due_at(submitted, 0 if step == CR else 2),
         at=submitted + dt.timedelta(minutes=5),

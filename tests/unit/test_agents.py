@@ -21,12 +21,12 @@ from lienthong.domain import identifiers, units
 from lienthong.domain.agency import AgencyContext
 from lienthong.domain.allocation import BufferedCounters
 from lienthong.domain.calendar import ManualClock, WorkingCalendar
-from lienthong.groups.birth.projections import civil_registry_part
+from lienthong.groups.birth.projections import civil_registry_part, residence_part
 from lienthong.groups.birth.registration import register_birth
 from lienthong.groups.birth.residence import register_residence
 from lienthong.groups.birth.synthetic import generate
 from lienthong.hub import app as hub_app
-from lienthong.hub.projections import handoff_record, residence_part
+from lienthong.hub.projections import handoff_record
 from lienthong.hub.state import DossierState
 from lienthong.runtime.deployable import Deployable
 from lienthong.settings import Settings
@@ -108,7 +108,7 @@ def residence_handoff(record: Record, street: str | None = None) -> tuple[bytes,
         "residence",
         record["meta"]["dossier_id"],
         part,
-        child=child_identity(record),
+        subject=child_identity(record),
         dossier_date=CALENDAR.received_on(submitted),
         due_at=CALENDAR.due_at(submitted, 2),
         at=submitted + dt.timedelta(hours=1),
@@ -419,7 +419,7 @@ async def test_a_pending_id_is_asked_again_from_the_index_not_a_walk_of_the_regi
         "civil_registry",
         record["meta"]["dossier_id"],
         civil_registry_part(record),
-        child=None,
+        subject=None,
         dossier_date=CALENDAR.received_on(record["submitted_at"]),
         due_at=CALENDAR.due_at(record["submitted_at"], 1),
         at=record["submitted_at"] + dt.timedelta(minutes=5),

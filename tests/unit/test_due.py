@@ -18,7 +18,7 @@ H = dt.timedelta(hours=1)
 
 
 def state(**steps: StepState) -> DossierState:
-    return DossierState(dossier_id="D-1", steps=steps)
+    return DossierState(dossier_id="D-1", group="birth", steps=steps)
 
 
 CASES = {
@@ -62,7 +62,7 @@ def test_next_check_is_when_needs_check_turns_true(name: str) -> None:
 
 
 def test_a_finished_dossier_is_due_when_its_retention_ends() -> None:
-    s = DossierState(dossier_id="D-1", phase="finished", finished_at=T0)
+    s = DossierState(dossier_id="D-1", group="birth", phase="finished", finished_at=T0)
     assert next_check(s, RESEND, RETENTION) == T0 + RETENTION
     assert not needs_check(s, T0 + 2 * RETENTION, RESEND)  # archiving is not the clock's work
 
@@ -82,7 +82,7 @@ def test_the_index_gives_only_what_is_due_once() -> None:
 
 
 def test_an_archived_dossier_keeps_its_page_not_its_submission() -> None:
-    s = DossierState(dossier_id="D-1", phase="finished", submission="x" * 5000)
+    s = DossierState(dossier_id="D-1", group="birth", phase="finished", submission="x" * 5000)
     for n in range(64):
         s.remember(f"e{n}")
     kept = DossierState.model_validate(s.archived())

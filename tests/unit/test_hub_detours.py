@@ -283,7 +283,7 @@ def test_the_issued_number_starts_the_later_steps_once(procedures: tuple[str, ..
     for env in handoffs(outputs):
         assert env.record["child"]["personal_id"] == issued
     assert hub.st.steps[CR].awaiting is None
-    assert hub.st.child is not None and hub.st.child["personal_id"] == issued
+    assert hub.st.subject is not None and hub.st.subject["personal_id"] == issued
     before = hub.st.to_table()
     assert hub.apply("PersonalIdIssued", event) == [], "a redelivery starts nothing twice"
     assert hub.st.to_table() == before
@@ -697,7 +697,7 @@ def test_the_corrected_registration_hands_the_asking_step_off_again(
     assert again["meta"]["event_id"] != first["meta"]["event_id"]
     assert only(outputs, "StepHandedOff")["step"] == asking
     assert hub.st.steps[asking].awaiting is None
-    assert hub.st.child is not None and hub.st.child["personal_id"] == corrected
+    assert hub.st.subject is not None and hub.st.subject["personal_id"] == corrected
     assert "DossierFinished" not in schemas(outputs)
     last = [hub.complete(s) for s in procedures[1:]][-1]
     assert only(last, "DossierFinished")["outcome"] == "COMPLETED"

@@ -440,7 +440,7 @@ def test_errors_about_unknown_or_conflicting_dossiers_quote_an_excerpt() -> None
     long_id = "D" * 60_000
     with pytest.raises(DossierIdConflict) as conflict:
         decide(
-            DossierState(dossier_id=long_id),
+            DossierState(dossier_id=long_id, group="birth"),
             "DossierSubmitted",
             with_changes(SUBMISSION, meta__dossier_id=long_id),
             hub.context(),

@@ -60,6 +60,7 @@ def dossier(dossier_id: str, **steps: StepState) -> DossierState:
     code = lookup_code(KEYS, dossier_id)
     return DossierState(
         dossier_id=dossier_id,
+        group="birth",
         procedures=FULL,
         combination="birth+residence+health_insurance",
         channel="PORTAL",
@@ -290,7 +291,7 @@ async def test_unknown_receipt_and_wrong_code_get_the_same_answer(hub: Hub, kind
 
 
 async def test_a_dossier_refused_at_intake_has_no_receipt_to_look_up(hub: Hub) -> None:
-    refused = DossierState(dossier_id="DVC-2026-000009-dddd", phase="rejected")
+    refused = DossierState(dossier_id="DVC-2026-000009-dddd", phase="rejected", group="birth")
     hub.keep(refused)
     code = lookup_code(KEYS, refused.dossier_id)
     status, _, _ = await hub.get(f"/status/TN-{refused.dossier_id}?code={code}")

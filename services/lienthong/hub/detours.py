@@ -9,7 +9,7 @@ from typing import Any
 
 from lienthong import topics
 from lienthong.contracts.events import Envelope, metadata
-from lienthong.hub.projections import child_identity_to_json
+from lienthong.hub.projections import subject_to_json
 from lienthong.hub.state import DossierState
 from lienthong.hub.steps import (
     Context,
@@ -47,7 +47,7 @@ def take_child(
     dependent steps."""
     subject = event.get(group_of(state).subject)
     if subject is not None:
-        state.child = child_identity_to_json(subject)
+        state.subject = subject_to_json(subject)
     if event.get("personal_id_pending"):
         state.steps[step].awaiting = "personal_id"
     return []
@@ -84,7 +84,7 @@ def on_personal_id_issued(state: DossierState | None, event: Record, ctx: Contex
     civil = state.steps.get(first)
     if not fresh or civil is None or state.phase != "open" or civil.awaiting != "personal_id":
         return state, []
-    state.child = child_identity_to_json(event["child"])
+    state.subject = subject_to_json(event["child"])
     civil.awaiting = None
     state.note(ctx.now, "personal_id_issued", first)
     return state, hand_off(state, ctx, cause, ready_steps(state))

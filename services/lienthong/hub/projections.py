@@ -1,4 +1,4 @@
-"""A handoff record: metadata, dates and the step's projection (declared in ``procedures``)."""
+"""A handoff record: metadata, dates and the step's projection (declared by its group)."""
 
 from __future__ import annotations
 
@@ -6,31 +6,17 @@ import datetime as dt
 from typing import Any
 
 from lienthong.contracts.events import metadata
-from lienthong.groups.birth.projections import (
-    civil_registry_part,
-    health_insurance_part,
-    residence_part,
-)
 from lienthong.groups.registry import all_steps, group_of_step
-
-__all__ = [
-    "child_identity_from_json",
-    "child_identity_to_json",
-    "civil_registry_part",
-    "handoff_record",
-    "health_insurance_part",
-    "residence_part",
-]
 
 Record = dict[str, Any]
 
 
-def child_identity_to_json(subject: Record) -> Record:
+def subject_to_json(subject: Record) -> Record:
     """The registered subject (child, deceased) as the state keeps it: times as ISO text."""
     return {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in subject.items()}
 
 
-def child_identity_from_json(subject: Record) -> Record:
+def subject_from_json(subject: Record) -> Record:
     """The subject for a handoff: its times (fields named ``*_at``) as datetimes again."""
     return {
         k: dt.datetime.fromisoformat(v) if k.endswith("_at") and isinstance(v, str) else v
@@ -43,7 +29,7 @@ def handoff_record(
     dossier_id: str,
     part: Record,
     *,
-    child: Record | None,
+    subject: Record | None,
     dossier_date: dt.date,
     due_at: dt.datetime,
     at: dt.datetime,
@@ -62,6 +48,6 @@ def handoff_record(
     }
     if first:
         record["correction"] = None
-    if child is not None and not first:
-        record[group.subject] = child_identity_from_json(child)
+    if subject is not None and not first:
+        record[group.subject] = subject_from_json(subject)
     return record

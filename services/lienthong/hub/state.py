@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 StepPhase = Literal[
     "waiting", "handed_off", "supplement", "completed", "rejected", "not_started", "withdrawn"
@@ -64,9 +64,12 @@ class TimelineEntry(BaseModel):
 class DossierState(BaseModel):
     """Everything the hub knows about a dossier; nothing else is needed to route it."""
 
+    model_config = ConfigDict(populate_by_name=True)
+
     dossier_id: str
     phase: DossierPhase = "open"
-    group: str = "birth"
+    #: The registered group the dossier belongs to (its declaration routes it).
+    group: str
     procedures: list[str] = Field(default_factory=list)
     combination: str = ""
     channel: str = ""
@@ -92,8 +95,11 @@ class DossierState(BaseModel):
     steps: dict[str, StepState] = Field(default_factory=dict)
     #: The submission as single-object Avro (base64): every handoff is projected from it.
     submission: str = ""
-    #: The registered child (from BirthRegistered), JSON-safe.
-    child: dict[str, Any] | None = None
+    #: The subject as the group's first step registered it (the child, the deceased), JSON-safe;
+    #: read from ``child`` in states saved before the name was neutral.
+    subject: dict[str, Any] | None = Field(
+        default=None, validation_alias=AliasChoices("subject", "child")
+    )
     #: The citizen's one answer once finished (None: not answered) and the reason chosen.
     satisfied: bool | None = None
     satisfaction_reason: str | None = None

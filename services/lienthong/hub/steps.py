@@ -193,7 +193,7 @@ def _handoff(
         step,
         state.dossier_id,
         part_for(state, step),
-        child=state.child,
+        subject=state.subject,
         dossier_date=state.received_on,
         due_at=step_state.due_at,
         at=ctx.now,

@@ -73,14 +73,13 @@ def _receive(
         raise DossierIdConflict(
             f"dossier id {clip(meta['dossier_id'])} is already used by another submission"
         )
-    state = DossierState(dossier_id=meta["dossier_id"], channel=event["channel"])
+    state = DossierState(dossier_id=meta["dossier_id"], channel=event["channel"], group=group.name)
     state.remember(cause)
     try:  # the submission as the hub keeps it: its text in NFC
         event = group.admit(event, ctx.now)
     except ValidationFailed as refused:
         return _reject(state, refused.reasons, ctx, cause)
     verification = bool(event.get("verification_needed"))
-    state.group = group.name
     state.procedures = group.order(event["procedures"])
     state.combination = group.combination_label(state.procedures)
     # The legal clock starts when the hub receives the dossier (its own clock); the time the
