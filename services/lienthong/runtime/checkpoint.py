@@ -18,7 +18,7 @@ durable (acknowledged, retried, one table after another) is ``Pipeline.make_save
      the agency find its saved decision and announce it again; a number is never announced
      before it is durable, so it is never given twice.
 3. **Committed.** Only then is each message of the batch marked handled; the guarded consumer
-   (``runtime.offsets``) commits offsets over handled runs only.
+   (``runtime.faust.offsets``) commits offsets over handled runs only.
 
 One batch at a time: the staged tables belong to the pipeline, so its batches take turns
 (``Pipeline.turn``), whichever agent reads them; an agent that keeps no state runs on a stateless
@@ -45,9 +45,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from faust.streams import current_event
-
-from lienthong.runtime.offsets import as_current
+from lienthong.runtime.faust.events import as_current, current_event
 
 if TYPE_CHECKING:
     from lienthong.runtime.pipeline import Handler, Outcome, Pipeline, Received
@@ -62,10 +60,8 @@ class StagedTable:
     """A Faust table whose writes wait for the checkpoint; reads see them at once.
 
     It also keeps each changelog write it makes until the broker has acknowledged it
-    (:meth:`confirm`). Faust's own producer flush is not enough for that: a table write waits in
-    Faust's producer buffer, and the flush returns while a write is still being handed to the
-    client (the buffer looks empty), or after 0.1 s of waiting. A counter whose write was lost
-    that way, after its number was announced and its offset committed, gives the number again.
+    (:meth:`confirm`): faust's own producer flush is not enough for that (see
+    ``runtime.faust.tables.TrackedTable``, which tells this view of each write).
     """
 
     #: Acknowledged writes are forgotten when this many accumulate (timers write outside a batch).
@@ -77,18 +73,14 @@ class StagedTable:
         #: Written to the table, not yet acknowledged on its changelog: key -> (value, event).
         self.unconfirmed: dict[Any, tuple[Any, Any]] = {}
         self.in_flight: list[asyncio.Future[Any]] = []
-        send = getattr(table, "send_changelog", None)
-        if send is not None:
+        if hasattr(table, "track_changelog"):  # runtime.faust.tables.TrackedTable
+            table.track_changelog(self.sent)
 
-            def send_tracked(*args: Any, **kwargs: Any) -> Any:
-                sent = send(*args, **kwargs)
-                if isinstance(sent, asyncio.Future):
-                    self.in_flight.append(sent)
-                    if len(self.in_flight) >= self.PRUNE_AT:
-                        self.in_flight = [f for f in self.in_flight if not _acknowledged(f)]
-                return sent
-
-            table.send_changelog = send_tracked
+    def sent(self, future: asyncio.Future[Any]) -> None:
+        """The table handed a changelog write to the producer: keep it until acknowledged."""
+        self.in_flight.append(future)
+        if len(self.in_flight) >= self.PRUNE_AT:
+            self.in_flight = [f for f in self.in_flight if not _acknowledged(f)]
 
     def get(self, key: Any, default: Any = None) -> Any:
         if key in self.pending:

@@ -133,7 +133,7 @@ class Pipeline:
         self.boundary = boundary
         #: The largest encoded output published; larger ones dead-letter their cause.
         self.max_output_bytes = MAX_OUTPUT_BYTES
-        #: Told of each message handled; the consumer commits only those (runtime.offsets).
+        #: Told of each message handled; the consumer commits only those (runtime.faust.offsets).
         self.on_handled: Callable[[Any], None] = lambda message: None
         #: Whether this worker still owns a message's partition (no rebalance since it was read).
         self.owns: Callable[[Any], bool] = lambda message: True
