@@ -11,7 +11,8 @@ from lienthong.calendar import ManualClock
 from lienthong.contracts.codec import AvroCodec, Decoded
 from lienthong.contracts.events import Envelope, metadata
 from lienthong.metrics import Metrics
-from lienthong.runtime.pipeline import Outcome, Pipeline, Received
+from lienthong.runtime.pipeline import Pipeline
+from lienthong.runtime.types import Outcome, Received
 
 AT = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
 CODEC = AvroCodec()

@@ -20,7 +20,7 @@ from lienthong.due_index import DueIndex
 from lienthong.errors import WrongEventType
 from lienthong.runtime.agency_app import build_agency
 from lienthong.runtime.deployable import Deployable
-from lienthong.runtime.pipeline import Outcome, Received
+from lienthong.runtime.types import Outcome, Received
 from lienthong.settings import Settings
 
 #: Internal topic of civil-registry: its handoffs keyed by birth certificate code, so that one

@@ -41,123 +41,36 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
-from lienthong.runtime.faust.events import as_current, current_event
-
-if TYPE_CHECKING:
-    from lienthong.runtime.pipeline import Handler, Outcome, Pipeline, Received
+from lienthong.metrics import Metrics
+from lienthong.runtime.faust.events import as_current
+from lienthong.runtime.types import Decided, Forward, Handler, Received, received_from
 
 log = logging.getLogger(__name__)
 
-#: A key removed in the batch (``pop``), distinct from a key set to ``None``.
-_GONE = object()
 
+class Stages(Protocol):
+    """What a checkpoint asks of the pipeline it runs for (``runtime.pipeline.Pipeline``)."""
 
-class StagedTable:
-    """A Faust table whose writes wait for the checkpoint; reads see them at once.
+    deployable: str
+    metrics: Metrics
+    on_handled: Callable[[Any], None]
+    owns: Callable[[Any], bool]
 
-    It also keeps each changelog write it makes until the broker has acknowledged it
-    (:meth:`confirm`): faust's own producer flush is not enough for that (see
-    ``runtime.faust.tables.TrackedTable``, which tells this view of each write).
-    """
-
-    #: Acknowledged writes are forgotten when this many accumulate (timers write outside a batch).
-    PRUNE_AT = 1024
-
-    def __init__(self, table: Any) -> None:
-        self.table = table
-        self.pending: dict[Any, tuple[Any, Any]] = {}
-        #: Written to the table, not yet acknowledged on its changelog: key -> (value, event).
-        self.unconfirmed: dict[Any, tuple[Any, Any]] = {}
-        self.in_flight: list[asyncio.Future[Any]] = []
-        if hasattr(table, "track_changelog"):  # runtime.faust.tables.TrackedTable
-            table.track_changelog(self.sent)
-
-    def sent(self, future: asyncio.Future[Any]) -> None:
-        """The table handed a changelog write to the producer: keep it until acknowledged."""
-        self.in_flight.append(future)
-        if len(self.in_flight) >= self.PRUNE_AT:
-            self.in_flight = [f for f in self.in_flight if not _acknowledged(f)]
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        if key in self.pending:
-            value = self.pending[key][0]
-            return default if value is _GONE else value
-        return self.table.get(key, default)
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        self.pending[key] = (value, current_event())
-
-    def pop(self, key: Any, default: Any = None) -> Any:
-        before = self.get(key, default)
-        self.pending[key] = (_GONE, current_event())
-        return before
-
-    def items(self) -> Iterator[tuple[Any, Any]]:
-        """What is durable (timers and pages read this, never a batch in progress)."""
-        return iter(self.table.items())
-
-    def apply(self) -> None:
-        """Write the staged changes, each for the event (partition) that made it."""
-        pending, self.pending = self.pending, {}
-        for key, (value, event) in pending.items():
-            with as_current(event):
-                if value is _GONE:
-                    self.table.pop(key, None)
-                else:
-                    self.table[key] = value
-            self.unconfirmed[key] = (value, event)
-
-    async def confirm(self) -> None:
-        """Wait until the broker acknowledged every changelog write made so far.
-
-        If one failed, what was written is staged again (a later stage of the same key wins), so
-        the caller's next :meth:`apply` writes it again; then the failure is raised.
-        """
-        in_flight, self.in_flight = self.in_flight, []
-        written, self.unconfirmed = self.unconfirmed, {}
-        try:
-            await asyncio.gather(*in_flight)
-        except Exception:
-            self.pending = {**written, **self.pending}
-            raise
-
-    def idle(self) -> bool:
-        """Nothing staged, nothing waiting for the broker."""
-        return not (self.pending or self.unconfirmed or self.in_flight)
-
-    def forget_in_flight(self) -> None:
-        """No producer runs (agent test contexts): nothing will ever be acknowledged."""
-        self.in_flight.clear()
-        self.unconfirmed.clear()
-
-    def discard(self) -> None:
-        self.pending.clear()
-
-
-def _acknowledged(future: asyncio.Future[Any]) -> bool:
-    return future.done() and not future.cancelled() and future.exception() is None
-
-
-@dataclass
-class Decided:
-    """One message of the batch after step 1: what to publish and whether to save first."""
-
-    received: Received
-    outcome: Outcome
-    #: The outputs as (topic role, key, encoded value).
-    encoded: list[tuple[str, bytes, bytes]]
-    #: The event type decided on (for the metrics).
-    name: str
+    async def decide(self, received: Received, handler: Handler) -> Decided | None: ...
+    async def process(self, received: Received, handler: Handler) -> None: ...
+    async def make_saved_durable(self) -> None: ...
+    def discard_staged(self) -> None: ...
+    async def send(self, topic: str, key: bytes, value: bytes) -> Awaitable[Any]: ...
+    async def send_forward(self, forward: Forward) -> Awaitable[Any]: ...
 
 
 class Checkpoint:
     """One batch of events through the three steps above."""
 
-    def __init__(self, pipeline: Pipeline, handler: Handler) -> None:
+    def __init__(self, pipeline: Stages, handler: Handler) -> None:
         self.pipeline = pipeline
         self.handler = handler
 
@@ -165,7 +78,7 @@ class Checkpoint:
         decided: list[Decided] = []
         for event in events:
             with as_current(event):
-                one = await self.pipeline.decide(self.pipeline.received(event), self.handler)
+                one = await self.pipeline.decide(received_from(event.message), self.handler)
             if one is not None:
                 decided.append(one)
         try:
@@ -190,7 +103,7 @@ class Checkpoint:
                 if not self.pipeline.owns(event.message):
                     return
                 with as_current(event):
-                    await self.pipeline.process(self.pipeline.received(event), self.handler)
+                    await self.pipeline.process(received_from(event.message), self.handler)
         for event in events:
             self.pipeline.on_handled(event.message)
 

@@ -8,7 +8,6 @@ import datetime as dt
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any, cast
 
 import faust
@@ -36,7 +35,9 @@ from lienthong.limits import (
     clip,
 )
 from lienthong.metrics import Metrics
-from lienthong.runtime.checkpoint import Checkpoint, Decided, StagedTable
+from lienthong.runtime.checkpoint import Checkpoint
+from lienthong.runtime.staged import StagedTable
+from lienthong.runtime.types import Decided, Forward, Handler, Received, received_from
 
 log = logging.getLogger(__name__)
 
@@ -55,59 +56,6 @@ PERMANENT = (
 #: At most this much of a dead message's value is kept in its dead letter (the rest stays on
 #: its topic, at the offset the dead letter names): a dead letter must itself fit the broker.
 DEAD_VALUE_BYTES = MAX_MESSAGE_BYTES
-
-
-@dataclass(frozen=True)
-class Forward:
-    """A message passed on unchanged to a partition the deployable chooses (the hub's inbox)."""
-
-    topic: str
-    key: bytes
-    value: bytes
-    partition: int
-    headers: dict[str, bytes]
-
-
-@dataclass
-class Outcome:
-    """What a handler decided: events to publish, and how to save the new state.
-
-    By default the events go out first, then the state is saved: a crash between the two makes
-    the handler see the event again as new and decide the same again (the hub, whose answers
-    derive from the event alone). With ``save_first`` the state is saved and written to the
-    broker before any event goes out: a crash between the two makes the handler find its saved
-    decision and publish it again, never decide anew (the agencies, whose numbers come from
-    counters: a number once announced is never given again, nor to another child).
-    """
-
-    outputs: list[Envelope] = field(default_factory=list)
-    save: Callable[[], None] = lambda: None
-    save_first: bool = False
-    forwards: list[Forward] = field(default_factory=list)
-
-
-Handler = Callable[[Decoded, "Received"], Awaitable[Outcome]]
-
-
-@dataclass(frozen=True)
-class Received:
-    """Where a message came from, for logs and dead letters."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: dict[str, bytes]
-    #: Where a forwarded message was read from (``hub.inbox[1]@7``); empty when read first-hand.
-    via: str = ""
-
-    @property
-    def coordinates(self) -> str:
-        return f"{self.topic}[{self.partition}]@{self.offset}"
-
-    def __str__(self) -> str:
-        return f"{self.coordinates} via {self.via}" if self.via else self.coordinates
 
 
 class Pipeline:
@@ -168,7 +116,7 @@ class Pipeline:
         if self.batch_messages <= 1:
             async for event in stream.events():
                 async with self.turn:
-                    await self.process(self.received(event), handler)
+                    await self.process(received_from(event.message), handler)
                 self.on_handled(event.message)
             return
         batches = cast(Any, stream).take_events(self.batch_messages, within=self.batch_seconds)
@@ -179,9 +127,6 @@ class Pipeline:
         """One batch through the group commit, alone over the staged tables."""
         async with self.turn:
             await Checkpoint(self, handler).run(events)
-
-    def received(self, event: Any) -> Received:
-        return received_from(event.message)
 
     async def process(self, received: Received, handler: Handler) -> None:
         """One message on its own: decide, then publish and save in the outcome's order."""
@@ -428,16 +373,3 @@ def describe(exc: BaseException) -> str:
         parts.append(f"{type(seen).__name__}: {clip(text, 160)}" if text else type(seen).__name__)
         seen = seen.__cause__
     return " <- ".join(parts)
-
-
-def received_from(message: Any) -> Received:
-    headers = message.headers or {}
-    pairs = headers.items() if isinstance(headers, dict) else headers
-    return Received(
-        topic=message.topic,
-        partition=message.partition,
-        offset=message.offset,
-        key=message.key if isinstance(message.key, bytes) else None,
-        value=message.value if isinstance(message.value, bytes) else None,
-        headers={str(k): bytes(v or b"") for k, v in pairs},
-    )
