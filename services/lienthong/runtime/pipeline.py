@@ -1,4 +1,8 @@
-"""Decode, decide, publish, save: each message succeeds or goes to the dead-letter topic."""
+"""The parts the checkpoint runs: decide, publish, save durably, dead-letter.
+
+The order they run in is ``runtime.checkpoint.Checkpoint``'s alone; each message succeeds or
+goes to the dead-letter topic.
+"""
 
 from __future__ import annotations
 
@@ -35,9 +39,9 @@ from lienthong.limits import (
     clip,
 )
 from lienthong.metrics import Metrics
-from lienthong.runtime.checkpoint import Checkpoint
+from lienthong.runtime.checkpoint import Checkpoint, Input
 from lienthong.runtime.staged import StagedTable
-from lienthong.runtime.types import Decided, Forward, Handler, Received, received_from
+from lienthong.runtime.types import Decided, Forward, Handler, Received
 
 log = logging.getLogger(__name__)
 
@@ -112,38 +116,27 @@ class Pipeline:
         return view
 
     async def run(self, stream: faust.StreamT[Any], handler: Handler) -> None:
-        """Consume forever in batches; one bad message never stops the partition."""
+        """Consume forever, each batch through the checkpoint; one bad message never stops the
+        partition. One message at a time (``batch_messages`` 1) is a batch of one."""
         if self.batch_messages <= 1:
             async for event in stream.events():
-                async with self.turn:
-                    await self.process(received_from(event.message), handler)
-                self.on_handled(event.message)
+                await self.checkpoint([event], handler)
             return
         batches = cast(Any, stream).take_events(self.batch_messages, within=self.batch_seconds)
         async for events in batches:
             await self.checkpoint(list(events), handler)
 
     async def checkpoint(self, events: list[Any], handler: Handler) -> None:
-        """One batch through the group commit, alone over the staged tables."""
+        """One batch of stream events through the checkpoint, alone over the staged tables."""
         async with self.turn:
             await Checkpoint(self, handler).run(events)
 
     async def process(self, received: Received, handler: Handler) -> None:
-        """One message on its own: decide, then publish and save in the outcome's order."""
-        one = await self.decide(received, handler, stage=False)
-        if one is None:
-            return
-        try:
-            await self.deliver(one)
-        except PublishRefused as exc:
-            self.discard_staged()
-            await self.dead_letter(one.received, exc)
-            return
-        self.metrics.event_processed(self.deployable, one.name)
+        """One message no stream read, as a batch of one through the checkpoint."""
+        async with self.turn:
+            await Checkpoint(self, handler).deliver([Input(received)])
 
-    async def decide(
-        self, received: Received, handler: Handler, *, stage: bool = True
-    ) -> Decided | None:
+    async def decide(self, received: Received, handler: Handler) -> Decided | None:
         """Admit, decide and encode one message (staging its state); None if dead-lettered."""
         try:
             received, decoded = self.admit(received)
@@ -153,8 +146,7 @@ class Pipeline:
         try:
             outcome = await handler(decoded, received)
             encoded = [(env.topic, env.key.encode(), self.encode(env)) for env in outcome.outputs]
-            if stage:
-                outcome.save()
+            outcome.save()
         except LienthongError as exc:
             await self.dead_letter(received, exc)
             return None
@@ -190,27 +182,6 @@ class Pipeline:
                 f"{self.max_output_bytes:,} bytes any output may have"
             )
         return data
-
-    async def deliver(self, one: Decided) -> None:
-        """Publish one message's outputs and save its state, in the order its outcome asks."""
-        if one.outcome.save_first:
-            await self.save(one)
-        for forward in one.outcome.forwards:
-            await self.publish(
-                self.topics[forward.topic],
-                forward.key,
-                forward.value,
-                partition=forward.partition,
-                headers=forward.headers,
-            )
-        for topic, key, data in one.encoded:
-            await self.publish(self.topics[topic], key, data)
-        if not one.outcome.save_first:
-            await self.save(one)
-
-    async def save(self, one: Decided) -> None:
-        one.outcome.save()
-        await self.make_saved_durable(one.received)
 
     async def make_saved_durable(self, received: Received | None = None) -> None:
         """Write the staged state; wait until the broker acknowledged every changelog write.
