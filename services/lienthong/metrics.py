@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import suppress
 from functools import partial
 from itertools import product
 from threading import Lock
@@ -16,6 +15,7 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
 from lienthong.domain.units import commune_codes
 from lienthong.groups.registry import GROUPS, all_steps
+from lienthong.runtime.faust.app import read_offsets
 from lienthong.topics import DEPLOYABLES
 
 log = logging.getLogger(__name__)
@@ -374,29 +374,9 @@ class ConsumerLagCollector:
 def faust_offsets(app: Any) -> OffsetSource:
     """Reads a faust app's end and committed offsets; empty until its consumer has started.
 
-    Committed offsets come from the consumer (faust keeps them per assigned partition, seeded
-    from Kafka on assignment), else the monitor; end offsets from the consumer's highwater, else
-    the monitor's last seen value. Partitions never committed (table changelogs) are left out.
+    The reading needs faust's private parts: it lives in ``runtime.faust.app.read_offsets``.
     """
-
-    def read() -> dict[tuple[str, int], tuple[int, int]]:
-        consumer = getattr(app, "_consumer", None)  # not ``app.consumer``: that creates one
-        monitor = getattr(app, "_monitor", None)
-        committed: dict[Any, Any] = dict(getattr(monitor, "tp_committed_offsets", None) or {})
-        ends: dict[Any, Any] = dict(getattr(monitor, "tp_end_offsets", None) or {})
-        if consumer is not None:
-            committed = dict(getattr(consumer, "_committed_offset", None) or {})
-        offsets = {}
-        for tp, committed_offset in committed.items():
-            end_offset = ends.get(tp)
-            if consumer is not None:
-                with suppress(Exception):  # not started, or the partition is not assigned yet
-                    end_offset = consumer.highwater(tp) or end_offset
-            if committed_offset is not None and end_offset is not None:
-                offsets[(tp.topic, int(tp.partition))] = (int(end_offset), int(committed_offset))
-        return offsets
-
-    return read
+    return partial(read_offsets, app)
 
 
 def setup_faust_metrics(app: Any, registry: CollectorRegistry) -> ConsumerLagCollector:

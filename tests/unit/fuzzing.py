@@ -70,7 +70,7 @@ from lienthong.limits import (
     MAX_REASONS,
     clip,
 )
-from lienthong.runtime.pipeline import Received
+from lienthong.runtime.types import Received
 
 Record = dict[str, Any]
 CODEC = AvroCodec()

@@ -14,7 +14,8 @@ from lienthong.contracts.events import Envelope, metadata
 from lienthong.domain.calendar import ManualClock
 from lienthong.metrics import Metrics
 from lienthong.runtime.checkpoint import Checkpoint
-from lienthong.runtime.pipeline import Outcome, Pipeline, Received
+from lienthong.runtime.pipeline import Pipeline
+from lienthong.runtime.types import Outcome, Received
 
 AT = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
 CODEC = AvroCodec()
@@ -69,6 +70,11 @@ class Table(dict[str, Any]):
     def __init__(self, log: list[str], ack_delay: float = 0.0, refuse: int = 0) -> None:
         super().__init__()
         self.log, self.ack_delay, self.refuse = log, ack_delay, refuse
+        self.listener: Any = None
+
+    def track_changelog(self, listener: Any) -> None:
+        """As ``runtime.faust.tables.TrackedTable``: tell the staged view of each write."""
+        self.listener = listener
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.log.append(f"write {key}={value}")
@@ -88,6 +94,8 @@ class Table(dict[str, Any]):
                 future.set_result(None)
 
         asyncio.get_running_loop().call_later(self.ack_delay, acknowledge)
+        if self.listener is not None:
+            self.listener(future)
         return future
 
 

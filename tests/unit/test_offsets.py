@@ -9,7 +9,8 @@ from faust.transport.consumer import Consumer as FaustConsumer
 from faust.types import TP
 from faust.types.tuples import ConsumerMessage
 
-from lienthong.runtime.offsets import BUSY_STALLS, GuardedApp, GuardedConsumer
+from lienthong.runtime.faust.app import GuardedApp
+from lienthong.runtime.faust.offsets import BUSY_STALLS, GuardedConsumer
 
 TOPIC = "lienthong.intake"
 TP0 = TP(TOPIC, 0)

@@ -11,7 +11,8 @@ from lienthong.contracts.codec import AvroCodec, Decoded
 from lienthong.contracts.events import Envelope, metadata
 from lienthong.domain.calendar import ManualClock
 from lienthong.metrics import Metrics
-from lienthong.runtime.pipeline import Outcome, Pipeline, Received
+from lienthong.runtime.pipeline import Pipeline
+from lienthong.runtime.types import Outcome, Received
 
 AT = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
 CODEC = AvroCodec()
@@ -29,17 +30,33 @@ def check(dossier_id: str) -> dict[str, Any]:
     return {"meta": metadata("DeadlineCheck", dossier_id, "hub", AT, None, 1)}
 
 
+class Table(dict[str, Any]):
+    """A table that logs each write it is given as "save"."""
+
+    def __init__(self, steps: list[str]) -> None:
+        super().__init__()
+        self.steps = steps
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.steps.append("save")
+        super().__setitem__(key, value)
+
+
 @pytest.fixture
 def pipeline_and_steps() -> tuple[Pipeline, list[str]]:
     steps: list[str] = []
     topics: Any = {"status": Topic("status")}
     dead: Any = Topic("deadletter")
     pipeline = Pipeline("hub", CODEC, topics, dead, Metrics.create(), ManualClock(AT))
+    pipeline.stage(Table(steps))
 
     async def publish(topic: Any, key: bytes, value: bytes) -> None:
         steps.append(f"publish {topic.get_topic_name()}")
 
     async def durable(received: Received | None = None) -> None:
+        # The handler's save stages its state; it is written here, then made durable.
+        for view in pipeline.staged:
+            view.apply()
         steps.append("durable")
 
     pipeline.publish = publish  # type: ignore[method-assign]
@@ -65,7 +82,12 @@ async def test_the_order_of_publishing_and_saving(
 
     async def handler(decoded: Decoded, got: Received) -> Outcome:
         out = Envelope("status", "DeadlineCheck", check("D-1"))
-        return Outcome([out], lambda: steps.append("save"), save_first=save_first)
+        view = pipeline.staged[0]
+
+        def save() -> None:
+            view["D-1"] = "seen"
+
+        return Outcome([out], save, save_first=save_first)
 
     await pipeline.process(received(), handler)
     assert steps == expected

@@ -19,7 +19,8 @@ from lienthong.errors import MessageTooLarge, WrongEventType
 from lienthong.limits import MAX_MESSAGE_BYTES
 from lienthong.metrics import Metrics
 from lienthong.runtime import pipeline as pipeline_module
-from lienthong.runtime.pipeline import Outcome, Pipeline, Received
+from lienthong.runtime.pipeline import Pipeline
+from lienthong.runtime.types import Outcome, Received
 
 AT = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
 CODEC = AvroCodec()

@@ -15,7 +15,7 @@ from lienthong.errors import WrongEventType
 from lienthong.groups.registry import all_steps
 from lienthong.runtime.app import contract_topic
 from lienthong.runtime.deployable import Deployable, build
-from lienthong.runtime.pipeline import Outcome, Received
+from lienthong.runtime.types import Outcome, Received
 from lienthong.settings import Settings
 
 Record = dict[str, Any]

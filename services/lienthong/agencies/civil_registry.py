@@ -20,7 +20,7 @@ from lienthong.groups.birth.registration import (
 )
 from lienthong.groups.death.registration import register_death
 from lienthong.runtime.deployable import Deployable
-from lienthong.runtime.pipeline import Outcome, Received
+from lienthong.runtime.types import Outcome, Received
 from lienthong.settings import Settings
 
 #: Internal topic of civil-registry: its handoffs keyed by birth certificate code, so that one

@@ -26,7 +26,7 @@ from lienthong.errors import MessageTooLarge, WrongEventType
 
 if TYPE_CHECKING:
     from lienthong.contracts.codec import Decoded
-    from lienthong.runtime.pipeline import Received
+    from lienthong.runtime.types import Received
 
 #: Header naming where a forwarded message was first read: ``<topic>[<partition>]@<offset>``.
 ORIGIN_HEADER = "lienthong-origin"

@@ -21,7 +21,7 @@ from lienthong.hub.web import register_views
 from lienthong.lookup import keyring
 from lienthong.metrics import Metrics
 from lienthong.runtime.deployable import Deployable, build
-from lienthong.runtime.pipeline import Forward, Outcome, Received
+from lienthong.runtime.types import Forward, Outcome, Received
 from lienthong.settings import Settings
 
 #: The hub's own topic for its legal-clock timer, co-partitioned with intake (same key, count).

@@ -14,7 +14,7 @@ import datetime as dt
 from typing import Any
 
 from lienthong import topics
-from lienthong.runtime.pipeline import Received
+from lienthong.runtime.types import Received
 
 #: What an integrator publishes on intake: in order with the submission (same key, same partition),
 #: so one of them about an unknown dossier is never early, only wrong.

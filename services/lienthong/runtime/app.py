@@ -12,7 +12,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from lienthong import topics
-from lienthong.runtime.offsets import GuardedApp
+from lienthong.runtime.faust.app import GuardedApp
 from lienthong.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -48,13 +48,13 @@ def make_app(deployable: str, settings: Settings, **overrides: Any) -> GuardedAp
         "table_standby_replicas": 0,
         # Waiting for the stream to drain on a rebalance held a partition for good in our chaos
         # test when the broker restarted meanwhile; unhandled events are read again anyway, as
-        # only handled ones are committed (see runtime.offsets).
+        # only handled ones are committed (see runtime.faust.offsets).
         "stream_wait_empty": False,
         "autodiscover": False,
         # A worker that dies is dropped from its group after 10 s (not Kafka's 45) and its
         # partitions reassigned by a rebalance; with a group instance id (static membership) a
         # restarted worker replaces its dead self at once. Static membership once lost messages
-        # under our chaos test, before only handled offsets were committed (runtime.offsets).
+        # under our chaos test, before only handled offsets were committed (runtime.faust.offsets).
         "broker_session_timeout": SESSION_TIMEOUT_SECONDS,
         "broker_heartbeat_interval": SESSION_TIMEOUT_SECONDS / 5,
         "key_serializer": "raw",

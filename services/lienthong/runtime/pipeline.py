@@ -1,4 +1,8 @@
-"""Decode, decide, publish, save: each message succeeds or goes to the dead-letter topic."""
+"""The parts the checkpoint runs: decide, publish, save durably, dead-letter.
+
+The order they run in is ``runtime.checkpoint.Checkpoint``'s alone; each message succeeds or
+goes to the dead-letter topic.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ import datetime as dt
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any, cast
 
 import faust
@@ -36,7 +39,9 @@ from lienthong.limits import (
     clip,
 )
 from lienthong.metrics import Metrics
-from lienthong.runtime.checkpoint import Checkpoint, Decided, StagedTable
+from lienthong.runtime.checkpoint import Checkpoint, Input
+from lienthong.runtime.staged import StagedTable
+from lienthong.runtime.types import Decided, Forward, Handler, Received
 
 log = logging.getLogger(__name__)
 
@@ -55,59 +60,6 @@ PERMANENT = (
 #: At most this much of a dead message's value is kept in its dead letter (the rest stays on
 #: its topic, at the offset the dead letter names): a dead letter must itself fit the broker.
 DEAD_VALUE_BYTES = MAX_MESSAGE_BYTES
-
-
-@dataclass(frozen=True)
-class Forward:
-    """A message passed on unchanged to a partition the deployable chooses (the hub's inbox)."""
-
-    topic: str
-    key: bytes
-    value: bytes
-    partition: int
-    headers: dict[str, bytes]
-
-
-@dataclass
-class Outcome:
-    """What a handler decided: events to publish, and how to save the new state.
-
-    By default the events go out first, then the state is saved: a crash between the two makes
-    the handler see the event again as new and decide the same again (the hub, whose answers
-    derive from the event alone). With ``save_first`` the state is saved and written to the
-    broker before any event goes out: a crash between the two makes the handler find its saved
-    decision and publish it again, never decide anew (the agencies, whose numbers come from
-    counters: a number once announced is never given again, nor to another child).
-    """
-
-    outputs: list[Envelope] = field(default_factory=list)
-    save: Callable[[], None] = lambda: None
-    save_first: bool = False
-    forwards: list[Forward] = field(default_factory=list)
-
-
-Handler = Callable[[Decoded, "Received"], Awaitable[Outcome]]
-
-
-@dataclass(frozen=True)
-class Received:
-    """Where a message came from, for logs and dead letters."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: dict[str, bytes]
-    #: Where a forwarded message was read from (``hub.inbox[1]@7``); empty when read first-hand.
-    via: str = ""
-
-    @property
-    def coordinates(self) -> str:
-        return f"{self.topic}[{self.partition}]@{self.offset}"
-
-    def __str__(self) -> str:
-        return f"{self.coordinates} via {self.via}" if self.via else self.coordinates
 
 
 class Pipeline:
@@ -133,7 +85,7 @@ class Pipeline:
         self.boundary = boundary
         #: The largest encoded output published; larger ones dead-letter their cause.
         self.max_output_bytes = MAX_OUTPUT_BYTES
-        #: Told of each message handled; the consumer commits only those (runtime.offsets).
+        #: Told of each message handled; the consumer commits only those (runtime.faust.offsets).
         self.on_handled: Callable[[Any], None] = lambda message: None
         #: Whether this worker still owns a message's partition (no rebalance since it was read).
         self.owns: Callable[[Any], bool] = lambda message: True
@@ -164,41 +116,27 @@ class Pipeline:
         return view
 
     async def run(self, stream: faust.StreamT[Any], handler: Handler) -> None:
-        """Consume forever in batches; one bad message never stops the partition."""
+        """Consume forever, each batch through the checkpoint; one bad message never stops the
+        partition. One message at a time (``batch_messages`` 1) is a batch of one."""
         if self.batch_messages <= 1:
             async for event in stream.events():
-                async with self.turn:
-                    await self.process(self.received(event), handler)
-                self.on_handled(event.message)
+                await self.checkpoint([event], handler)
             return
         batches = cast(Any, stream).take_events(self.batch_messages, within=self.batch_seconds)
         async for events in batches:
             await self.checkpoint(list(events), handler)
 
     async def checkpoint(self, events: list[Any], handler: Handler) -> None:
-        """One batch through the group commit, alone over the staged tables."""
+        """One batch of stream events through the checkpoint, alone over the staged tables."""
         async with self.turn:
             await Checkpoint(self, handler).run(events)
 
-    def received(self, event: Any) -> Received:
-        return received_from(event.message)
-
     async def process(self, received: Received, handler: Handler) -> None:
-        """One message on its own: decide, then publish and save in the outcome's order."""
-        one = await self.decide(received, handler, stage=False)
-        if one is None:
-            return
-        try:
-            await self.deliver(one)
-        except PublishRefused as exc:
-            self.discard_staged()
-            await self.dead_letter(one.received, exc)
-            return
-        self.metrics.event_processed(self.deployable, one.name)
+        """One message no stream read, as a batch of one through the checkpoint."""
+        async with self.turn:
+            await Checkpoint(self, handler).deliver([Input(received)])
 
-    async def decide(
-        self, received: Received, handler: Handler, *, stage: bool = True
-    ) -> Decided | None:
+    async def decide(self, received: Received, handler: Handler) -> Decided | None:
         """Admit, decide and encode one message (staging its state); None if dead-lettered."""
         try:
             received, decoded = self.admit(received)
@@ -208,8 +146,7 @@ class Pipeline:
         try:
             outcome = await handler(decoded, received)
             encoded = [(env.topic, env.key.encode(), self.encode(env)) for env in outcome.outputs]
-            if stage:
-                outcome.save()
+            outcome.save()
         except LienthongError as exc:
             await self.dead_letter(received, exc)
             return None
@@ -245,27 +182,6 @@ class Pipeline:
                 f"{self.max_output_bytes:,} bytes any output may have"
             )
         return data
-
-    async def deliver(self, one: Decided) -> None:
-        """Publish one message's outputs and save its state, in the order its outcome asks."""
-        if one.outcome.save_first:
-            await self.save(one)
-        for forward in one.outcome.forwards:
-            await self.publish(
-                self.topics[forward.topic],
-                forward.key,
-                forward.value,
-                partition=forward.partition,
-                headers=forward.headers,
-            )
-        for topic, key, data in one.encoded:
-            await self.publish(self.topics[topic], key, data)
-        if not one.outcome.save_first:
-            await self.save(one)
-
-    async def save(self, one: Decided) -> None:
-        one.outcome.save()
-        await self.make_saved_durable(one.received)
 
     async def make_saved_durable(self, received: Received | None = None) -> None:
         """Write the staged state; wait until the broker acknowledged every changelog write.
@@ -428,16 +344,3 @@ def describe(exc: BaseException) -> str:
         parts.append(f"{type(seen).__name__}: {clip(text, 160)}" if text else type(seen).__name__)
         seen = seen.__cause__
     return " <- ".join(parts)
-
-
-def received_from(message: Any) -> Received:
-    headers = message.headers or {}
-    pairs = headers.items() if isinstance(headers, dict) else headers
-    return Received(
-        topic=message.topic,
-        partition=message.partition,
-        offset=message.offset,
-        key=message.key if isinstance(message.key, bytes) else None,
-        value=message.value if isinstance(message.value, bytes) else None,
-        headers={str(k): bytes(v or b"") for k, v in pairs},
-    )

@@ -25,15 +25,11 @@ behind itself.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
-import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-import faust
-from faust import streams as faust_streams
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 from faust.utils.functional import consecutive_numbers
@@ -49,7 +45,15 @@ BUSY_STALLS = 6
 
 
 class GuardedConsumer(faust_aiokafka.Consumer):
-    """Faust's aiokafka consumer with offset bookkeeping that never commits past a skipped event."""
+    """Faust's aiokafka consumer with offset bookkeeping that never commits past a skipped event.
+
+    Private parts of faust's ``Consumer`` read or overridden here, checked on faust-streaming
+    0.15.3, working around faust issue #606 (commits past messages not handled), shown by
+    ``tests/unit/test_offsets.py`` (``test_faust_alone_would_commit_past_the_missing_offset``):
+    ``_new_offset`` and ``_add_gap`` (overridden), ``_committed_offset``, ``_acked``,
+    ``_acked_index`` and ``_unacked_messages`` (its bookkeeping, read and trimmed),
+    ``_read_offset`` (what was fetched), ``_thread`` (the aiokafka client thread, to seek).
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -66,15 +70,18 @@ class GuardedConsumer(faust_aiokafka.Consumer):
 
     def floor(self, tp: TP) -> int | None:
         """Where the partition's next commit must start: committed offset, else log start."""
+        # faust-streaming 0.15.3: ``_committed_offset`` (private) is seeded from the group on
+        # assignment and moved by each commit; see the class docstring.
         committed = self._committed_offset[tp]
         return committed if committed is not None else self._log_start.get(tp)
 
-    def _of_this_generation(self, message: Any) -> bool:
+    def of_this_generation(self, message: Any) -> bool:
+        """Whether ``message`` was fetched in the group's current generation (no rebalance)."""
         return message.generation_id in (None, self.app.consumer_generation_id)
 
     def mark_handled(self, message: Any) -> None:
         """A handler finished with this message (answered, saved, or dead-lettered)."""
-        if self._of_this_generation(message):
+        if self.of_this_generation(message):
             self._handled.add((message.tp, message.offset))
 
     def ack(self, message: Any) -> bool:
@@ -85,17 +92,21 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         """
         handled = (message.tp, message.offset)
         self._last_acked[message.tp] = max(self._last_acked.get(message.tp, -1), message.offset)
-        if handled in self._handled and self._of_this_generation(message):
+        if handled in self._handled and self.of_this_generation(message):
             self._handled.discard(handled)
             return bool(super().ack(message))
         self._handled.discard(handled)
         if self.app.topics.acks_enabled_for(message.topic):
             message.acked = True
+            # faust-streaming 0.15.3: the set faust's ``ack`` would have emptied (private).
             self._unacked_messages.discard(message)
         return False
 
     async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
         """Our input topics have no gaps: a jump in offsets is a skip, not something to commit.
+
+        Overrides faust-streaming 0.15.3's private ``Consumer._add_gap`` (faust issue #606);
+        shown by ``test_offsets.py::test_a_jump_in_offsets_is_not_a_gap_to_commit``.
 
         Except the first jump after we sought the partition back: the rest of a batch fetched
         before the seek. Reading again for it would seek again, under load without end.
@@ -111,6 +122,12 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         self._jumped.add(tp)  # read again at the next check, without waiting for a stall
 
     def _new_offset(self, tp: TP) -> int | None:
+        """The offset to commit: one past the run of handled offsets that starts at the floor.
+
+        Overrides faust-streaming 0.15.3's private ``Consumer._new_offset`` and trims its
+        private ``_acked``/``_acked_index`` (faust issue #606); shown by ``test_offsets.py``
+        (``test_faust_alone_would_commit_past_the_missing_offset`` and the tests after it).
+        """
         acked = self._acked[tp]
         floor = self.floor(tp)
         if not acked or floor is None:
@@ -188,7 +205,7 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         """Messages of ``tp`` were handed to its stream and not yet acknowledged: they wait
         behind others (a backlog), the fetcher is not stuck. Seeking back would only fetch
         them again and add to the backlog."""
-        read = self._read_offset.get(tp)
+        read = self._read_offset.get(tp)  # faust-streaming 0.15.3, private: last fetched
         return read is not None and read > self._last_acked.get(tp, -1)
 
     def _has_work(self, tp: TP, floor: int) -> bool:
@@ -209,6 +226,8 @@ class GuardedConsumer(faust_aiokafka.Consumer):
             self._last_acked[tp] = floor - 1
         self.rereads += len(partitions)
         try:
+            # faust-streaming 0.15.3, private: its aiokafka thread's seek, which waits until
+            # the client moved (the public ``seek`` does not); test_offsets.py's reread tests.
             await self._thread.seek_wait(dict(partitions))
         except Exception as exc:  # the broker is away: the next check tries again
             log.warning("reading again failed: %s", type(exc).__name__)
@@ -218,55 +237,3 @@ class GuardedTransport(faust_aiokafka.Transport):
     """The aiokafka transport with :class:`GuardedConsumer`."""
 
     Consumer = GuardedConsumer
-
-
-class GuardedApp(faust.App):
-    """A Faust app whose consumer commits only what its handlers did."""
-
-    #: A partition whose floor has not moved for this long, while it has work, is read again.
-    stall_seconds: float = 10.0
-    #: Called each time a stalled partition is read again (a metric counts them).
-    on_reread: Callable[[], None] = staticmethod(lambda: None)
-
-    def _new_transport(self) -> Any:
-        return GuardedTransport(self.conf.broker_consumer, self)
-
-    def producing(self) -> bool:
-        """Whether a producer runs (not in agent test contexts), so table writes are sent."""
-        producer = self._producer  # the property would create one
-        return producer is not None and bool(producer.started)
-
-    def owns(self, message: Any) -> bool:
-        """Whether no rebalance began since ``message`` was read (its partition is still ours).
-
-        Faust sets ``rebalancing`` as soon as partitions are revoked, before the group is
-        joined again, so no other worker can own the partition yet while this says True.
-        """
-        consumer = self._consumer  # the property would create one
-        if not isinstance(consumer, GuardedConsumer):
-            return True
-        return not self.rebalancing and consumer._of_this_generation(message)
-
-    def handled(self, message: Any) -> None:
-        """Tell the consumer (if one runs: not in agent test contexts) a message was handled."""
-        consumer = self._consumer  # the property would create one
-        if isinstance(consumer, GuardedConsumer):
-            consumer.mark_handled(message)
-
-
-@contextlib.contextmanager
-def as_current(event: Any) -> Iterator[None]:
-    """Make ``event`` Faust's current event while a table is written for it.
-
-    Faust 0.15.3 picks a table write's changelog partition from the current event (a context
-    variable its streams set as they iterate). A batch is made durable after the stream has moved
-    on, so each write names the event it belongs to; ``None`` leaves the variable as it is.
-    """
-    if event is None:
-        yield
-        return
-    token = faust_streams._current_event.set(weakref.ref(event))
-    try:
-        yield
-    finally:
-        faust_streams._current_event.reset(token)

@@ -1,0 +1,64 @@
+"""The runtime's modules import one another one way: no circle, type-only imports counted."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import lienthong
+
+PACKAGE = Path(lienthong.__file__).parent
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports(path: Path) -> set[str]:
+    """The project's modules a module imports, at run time or for type checking only."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lienthong"):
+            found.add(str(node.module))
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("lienthong"))
+    return found
+
+
+def graph(paths: list[Path]) -> dict[str, set[str]]:
+    names = {module_name(path): path for path in paths}
+    return {name: imports(path) & set(names) for name, path in names.items()}
+
+
+def circle(edges: dict[str, set[str]]) -> list[str]:
+    """One circle of imports, if any (depth-first search)."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(edges.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt) :], nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return []
+
+    for node in sorted(edges):
+        if node not in state and (found := visit(node)):
+            return found
+    return []
+
+
+def test_the_runtime_and_the_boundary_import_each_other_one_way() -> None:
+    paths = [*(PACKAGE / "runtime").rglob("*.py"), PACKAGE / "contracts" / "boundary.py"]
+    assert circle(graph(paths)) == []
+
+
+def test_a_circle_is_found() -> None:
+    assert circle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert circle({"a": {"b"}, "b": set()}) == []
