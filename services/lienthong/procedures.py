@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lienthong.death import parts as death_parts
@@ -12,6 +12,17 @@ from lienthong.death.intake import validate_death_dossier
 from lienthong.hub import parts
 
 Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Words:
+    """A text the citizen reads, in Vietnamese (the pages' default) and English."""
+
+    vi: str
+    en: str
+
+    def in_language(self, lang: str) -> str:
+        return self.en if lang == "en" else self.vi
 
 
 @dataclass(frozen=True)
@@ -30,8 +41,13 @@ class StepSpec:
     projection: Callable[[Record], Record] | None = None
     #: The field of the completing event (``results[0]``) that references the result.
     result_ref: str = ""
-    #: Documents the citizen attaches for this procedure (by name, as on the declaration).
-    documents: tuple[str, ...] = ()
+    #: What the citizen supplies for this procedure beside the group's declaration.
+    documents: tuple[Words, ...] = ()
+    #: What the citizen reads while the step waits on something outside the agency, by the
+    #: hub's ``awaiting`` reason (the population database's ID number, ...).
+    waiting: Mapping[str, Words] = field(default_factory=dict)
+    #: The operators' heading for dossiers this step refused as duplicates of another one.
+    duplicates: Words | None = None
     requires: tuple[str, ...] = ()
     #: Working days after the dossier counts as received; 0 means the same working day.
     target_days: int = 2
@@ -65,6 +81,14 @@ class ProcedureGroup:
     #: The field of the first step's completion (and of the later handoffs) that carries the
     #: dossier's subject as registered: the child, the deceased.
     subject: str = "child"
+    #: The public page's heading: whom the group serves (the group's label when not given).
+    title: Words | None = None
+    #: What the whole dossier needs, whatever the combination (each step adds its own).
+    documents: tuple[Words, ...] = ()
+    #: The fee rule as posted; None where no verified rule is known (the page says so).
+    fees: Words | None = None
+    #: The legal basis of the group, as the page cites it.
+    source: str = ""
 
     @property
     def first(self) -> str:
@@ -95,6 +119,13 @@ class ProcedureGroup:
                 out.append(step)
         return out
 
+    def stages(self) -> list[list[str]]:
+        """The steps by the order they can run in; the steps of one stage run in parallel."""
+        placed: dict[str, int] = {}
+        for step, spec in self.steps.items():  # declaration order is topological
+            placed[step] = 1 + max((placed[r] for r in spec.requires), default=-1)
+        return [[s for s, n in placed.items() if n == k] for k in range(1 + max(placed.values()))]
+
     def order(self, chosen: Iterable[str]) -> list[str]:
         """Chosen steps in declaration order (a valid topological order)."""
         wanted = set(chosen)
@@ -118,6 +149,18 @@ BIRTH = ProcedureGroup(
     validate=_validate_birth,
     label_en="Birth, residence and health insurance, linked",
     label_vi="Liên thông khai sinh, thường trú, BHYT",
+    title=Words("Thủ tục liên thông cho trẻ em mới sinh", "Linked procedures for a newborn"),
+    documents=(
+        Words(
+            "Tờ khai điện tử liên thông (mẫu 01), kê khai một lần cho các thủ tục đã chọn",
+            "One electronic declaration (form 01) for every procedure chosen",
+        ),
+    ),
+    fees=Words(
+        "Lệ phí: miễn phí khi đăng ký khai sinh đúng hạn (trong 60 ngày).",
+        "Fees: none when the birth is registered on time (within 60 days).",
+    ),
+    source="Nghị định 63/2024/NĐ-CP",
     steps={
         "civil_registry": StepSpec(
             agency="Commune People's Committee (civil status)",
@@ -127,7 +170,25 @@ BIRTH = ProcedureGroup(
             label_vi="Đăng ký khai sinh",
             projection=parts.civil_registry_part,
             result_ref="registration_number",
-            documents=("declaration (form 01)", "birth certificate (giấy chứng sinh)"),
+            documents=(
+                Words(
+                    "Giấy chứng sinh điện tử do cơ sở y tế gửi (hoặc giấy tờ thay thế giấy "
+                    "chứng sinh)",
+                    "The hospital's electronic birth certificate (or the documents that replace "
+                    "it)",
+                ),
+            ),
+            waiting={
+                "personal_id": Words(
+                    "Đã đăng ký khai sinh; đang chờ Cơ sở dữ liệu quốc gia về dân cư cấp số định "
+                    "danh cá nhân cho trẻ. Các bước sau bắt đầu ngay khi có số. Bạn không cần "
+                    "làm gì.",
+                    "The birth is registered; the population database has not issued the "
+                    "child's personal ID number yet. The next steps start as soon as it "
+                    "arrives; nothing is needed from you.",
+                )
+            },
+            duplicates=Words("Hồ sơ trùng giấy chứng sinh", "Duplicate birth certificates"),
             target_days=0,
             target_days_verification=0,
             results=("BirthRegistered", "PersonalIdIssued"),
@@ -141,6 +202,13 @@ BIRTH = ProcedureGroup(
             label_vi="Đăng ký thường trú",
             projection=parts.residence_part,
             result_ref="confirmation_ref",
+            documents=(
+                Words(
+                    "Nơi thường trú của cha hoặc mẹ nơi đăng ký cho trẻ, thông tin chủ hộ",
+                    "The parent's permanent address the child is registered at, and the head "
+                    "of household",
+                ),
+            ),
             requires=("civil_registry",),
             target_days=2,
             target_days_verification=5,
@@ -155,6 +223,12 @@ BIRTH = ProcedureGroup(
             label_vi="Cấp thẻ BHYT cho trẻ em dưới 6 tuổi",
             projection=parts.health_insurance_part,
             result_ref="card_code",
+            documents=(
+                Words(
+                    "Nơi đăng ký khám chữa bệnh ban đầu cho trẻ",
+                    "The child's initial registered clinic",
+                ),
+            ),
             requires=("civil_registry",),
             target_days=2,
             target_days_verification=2,
@@ -171,13 +245,23 @@ BIRTH = ProcedureGroup(
     deadline_days_verification=5,
 )
 
-#: The death group (Decree 63/2024). No verified deadline was found for the group (one weak
-#: source says 6 to 18 working days): the targets below are assumptions, the group's can be set
-#: (``group_deadline_days``), see the README's domain section.
+#: The death group (Decree 63/2024). No verified deadline was found (one weak source says 6 to 18
+#: working days): the targets are assumptions, the group's can be set (``group_deadline_days``,
+#: the README's domain section). No verified fee rule is known: none is declared, the page says so.
 DEATH = ProcedureGroup(
     name="death",
     label_en="Death registration, residence deregistration, funeral allowance, survivor benefit",
     label_vi="Liên thông khai tử, xóa đăng ký thường trú, trợ cấp mai táng, trợ cấp tuất",
+    title=Words("Thủ tục liên thông khi có người mất", "Linked procedures after a death"),
+    documents=(
+        Words(
+            "Tờ khai điện tử liên thông cho các thủ tục đã chọn, ghi rõ quan hệ của người đi "
+            "khai với người đã mất",
+            "One electronic declaration for every procedure chosen, with the declarant's "
+            "relationship to the deceased",
+        ),
+    ),
+    source="Nghị định 63/2024/NĐ-CP",
     submission="DeathDossierSubmitted",
     validate=validate_death_dossier,
     subject="deceased",
@@ -190,7 +274,19 @@ DEATH = ProcedureGroup(
             label_vi="Đăng ký khai tử",
             projection=death_parts.registration_part,
             result_ref="death_extract_number",
-            documents=("declaration", "death notice (giấy báo tử) or statement"),
+            documents=(
+                Words(
+                    "Số định danh cá nhân của người đã mất; ngày, giờ và nơi mất",
+                    "The deceased's personal ID number; the date, time and place of death",
+                ),
+                Words(
+                    "Giấy báo tử do cơ sở y tế gửi điện tử; nếu mất ngoài cơ sở y tế: bản tường "
+                    "trình của người đi khai",
+                    "The health facility's death notice, sent electronically; for a death "
+                    "outside a facility, the declarant's statement",
+                ),
+            ),
+            duplicates=Words("Hồ sơ khai tử trùng người đã mất", "Deaths already registered"),
             target_days=0,
             target_days_verification=3,
             results=("DeathRegistered",),
@@ -204,6 +300,12 @@ DEATH = ProcedureGroup(
             label_vi="Xóa đăng ký thường trú",
             projection=death_parts.deregistration_part,
             result_ref="confirmation_ref",
+            documents=(
+                Words(
+                    "Nơi thường trú của người đã mất (kê khai trên tờ khai)",
+                    "The deceased's permanent address (on the declaration)",
+                ),
+            ),
             requires=("death_registration",),
             target_days=2,
             target_days_verification=5,
@@ -218,7 +320,12 @@ DEATH = ProcedureGroup(
             label_vi="Trợ cấp mai táng",
             projection=death_parts.funeral_part,
             result_ref="decision_number",
-            documents=("social-insurance book or number",),
+            documents=(
+                Words(
+                    "Sổ bảo hiểm xã hội hoặc mã số BHXH của người đã mất",
+                    "The deceased's social-insurance book or number",
+                ),
+            ),
             requires=("death_registration",),
             target_days=5,
             target_days_verification=10,
@@ -233,7 +340,14 @@ DEATH = ProcedureGroup(
             label_vi="Trợ cấp tuất",
             projection=death_parts.survivor_part,
             result_ref="decision_number",
-            documents=("relatives' confirmation of the beneficiary",),
+            documents=(
+                Words(
+                    "Xác nhận của thân nhân về người nhận trợ cấp tuất một lần (trên VNeID hoặc "
+                    "bằng mẫu giấy)",
+                    "The relatives' confirmation of who receives the lump-sum survivor benefit "
+                    "(in VNeID or on a paper form)",
+                ),
+            ),
             requires=("death_registration",),
             target_days=5,
             target_days_verification=10,
