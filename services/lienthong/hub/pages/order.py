@@ -22,8 +22,8 @@ def listed(names: list[str], lang: str) -> str:
 
 
 def order_sentence(group: ProcedureGroup, lang: str) -> str:
-    """``Birth registration comes first; permanent residence registration and health-insurance
-    card for a child under 6 then run in parallel.``: the stages of ``group.stages()``."""
+    """``A comes first; b and c then run in parallel.``: the stages of ``group.stages()``, each
+    step named by its declared label."""
     lang = "en" if lang == "en" else "vi"
     clauses = []
     for index, stage in enumerate(group.stages()):

@@ -189,8 +189,8 @@ def duplicates_heading(step: str, lang: str) -> str:
 
 
 def lowered(label: str) -> str:
-    """A label inside a sentence: ``Đăng ký khai sinh`` -> ``đăng ký khai sinh`` (``BHYT ...``
-    keeps its capitals)."""
+    """A label inside a sentence: ``Đăng ký X`` -> ``đăng ký X`` (``BHYT ...`` keeps its
+    capitals)."""
     return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
 
