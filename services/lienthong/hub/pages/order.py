@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lienthong.hub.pages.text import PROCEDURES, lowered, pick
+from lienthong.hub.pages.text import lowered, step_label
 from lienthong.procedures import ProcedureGroup
 
 #: How a stage of steps reads: (first stage, a later one) for one step, then for several.
@@ -27,7 +27,7 @@ def order_sentence(group: ProcedureGroup, lang: str) -> str:
     lang = "en" if lang == "en" else "vi"
     clauses = []
     for index, stage in enumerate(group.stages()):
-        names = [pick(PROCEDURES, step, lang) for step in stage]
+        names = [step_label(group.steps[step], lang) for step in stage]
         names = [names[0] if index == 0 else lowered(names[0]), *map(lowered, names[1:])]
         pattern = (ONE if len(names) == 1 else SEVERAL)[lang][min(index, 1)]
         clauses.append(pattern.format(x=listed(names, lang)))

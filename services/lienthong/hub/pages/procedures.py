@@ -17,7 +17,7 @@ from lienthong import units
 from lienthong.deadline_cuts import WHOLE, DeadlineCuts, load_cuts
 from lienthong.hub.pages.order import order_sentence
 from lienthong.hub.pages.site import Site
-from lienthong.hub.pages.text import PROCEDURES, language, pick, words
+from lienthong.hub.pages.text import language, step_label, words
 from lienthong.procedures import GROUPS, ProcedureGroup
 
 Json = dict[str, Any]
@@ -79,7 +79,7 @@ def deadline_rows(
         rows.append(
             {
                 "step": step,
-                "name": words["whole"] if step == WHOLE else pick(PROCEDURES, step, lang),
+                "name": words["whole"] if step == WHOLE else step_label(group.steps[step], lang),
                 "law": _pair(plain.statutory_days, checked.statutory_days, lang),
                 "applied": _pair(plain.days, checked.days, lang),
                 "decisions": sorted({d for d in (plain.decision, checked.decision) if d}),
@@ -114,7 +114,7 @@ def procedure_view(
 ) -> Json:
     """Everything the page and the poster show, derived from the declarations."""
     combos = [
-        " + ".join(pick(PROCEDURES, step, lang) for step in group.order(chosen))
+        " + ".join(step_label(group.steps[step], lang) for step in group.order(chosen))
         for chosen in group.combinations
     ]
     return {

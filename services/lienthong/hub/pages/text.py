@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from lienthong.procedures import GROUPS, all_steps
+from lienthong.procedures import GROUPS, StepSpec, all_steps
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
@@ -76,6 +76,7 @@ LABELS: dict[str, dict[str, str]] = {
     "extended": {"vi": "Cơ quan đã hẹn lại ngày trả", "en": "The agency set a new date"},
     "no_action": {"vi": "Bạn không cần làm gì thêm.", "en": "Nothing to do for now."},
     "receipt_png": {"vi": "Phiếu tiếp nhận (ảnh)", "en": "Receipt (image)"},
+    "procedures_page": {"vi": "Thủ tục, giấy tờ và lệ phí", "en": "Procedures, documents and fees"},
     "language": {"vi": "English", "en": "Tiếng Việt"},
     "updated": {"vi": "Cập nhật", "en": "Updated"},
     "not_found_title": {"vi": "Không tìm thấy hồ sơ", "en": "Dossier not found"},
@@ -154,12 +155,22 @@ CORRECTION = {
 }
 
 
+def step_label(spec: StepSpec, lang: str) -> str:
+    """A procedure's name as the citizen knows it, from its declaration."""
+    return spec.label_en if lang == "en" else spec.label_vi
+
+
 def service_name(group: str, lang: str) -> str:
     """The dossier's procedure group as its pages name it."""
     found = GROUPS.get(group)
     if found is None or not found.label_en:
         return pick(LABELS, "service", lang)
     return found.label_en if lang == "en" else found.label_vi
+
+
+def procedures_url(group: str, lang: str) -> str:
+    """The public page of the dossier's group (what it needs, its fees), or "" if unknown."""
+    return f"/procedures/{group}?lang={language(lang)}" if group in GROUPS else ""
 
 
 def waiting_text(group: str, step: str, awaiting: str | None, lang: str) -> str:
