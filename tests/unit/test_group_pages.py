@@ -4,6 +4,7 @@ group; the pages' code names no group and no step (it reads the declarations).""
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import html
 import re
@@ -240,3 +241,15 @@ def test_a_group_without_a_verified_fee_says_so() -> None:
         "Lệ phí: chưa có thông tin đã kiểm chứng cho nhóm thủ tục này; hãy hỏi cơ quan tiếp "
         "nhận hồ sơ."
     )
+
+
+def test_the_pages_never_import_the_module_that_wires_them() -> None:
+    """``hub.web`` registers the pages; the pages share ``pages.site`` and never import back."""
+    back = []
+    for path in sorted((PAGES / "pages").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module is not None:
+                names = {f"{node.module}.{a.name}" for a in node.names} | {node.module}
+                if "lienthong.hub.web" in names:
+                    back.append(path.name)
+    assert back == []
