@@ -145,7 +145,7 @@ def test_the_notice_of_each_group_is_its_own(name: str, lang: str) -> None:
     assert view["t"]["title"] == title(group, lang)
     assert view["documents"] == documents(group, lang)
     assert fee(group, lang) in view["t"]["fees"]
-    assert view["t"]["first"] == order_sentence(group, lang)
+    assert view["t"]["order"] == order_sentence(group, lang)
     assert [r["step"] for r in view["deadlines"]] == ["whole", *group.steps]
 
 

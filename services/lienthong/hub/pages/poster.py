@@ -52,7 +52,7 @@ def _draw(fig: Any, view: dict[str, Any]) -> None:
         fig.text(0.06, 0.915, view["province_name"], color="white", fontsize=13, va="center")
     y = 0.86
     y = _section(fig, y, t["combinations"], [f"• {c}" for c in view["combinations"]])
-    for part in textwrap.wrap(t["first"], 100):
+    for part in textwrap.wrap(t["order"], 100):
         fig.text(0.08, y, part, fontsize=10, color=MUTED, style="italic")
         y -= 0.02
     y = _section(fig, y - 0.015, t["documents"], [f"• {d}" for d in view["documents"]])

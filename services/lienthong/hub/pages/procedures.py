@@ -98,7 +98,7 @@ def group_words(group: ProcedureGroup, lang: str) -> dict[str, str]:
         **t,
         "title": title or label or group.name,
         "fees": group.fees.in_language(lang) if group.fees else t["no_fees"],
-        "first": order_sentence(group, lang),
+        "order": order_sentence(group, lang),
         "source_text": f"{t['source']}: {group.source}" if group.source else "",
     }
 
