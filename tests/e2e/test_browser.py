@@ -29,7 +29,10 @@ from lienthong.client.status import Timeline
 from lienthong.clocks import OffsetFileClock
 from lienthong.contracts.codec import AvroCodec
 from lienthong.contracts.events import metadata
+from lienthong.domain.declaration import ProcedureGroup
 from lienthong.groups.birth.synthetic import Synthetic, generate
+from lienthong.groups.death.synthetic import death_dossier
+from lienthong.groups.registry import GROUPS
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
 from lienthong.worker import prepare_topics
@@ -339,6 +342,119 @@ def test_a_dossier_waiting_for_a_supplement_and_an_overdue_one_on_the_board(
         )
         assert (in_flight, with_citizen) == ("1", "1")
         browser.shot("board-overdue", DESKTOP)
+
+
+# -- each group's own pages: its procedures page, its poster, its dossiers' status page ----------
+
+
+def label(group: ProcedureGroup, lang: str) -> str:
+    return group.label_en if lang == "en" else group.label_vi
+
+
+def page_title(group: ProcedureGroup, lang: str) -> str:
+    assert group.title is not None, f"{group.name} declares no page title"
+    return group.title.in_language(lang)
+
+
+def not_another_groups(text: str, group: ProcedureGroup, lang: str) -> None:
+    for other in GROUPS.values():
+        if other.name != group.name:
+            assert page_title(other, lang) not in text, (group.name, other.name)
+            assert label(other, lang) not in text, (group.name, other.name)
+
+
+def check_procedures_page(browser: Browser, group: ProcedureGroup, lang: str) -> None:
+    """The page as a citizen reads it on a phone: the group's title, documents and fees."""
+    text = str(browser.driver.find_element(By.TAG_NAME, "body").text)
+    assert browser.driver.find_element(By.TAG_NAME, "h1").text == page_title(group, lang)
+    documents = [*group.documents, *(d for s in group.steps.values() for d in s.documents)]
+    shown = [li.text for li in browser.items("#documents li")]
+    assert shown == [d.in_language(lang) for d in documents]
+    fees = browser.driver.find_element(By.ID, "fees").text
+    if group.fees is not None:
+        assert fees == group.fees.in_language(lang)
+    else:  # no verified fee rule: the page says so rather than guess one
+        assert fees.startswith("Lệ phí: chưa có thông tin" if lang == "vi" else "Fees: no verified")
+    assert group.source in browser.driver.find_element(By.ID, "source").text
+    for spec in group.steps.values():
+        assert (spec.label_en if lang == "en" else spec.label_vi) in text
+    not_another_groups(text, group, lang)
+    assert not browser.overflows(), "the page must fit a 390 px wide phone"
+
+
+@pytest.mark.parametrize("name", list(GROUPS))
+def test_each_groups_procedures_page_and_poster(
+    isolated: Settings, tmp_path: Path, browser: Browser, name: str
+) -> None:
+    group = GROUPS[name]
+    prepare_topics(isolated)
+    with LocalStack(isolated, tmp_path / "logs", names=("hub",)):
+        for lang in ("vi", "en"):
+            url = f"{isolated.public_base_url}/procedures/{name}?lang={lang}"
+            assert browser.answer_to(url)[0] == 200
+            browser.open(url)
+            check_procedures_page(browser, group, lang)
+            browser.shot(f"procedures-{name}-{lang}")
+            poster = browser.driver.find_element(By.ID, "poster").get_attribute("href")
+            png = str(poster).replace("/poster.pdf", "/poster.png", 1)
+            status, headers = browser.answer_to(png)
+            assert status == 200 and headers["Content-Type"] == "image/png", headers
+
+
+def dossiers_of(name: str, chosen: tuple[str, ...], now: dt.datetime) -> list[Synthetic]:
+    """Valid dossiers of a group's combination, from that group's synthetic maker."""
+    if name == "birth":
+        return generate(
+            3, seed=SEED + 4, twins_share=0.0, start=now, live=True, combinations={chosen: 1.0}
+        )
+    if name == "death":
+        return [
+            Synthetic(death_dossier(i, procedures=chosen, submitted_at=now, seed=SEED))
+            for i in range(3)
+        ]
+    pytest.fail(f"the browser test has no synthetic dossiers of the group {name}: add them")
+
+
+@pytest.mark.parametrize("name", list(GROUPS))
+def test_each_groups_status_page_is_its_own(
+    isolated: Settings, stack: LocalStack, browser: Browser, name: str
+) -> None:
+    group = GROUPS[name]
+    chosen = tuple(group.order(max(group.combinations, key=len)))
+    items = dossiers_of(name, chosen, dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5))
+    result = push_through(isolated, items, timeout=120)
+    assert result.still_open() == []
+    done = [
+        dossier_id
+        for dossier_id, timeline in result.timelines.items()
+        if timeline.final is not None and timeline.final[1].get("outcome") == "COMPLETED"
+    ]
+    assert done, f"no completed dossier of the group {name}"
+    receipt = received(result.timelines[done[0]])
+
+    text = browser.open(receipt["status_url"])
+    assert receipt["receipt_number"] in text and "Đã hoàn thành" in text
+    assert browser.driver.find_element(By.CSS_SELECTOR, "header .service").text == label(
+        group, "vi"
+    )
+    cards = browser.items("li.step-item")
+    assert [c.get_attribute("data-step") for c in cards] == list(chosen)
+    for card in cards:
+        spec = group.steps[str(card.get_attribute("data-step"))]
+        assert spec.label_vi in card.text and spec.agency_vi in card.text
+        assert "Hoàn thành" in card.text
+    not_another_groups(text, group, "vi")
+    assert not browser.overflows(), "the page must fit a 390 px wide phone"
+    browser.shot(f"status-{name}")
+
+    browser.driver.find_element(By.CSS_SELECTOR, "a.lang").click()
+    english = str(browser.driver.find_element(By.TAG_NAME, "body").text)
+    assert label(group, "en") in english and "Completed" in english
+    for step in chosen:
+        assert group.steps[step].label_en in english
+    not_another_groups(english, group, "en")
+    browser.driver.find_element(By.ID, "procedures").click()
+    check_procedures_page(browser, group, "en")
 
 
 # -- two hub workers: each answers for every dossier -----------------------------------------

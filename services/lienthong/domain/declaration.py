@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Words:
+    """A text the citizen reads, in Vietnamese (the pages' default) and English."""
+
+    vi: str
+    en: str
+
+    def in_language(self, lang: str) -> str:
+        return self.en if lang == "en" else self.vi
 
 
 @dataclass(frozen=True)
@@ -26,8 +37,13 @@ class StepSpec:
     projection: Callable[[Record], Record] | None = None
     #: The field of the completing event (``results[0]``) that references the result.
     result_ref: str = ""
-    #: Documents the citizen attaches for this procedure (by name, as on the declaration).
-    documents: tuple[str, ...] = ()
+    #: What the citizen supplies for this procedure beside the group's declaration.
+    documents: tuple[Words, ...] = ()
+    #: What the citizen reads while the step waits on something outside the agency, by the
+    #: hub's ``awaiting`` reason (the population database's ID number, ...).
+    waiting: Mapping[str, Words] = field(default_factory=dict)
+    #: The operators' heading for dossiers this step refused as duplicates of another one.
+    duplicates: Words | None = None
     requires: tuple[str, ...] = ()
     #: Working days after the dossier counts as received; 0 means the same working day.
     target_days: int = 2
@@ -63,6 +79,14 @@ class ProcedureGroup:
     #: The field of the first step's completion (and of the later handoffs) that carries the
     #: dossier's subject as registered: the child, the deceased.
     subject: str = "child"
+    #: The public page's heading: whom the group serves (the group's label when not given).
+    title: Words | None = None
+    #: What the whole dossier needs, whatever the combination (each step adds its own).
+    documents: tuple[Words, ...] = ()
+    #: The fee rule as posted; None where no verified rule is known (the page says so).
+    fees: Words | None = None
+    #: The legal basis of the group, as the page cites it.
+    source: str = ""
 
     def admit(self, event: Record, now: dt.datetime) -> Record:
         """The submission as the hub keeps it, or ``ValidationFailed`` with every reason."""
@@ -98,6 +122,13 @@ class ProcedureGroup:
             if failed in needs or any(n in out for n in needs):
                 out.append(step)
         return out
+
+    def stages(self) -> list[list[str]]:
+        """The steps by the order they can run in; the steps of one stage run in parallel."""
+        placed: dict[str, int] = {}
+        for step, spec in self.steps.items():  # declaration order is topological
+            placed[step] = 1 + max((placed[r] for r in spec.requires), default=-1)
+        return [[s for s, n in placed.items() if n == k] for k in range(1 + max(placed.values()))]
 
     def order(self, chosen: Iterable[str]) -> list[str]:
         """Chosen steps in declaration order (a valid topological order)."""

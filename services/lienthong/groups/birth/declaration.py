@@ -3,7 +3,7 @@ the personal identification number, then permanent residence and the health-insu
 
 from __future__ import annotations
 
-from lienthong.domain.declaration import ProcedureGroup, StepSpec
+from lienthong.domain.declaration import ProcedureGroup, StepSpec, Words
 from lienthong.groups.birth import projections
 from lienthong.groups.birth.model import COMBINATIONS
 from lienthong.groups.birth.submission import validate_record
@@ -14,6 +14,18 @@ GROUP = ProcedureGroup(
     validate=validate_record,
     label_en="Birth, residence and health insurance, linked",
     label_vi="Liên thông khai sinh, thường trú, BHYT",
+    title=Words("Thủ tục liên thông cho trẻ em mới sinh", "Linked procedures for a newborn"),
+    documents=(
+        Words(
+            "Tờ khai điện tử liên thông (mẫu 01), kê khai một lần cho các thủ tục đã chọn",
+            "One electronic declaration (form 01) for every procedure chosen",
+        ),
+    ),
+    fees=Words(
+        "Lệ phí: miễn phí khi đăng ký khai sinh đúng hạn (trong 60 ngày).",
+        "Fees: none when the birth is registered on time (within 60 days).",
+    ),
+    source="Nghị định 63/2024/NĐ-CP",
     steps={
         "civil_registry": StepSpec(
             agency="Commune People's Committee (civil status)",
@@ -23,7 +35,25 @@ GROUP = ProcedureGroup(
             label_vi="Đăng ký khai sinh",
             projection=projections.civil_registry_part,
             result_ref="registration_number",
-            documents=("declaration (form 01)", "birth certificate (giấy chứng sinh)"),
+            documents=(
+                Words(
+                    "Giấy chứng sinh điện tử do cơ sở y tế gửi (hoặc giấy tờ thay thế giấy "
+                    "chứng sinh)",
+                    "The hospital's electronic birth certificate (or the documents that replace "
+                    "it)",
+                ),
+            ),
+            waiting={
+                "personal_id": Words(
+                    "Đã đăng ký khai sinh; đang chờ Cơ sở dữ liệu quốc gia về dân cư cấp số định "
+                    "danh cá nhân cho trẻ. Các bước sau bắt đầu ngay khi có số. Bạn không cần "
+                    "làm gì.",
+                    "The birth is registered; the population database has not issued the "
+                    "child's personal ID number yet. The next steps start as soon as it "
+                    "arrives; nothing is needed from you.",
+                )
+            },
+            duplicates=Words("Hồ sơ trùng giấy chứng sinh", "Duplicate birth certificates"),
             target_days=0,
             target_days_verification=0,
             results=("BirthRegistered", "PersonalIdIssued"),
@@ -37,6 +67,13 @@ GROUP = ProcedureGroup(
             label_vi="Đăng ký thường trú",
             projection=projections.residence_part,
             result_ref="confirmation_ref",
+            documents=(
+                Words(
+                    "Nơi thường trú của cha hoặc mẹ nơi đăng ký cho trẻ, thông tin chủ hộ",
+                    "The parent's permanent address the child is registered at, and the head "
+                    "of household",
+                ),
+            ),
             requires=("civil_registry",),
             target_days=2,
             target_days_verification=5,
@@ -51,6 +88,12 @@ GROUP = ProcedureGroup(
             label_vi="Cấp thẻ BHYT cho trẻ em dưới 6 tuổi",
             projection=projections.health_insurance_part,
             result_ref="card_code",
+            documents=(
+                Words(
+                    "Nơi đăng ký khám chữa bệnh ban đầu cho trẻ",
+                    "The child's initial registered clinic",
+                ),
+            ),
             requires=("civil_registry",),
             target_days=2,
             target_days_verification=2,

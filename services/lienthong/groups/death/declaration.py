@@ -3,18 +3,28 @@ permanent residence, the funeral allowance and the survivor benefit."""
 
 from __future__ import annotations
 
-from lienthong.domain.declaration import ProcedureGroup, StepSpec
+from lienthong.domain.declaration import ProcedureGroup, StepSpec, Words
 from lienthong.groups.death import projections
 from lienthong.groups.death.submission import COMBINATIONS, validate_death_dossier
 
-#: The death group (Decree 63/2024). No verified deadline was found for the group (one weak
-#: source says 6 to 18 working days): the targets below are assumptions, the group's can be set
-#: (``group_deadline_days``), see the README's domain section.
+#: The death group (Decree 63/2024). No verified deadline was found (one weak source says 6 to 18
+#: working days): the targets are assumptions, the group's can be set (``group_deadline_days``,
+#: the README's domain section). No verified fee rule is known: none is declared, the page says so.
 GROUP = ProcedureGroup(
     name="death",
     position=2,
     label_en="Death registration, residence deregistration, funeral allowance, survivor benefit",
     label_vi="Liên thông khai tử, xóa đăng ký thường trú, trợ cấp mai táng, trợ cấp tuất",
+    title=Words("Thủ tục liên thông khi có người mất", "Linked procedures after a death"),
+    documents=(
+        Words(
+            "Tờ khai điện tử liên thông cho các thủ tục đã chọn, ghi rõ quan hệ của người đi "
+            "khai với người đã mất",
+            "One electronic declaration for every procedure chosen, with the declarant's "
+            "relationship to the deceased",
+        ),
+    ),
+    source="Nghị định 63/2024/NĐ-CP",
     submission="DeathDossierSubmitted",
     validate=validate_death_dossier,
     subject="deceased",
@@ -27,7 +37,19 @@ GROUP = ProcedureGroup(
             label_vi="Đăng ký khai tử",
             projection=projections.registration_part,
             result_ref="death_extract_number",
-            documents=("declaration", "death notice (giấy báo tử) or statement"),
+            documents=(
+                Words(
+                    "Số định danh cá nhân của người đã mất; ngày, giờ và nơi mất",
+                    "The deceased's personal ID number; the date, time and place of death",
+                ),
+                Words(
+                    "Giấy báo tử do cơ sở y tế gửi điện tử; nếu mất ngoài cơ sở y tế: bản tường "
+                    "trình của người đi khai",
+                    "The health facility's death notice, sent electronically; for a death "
+                    "outside a facility, the declarant's statement",
+                ),
+            ),
+            duplicates=Words("Hồ sơ khai tử trùng người đã mất", "Deaths already registered"),
             target_days=0,
             target_days_verification=3,
             results=("DeathRegistered",),
@@ -41,6 +63,12 @@ GROUP = ProcedureGroup(
             label_vi="Xóa đăng ký thường trú",
             projection=projections.deregistration_part,
             result_ref="confirmation_ref",
+            documents=(
+                Words(
+                    "Nơi thường trú của người đã mất (kê khai trên tờ khai)",
+                    "The deceased's permanent address (on the declaration)",
+                ),
+            ),
             requires=("death_registration",),
             target_days=2,
             target_days_verification=5,
@@ -55,7 +83,12 @@ GROUP = ProcedureGroup(
             label_vi="Trợ cấp mai táng",
             projection=projections.funeral_part,
             result_ref="decision_number",
-            documents=("social-insurance book or number",),
+            documents=(
+                Words(
+                    "Sổ bảo hiểm xã hội hoặc mã số BHXH của người đã mất",
+                    "The deceased's social-insurance book or number",
+                ),
+            ),
             requires=("death_registration",),
             target_days=5,
             target_days_verification=10,
@@ -70,7 +103,14 @@ GROUP = ProcedureGroup(
             label_vi="Trợ cấp tuất",
             projection=projections.survivor_part,
             result_ref="decision_number",
-            documents=("relatives' confirmation of the beneficiary",),
+            documents=(
+                Words(
+                    "Xác nhận của thân nhân về người nhận trợ cấp tuất một lần (trên VNeID hoặc "
+                    "bằng mẫu giấy)",
+                    "The relatives' confirmation of who receives the lump-sum survivor benefit "
+                    "(in VNeID or on a paper form)",
+                ),
+            ),
             requires=("death_registration",),
             target_days=5,
             target_days_verification=10,

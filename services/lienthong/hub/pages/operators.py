@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 from aiohttp import web as aioweb
@@ -27,13 +27,11 @@ from lienthong.hub.pages import board as board_parts
 from lienthong.hub.pages.deadletters import READ_SECONDS, DeadLettersUnavailable, read_dead_letters
 from lienthong.hub.pages.guard import Tallies, client_address
 from lienthong.hub.pages.routing import operator_url
+from lienthong.hub.pages.site import Handler, Site, openapi_document
 from lienthong.hub.pages.status import dossier_view
 from lienthong.hub.pages.text import BOARD_LABELS, LABELS, SIGN_IN, language, pick
 from lienthong.hub.steps import dossier_id_of_receipt
 from lienthong.passwords import Credentials
-
-if TYPE_CHECKING:
-    from lienthong.hub.web import Handler, Site
 
 Json = dict[str, Any]
 REALM = 'Basic realm="Lienthong operators", charset="UTF-8"'
@@ -220,8 +218,6 @@ class Operators:
         return aioweb.json_response(self.site.workers.layout())
 
     async def openapi(self, request: aioweb.Request) -> aioweb.StreamResponse:
-        from lienthong.hub.web import openapi_document
-
         return aioweb.Response(body=openapi_document(), content_type="application/json")
 
 

@@ -10,6 +10,8 @@ import segno
 
 from lienthong.hub.pages.receipt import QR_BORDER
 
+#: Characters a line holds across the page, and beside the QR code (the last section).
+WIDE, BESIDE_QR = 88, 56
 #: A4 portrait in inches (210 x 297 mm).
 A4 = (8.27, 11.69)
 INK, BRAND, MUTED = "#1d2430", "#a3161a", "#5b6472"
@@ -21,44 +23,53 @@ def _qr_matrix(url: str) -> list[list[int]]:
 
 
 def draw_poster(view: dict[str, Any], fmt: str = "pdf") -> bytes:
-    """The poster as PDF (to print) or PNG (to show); ``view`` is ``procedure_view``'s."""
+    """The poster as PDF (to print), PNG (to show) or SVG (its text kept as text, as a reader
+    or a test reads it); ``view`` is ``procedure_view``'s."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
+
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        fig = plt.figure(figsize=A4, dpi=150 if fmt == "png" else 72)
+        try:
+            _draw(fig, view)
+            out = io.BytesIO()
+            fig.savefig(out, format=fmt)
+            return out.getvalue()
+        finally:
+            plt.close(fig)
+
+
+def _draw(fig: Any, view: dict[str, Any]) -> None:
     from matplotlib.patches import Rectangle
 
     t = view["t"]
-    fig = plt.figure(figsize=A4, dpi=150 if fmt == "png" else 72)
-    try:
-        fig.patch.set_facecolor("white")
-        fig.add_artist(Rectangle((0, 0.9), 1, 0.1, color=BRAND, transform=fig.transFigure))
-        fig.text(0.06, 0.955, t["title"], color="white", fontsize=22, weight="bold", va="center")
-        if view["province_name"]:
-            fig.text(0.06, 0.915, view["province_name"], color="white", fontsize=13, va="center")
-        y = 0.86
-        y = _section(fig, y, t["combinations"], [f"• {c}" for c in view["combinations"]])
-        fig.text(0.08, y, t["first"], fontsize=10, color=MUTED, style="italic")
-        y = _section(fig, y - 0.035, t["documents"], [f"• {d}" for d in view["documents"]])
-        y = _deadlines(fig, y, view)
-        y = _section(fig, y, t["where"], [t["where_text"], t["fees"]])
-        qr = fig.add_axes((0.62, 0.035, 0.32, 0.32 * A4[0] / A4[1]))
-        qr.imshow(_qr_matrix(view["url"]), cmap="Greys", interpolation="nearest")
-        qr.set_axis_off()
-        fig.text(0.78, 0.03, t["scan"], fontsize=11, ha="center", weight="bold")
-        fig.text(0.06, 0.05, view["url"], fontsize=8, color=MUTED, wrap=True)
-        out = io.BytesIO()
-        fig.savefig(out, format=fmt)
-        return out.getvalue()
-    finally:
-        plt.close(fig)
+    fig.patch.set_facecolor("white")
+    fig.add_artist(Rectangle((0, 0.9), 1, 0.1, color=BRAND, transform=fig.transFigure))
+    fig.text(0.06, 0.955, t["title"], color="white", fontsize=22, weight="bold", va="center")
+    if view["province_name"]:
+        fig.text(0.06, 0.915, view["province_name"], color="white", fontsize=13, va="center")
+    y = 0.86
+    y = _section(fig, y, t["combinations"], [f"• {c}" for c in view["combinations"]])
+    for part in textwrap.wrap(t["order"], 100):
+        fig.text(0.08, y, part, fontsize=10, color=MUTED, style="italic")
+        y -= 0.02
+    y = _section(fig, y - 0.015, t["documents"], [f"• {d}" for d in view["documents"]])
+    y = _deadlines(fig, y, view)
+    y = _section(fig, y, t["where"], [t["where_text"], t["fees"], t["source_text"]], BESIDE_QR)
+    qr = fig.add_axes((0.62, 0.035, 0.32, 0.32 * A4[0] / A4[1]))
+    qr.imshow(_qr_matrix(view["url"]), cmap="Greys", interpolation="nearest")
+    qr.set_axis_off()
+    fig.text(0.78, 0.03, t["scan"], fontsize=11, ha="center", weight="bold")
+    fig.text(0.06, 0.05, view["url"], fontsize=8, color=MUTED, wrap=True)
 
 
-def _section(fig: Any, y: float, title: str, lines: list[str]) -> float:
+def _section(fig: Any, y: float, title: str, lines: list[str], width: int = WIDE) -> float:
     fig.text(0.06, y, title, fontsize=15, weight="bold", color=BRAND)
     y -= 0.03
     for line in lines:
-        for part in textwrap.wrap(line, 88) or [""]:
+        for part in textwrap.wrap(line, width) or [""]:
             fig.text(0.08, y, part, fontsize=11, color=INK)
             y -= 0.022
     return y - 0.015

@@ -8,7 +8,7 @@ documents, the deadlines in force in the province, where to submit; as a page an
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from faust.web import Request, Response, View
@@ -17,44 +17,13 @@ from lienthong.domain import units
 from lienthong.domain.deadline_cuts import WHOLE, DeadlineCuts, load_cuts
 from lienthong.domain.declaration import ProcedureGroup
 from lienthong.groups.registry import GROUPS
-from lienthong.hub.pages.text import PROCEDURES, language, pick, words
-
-if TYPE_CHECKING:
-    from lienthong.hub.web import Site
+from lienthong.hub.pages.order import order_sentence
+from lienthong.hub.pages.site import Site
+from lienthong.hub.pages.text import language, step_label, words
 
 Json = dict[str, Any]
 
-#: What a citizen supplies, per step, (Vietnamese, English). The declaration (form 01) and the
-#: hospital's certificate come electronically; the rest are choices made on the form.
-DOCUMENTS: dict[str, tuple[tuple[str, str], ...]] = {
-    WHOLE: (
-        (
-            "Tờ khai điện tử liên thông (mẫu 01), kê khai một lần cho các thủ tục đã chọn",
-            "One electronic declaration (form 01) for every procedure chosen",
-        ),
-    ),
-    "civil_registry": (
-        (
-            "Giấy chứng sinh điện tử do cơ sở y tế gửi (hoặc giấy tờ thay thế giấy chứng sinh)",
-            "The hospital's electronic birth certificate (or the documents that replace it)",
-        ),
-    ),
-    "residence": (
-        (
-            "Nơi thường trú của cha hoặc mẹ nơi đăng ký cho trẻ, thông tin chủ hộ",
-            "The parent's permanent address the child is registered at, and the head of household",
-        ),
-    ),
-    "health_insurance": (
-        (
-            "Nơi đăng ký khám chữa bệnh ban đầu cho trẻ",
-            "The child's initial registered clinic",
-        ),
-    ),
-}
-
 TEXT: dict[str, tuple[str, str]] = {
-    "title": ("Thủ tục liên thông cho trẻ em mới sinh", "Linked procedures for a newborn"),
     "combinations": ("Các thủ tục có thể đăng ký cùng lúc", "What you can apply for together"),
     "documents": ("Thành phần hồ sơ", "What you need"),
     "deadlines": ("Thời hạn giải quyết (ngày làm việc)", "Deadlines (working days)"),
@@ -70,14 +39,13 @@ TEXT: dict[str, tuple[str, str]] = {
         "Chỉ nộp trực tuyến: Cổng Dịch vụ công quốc gia (dichvucong.gov.vn) hoặc ứng dụng VNeID.",
         "Online only: the National Public Service Portal (dichvucong.gov.vn) or the VNeID app.",
     ),
-    "fees": (
-        "Lệ phí: miễn phí khi đăng ký khai sinh đúng hạn (trong 60 ngày).",
-        "Fees: none when the birth is registered on time (within 60 days).",
+    "no_fees": (
+        "Lệ phí: chưa có thông tin đã kiểm chứng cho nhóm thủ tục này; hãy hỏi cơ quan tiếp "
+        "nhận hồ sơ.",
+        "Fees: no verified information for this group yet; ask the office that receives the "
+        "dossier.",
     ),
-    "first": (
-        "Đăng ký khai sinh luôn làm trước; thường trú và BHYT làm song song sau đó.",
-        "Birth registration comes first; residence and health insurance then run in parallel.",
-    ),
+    "source": ("Căn cứ pháp lý", "Legal basis"),
     "scan": ("Quét mã để xem thủ tục", "Scan to read this online"),
     "province": ("Tỉnh, thành phố", "Province"),
     "as_of": ("Thời hạn áp dụng cho hồ sơ tiếp nhận ngày", "Deadlines for dossiers received on"),
@@ -112,7 +80,7 @@ def deadline_rows(
         rows.append(
             {
                 "step": step,
-                "name": words["whole"] if step == WHOLE else pick(PROCEDURES, step, lang),
+                "name": words["whole"] if step == WHOLE else step_label(group.steps[step], lang),
                 "law": _pair(plain.statutory_days, checked.statutory_days, lang),
                 "applied": _pair(plain.days, checked.days, lang),
                 "decisions": sorted({d for d in (plain.decision, checked.decision) if d}),
@@ -121,26 +89,44 @@ def deadline_rows(
     return rows
 
 
+def group_words(group: ProcedureGroup, lang: str) -> dict[str, str]:
+    """The page's words, those that belong to the group taken from its declaration: its title,
+    its fee rule (or that none is known), the order its steps run in, its legal basis."""
+    t = _words(lang)
+    title = group.title.in_language(lang) if group.title else None
+    label = group.label_en if lang == "en" else group.label_vi
+    return {
+        **t,
+        "title": title or label or group.name,
+        "fees": group.fees.in_language(lang) if group.fees else t["no_fees"],
+        "order": order_sentence(group, lang),
+        "source_text": f"{t['source']}: {group.source}" if group.source else "",
+    }
+
+
+def documents(group: ProcedureGroup, lang: str) -> list[str]:
+    """What the citizen supplies: the group's declaration, then each procedure's own."""
+    declared = [*group.documents, *(d for spec in group.steps.values() for d in spec.documents)]
+    return [d.in_language(lang) for d in declared]
+
+
 def procedure_view(
     group: ProcedureGroup, cuts: DeadlineCuts, province: str | None, on: dt.date, lang: str
 ) -> Json:
     """Everything the page and the poster show, derived from the declarations."""
     combos = [
-        " + ".join(pick(PROCEDURES, step, lang) for step in group.order(chosen))
+        " + ".join(step_label(group.steps[step], lang) for step in group.order(chosen))
         for chosen in group.combinations
     ]
-    steps = [WHOLE, *group.steps]
     return {
         "group": group.name,
         "lang": lang,
-        "t": _words(lang),
+        "t": group_words(group, lang),
         "province": province,
         "province_name": units.province_name(province) if province else None,
         "as_of": on.isoformat(),
         "combinations": combos,
-        "documents": [
-            (en if lang == "en" else vi) for step in steps for vi, en in DOCUMENTS.get(step, ())
-        ],
+        "documents": documents(group, lang),
         "deadlines": deadline_rows(group, cuts, province, on, lang),
     }
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import segno
 
-from lienthong.hub.pages.text import LABELS, PROCEDURES, pick, when
+from lienthong.hub.pages.text import LABELS, PROCEDURES, pick, service_name, when
 from lienthong.hub.state import DossierState
 
 #: Border of the QR code in modules: the 4 the QR standard asks for, so any reader finds it.
@@ -52,7 +52,10 @@ def receipt_context(state: DossierState, url: str, lang: str, zone: ZoneInfo) ->
     path, _ = qr_path(url, 220.0)
     return {
         "lang": lang,
-        "t": {key: pick(LABELS, key, lang) for key in LABELS},
+        "t": {
+            **{key: pick(LABELS, key, lang) for key in LABELS},
+            "service": service_name(state.group, lang),
+        },
         "receipt_number": state.receipt_number,
         "lookup_code": state.lookup_code,
         "received": when(state.submitted_at, lang, zone),

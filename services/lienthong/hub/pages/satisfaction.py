@@ -9,7 +9,7 @@ the hub keeps one answer per dossier and stores nothing personal with it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 from urllib.parse import quote, urlencode
 
 import aiohttp
@@ -20,14 +20,12 @@ from lienthong import topics
 from lienthong.hub.pages.audit import CITIZEN
 from lienthong.hub.pages.guard import client_address, is_routed, routed_signature
 from lienthong.hub.pages.routing import FORWARD_SECONDS, ROUTED
+from lienthong.hub.pages.site import Site
 from lienthong.hub.pages.status import find
 from lienthong.hub.pages.text import LABELS, language, pick, words
 from lienthong.hub.satisfaction import REASONS, can_answer, reason_label, satisfaction_given
 from lienthong.hub.state import DossierState
 from lienthong.hub.steps import dossier_id_of_receipt
-
-if TYPE_CHECKING:
-    from lienthong.hub.web import Site
 
 #: The page's words, (Vietnamese, English).
 TEXT: dict[str, tuple[str, str]] = {
@@ -213,8 +211,10 @@ class Answers:
 
 
 def register_satisfaction(site: Site, headers: dict[str, str]) -> None:
-    """Add ``POST /satisfaction/{receipt}`` to the hub's web server."""
+    """Add ``POST /satisfaction/{receipt}`` to the hub's web server, and its question to the
+    status page."""
     answers = Answers(site, headers)
+    site.status_parts.append(satisfaction_context)
 
     @site.dep.app.page("/satisfaction/{receipt}")
     class SatisfactionAnswer(View):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from lienthong.groups.registry import all_steps
+from lienthong.domain.declaration import StepSpec
+from lienthong.groups.registry import GROUPS, all_steps
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
@@ -39,10 +40,8 @@ DOSSIER_STATES: dict[str, dict[str, str]] = {
 
 LABELS: dict[str, dict[str, str]] = {
     "title": {"vi": "Tra cứu hồ sơ liên thông", "en": "Linked dossier status"},
-    "service": {
-        "vi": "Liên thông khai sinh, thường trú, BHYT",
-        "en": "Birth, residence and health insurance, linked",
-    },
+    #: The service's name where no dossier's group is known (a dossier's page names its group).
+    "service": {"vi": "Dịch vụ công liên thông", "en": "Linked public services"},
     "receipt": {"vi": "Mã hồ sơ", "en": "Receipt number"},
     "received": {"vi": "Tiếp nhận", "en": "Received"},
     "received_node": {"vi": "Hồ sơ đã được tiếp nhận", "en": "Dossier received"},
@@ -76,21 +75,9 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "Send them through the National Public Service Portal or the VNeID app.",
     },
     "extended": {"vi": "Cơ quan đã hẹn lại ngày trả", "en": "The agency set a new date"},
-    "awaiting_personal_id": {
-        "vi": "Đã đăng ký khai sinh; đang chờ Cơ sở dữ liệu quốc gia về dân cư cấp số định danh "
-        "cá nhân cho trẻ. Các bước sau bắt đầu ngay khi có số. Bạn không cần làm gì.",
-        "en": "The birth is registered; the population database has not issued the child's "
-        "personal ID number yet. The next steps start as soon as it arrives; nothing is needed "
-        "from you.",
-    },
-    "awaiting_correction": {
-        "vi": "Hồ sơ được chuyển về UBND cấp xã để điều chỉnh kết quả đăng ký khai sinh. "
-        "Bạn không cần làm gì.",
-        "en": "Returned to the commune for a correction of the birth registration; nothing is "
-        "needed from you.",
-    },
     "no_action": {"vi": "Bạn không cần làm gì thêm.", "en": "Nothing to do for now."},
     "receipt_png": {"vi": "Phiếu tiếp nhận (ảnh)", "en": "Receipt (image)"},
+    "procedures_page": {"vi": "Thủ tục, giấy tờ và lệ phí", "en": "Procedures, documents and fees"},
     "language": {"vi": "English", "en": "Tiếng Việt"},
     "updated": {"vi": "Cập nhật", "en": "Updated"},
     "not_found_title": {"vi": "Không tìm thấy hồ sơ", "en": "Dossier not found"},
@@ -143,7 +130,7 @@ BOARD_LABELS: dict[str, dict[str, str]] = {
     "language": {"vi": "English", "en": "Tiếng Việt"},
     "updated": {"vi": "Cập nhật", "en": "Updated"},
     "more": {"vi": "và {n} hồ sơ khác", "en": "and {n} more"},
-    "duplicates": {"vi": "Hồ sơ trùng giấy chứng sinh", "en": "Duplicate birth certificates"},
+    "duplicates": {"vi": "Hồ sơ bị từ chối vì trùng", "en": "Refused as duplicates"},
     "duplicate_of": {"vi": "Đã dùng trong hồ sơ", "en": "Already used by"},
     "signed_in": {"vi": "Đăng nhập", "en": "Signed in as"},
 }
@@ -159,6 +146,64 @@ SIGN_IN: dict[str, dict[str, str]] = {
         "en": "Too many failed sign-ins. Please try again later.",
     },
 }
+
+
+#: A step returned for a correction of the group's first step (its agency and procedure named).
+CORRECTION = {
+    "vi": "Hồ sơ được chuyển về {agency} để điều chỉnh kết quả {procedure}. Bạn không cần làm gì.",
+    "en": "Returned to the {agency} for a correction of the {procedure}; nothing is needed "
+    "from you.",
+}
+
+
+def step_label(spec: StepSpec, lang: str) -> str:
+    """A procedure's name as the citizen knows it, from its declaration."""
+    return spec.label_en if lang == "en" else spec.label_vi
+
+
+def service_name(group: str, lang: str) -> str:
+    """The dossier's procedure group as its pages name it."""
+    found = GROUPS.get(group)
+    if found is None or not found.label_en:
+        return pick(LABELS, "service", lang)
+    return found.label_en if lang == "en" else found.label_vi
+
+
+def procedures_url(group: str, lang: str) -> str:
+    """The public page of the dossier's group (what it needs, its fees), or "" if unknown."""
+    return f"/procedures/{group}?lang={language(lang)}" if group in GROUPS else ""
+
+
+def waiting_text(group: str, step: str, awaiting: str | None, lang: str) -> str:
+    """What the citizen reads while ``step`` waits: the step's declared words for the reason,
+    or, for a correction, the group's first step named; empty for anything else."""
+    found = GROUPS.get(group)
+    if found is None or not awaiting:
+        return ""
+    spec = found.steps.get(step)
+    if spec is not None and awaiting in spec.waiting:
+        return spec.waiting[awaiting].in_language(lang)
+    if awaiting != "correction":
+        return ""
+    first = found.steps[found.first]
+    agency, label = (
+        (first.agency, first.label_en) if lang == "en" else (first.agency_vi, first.label_vi)
+    )
+    return CORRECTION[language(lang)].format(agency=agency, procedure=lowered(label))
+
+
+def duplicates_heading(step: str, lang: str) -> str:
+    """The operators' heading over dossiers ``step`` refused as duplicates."""
+    spec = all_steps().get(step)
+    if spec is None or spec.duplicates is None:
+        return pick(PROCEDURES, step, lang)
+    return spec.duplicates.in_language(lang)
+
+
+def lowered(label: str) -> str:
+    """A label inside a sentence: ``Đăng ký X`` -> ``đăng ký X`` (``BHYT ...`` keeps its
+    capitals)."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
 
 def language(requested: str | None) -> str:
