@@ -41,10 +41,23 @@ class StepSpec:
     results: tuple[str, ...] = ()
     #: The request its handoff topic carries to the agency.
     handoff: str = ""
+    #: Whether the step can apply to a submission: None when it does, else the reason it does
+    #: not (Vietnamese / English). The hub decides it at intake and shows the step as not
+    #: applicable instead of handing it off to be refused.
+    applies: Callable[[Record], str | None] | None = None
+    #: The rules the step follows, each with its article (what a reviewer checks the code
+    #: against); an assumed article says so.
+    legal_source: tuple[str, ...] = ()
 
 
 #: Answers any agency may give about its step, besides its results (each names the step).
-ANSWERS = ("StepRejected", "SupplementRequested", "DeadlineExtended", "CorrectionRequested")
+ANSWERS = (
+    "StepRejected",
+    "SupplementRequested",
+    "DeadlineExtended",
+    "CorrectionRequested",
+    "StepDeferred",
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,8 @@ class ProcedureGroup:
     #: The field of the first step's completion (and of the later handoffs) that carries the
     #: dossier's subject as registered: the child, the deceased.
     subject: str = "child"
+    #: The acts the group as a whole follows (the interconnection itself).
+    legal_source: tuple[str, ...] = ()
 
     @property
     def first(self) -> str:
@@ -181,6 +196,7 @@ DEATH = ProcedureGroup(
     submission="DeathDossierSubmitted",
     validate=validate_death_dossier,
     subject="deceased",
+    legal_source=("Decree 63/2024/NĐ-CP: the interconnected procedures of the death group",),
     steps={
         "death_registration": StepSpec(
             agency="Commune People's Committee (civil status)",
@@ -195,6 +211,12 @@ DEATH = ProcedureGroup(
             target_days_verification=3,
             results=("DeathRegistered",),
             handoff="DeathRegistrationHandoff",
+            legal_source=(
+                "Law on Civil Status 2014, art. 33: who declares the death, and when",
+                "Law on Civil Status 2014, art. 34: the declaration checked, the death "
+                "registered and the extract issued (the deceased looked up in the population "
+                "database first; a death already registered is a duplicate)",
+            ),
         ),
         "residence_deregistration": StepSpec(
             agency="Commune police (residence)",
@@ -209,6 +231,11 @@ DEATH = ProcedureGroup(
             target_days_verification=5,
             results=("ResidenceDeregistered",),
             handoff="ResidenceDeregistrationHandoff",
+            applies=death_parts.has_permanent_residence,
+            legal_source=(
+                "Law on Residence 2020, art. 24(1)(a): the permanent residence of a person who "
+                "died is deregistered; nothing to deregister without one (decided at intake)",
+            ),
         ),
         "funeral_allowance": StepSpec(
             agency="Social Security (funeral allowance)",
@@ -224,6 +251,14 @@ DEATH = ProcedureGroup(
             target_days_verification=10,
             results=("FuneralAllowanceGranted",),
             handoff="FuneralAllowanceHandoff",
+            legal_source=(
+                # The 2024 law's article number is assumed (domain notes give the 2014 law's
+                # only, and say the 2024 law renumbers them): check it against the text.
+                "Law on Social Insurance 2024, art. 85 (assumed number; Law on Social "
+                "Insurance 2014, art. 66(1)): who leaves a funeral allowance (pensioners, "
+                "monthly work-injury or disease beneficiaries, at least 12 months of "
+                "compulsory contributions, contributing or reserved)",
+            ),
         ),
         "survivor_benefit": StepSpec(
             agency="Social Security (survivor benefit)",
@@ -239,6 +274,17 @@ DEATH = ProcedureGroup(
             target_days_verification=10,
             results=("SurvivorBenefitGranted",),
             handoff="SurvivorBenefitHandoff",
+            legal_source=(
+                # The article followed is the domain's reading of the 2014 law: the lump-sum
+                # survivor benefit goes to the relatives of the people art. 66(1) (the funeral
+                # allowance's list) names. The 2024 law's number is assumed. The decision
+                # (health_insurance.survivors.survivor_eligible) still pays from any
+                # social-insurance record, a broader rule the existing scenarios pin: see
+                # its docstring before narrowing it to art. 66(1).
+                "Law on Social Insurance 2014, art. 69, referring to art. 66(1); Law on "
+                "Social Insurance 2024, art. 88 (assumed number): the lump-sum survivor "
+                "benefit, paid to the relative the family confirmed",
+            ),
         ),
     },
     combinations=(

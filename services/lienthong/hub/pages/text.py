@@ -24,6 +24,7 @@ STEP_STATES: dict[str, dict[str, str]] = {
     "rejected": {"vi": "Bị từ chối", "en": "Refused"},
     "not_started": {"vi": "Không thực hiện", "en": "Not started"},
     "withdrawn": {"vi": "Đã rút", "en": "Withdrawn"},
+    "not_applicable": {"vi": "Không áp dụng", "en": "Does not apply"},
 }
 
 #: The dossier as a whole, by phase and (when finished) outcome.
@@ -88,6 +89,12 @@ LABELS: dict[str, dict[str, str]] = {
         "Bạn không cần làm gì.",
         "en": "Returned to the commune for a correction of the birth registration; nothing is "
         "needed from you.",
+    },
+    "awaiting_population_database": {
+        "vi": "Đang chờ Cơ sở dữ liệu quốc gia về dân cư phản hồi; cơ quan tự động hỏi lại và "
+        "tiếp tục ngay khi có phản hồi. Bạn không cần làm gì.",
+        "en": "Waiting for the national population database to answer; the agency asks again "
+        "by itself and goes on as soon as it answers. Nothing is needed from you.",
     },
     "no_action": {"vi": "Bạn không cần làm gì thêm.", "en": "Nothing to do for now."},
     "receipt_png": {"vi": "Phiếu tiếp nhận (ảnh)", "en": "Receipt (image)"},
