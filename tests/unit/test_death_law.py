@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from test_death_decisions import CTX, NOW, Agencies, finished, wire
+from test_web import KEYS, Hub, url_of, visible
+from test_web import hub as hub  # the fixture: the hub's web app under a test client
 
 from lienthong.agency import AgencyContext, Decision
 from lienthong.allocation import BufferedCounters
@@ -23,6 +25,7 @@ from lienthong.death.synthetic import ALL_FOUR, COMBINATIONS, WITH_FUNERAL, deat
 from lienthong.hub.pages.status import dossier_view
 from lienthong.hub.pages.text import LABELS, STEP_STATES
 from lienthong.hub.state import DossierState
+from lienthong.hub.steps import lookup_code
 from lienthong.hub.transitions import Context, decide
 from lienthong.population import EmbeddedPopulationDatabase
 from lienthong.procedures import DEATH
@@ -436,3 +439,30 @@ def test_each_step_of_the_death_group_names_its_articles() -> None:
     assert "Law on Social Insurance 2024" in survivor
     assert all("assumed" in sources[s] for s in ("funeral_allowance", "survivor_benefit"))
     assert DEATH.legal_source
+
+
+# -- what the citizen's status page shows ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("vi", ("Không áp dụng", "không có gì để xóa đăng ký thường trú", "Cơ sở dữ liệu")),
+        ("en", ("Does not apply", "nothing to deregister", "population database to answer")),
+    ],
+)
+async def test_the_status_page_shows_the_wait_and_the_step_that_does_not_apply(
+    hub: Hub, tmp_path: Path, lang: str, words: tuple[str, ...]
+) -> None:
+    desk = Desk(down_until(tmp_path, at(60)))
+    dossier = death_dossier(
+        44, procedures=COMBINATIONS[0], submitted_at=NOW, permanent_residence=False
+    )
+    state = desk.state(desk.submit(dossier))
+    state.lookup_code = lookup_code(KEYS, state.dossier_id)  # the page's own signing key
+    hub.keep(state)
+    status, _, body = await hub.get(url_of(state, lang=lang))
+    assert status == 200
+    text = visible(body)
+    for phrase in words:
+        assert phrase in text, phrase
