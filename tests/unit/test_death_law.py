@@ -207,6 +207,8 @@ def test_while_the_database_is_down_the_step_waits_visibly_then_resumes(tmp_path
     [registered] = decision.outputs
     assert registered.schema == "DeathRegistered"
     assert registered.record["meta"]["causation_id"] == deferred["meta"]["causation_id"]
+    # the entry names its step: the runtime counts the registration under it, not the birth's
+    assert desk.registry.entries[f"death:{pid}"]["step"] == REG
     desk.hub(dossier_id, registered, at(61))
     assert desk.state(dossier_id).steps[REG].awaiting is None
     assert finished(desk.published)["outcome"] == "COMPLETED"

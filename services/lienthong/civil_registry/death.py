@@ -193,6 +193,7 @@ def _register(handoff: Record, issued: bool, counters: Counters, ctx: AgencyCont
     ctx.population.mark_deceased(pid, ctx.calendar.local_date(died_at))
     entry = {
         "outcome": "registered",
+        "step": STEP,
         "dossier_id": handoff["meta"]["dossier_id"],
         "handoff_event_id": str(handoff["meta"]["event_id"]),
         "at": ctx.now.isoformat(),
