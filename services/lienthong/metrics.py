@@ -27,7 +27,7 @@ COMBINATIONS: tuple[str, ...] = tuple(
 )
 CHANNELS = ("PORTAL", "VNEID")
 DOSSIER_OUTCOMES = ("COMPLETED", "PARTLY_COMPLETED", "REJECTED", "WITHDRAWN")
-STEP_OUTCOMES = ("COMPLETED", "REJECTED", "WITHDRAWN", "NOT_STARTED")
+STEP_OUTCOMES = ("COMPLETED", "REJECTED", "WITHDRAWN", "NOT_STARTED", "NOT_APPLICABLE")
 #: What a lookup lockout is about: the asking client, or the receipt asked for.
 LOOKUP_SCOPES = ("client", "receipt")
 #: Where a label value outside its vocabulary (or past its cap) is counted instead.

@@ -183,17 +183,19 @@ def test_registration_marks_the_personal_id_deceased() -> None:
 
 
 def test_no_permanent_residence_means_nothing_to_deregister() -> None:
+    # Decided at intake and shown as not applicable (Law on Residence 2020, art. 24), no longer
+    # handed to the police to be refused: the dossier completes (it was PARTLY_COMPLETED).
     dossier = death_dossier(
         7, procedures=COMBINATIONS[0], submitted_at=NOW, permanent_residence=False
     )
     _, published = run(dossier, Agencies())
     done = finished(published)
-    assert done["outcome"] == "PARTLY_COMPLETED"
-    [refusal] = [e.record for e in published if e.schema == "StepRejected"]
-    assert (refusal["step"], refusal["reason_code"]) == (
-        "residence_deregistration",
-        "no_permanent_residence",
-    )
+    assert done["outcome"] == "COMPLETED"
+    assert [e.record for e in published if e.schema == "StepRejected"] == []
+    outcome = {p["step"]: p for p in done["procedures"]}["residence_deregistration"]
+    assert outcome["outcome"] == "NOT_APPLICABLE"
+    assert "nothing to deregister" in outcome["reason"]
+    assert "ResidenceDeregistrationHandoff" not in {e.schema for e in published}
 
 
 def test_a_redelivered_handoff_gets_the_same_extract_number() -> None:

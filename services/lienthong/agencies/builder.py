@@ -88,12 +88,13 @@ def build_agency(
                 register[key] = decision.entry
                 on_entry(key, decision.entry)
                 if decision.entry.get("outcome") in ("registered", "issued"):
-                    dep.metrics.registration(answering)
+                    # a timer's retry names no step: the entry does (a death's look-up)
+                    dep.metrics.registration(str(decision.entry.get("step") or answering))
             for counter, value in view.updates.items():
                 counters[counter] = value
             for env in decision.outputs:
                 if env.schema == "StepRejected":
-                    dep.metrics.step_rejected(answering, env.record["reason_code"])
+                    dep.metrics.step_rejected(env.record["step"], env.record["reason_code"])
 
         return Outcome(decision.outputs, save, save_first=True)
 

@@ -16,7 +16,7 @@ from lienthong.groups.birth.registration import (
     cancel_registration,
     register_birth,
     register_key,
-    retry_personal_id,
+    retry_pending,
 )
 from lienthong.groups.death.registration import register_death
 from lienthong.runtime.deployable import Deployable
@@ -30,7 +30,8 @@ REKEYED = ("CivilRegistryHandoff", "DeathRegistrationHandoff", "HandoffCancelled
 
 
 def retry_at(entry: dict[str, Any] | None) -> dt.datetime | None:
-    """When a registration with its ID number pending asks again (None: nothing pending)."""
+    """When an entry waiting on the population database asks again (None: nothing pending):
+    a birth with its ID number pending, a death whose look-up waits."""
     if not entry or not entry.get("pending"):
         return None
     return dt.datetime.fromisoformat(entry["next_retry_at"])
@@ -42,10 +43,11 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
         "CivilRegistryHandoff": register_birth,
         "DeathRegistrationHandoff": register_death,
         "HandoffCancelled": cancel_registration,
-        "PersonalIdRetry": retry_personal_id,
+        "PersonalIdRetry": retry_pending,
     }
-    # Births registered with the ID number pending, by when to ask again: the timer takes only
-    # those due, never a walk through every registration of the year.
+    # Entries waiting on the population database (a birth's ID number, a death's look-up), by
+    # when to ask again: the timer takes only those due, never a walk through every
+    # registration of the year.
     retries = DueIndex()
     dep = build_agency(
         "civil_registry",
@@ -89,7 +91,7 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
     interval = min(settings.id_retry_base_seconds, 5.0)
 
     async def retry_pending_ids() -> None:
-        """Births registered with the ID number pending: ask again when their delay is over."""
+        """Entries waiting on the population database: ask again when their delay is over."""
         now = dep.clock.now()
         if retries.stale:
             rebuild()
@@ -112,7 +114,10 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
             data = dep.pipeline.codec.encode(
                 "PersonalIdRetry", {"meta": meta, "birth_certificate_code": code}
             )
-            await dep.pipeline.publish(internal, str(code).encode(), data)
+            # keyed as the handoff was re-keyed (a step's entry adds "/<step>" to that key),
+            # so the retry reaches the partition that holds the entry
+            partition_key = str(code).split("/", 1)[0]
+            await dep.pipeline.publish(internal, partition_key.encode(), data)
             # Asked again: the retry's registration schedules the next one. Should the retry
             # be lost, the rescan finds the entry still pending.
 

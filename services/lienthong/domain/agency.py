@@ -15,9 +15,10 @@ from lienthong.domain.population import EmbeddedPopulationDatabase, PopulationDa
 Record = dict[str, Any]
 
 
-#: Outcomes that wait for something (a supplement, a correction): a NEW handoff decides afresh,
-#: a redelivered one repeats the request.
-WAITING_OUTCOMES = frozenset({"supplement", "correction"})
+#: Outcomes that wait for something (a supplement, a correction, an answer of an outside system
+#: such as the population database): a NEW handoff decides afresh, a redelivered one repeats the
+#: request.
+WAITING_OUTCOMES = frozenset({"supplement", "correction", "deferred"})
 
 
 @dataclass(frozen=True)
@@ -142,21 +143,34 @@ def prior(
     return replay(step, schema, handoff, entry, fields)
 
 
-def cancel(step: str, cancelled: Record, entry: Record | None, at: dt.datetime) -> Decision:
+def cancel(
+    step: str,
+    cancelled: Record,
+    entry: Record | None,
+    at: dt.datetime,
+    *,
+    revoke_decided: bool = False,
+) -> Decision:
     """Stop work on a withdrawn dossier.
 
     The cancellation queues behind the handoff it cancels, so an agency that was down acts on
     the handoff first. What it did after the citizen withdrew it revokes, visibly (a
-    StepRejected with code ``withdrawn``); what it decided before the withdrawal stands.
+    StepRejected with code ``withdrawn``); what it decided before the withdrawal stands, unless
+    ``revoke_decided``: the hub accepts a withdrawal only while no step has finished in its
+    view, so such a result never reached the dossier, and a step whose result would block a new
+    dossier (one death, one registration) revokes it too.
     """
     dossier_id = cancelled["meta"]["dossier_id"]
     withdrawn_at: dt.datetime = cancelled["meta"]["occurred_at"]
     mark = {"outcome": "cancelled", "dossier_id": dossier_id, "at": at.isoformat()}
-    if entry is None or entry.get("outcome") in WAITING_OUTCOMES:
+    if entry is None or (
+        entry.get("outcome") in WAITING_OUTCOMES and entry.get("dossier_id") == dossier_id
+    ):
         return Decision([], mark)
     if entry.get("dossier_id") != dossier_id or entry["outcome"] in ("cancelled", "revoked"):
         return Decision([])
-    if entry["outcome"] == "rejected" or dt.datetime.fromisoformat(entry["at"]) < withdrawn_at:
+    decided_before = dt.datetime.fromisoformat(entry["at"]) < withdrawn_at
+    if entry["outcome"] == "rejected" or (decided_before and not revoke_decided):
         return Decision([])
     reason = (
         "The result was revoked: the citizen had withdrawn the dossier before the agency "
@@ -174,3 +188,51 @@ def granted(
     """The step done: the completion event rebuilt from the register entry (as a replay is)."""
     at = dt.datetime.fromisoformat(entry["at"])
     return Decision([completion(step, schema, handoff, at, **fields(entry))], entry)
+
+
+def defer(
+    step: str, handoff: Record, ctx: AgencyContext, waiting_for: str, message: str
+) -> Decision:
+    """The agency cannot decide yet: an outside system (``waiting_for``) did not answer.
+
+    It tells the hub, which shows the step waiting (a ``StepDeferred``; a redelivered handoff
+    repeats it), and keeps the handoff pending: its own timer asks again (``retry_due``,
+    ``backoff``) and it decides when the system answers.
+    """
+    decision = ask(
+        step,
+        "StepDeferred",
+        handoff,
+        ctx.now,
+        "deferred",
+        step=step,
+        waiting_for=waiting_for,
+        message=message,
+    )
+    assert decision.entry is not None
+    decision.entry.update(step=step, pending=True, attempts=1, next_retry_at=first_retry(ctx))
+    return decision
+
+
+def first_retry(ctx: AgencyContext) -> str:
+    """When something pending since now is first asked for again."""
+    return (ctx.now + dt.timedelta(seconds=ctx.retry_base_seconds)).isoformat()
+
+
+def retry_due(entry: Record | None, ctx: AgencyContext) -> bool:
+    """Whether a pending entry's next attempt is due."""
+    if entry is None or not entry.get("pending"):
+        return False
+    return ctx.now >= dt.datetime.fromisoformat(entry["next_retry_at"])
+
+
+def retried(entry: Record) -> Record:
+    """The entry as one more attempt begins."""
+    return dict(entry, attempts=int(entry["attempts"]) + 1)
+
+
+def backoff(entry: Record, ctx: AgencyContext) -> Record:
+    """The entry after a failed attempt: the next waits twice as long as the last, up to the
+    maximum."""
+    delay = min(ctx.retry_base_seconds * 2 ** (int(entry["attempts"]) - 1), ctx.retry_max_seconds)
+    return dict(entry, next_retry_at=(ctx.now + dt.timedelta(seconds=delay)).isoformat())

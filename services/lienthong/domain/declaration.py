@@ -53,10 +53,23 @@ class StepSpec:
     results: tuple[str, ...] = ()
     #: The request its handoff topic carries to the agency.
     handoff: str = ""
+    #: Whether the step can apply to a submission: None when it does, else the reason it does
+    #: not (Vietnamese / English). The hub decides it at intake and shows the step as not
+    #: applicable instead of handing it off to be refused.
+    applies: Callable[[Record], str | None] | None = None
+    #: The rules the step follows, each with its article (what a reviewer checks the code
+    #: against); an assumed article says so.
+    legal_source: tuple[str, ...] = ()
 
 
 #: Answers any agency may give about its step, besides its results (each names the step).
-ANSWERS = ("StepRejected", "SupplementRequested", "DeadlineExtended", "CorrectionRequested")
+ANSWERS = (
+    "StepRejected",
+    "SupplementRequested",
+    "DeadlineExtended",
+    "CorrectionRequested",
+    "StepDeferred",
+)
 
 
 @dataclass(frozen=True)

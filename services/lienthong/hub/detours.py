@@ -38,6 +38,8 @@ WAITING_TEXT = {
     "correction": "Returned to the {agency} for a correction of the {procedure}; nothing is "
     "needed from you.",
 }
+#: What a StepWaiting can name (its schema's symbols but the default, OTHER).
+WAITING_SYMBOLS = frozenset({"PERSONAL_ID", "CORRECTION", "POPULATION_DATABASE"})
 
 
 def take_child(
@@ -53,9 +55,13 @@ def take_child(
     return []
 
 
-def announce_wait(state: DossierState, step: str, ctx: Context, cause: str) -> list[Envelope]:
+def announce_wait(
+    state: DossierState, step: str, ctx: Context, cause: str, message: str | None = None
+) -> list[Envelope]:
+    """Tell the citizen what the step waits for (``message``: its agency's words)."""
     waiting_for = state.steps[step].awaiting or ""
     state.note(ctx.now, "waiting", step, waiting_for)
+    symbol = waiting_for.upper() if waiting_for.upper() in WAITING_SYMBOLS else "OTHER"
     return [
         status(
             "StepWaiting",
@@ -65,10 +71,24 @@ def announce_wait(state: DossierState, step: str, ctx: Context, cause: str) -> l
             step,
             waiting_for,
             step=step,
-            waiting_for=waiting_for.upper(),
-            message=_waiting_text(state, waiting_for),
+            waiting_for=symbol,
+            message=message or _waiting_text(state, waiting_for),
         )
     ]
+
+
+def on_step_deferred(state: DossierState | None, event: Record, ctx: Context) -> Result:
+    """An agency cannot decide yet (an outside system did not answer) and retries by itself:
+    the step stays with it, shown waiting, and is not sent again meanwhile."""
+    state, cause, fresh = open_event(state, event)
+    step = event["step"]
+    step_state = state.steps.get(step)
+    if not fresh or step_state is None or state.phase != "open":
+        return state, []
+    if step_state.phase != "handed_off":
+        return state, []
+    step_state.awaiting = str(event["waiting_for"])
+    return state, announce_wait(state, step, ctx, cause, event["message"])
 
 
 def _waiting_text(state: DossierState, waiting_for: str) -> str:
@@ -178,7 +198,8 @@ def on_withdrawn(state: DossierState | None, event: Record, ctx: Context) -> Res
     finished = [
         s
         for s, st in state.steps.items()
-        if st.phase in ("completed", "rejected") or st.finished_at is not None
+        if st.phase != "not_applicable"
+        and (st.phase in ("completed", "rejected") or st.finished_at is not None)
     ]
     if finished:
         label = agency(state, finished[0])
@@ -211,6 +232,8 @@ def on_withdrawn(state: DossierState | None, event: Record, ctx: Context) -> Res
                     },
                 )
             )
+        if step_state.phase == "not_applicable":  # nothing to withdraw: it never applied
+            continue
         step_state.phase = "withdrawn"
         step_state.reason = "Withdrawn by the citizen."
     return state, outputs + close(state, ctx, cause, "WITHDRAWN")

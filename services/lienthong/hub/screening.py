@@ -118,6 +118,7 @@ EVENT_TEXT: dict[str, dict[str, Limit]] = {
     "SupplementRequested": {"missing": Items(limits.MAX_DOCUMENTS, ADDRESS), "message": NOTE},
     "DeadlineExtended": {"apology": NOTE},
     "CorrectionRequested": {"reason": NOTE},
+    "StepDeferred": {"waiting_for": CODE, "message": NOTE},
     "SatisfactionGiven": {"lookup_code": CODE},
     "DeathRegistered": {
         "death_extract_number": CODE,

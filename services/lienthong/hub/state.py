@@ -8,10 +8,17 @@ from typing import Any, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 StepPhase = Literal[
-    "waiting", "handed_off", "supplement", "completed", "rejected", "not_started", "withdrawn"
+    "waiting",
+    "handed_off",
+    "supplement",
+    "completed",
+    "rejected",
+    "not_started",
+    "withdrawn",
+    "not_applicable",
 ]
 DossierPhase = Literal["open", "finished", "rejected", "withdrawn"]
-TERMINAL_STEP = frozenset({"completed", "rejected", "not_started", "withdrawn"})
+TERMINAL_STEP = frozenset({"completed", "rejected", "not_started", "withdrawn", "not_applicable"})
 #: How many processed event ids a dossier remembers to recognise redeliveries.
 SEEN_LIMIT = 64
 #: An archived dossier still recognises its last few events (an integrator's republished
@@ -40,7 +47,8 @@ class StepState(BaseModel):
     supplement_message: str | None = None
     supplement_requested_at: dt.datetime | None = None
     respond_by: dt.datetime | None = None
-    #: What the step waits for besides its agency: "personal_id" or "correction".
+    #: What the step waits for besides its agency: "personal_id", "correction", or what its
+    #: agency named when it deferred the step (an outside system, e.g. "population_database").
     awaiting: str | None = None
     #: The cause of the last handoff and its extras (JSON-safe), to send it again unchanged.
     handoff_cause: str | None = None
@@ -120,8 +128,13 @@ class DossierState(BaseModel):
         return [s for s, st in self.steps.items() if st.phase != "waiting"]
 
     def done(self) -> list[str]:
-        """Steps completed with nothing outstanding (a pending ID number holds dependents)."""
-        return [s for s, st in self.steps.items() if st.phase == "completed" and not st.awaiting]
+        """Steps completed with nothing outstanding (a pending ID number holds dependents), and
+        steps that do not apply (a requirement that does not apply holds nothing)."""
+        return [
+            s
+            for s, st in self.steps.items()
+            if (st.phase == "completed" and not st.awaiting) or st.phase == "not_applicable"
+        ]
 
     def any_finished(self) -> bool:
         return any(st.phase in ("completed", "rejected") for st in self.steps.values())

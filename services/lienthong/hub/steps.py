@@ -304,6 +304,8 @@ def refuse_step(
     outputs = finish_step(state, step, "rejected", ctx, cause, at, reason=reason, reason_code=code)
     group = group_of(state)
     for blocked in group.blocked_by(state.procedures, step):
+        if state.steps[blocked].phase == "not_applicable":  # decided at intake: it stays so
+            continue
         state.steps[blocked].phase = "not_started"
         state.steps[
             blocked
@@ -315,7 +317,8 @@ def maybe_finish(state: DossierState, ctx: Context, cause: str) -> list[Envelope
     if not state.all_finished() or state.phase != "open":
         return []
     outcomes = {s: st.phase for s, st in state.steps.items()}
-    if all(p == "completed" for p in outcomes.values()):
+    # a step that does not apply neither adds to the dossier's outcome nor takes from it
+    if all(p in ("completed", "not_applicable") for p in outcomes.values()):
         outcome = "COMPLETED"
     elif outcomes.get(group_of(state).first) == "completed":
         outcome = "PARTLY_COMPLETED"

@@ -99,6 +99,7 @@ def _receive(
     for step in state.procedures:
         state.steps[step] = StepState(due_at=legal_due(state, ctx, ctx.now, step))
     state.note(ctx.now, "received", detail=state.receipt_number)
+    not_applicable = _not_applicable(group, state, event, ctx, cause)
     received = status(
         "DossierReceived",
         state,
@@ -116,7 +117,31 @@ def _receive(
         deadline_days=deadline.days,
         deadline_decision=deadline.decision,
     )
-    return state, [received, *hand_off(state, ctx, cause, ready_steps(state))]
+    handed = hand_off(state, ctx, cause, ready_steps(state))
+    return state, [received, *not_applicable, *handed, *maybe_finish(state, ctx, cause)]
+
+
+def _not_applicable(
+    group: ProcedureGroup, state: DossierState, submission: Record, ctx: Context, cause: str
+) -> list[Envelope]:
+    """Chosen steps that cannot apply to this submission, as their declaration says: finished
+    at intake as not applicable, with the reason, instead of handed off to be refused."""
+    outputs: list[Envelope] = []
+    for step in state.procedures:
+        applies = group.steps[step].applies
+        reason = applies(submission) if applies is not None else None
+        if reason is not None:
+            outputs += finish_step(
+                state,
+                step,
+                "not_applicable",
+                ctx,
+                cause,
+                ctx.now,
+                reason=reason,
+                reason_code="not_applicable",
+            )
+    return outputs
 
 
 def _reject(state: DossierState, reasons: list[Reason], ctx: Context, cause: str) -> Result:
@@ -137,6 +162,7 @@ def _completion(step: str) -> Handler:
         if not fresh or step not in state.steps or state.phase != "open":
             return state, []
         step_state = state.steps[step]
+        step_state.awaiting = None  # its agency answered: nothing it waited for is left
         outputs: list[Envelope] = []
         first = group_of(state).first == step
         if first:
@@ -163,6 +189,8 @@ def on_step_rejected(state: DossierState | None, event: Record, ctx: Context) ->
     if not fresh or step not in state.steps or state.phase != "open":
         return state, []
     at = event["meta"]["occurred_at"]
+    if state.steps[step].phase == "handed_off":  # a deferred step: its wait is over
+        state.steps[step].awaiting = None
     state.steps[step].duplicate_of = event.get("duplicate_of")  # for the operators' board only
     return state, refuse_step(state, step, ctx, cause, at, event["reason_code"], event["reason"])
 
@@ -170,6 +198,7 @@ def on_step_rejected(state: DossierState | None, event: Record, ctx: Context) ->
 HANDLERS: dict[str, Handler] = {
     "StepRejected": on_step_rejected,
     "PersonalIdIssued": detours.on_personal_id_issued,
+    "StepDeferred": detours.on_step_deferred,
     "SupplementRequested": detours.on_supplement_requested,
     "DossierSupplemented": detours.on_supplemented,
     "DossierWithdrawn": detours.on_withdrawn,

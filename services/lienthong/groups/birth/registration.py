@@ -17,14 +17,19 @@ from lienthong.domain.agency import (
     AgencyContext,
     Decision,
     ask,
+    backoff,
     cancel,
     completion,
+    first_retry,
     prior,
     rejection,
+    retried,
+    retry_due,
 )
 from lienthong.domain.allocation import Counters, sharded, spread
 from lienthong.domain.identifiers import birth_certificate_year
 from lienthong.domain.population import PopulationUnavailable
+from lienthong.groups.death import registration as death
 from lienthong.limits import clip
 
 STEP = "civil_registry"
@@ -146,9 +151,7 @@ def _register(
     except PopulationUnavailable:
         entry["pending"] = True
         entry["pending_at_registration"] = True
-        entry["next_retry_at"] = (
-            ctx.now + dt.timedelta(seconds=ctx.retry_base_seconds)
-        ).isoformat()
+        entry["next_retry_at"] = first_retry(ctx)
     event = completion(STEP, "BirthRegistered", handoff, ctx.now, **_fields(entry))
     return Decision([event], entry)
 
@@ -169,17 +172,13 @@ def retry_personal_id(
     retry: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
 ) -> Decision:
     """Ask the population database again for a pending number, with growing delays."""
-    if entry is None or not entry.get("pending"):
+    if entry is None or not retry_due(entry, ctx):
         return Decision([])
-    if ctx.now < dt.datetime.fromisoformat(entry["next_retry_at"]):
-        return Decision([])
-    entry = dict(entry, attempts=int(entry["attempts"]) + 1)
+    entry = retried(entry)
     try:
         entry["personal_id"] = _issue(entry, ctx)
     except PopulationUnavailable:
-        delay = min(ctx.retry_base_seconds * 2 ** (entry["attempts"] - 1), ctx.retry_max_seconds)
-        entry["next_retry_at"] = (ctx.now + dt.timedelta(seconds=delay)).isoformat()
-        return Decision([], entry)
+        return Decision([], backoff(entry, ctx))
     entry.pop("pending")
     entry["issued_at"] = ctx.now.isoformat()
     return Decision([_issued(entry)], entry)
@@ -223,8 +222,22 @@ def _correct(handoff: Record, entry: Record, ctx: AgencyContext) -> Decision:
 def cancel_registration(
     cancelled: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
 ) -> Decision:
-    """The citizen withdrew: do not register (a birth or death already registered stays so)."""
-    return cancel(str(cancelled.get("step") or STEP), cancelled, entry, ctx.now)
+    """The citizen withdrew: do not register (a birth registered before the withdrawal stays
+    so; a death's registration is revoked, ``death.cancel_death_registration``)."""
+    step = str(cancelled.get("step") or STEP)
+    if step == death.STEP:
+        return death.cancel_death_registration(cancelled, entry, counters, ctx)
+    return cancel(step, cancelled, entry, ctx.now)
+
+
+def retry_pending(
+    retry: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
+) -> Decision:
+    """The registry's timer asks again for what waits on the population database: a birth's
+    ID number, or (an entry that names its step) a death's look-up."""
+    if entry is not None and entry.get("step") == death.STEP:
+        return death.retry_death_registration(retry, entry, counters, ctx)
+    return retry_personal_id(retry, entry, counters, ctx)
 
 
 def _fields(entry: Record) -> Record:

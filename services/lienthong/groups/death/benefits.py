@@ -1,4 +1,7 @@
-"""Social Security's death benefits (Law on Social Insurance 2024, art. 85-86 and 109-111).
+"""Social Security's death benefits; the articles each follows are declared on its step
+(``procedures.DEATH``): the funeral allowance, Law on Social Insurance 2014 art. 66(1) (2024
+law art. 85, number assumed); the survivor benefit, 2014 law art. 69 (2024 law art. 88, number
+assumed).
 
 The funeral allowance (trợ cấp mai táng) is paid to whoever organises the funeral when the
 deceased was in an eligible category; kept modest here: a pensioner or a recipient of a monthly
@@ -53,7 +56,13 @@ def funeral_eligible(record: Record) -> bool:
 
 
 def survivor_eligible(record: Record) -> bool:
-    """Whether the deceased left a record a survivor benefit can be paid from."""
+    """Whether the deceased left a record a survivor benefit can be paid from.
+
+    Broader than art. 69 of the 2014 law as the domain notes read it (the relatives of the
+    people art. 66(1) lists, i.e. ``funeral_eligible``): a deceased with 1-11 months of
+    contributions is refused the funeral allowance but granted this. The existing scenarios
+    pin this rule; narrowing it is a decision for whoever owns the group's law.
+    """
     return bool(record["category"] != "NONE" or record["compulsory_months"] > 0)
 
 

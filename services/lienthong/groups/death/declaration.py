@@ -54,6 +54,12 @@ GROUP = ProcedureGroup(
             target_days_verification=3,
             results=("DeathRegistered",),
             handoff="DeathRegistrationHandoff",
+            legal_source=(
+                "Law on Civil Status 2014, art. 33: who declares the death, and when",
+                "Law on Civil Status 2014, art. 34: the declaration checked, the death "
+                "registered and the extract issued (the deceased looked up in the population "
+                "database first; a death already registered is a duplicate)",
+            ),
         ),
         "residence_deregistration": StepSpec(
             agency="Commune police (residence)",
@@ -74,6 +80,11 @@ GROUP = ProcedureGroup(
             target_days_verification=5,
             results=("ResidenceDeregistered",),
             handoff="ResidenceDeregistrationHandoff",
+            applies=projections.has_permanent_residence,
+            legal_source=(
+                "Law on Residence 2020, art. 24(1)(a): the permanent residence of a person who "
+                "died is deregistered; nothing to deregister without one (decided at intake)",
+            ),
         ),
         "funeral_allowance": StepSpec(
             agency="Social Security (funeral allowance)",
@@ -94,6 +105,14 @@ GROUP = ProcedureGroup(
             target_days_verification=10,
             results=("FuneralAllowanceGranted",),
             handoff="FuneralAllowanceHandoff",
+            legal_source=(
+                # The 2024 law's article number is assumed (domain notes give the 2014 law's
+                # only, and say the 2024 law renumbers them): check it against the text.
+                "Law on Social Insurance 2024, art. 85 (assumed number; Law on Social "
+                "Insurance 2014, art. 66(1)): who leaves a funeral allowance (pensioners, "
+                "monthly work-injury or disease beneficiaries, at least 12 months of "
+                "compulsory contributions, contributing or reserved)",
+            ),
         ),
         "survivor_benefit": StepSpec(
             agency="Social Security (survivor benefit)",
@@ -116,6 +135,17 @@ GROUP = ProcedureGroup(
             target_days_verification=10,
             results=("SurvivorBenefitGranted",),
             handoff="SurvivorBenefitHandoff",
+            legal_source=(
+                # The article followed is the domain's reading of the 2014 law: the lump-sum
+                # survivor benefit goes to the relatives of the people art. 66(1) (the funeral
+                # allowance's list) names. The 2024 law's number is assumed. The decision
+                # (groups.death.benefits.survivor_eligible) still pays from any
+                # social-insurance record, a broader rule the existing scenarios pin: see
+                # its docstring before narrowing it to art. 66(1).
+                "Law on Social Insurance 2014, art. 69, referring to art. 66(1); Law on "
+                "Social Insurance 2024, art. 88 (assumed number): the lump-sum survivor "
+                "benefit, paid to the relative the family confirmed",
+            ),
         ),
     },
     combinations=COMBINATIONS,

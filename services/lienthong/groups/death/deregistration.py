@@ -1,8 +1,9 @@
 """Deregistration of permanent residence after a death (Law on Residence 2020, art. 24).
 
 The commune police delete the deceased's permanent residence once the death is registered. A
-deceased without a permanent residence has nothing to deregister: the step is refused with that
-reason (the rest of the dossier goes on).
+deceased without a permanent residence has nothing to deregister: the hub sees it at intake and
+shows the step as not applicable (``procedures.DEATH``, ``death.parts.has_permanent_residence``),
+so no such handoff is sent; one that arrives all the same is refused with that reason.
 """
 
 from __future__ import annotations

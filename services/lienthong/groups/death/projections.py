@@ -24,6 +24,17 @@ def deregistration_part(submission: Record) -> Record:
     return {"permanent_address": submission["deceased"].get("permanent_address")}
 
 
+def has_permanent_residence(submission: Record) -> str | None:
+    """Deregistration applies only where the deceased had a permanent residence (Law on
+    Residence 2020, art. 24(1)(a)); otherwise the reason it does not, in both languages."""
+    if submission["deceased"].get("permanent_address") is not None:
+        return None
+    return (
+        "Người đã mất không có nơi thường trú: không có gì để xóa đăng ký thường trú. / "
+        "The deceased had no permanent residence registered: there is nothing to deregister."
+    )
+
+
 def funeral_part(submission: Record) -> Record:
     """Social Security: the deceased's record and who organises the funeral."""
     return {"record": submission["social_insurance"], "declarant": submission["declarant"]}

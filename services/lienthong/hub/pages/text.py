@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from lienthong.domain.declaration import StepSpec
+from lienthong.domain.declaration import StepSpec, Words
 from lienthong.groups.registry import GROUPS, all_steps
 
 LANGUAGES = ("vi", "en")
@@ -25,6 +25,7 @@ STEP_STATES: dict[str, dict[str, str]] = {
     "rejected": {"vi": "Bị từ chối", "en": "Refused"},
     "not_started": {"vi": "Không thực hiện", "en": "Not started"},
     "withdrawn": {"vi": "Đã rút", "en": "Withdrawn"},
+    "not_applicable": {"vi": "Không áp dụng", "en": "Does not apply"},
 }
 
 #: The dossier as a whole, by phase and (when finished) outcome.
@@ -174,6 +175,17 @@ def procedures_url(group: str, lang: str) -> str:
     return f"/procedures/{group}?lang={language(lang)}" if group in GROUPS else ""
 
 
+#: What a step waiting on a shared outside system says, whichever group and step it is.
+AWAITING: dict[str, Words] = {
+    "population_database": Words(
+        "Đang chờ Cơ sở dữ liệu quốc gia về dân cư phản hồi; cơ quan tự động hỏi lại và "
+        "tiếp tục ngay khi có phản hồi. Bạn không cần làm gì.",
+        "Waiting for the national population database to answer; the agency asks again "
+        "by itself and goes on as soon as it answers. Nothing is needed from you.",
+    ),
+}
+
+
 def waiting_text(group: str, step: str, awaiting: str | None, lang: str) -> str:
     """What the citizen reads while ``step`` waits: the step's declared words for the reason,
     or, for a correction, the group's first step named; empty for anything else."""
@@ -183,6 +195,8 @@ def waiting_text(group: str, step: str, awaiting: str | None, lang: str) -> str:
     spec = found.steps.get(step)
     if spec is not None and awaiting in spec.waiting:
         return spec.waiting[awaiting].in_language(lang)
+    if awaiting in AWAITING:
+        return AWAITING[awaiting].in_language(lang)
     if awaiting != "correction":
         return ""
     first = found.steps[found.first]
