@@ -96,10 +96,29 @@ DEADLINES = "hub.deadlines"
 #: the hub's own partitioner would (librdkafka's CRC32, a null key): the hub forwards them here,
 #: keyed and partitioned by itself, so a dossier's events always meet in one hub partition.
 INBOX = "hub.inbox"
-BY_CERTIFICATE = "civil-registry.by-certificate"
+#: An agency with a step whose register keeps its own key (``StepSpec.register_key``) re-keys
+#: its handoffs by it on a topic of its own, so that one partition owns each key and a duplicate
+#: can never be registered on another worker; its timer's retries go there too.
+KEYED_AGENCIES: tuple[str, ...] = tuple(
+    agency
+    for agency in AGENCIES
+    if any(
+        all_steps()[step].register_key is not None or all_steps()[step].retry is not None
+        for step in STEPS_OF[agency]
+    )
+)
+#: The agencies' own event by which their timers ask again for what waits on an outside system.
+RETRY_EVENT = "PersonalIdRetry"
+
+
+def by_register_key(agency: str) -> str:
+    """Role of an agency's own topic: its handoffs re-keyed by its register's key."""
+    return f"{agency}.by-register-key"
+
+
 INTERNAL: dict[str, tuple[str, ...]] = {
     "hub": (DEADLINES, INBOX),
-    "civil-registry": (BY_CERTIFICATE,),
+    **{agency: (by_register_key(agency),) for agency in KEYED_AGENCIES},
 }
 INTERNAL_ROLES: tuple[str, ...] = tuple(role for roles in INTERNAL.values() for role in roles)
 
@@ -125,7 +144,8 @@ def _carries() -> dict[str, frozenset[str]]:
         table[handoff(step)] = table.get(handoff(step), frozenset({"HandoffCancelled"})) | {
             spec.handoff
         }
-    table[BY_CERTIFICATE] = table[handoff("civil_registry")] | {"PersonalIdRetry"}
+    for agency in KEYED_AGENCIES:
+        table[by_register_key(agency)] = table[f"handoff.{agency}"] | {RETRY_EVENT}
     return table
 
 

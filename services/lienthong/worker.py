@@ -13,7 +13,7 @@ from kafka import KafkaAdminClient
 from kafka.errors import AuthorizationError, KafkaError
 
 from lienthong import topics
-from lienthong.agencies import civil_registry, health_insurance, residence
+from lienthong.agencies import builder as agencies
 from lienthong.domain.calendar import Clock
 from lienthong.errors import BrokerError, TopicsMissing
 from lienthong.hub import app as hub
@@ -24,28 +24,24 @@ from lienthong.settings import Settings
 
 log = logging.getLogger(__name__)
 
-FACTORIES: dict[str, Callable[..., Deployable]] = {
-    "hub": hub.create,
-    "civil-registry": civil_registry.create,
-    "residence": residence.create,
-    "health-insurance": health_insurance.create,
-}
+FACTORIES: dict[str, Callable[..., Deployable]] = {"hub": hub.create}
 #: Topics a deployable needs besides the contract topics (created up front, same partitions).
 INTERNAL_ROLES = topics.INTERNAL_ROLES
 
 
 def create(name: str, settings: Settings, clock: Clock | None = None, **kw: Any) -> Deployable:
-    if name not in FACTORIES:
-        raise ValueError(f"unknown deployable {name!r}; choose one of {', '.join(FACTORIES)}")
-    return FACTORIES[name](settings, clock, **kw)
+    """The deployable ``name``: the hub, or an agency built from the steps it owns."""
+    if name in FACTORIES:
+        return FACTORIES[name](settings, clock, **kw)
+    if name in topics.AGENCIES:
+        return agencies.create(name, settings, clock, **kw)
+    raise ValueError(f"unknown deployable {name!r}; choose one of {', '.join(topics.DEPLOYABLES)}")
 
 
 #: Every table of every deployable: its changelog topic must exist before the first write.
 TABLES = {
     "hub": ("dossiers", "early", "archive"),
-    "civil-registry": ("register", "counters"),
-    "residence": ("register", "counters"),
-    "health-insurance": ("register", "counters"),
+    **{agency: ("register", "counters") for agency in topics.AGENCIES},
 }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from lienthong import topics
+from lienthong.agencies.builder import addressed
 from lienthong.contracts.codec import AvroCodec
 from lienthong.domain import identifiers, units
 from lienthong.domain.agency import AgencyContext, Decision
@@ -25,7 +26,7 @@ from lienthong.groups.birth.projections import (
     health_insurance_part,
     residence_part,
 )
-from lienthong.groups.birth.registration import register_birth, register_key
+from lienthong.groups.birth.registration import certificate_key, register_birth
 from lienthong.groups.birth.residence import register_residence
 from lienthong.groups.birth.synthetic import generate
 from lienthong.hub.projections import handoff_record
@@ -99,14 +100,17 @@ def handoff(step: str, record: Record, *, dossier_date: dt.date | None = None) -
 def residence_decide(
     handoff: Record, entry: Record | None, _: Counters, ctx: AgencyContext
 ) -> Decision:
-    return register_residence(handoff, entry, ctx)
+    return register_residence(handoff, entry, _, ctx)
 
 
 class Register:
     """An agency's register and counters as its Faust tables keep them, saved as the agent does."""
 
-    def __init__(self, decide: Decide, key: Callable[[Record], str] | None = None) -> None:
+    def __init__(
+        self, decide: Decide, agency: str, key: Callable[[Record], str] | None = None
+    ) -> None:
         self.decide = decide
+        self.agency = agency
         self.key = key or (lambda h: str(h["meta"]["dossier_id"]))
         self.entries: dict[str, Record] = {}
         self.counters: dict[str, int] = {}
@@ -118,6 +122,7 @@ class Register:
         ctx = AgencyContext(now, CALENDAR, partition, PARTITIONS)
         key = self.key(handoff)
         decision = self.decide(handoff, self.entries.get(key), view, ctx)
+        decision = Decision(addressed(decision.outputs, self.agency), decision.entry)
         if decision.entry is not None:
             self.entries[key] = decision.entry
         self.counters.update(view.updates)
@@ -126,7 +131,7 @@ class Register:
 
 
 def births() -> Register:
-    return Register(register_birth, register_key)
+    return Register(register_birth, "civil-registry", certificate_key)
 
 
 def the_event(decision: Decision, schema: str) -> Record:
@@ -175,7 +180,7 @@ def test_a_valid_birth_is_registered_with_a_personal_id(sex: str, nth: int, part
     commune = record["registering_commune"]
     assert re.fullmatch(rf"\d{{6}}/2026/KS-{commune}", event["registration_number"])
     assert event["registered_on"] == dt.date(2026, 3, 2)
-    entry = register.entries[register_key(cr)]
+    entry = register.entries[certificate_key(cr)]
     assert (entry["outcome"], entry["dossier_id"]) == ("registered", record["meta"]["dossier_id"])
     assert entry["personal_id"] == pid
 
@@ -302,7 +307,7 @@ def test_the_declaration_must_agree_with_the_birth_certificate(
 
 
 def residences() -> Register:
-    return Register(residence_decide)
+    return Register(residence_decide, "residence")
 
 
 def test_the_child_is_registered_at_the_parents_address() -> None:
@@ -411,7 +416,7 @@ def test_a_redelivered_residence_handoff_gets_the_same_answer(refused: bool) -> 
 
 
 def cards() -> Register:
-    return Register(issue_card)
+    return Register(issue_card, "health-insurance")
 
 
 @pytest.mark.parametrize(("nth", "partition"), [(0, 0), (1, 1), (2, 3)])

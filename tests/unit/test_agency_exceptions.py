@@ -17,24 +17,24 @@ import pytest
 from test_agency_decisions import CALENDAR, CODEC, PARTITIONS, START, dossier, handoff, wire
 
 from lienthong import topics
+from lienthong.agencies.builder import addressed
 from lienthong.contracts.events import event_id, metadata
 from lienthong.domain import identifiers, units
-from lienthong.domain.agency import AgencyContext, Decision
+from lienthong.domain.agency import AgencyContext, Decision, cancel_step
 from lienthong.domain.allocation import BufferedCounters, Counters
 from lienthong.domain.population import (
     EmbeddedPopulationDatabase,
     PopulationDatabase,
     PopulationUnavailable,
 )
-from lienthong.groups.birth.card import cancel_card, issue_card
+from lienthong.groups.birth.card import issue_card
 from lienthong.groups.birth.registration import (
     MISSING_CERTIFICATE,
-    cancel_registration,
+    certificate_key,
     register_birth,
-    register_key,
     retry_personal_id,
 )
-from lienthong.groups.birth.residence import cancel_residence, register_residence
+from lienthong.groups.birth.residence import register_residence
 
 Record = dict[str, Any]
 Decide = Callable[[Record, Record | None, Counters, AgencyContext], Decision]
@@ -88,11 +88,13 @@ class Office:
         decide: Decide,
         key: Callable[[Record], str] | None = None,
         *,
+        agency: str = "civil-registry",
         population: PopulationDatabase | None = None,
         retry_base_seconds: float = 2.0,
         retry_max_seconds: float = 120.0,
     ) -> None:
         self.decide = decide
+        self.agency = agency
         self.key = key or (lambda e: str(e["meta"]["dossier_id"]))
         self.population = population or EmbeddedPopulationDatabase()
         self.retry = (retry_base_seconds, retry_max_seconds)
@@ -112,6 +114,7 @@ class Office:
         view = BufferedCounters(self.counters)
         key = self.key(event)
         decision = self.decide(event, self.entries.get(key), view, ctx)
+        decision = Decision(addressed(decision.outputs, self.agency), decision.entry)
         for env in decision.outputs:
             CODEC.encode(env.schema, env.record)
         if decision.entry is not None:
@@ -124,12 +127,12 @@ class Office:
 
 
 def births(**kwargs: Any) -> Office:
-    return Office(register_birth, register_key, **kwargs)
+    return Office(register_birth, certificate_key, **kwargs)
 
 
 def retries(office: Office) -> Office:
     """The same register, answering PersonalIdRetry events."""
-    twin = Office(retry_personal_id, register_key, population=office.population)
+    twin = Office(retry_personal_id, certificate_key, population=office.population)
     twin.retry = office.retry
     twin.entries, twin.counters = office.entries, office.counters
     return twin
@@ -153,7 +156,7 @@ def retry_event(cr: Record, at: dt.datetime) -> Record:
     meta = metadata(
         "PersonalIdRetry", cr["meta"]["dossier_id"], "civil-registry", at, None, next(_ids)
     )
-    return wire("PersonalIdRetry", {"meta": meta, "birth_certificate_code": register_key(cr)})
+    return wire("PersonalIdRetry", {"meta": meta, "birth_certificate_code": certificate_key(cr)})
 
 
 def province_of(record: Record) -> str:
@@ -323,9 +326,9 @@ def test_a_redelivered_handoff_after_the_number_came_repeats_both_events() -> No
 )
 def test_a_retry_with_nothing_pending_does_nothing(entry: Record | None) -> None:
     cr = handoff(CR, dossier(5))
-    office = Office(retry_personal_id, register_key, population=FlakyPopulation())
+    office = Office(retry_personal_id, certificate_key, population=FlakyPopulation())
     if entry is not None:
-        office.entries[register_key(cr)] = entry
+        office.entries[certificate_key(cr)] = entry
     decision = office(retry_event(cr, minutes(60)), minutes(60))
     assert (decision.outputs, decision.entry) == ([], None)
 
@@ -413,7 +416,7 @@ def test_a_mismatching_id_number_is_returned_to_the_civil_registry(
     right = hi["child"]["personal_id"]
     hi["child"]["personal_id"] = spoil(right)
     hi = wire("HealthInsuranceHandoff", hi)
-    office = Office(issue_card)
+    office = Office(issue_card, agency="health-insurance")
     decision = office(hi, minutes(30))
 
     (env,) = decision.outputs
@@ -440,7 +443,7 @@ def test_the_correction_round_trip_between_the_two_agencies(tmp_path: Path) -> N
     plan = tmp_path / "plan.json"
     plan.write_text(json.dumps({"wrong_sex_for": [record["meta"]["dossier_id"]]}))
     registry = births(population=EmbeddedPopulationDatabase(plan))
-    social_security = Office(issue_card)
+    social_security = Office(issue_card, agency="health-insurance")
     cr = handoff(CR, record)
     wrong = the_event(registry(cr, minutes(30)), "BirthRegistered")["child"]
 
@@ -460,21 +463,11 @@ def test_the_correction_round_trip_between_the_two_agencies(tmp_path: Path) -> N
 # -- cancellation after a withdrawal -------------------------------------------------------------
 
 
-def _residence(handoff: Record, entry: Record | None, _: Counters, ctx: AgencyContext) -> Decision:
-    return register_residence(handoff, entry, ctx)
-
-
-def _cancel_residence(
-    cancelled: Record, entry: Record | None, _: Counters, ctx: AgencyContext
-) -> Decision:
-    return cancel_residence(cancelled, entry, ctx)
-
-
 #: step -> (the decision on a handoff, the decision on a cancellation, the register key)
 AGENCIES: dict[str, tuple[Decide, Decide, Callable[[Record], str] | None]] = {
-    CR: (register_birth, cancel_registration, register_key),
-    RES: (_residence, _cancel_residence, None),
-    HI: (issue_card, cancel_card, None),
+    CR: (register_birth, cancel_step, certificate_key),
+    RES: (register_residence, cancel_step, None),
+    HI: (issue_card, cancel_step, None),
 }
 HANDOFF_SCHEMA = {
     CR: "CivilRegistryHandoff",
@@ -489,8 +482,8 @@ class Agency:
     def __init__(self, step: str, nth: int = 0) -> None:
         decide, cancel, key = AGENCIES[step]
         self.step = step
-        self.work = Office(decide, key)
-        self.cancels = Office(cancel, key)
+        self.work = Office(decide, key, agency=topics.deployable_of(step))
+        self.cancels = Office(cancel, key, agency=topics.deployable_of(step))
         self.cancels.entries, self.cancels.counters = self.work.entries, self.work.counters
         self.handoff = handoff(step, dossier(nth, needs=None if step == CR else step))
 
@@ -568,7 +561,7 @@ def test_a_refusal_is_never_revoked() -> None:
 def test_a_cancellation_while_waiting_for_a_supplement_stops_the_registration() -> None:
     cr = replaced_certificate(3)
     office = births()
-    cancels = Office(cancel_registration, register_key)
+    cancels = Office(cancel_step, certificate_key)
     cancels.entries = office.entries
     office(cr, minutes(30))
     withdrawal = event_id("DossierWithdrawn", next(_ids))

@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from lienthong.agencies import civil_registry as civil_registry_app
-from lienthong.agencies import residence as residence_app
+from lienthong.agencies import builder as agencies
 from lienthong.contracts.codec import AvroCodec, Decoded
 from lienthong.contracts.events import metadata
 from lienthong.domain import identifiers, units
@@ -123,7 +122,7 @@ def residence_handoff(record: Record, street: str | None = None) -> tuple[bytes,
 @pytest.fixture
 async def residence(tmp_path: Path) -> AsyncIterator[tuple[Deployable, Recorder]]:
     clock = ManualClock(START + dt.timedelta(hours=2))
-    dep = residence_app.create(settings(tmp_path), clock=clock, with_web_metrics=False)
+    dep = agencies.create("residence", settings(tmp_path), clock=clock, with_web_metrics=False)
     yield dep, prepare(dep)
 
 
@@ -303,7 +302,9 @@ def early_answer(record: Record, clock: ManualClock) -> tuple[bytes, bytes]:
     key, value = residence_handoff(record)
     handoff = CODEC.decode(value).record
     ctx = AgencyContext(clock.now(), CALENDAR, 0, 4)
-    (registered,) = register_residence(handoff, None, ctx).outputs
+    (registered,) = agencies.addressed(
+        register_residence(handoff, None, {}, ctx).outputs, "residence"
+    )
     return key, CODEC.encode(registered.schema, registered.record)
 
 
@@ -385,7 +386,7 @@ def test_rocksdb_tables_open_with_small_buffers_and_caches(tmp_path: Path) -> No
         assert options.write_buffer_size == 2 * 1024 * 1024, name
         assert options.block_cache_size == 2 * 1024 * 1024, name
         assert options.max_write_buffer_number == 2, name
-    memory = residence_app.create(settings(tmp_path), with_web_metrics=False)
+    memory = agencies.create("residence", settings(tmp_path), with_web_metrics=False)
     assert not hasattr(memory.tables["register"].data, "rocksdb_options")
 
 
@@ -401,9 +402,9 @@ async def test_a_pending_id_is_asked_again_from_the_index_not_a_walk_of_the_regi
     base = base.model_copy(update={"population_db_plan": plan})
     record = DOSSIERS[2]
     clock = ManualClock(record["submitted_at"] + dt.timedelta(hours=1))
-    dep = civil_registry_app.create(base, clock=clock, with_web_metrics=False)
+    dep = agencies.create("civil-registry", base, clock=clock, with_web_metrics=False)
     sent = prepare(dep)
-    tick = dep.ticks["retry_pending_ids"]
+    tick = dep.ticks["retry_waiting"]
     register = dep.tables["register"]
     await tick()  # the first tick indexes the (empty) register
     walks = 0
@@ -436,7 +437,7 @@ async def test_a_pending_id_is_asked_again_from_the_index_not_a_walk_of_the_regi
     clock.advance(dt.timedelta(seconds=base.id_retry_max_seconds + 1))
     await tick()
     assert sent.names() == ["BirthRegistered", "PersonalIdRetry"]
-    assert sent.sent[-1][0] == f"{PREFIX}.civil-registry.by-certificate"
+    assert sent.sent[-1][0] == f"{PREFIX}.civil-registry.by-register-key"
     assert walks == 0  # found through the index
     await tick()
     assert len(sent.sent) == 2  # taken out of the index until the retry's answer puts it back

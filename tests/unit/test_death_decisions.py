@@ -10,11 +10,10 @@ import pytest
 from lienthong.contracts.codec import AvroCodec
 from lienthong.contracts.events import Envelope, metadata
 from lienthong.domain.agency import AgencyContext, Decision
-from lienthong.domain.allocation import BufferedCounters
+from lienthong.domain.allocation import BufferedCounters, Counters
 from lienthong.domain.calendar import WorkingCalendar
 from lienthong.domain.population import EmbeddedPopulationDatabase
 from lienthong.errors import ValidationFailed
-from lienthong.groups.birth.registration import register_key
 from lienthong.groups.death.benefits import (
     funeral_eligible,
     grant_funeral_allowance,
@@ -22,7 +21,7 @@ from lienthong.groups.death.benefits import (
 )
 from lienthong.groups.death.declaration import GROUP as DEATH
 from lienthong.groups.death.deregistration import deregister_residence
-from lienthong.groups.death.registration import register_death
+from lienthong.groups.death.registration import deceased_key, register_death
 from lienthong.groups.death.submission import validate_death_dossier
 from lienthong.groups.death.synthetic import ALL_FOUR, COMBINATIONS, WITH_FUNERAL, death_dossier
 from lienthong.hub.state import DossierState
@@ -59,7 +58,7 @@ class Agencies:
     def answer(self, env: Envelope) -> list[Envelope]:
         handoff = wire(env.schema, env.record)
         decide_step, key_of = {
-            "DeathRegistrationHandoff": (register_death, register_key),
+            "DeathRegistrationHandoff": (register_death, deceased_key),
             "ResidenceDeregistrationHandoff": (_deregister, _dossier),
             "FuneralAllowanceHandoff": (grant_funeral_allowance, _dossier),
             "SurvivorBenefitHandoff": (grant_survivor_benefit, _dossier),
@@ -79,8 +78,8 @@ class Agencies:
         return self.counters.get(key)
 
 
-def _deregister(handoff: Record, entry: Record | None, _: object, ctx: AgencyContext) -> Decision:
-    return deregister_residence(handoff, entry, ctx)
+def _deregister(handoff: Record, entry: Record | None, _: Counters, ctx: AgencyContext) -> Decision:
+    return deregister_residence(handoff, entry, _, ctx)
 
 
 def _dossier(handoff: Record) -> str:
@@ -332,7 +331,7 @@ def test_a_withdrawal_cancels_the_death_registration_by_the_deceased_s_personal_
     state, outputs = decide(state, "DossierWithdrawn", withdrawn, CTX)
     [cancelled] = [wire(e.schema, e.record) for e in outputs if e.schema == "HandoffCancelled"]
     assert cancelled["step"] == "death_registration"
-    assert register_key(cancelled) == f"death:{dossier['deceased']['personal_id']}"
+    assert deceased_key(cancelled) == f"death:{dossier['deceased']['personal_id']}"
     assert state is not None and state.outcome == "WITHDRAWN"
 
 

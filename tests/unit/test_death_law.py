@@ -14,15 +14,19 @@ from test_death_decisions import CTX, NOW, Agencies, finished, wire
 from test_web import KEYS, Hub, url_of, visible
 from test_web import hub as hub  # the fixture: the hub's web app under a test client
 
-from lienthong.agencies import civil_registry as civil_registry_app
+from lienthong.agencies.keys import RegisterKeys
 from lienthong.contracts.events import Envelope, metadata
 from lienthong.domain.agency import AgencyContext, Decision
 from lienthong.domain.allocation import BufferedCounters
 from lienthong.domain.calendar import WorkingCalendar
 from lienthong.domain.population import EmbeddedPopulationDatabase
-from lienthong.groups.birth.registration import cancel_registration, register_key, retry_pending
 from lienthong.groups.death.declaration import GROUP as DEATH
-from lienthong.groups.death.registration import register_death
+from lienthong.groups.death.registration import (
+    cancel_death_registration,
+    deceased_key,
+    register_death,
+    retry_death_registration,
+)
 from lienthong.groups.death.synthetic import ALL_FOUR, COMBINATIONS, WITH_FUNERAL, death_dossier
 from lienthong.hub.pages.status import dossier_view
 from lienthong.hub.pages.text import STEP_STATES, waiting_text
@@ -69,7 +73,14 @@ class Registry:
         key = f"death:{pid}"
         meta = metadata("PersonalIdRetry", self.entries[key]["dossier_id"], "t", when, None, 1)
         retry = wire("PersonalIdRetry", {"meta": meta, "birth_certificate_code": key})
-        return self(retry_pending, retry, when)
+        return self(retry_death_registration, retry, when)
+
+
+def register_key(event: Record) -> str:
+    """The registry's key for an event of the death step: a retry carries its entry's key."""
+    if event.get("birth_certificate_code"):
+        return str(event["birth_certificate_code"])
+    return deceased_key(event)
 
 
 class Desk:
@@ -190,13 +201,13 @@ def test_while_the_database_is_down_the_step_waits_visibly_then_resumes(tmp_path
 
     # the registry's timer asks again with growing delays while the database stays down
     entry = desk.registry.entries[f"death:{pid}"]
-    first = civil_registry_app.retry_at(entry)
+    first = RegisterKeys.retry_at(entry)
     assert first == NOW + dt.timedelta(seconds=2)
     assert desk.registry.retry(pid, at(0.01)).outputs == [], "not due yet"
     delays = []
     when = NOW
     for _ in range(4):
-        when = civil_registry_app.retry_at(desk.registry.entries[f"death:{pid}"]) or when
+        when = RegisterKeys.retry_at(desk.registry.entries[f"death:{pid}"]) or when
         decision = desk.registry.retry(pid, when)
         assert decision.outputs == []
         assert decision.entry is not None
@@ -263,7 +274,7 @@ def test_a_registration_made_before_the_withdrawal_is_revoked_and_blocks_no_new_
     [answer] = [e for e in desk.withdraw(first_id, at(10)) if e.schema == "WithdrawalAnswered"]
     assert answer.record["accepted"] is True
 
-    decision = desk.registry(cancel_registration, _cancellation(desk, first_id), at(11))
+    decision = desk.registry(cancel_death_registration, _cancellation(desk, first_id), at(11))
     [revoked] = decision.outputs
     assert (revoked.schema, revoked.record["step"]) == ("StepRejected", REG)
     assert revoked.record["reason_code"] == "withdrawn"
@@ -299,10 +310,10 @@ def test_a_withdrawal_while_the_look_up_waits_stops_it_and_a_new_dossier_goes_th
     assert desk.of("StepWaiting", first_id)
     outputs = desk.withdraw(first_id, at(5))
     assert [e.record["accepted"] for e in outputs if e.schema == "WithdrawalAnswered"] == [True]
-    decision = desk.registry(cancel_registration, _cancellation(desk, first_id), at(6))
+    decision = desk.registry(cancel_death_registration, _cancellation(desk, first_id), at(6))
     assert decision.outputs == []
     assert desk.registry.entries[f"death:{pid}"]["outcome"] == "cancelled"
-    assert civil_registry_app.retry_at(desk.registry.entries[f"death:{pid}"]) is None
+    assert RegisterKeys.retry_at(desk.registry.entries[f"death:{pid}"]) is None
     assert desk.registry.retry(pid, at(61)).outputs == [], "the timer no longer asks"
 
     again = death_dossier(37, procedures=COMBINATIONS[0], submitted_at=at(70), personal_id=pid)
@@ -327,7 +338,7 @@ def test_a_second_dossier_while_the_first_waits_is_refused_and_leaves_the_first_
     assert desk.registry.entries[f"death:{pid}"]["dossier_id"] == first_id
     # the second family withdraws too late for its answer: its cancellation leaves the first
     decision = desk.registry(
-        cancel_registration,
+        cancel_death_registration,
         wire(
             "HandoffCancelled",
             {

@@ -757,7 +757,7 @@ def test_a_withdrawal_before_any_step_finished_cancels_every_handoff(
     assert cancelled.topic == topics.handoff(CR)
     assert cancelled.key == hub.dossier_id
     assert cancelled.record["step"] == CR
-    assert cancelled.record["birth_certificate_code"] == hub.submission["birth_certificate"]["code"]
+    assert cancelled.record["register_key"] == hub.submission["birth_certificate"]["code"]
     assert READABLE.match(cancelled.record["reason"])
     done = only(outputs, "DossierFinished")
     assert done["outcome"] == "WITHDRAWN"
@@ -780,7 +780,7 @@ def test_a_withdrawal_tells_every_agency_holding_a_step() -> None:
     assert [(env.topic, env.record["step"]) for env in cancelled] == [
         (topics.handoff(s), s) for s in FULL
     ]
-    codes = [env.record["birth_certificate_code"] for env in cancelled]
+    codes = [env.record["register_key"] for env in cancelled]
     assert codes == [hub.submission["birth_certificate"]["code"], None, None]
 
 

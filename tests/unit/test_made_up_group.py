@@ -15,6 +15,7 @@ from lienthong import topics
 from lienthong.contracts.catalogue import RELEASED_DIR, SchemaCatalogue, schema_root
 from lienthong.contracts.codec import AvroCodec
 from lienthong.contracts.events import Envelope, metadata
+from lienthong.domain.agency import COMPLETION, Decision
 from lienthong.domain.calendar import WorkingCalendar
 from lienthong.domain.declaration import ProcedureGroup, StepSpec
 from lienthong.groups.registry import GROUPS
@@ -26,6 +27,41 @@ from lienthong.lookup import Keyring
 Record = dict[str, Any]
 NOW = dt.datetime(2026, 3, 3, 2, 0, tzinfo=dt.UTC)
 CTX = Context(NOW, WorkingCalendar(), Keyring((("A", b"secret"),)), "https://status.test")
+
+
+def fake_land(handoff: Record) -> tuple[str, Record]:
+    """The fake land office registers the request and names the parcel."""
+    meta = metadata("ParcelRequested", handoff["meta"]["dossier_id"], "fake-land", NOW, "h")
+    parcel = {"lot": handoff["note"], "registered_at": NOW}
+    return "ParcelRequested", {"meta": meta, "request_ref": "PR-1", "parcel": parcel}
+
+
+def fake_review(handoff: Record, *, refuse: bool) -> tuple[str, Record]:
+    """The fake board reviews the parcel it was handed, or refuses."""
+    assert handoff["parcel"]["lot"] == "Lot 42"
+    dossier_id = handoff["meta"]["dossier_id"]
+    if refuse:
+        meta = metadata("StepRejected", dossier_id, "fake-review", NOW, "r")
+        return "StepRejected", {
+            "meta": meta,
+            "step": "parcel_review",
+            "reason_code": "not_buildable",
+            "reason": "The parcel is not buildable.",
+            "duplicate_of": None,
+        }
+    meta = metadata("ParcelReviewed", dossier_id, "fake-review", NOW, "r")
+    return "ParcelReviewed", {"meta": meta, "review_ref": "RV-9"}
+
+
+def land_office(handoff: Record, entry: Record | None, counters: Any, ctx: Any) -> Decision:
+    """The fake land office's decision as its agency deployable runs it."""
+    return Decision([Envelope(COMPLETION, *fake_land(handoff))])
+
+
+def review_board(handoff: Record, entry: Record | None, counters: Any, ctx: Any) -> Decision:
+    """The fake review board's decision as its agency deployable runs it."""
+    return Decision([Envelope(COMPLETION, *fake_review(handoff, refuse=False))])
+
 
 PARCEL = ProcedureGroup(
     name="parcel",
@@ -46,6 +82,7 @@ PARCEL = ProcedureGroup(
             target_days=1,
             results=("ParcelRequested",),
             handoff="ParcelRequestHandoff",
+            decide=land_office,
         ),
         "parcel_review": StepSpec(
             agency="Fake review board",
@@ -59,6 +96,7 @@ PARCEL = ProcedureGroup(
             target_days=2,
             results=("ParcelReviewed",),
             handoff="ParcelReviewHandoff",
+            decide=review_board,
         ),
     },
     combinations=(frozenset({"parcel_request", "parcel_review"}),),
@@ -112,30 +150,6 @@ def submission(dossier_id: str) -> Record:
         "procedures": ["parcel_review", "parcel_request"],
         "note": "Lot 42",
     }
-
-
-def fake_land(handoff: Record) -> tuple[str, Record]:
-    """The fake land office registers the request and names the parcel."""
-    meta = metadata("ParcelRequested", handoff["meta"]["dossier_id"], "fake-land", NOW, "h")
-    parcel = {"lot": handoff["note"], "registered_at": NOW}
-    return "ParcelRequested", {"meta": meta, "request_ref": "PR-1", "parcel": parcel}
-
-
-def fake_review(handoff: Record, *, refuse: bool) -> tuple[str, Record]:
-    """The fake board reviews the parcel it was handed, or refuses."""
-    assert handoff["parcel"]["lot"] == "Lot 42"
-    dossier_id = handoff["meta"]["dossier_id"]
-    if refuse:
-        meta = metadata("StepRejected", dossier_id, "fake-review", NOW, "r")
-        return "StepRejected", {
-            "meta": meta,
-            "step": "parcel_review",
-            "reason_code": "not_buildable",
-            "reason": "The parcel is not buildable.",
-            "duplicate_of": None,
-        }
-    meta = metadata("ParcelReviewed", dossier_id, "fake-review", NOW, "r")
-    return "ParcelReviewed", {"meta": meta, "review_ref": "RV-9"}
 
 
 def handoffs(outputs: list[Envelope]) -> list[Envelope]:

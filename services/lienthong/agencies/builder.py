@@ -1,15 +1,26 @@
-"""The Faust wiring shared by the three agency processors: register, counters, one agent."""
+"""One builder for every agency deployable: the steps it owns across groups, its registers.
+
+An agency is what the declarations say it is: the steps whose ``deployable`` names it, each with
+its decision on the handoff, its answer to a withdrawal, and (for a step that waits on an outside
+system) its timer's decision. Nothing here names a group, a step or an agency.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import dataclasses
+from collections.abc import Iterable
 from typing import Any
 
 from lienthong import topics
+from lienthong.agencies.keys import RegisterKeys
+from lienthong.agencies.waiting import schedule_retries
 from lienthong.contracts.codec import Decoded
-from lienthong.domain.agency import AgencyContext, Decision
-from lienthong.domain.allocation import BufferedCounters, Counters
+from lienthong.contracts.events import Envelope
+from lienthong.domain.agency import COMPLETION, AgencyContext
+from lienthong.domain.allocation import BufferedCounters
 from lienthong.domain.calendar import Clock
+from lienthong.domain.declaration import AgencyDecision
+from lienthong.domain.due_index import DueIndex
 from lienthong.domain.population import EmbeddedPopulationDatabase
 from lienthong.errors import WrongEventType
 from lienthong.groups.registry import all_steps
@@ -19,38 +30,61 @@ from lienthong.runtime.types import Outcome, Received
 from lienthong.settings import Settings
 
 Record = dict[str, Any]
-Decide = Callable[[Record, Record | None, Counters, AgencyContext], Decision]
+#: The agency's own event by which its timer asks again for an entry that waits.
+RETRY = "PersonalIdRetry"
+CANCELLED = "HandoffCancelled"
 
 
-def dossier_key(event: Record) -> str:
-    return str(event["meta"]["dossier_id"])
+def addressed(outputs: Iterable[Envelope], deployable: str) -> list[Envelope]:
+    """A decision's completions addressed as the deployable publishes them: to its own
+    completion topic, the deployable named as their producer (decisions name neither)."""
+    out: list[Envelope] = []
+    for env in outputs:
+        if env.topic == COMPLETION:
+            env.record["meta"]["producer"] = deployable
+            env = dataclasses.replace(env, topic=f"{COMPLETION}.{deployable}")
+        out.append(env)
+    return out
 
 
-def build_agency(
-    step: str,
-    settings: Settings,
-    handlers: Mapping[str, Decide],
-    clock: Clock | None = None,
-    *,
-    source: str | None = None,
-    register_key: Callable[[Record], str] = dossier_key,
-    on_entry: Callable[[str, Record], None] = lambda key, entry: None,
-    **overrides: Any,
-) -> Deployable:
-    """An agency deployable: reads its handoff topic (or ``source``), decides, answers.
+class Decisions:
+    """Which declared decision an event gets: its handoff's step's, the cancelled step's, or
+    (the timer's retry) the waiting entry's step's."""
 
-    ``step`` is the deployable's first declared step; the deployable answers for every step it
-    owns (``topics.STEPS_OF``), each in its own register entries (keyed with the step's name
-    after the register key, except for ``step`` itself). ``on_entry`` is told of each register
-    entry a decision stages (an index of the entries a timer looks after).
-    """
-    name = topics.STEP_TOPIC_NAMES[step]
-    own = {all_steps()[s].handoff: s for s in topics.STEPS_OF[name]}
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.owned = {step: all_steps()[step] for step in topics.STEPS_OF[name]}
+        self.first = next(iter(self.owned))
+        self.by_handoff = {spec.handoff: spec.decide for spec in self.owned.values()}
+        self.waiting = {s: spec.retry for s, spec in self.owned.items() if spec.retry is not None}
+        self.accepted = (*self.by_handoff, CANCELLED, *([RETRY] if self.waiting else []))
 
-    def step_of(decoded: Decoded) -> str:
-        return own.get(decoded.name) or str(decoded.record.get("step") or step)
+    def check(self, event_name: str) -> None:
+        """Refuse an event type the agency does not read (a dead letter naming what it reads)."""
+        if event_name not in self.accepted:
+            accepted = ", ".join(self.accepted)
+            raise WrongEventType(f"{self.name} accepts {accepted}, not {event_name}")
 
-    dep = build(name, settings, (topics.completion(step), topics.DEADLETTER), clock, **overrides)
+    def __call__(self, event_name: str, event: Record, entry: Record | None) -> AgencyDecision:
+        self.check(event_name)
+        if event_name == CANCELLED:
+            return self.owned[str(event["step"])].cancel
+        if event_name == RETRY and self.waiting:
+            # an entry names the step it waits for (entries written before they did: the first's)
+            return self.waiting[str((entry or {}).get("step") or self.first)]
+        decide = self.by_handoff[event_name]
+        assert decide is not None  # every registered step declares one (REQUIRED)
+        return decide
+
+
+def create(name: str, settings: Settings, clock: Clock | None = None, **kw: Any) -> Deployable:
+    """The agency deployable ``name``: reads its handoff topic (re-keyed first when a step of it
+    keeps its register by a key of its own), decides each event with the step's decision,
+    saves the register entry and counters, then answers on its completion topic."""
+    decisions = Decisions(name)
+    keys = RegisterKeys(name, settings)
+    first = topics.STEPS_OF[name][0]
+    dep = build(name, settings, (topics.completion(first), topics.DEADLETTER), clock, **kw)
     app = dep.app
     dep.table("register")
     dep.table("counters")
@@ -58,19 +92,14 @@ def build_agency(
     counters = dep.pipeline.stage(dep.tables["counters"])
     register = dep.pipeline.stage(dep.tables["register"])
     population = EmbeddedPopulationDatabase(settings.population_db_plan)
-    input_topic = (
-        app.topic(source, key_serializer="raw", value_serializer="raw")
-        if source
-        else contract_topic(app, settings, topics.handoff(step))
-    )
+    retries = DueIndex()
+    source = keys.wire(dep) or contract_topic(app, settings, topics.handoff(first))
 
     async def handle(decoded: Decoded, received: Received) -> Outcome:
-        decide = handlers.get(decoded.name)
-        if decide is None:
-            raise WrongEventType(f"{name} accepts {', '.join(handlers)}, not {decoded.name}")
-        answering = step_of(decoded)
-        key = register_key(decoded.record)
-        key = key if answering == step else f"{key}/{answering}"
+        decisions.check(decoded.name)
+        key = keys.entry_key(decoded.name, decoded.record)
+        entry = register.get(key)
+        decide = decisions(decoded.name, decoded.record, entry)
         view = BufferedCounters(counters)
         ctx = AgencyContext(
             dep.clock.now(),
@@ -81,26 +110,29 @@ def build_agency(
             settings.id_retry_base_seconds,
             settings.id_retry_max_seconds,
         )
-        decision = decide(decoded.record, register.get(key), view, ctx)
+        decision = decide(decoded.record, entry, view, ctx)
+        outputs = addressed(decision.outputs, name)
 
         def save() -> None:
             if decision.entry is not None:
                 register[key] = decision.entry
-                on_entry(key, decision.entry)
+                retries.schedule(key, keys.retry_at(decision.entry))
                 if decision.entry.get("outcome") in ("registered", "issued"):
-                    # a timer's retry names no step: the entry does (a death's look-up)
-                    dep.metrics.registration(str(decision.entry.get("step") or answering))
+                    step = decision.entry.get("step") or keys.step_of(decoded.name, decoded.record)
+                    dep.metrics.registration(str(step))
             for counter, value in view.updates.items():
                 counters[counter] = value
-            for env in decision.outputs:
+            for env in outputs:
                 if env.schema == "StepRejected":
                     dep.metrics.step_rejected(env.record["step"], env.record["reason_code"])
 
-        return Outcome(decision.outputs, save, save_first=True)
+        return Outcome(outputs, save, save_first=True)
 
-    @app.agent(input_topic, name=f"{name}-decide", concurrency=1)
+    @app.agent(source, name=f"{name}-decide", concurrency=1)
     async def decide_agent(stream: Any) -> None:
         await dep.pipeline.run(stream, handle)
 
     dep.agents["decide"] = decide_agent
+    if decisions.waiting:
+        schedule_retries(dep, keys, retries, settings)
     return dep

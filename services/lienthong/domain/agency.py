@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lienthong import topics
 from lienthong.contracts.events import Envelope, metadata
+from lienthong.domain.allocation import Counters
 from lienthong.domain.calendar import WorkingCalendar
 from lienthong.domain.population import EmbeddedPopulationDatabase, PopulationDatabase
 
@@ -19,6 +19,11 @@ Record = dict[str, Any]
 #: such as the population database): a NEW handoff decides afresh, a redelivered one repeats the
 #: request.
 WAITING_OUTCOMES = frozenset({"supplement", "correction", "deferred"})
+
+
+#: The topic role of every completion a decision returns: the deployable that publishes it sends
+#: it to its own completion topic (a decision knows its step, not which deployable owns it).
+COMPLETION = "completion"
 
 
 @dataclass(frozen=True)
@@ -53,12 +58,12 @@ def completion(
     meta = metadata(
         schema,
         handoff["meta"]["dossier_id"],
-        topics.STEP_TOPIC_NAMES[step],
+        "",  # the deployable that publishes it names itself (``agencies.builder.addressed``)
         at,
         str(handoff["meta"]["event_id"]),
         step,
     )
-    return Envelope(topics.completion(step), schema, {"meta": meta, **fields})
+    return Envelope(COMPLETION, schema, {"meta": meta, **fields})
 
 
 def rejection(
@@ -236,3 +241,11 @@ def backoff(entry: Record, ctx: AgencyContext) -> Record:
     maximum."""
     delay = min(ctx.retry_base_seconds * 2 ** (int(entry["attempts"]) - 1), ctx.retry_max_seconds)
     return dict(entry, next_retry_at=(ctx.now + dt.timedelta(seconds=delay)).isoformat())
+
+
+def cancel_step(
+    cancelled: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
+) -> Decision:
+    """The citizen withdrew: the step named by the cancellation is not done (what was decided
+    after the withdrawal is revoked, visibly; see ``cancel``)."""
+    return cancel(str(cancelled["step"]), cancelled, entry, ctx.now)

@@ -7,7 +7,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lienthong.domain.agency import AgencyContext, Decision, cancel_step
+from lienthong.domain.allocation import Counters
+
 Record = dict[str, Any]
+#: An agency's decision on one event about its step: the event, the step's register entry (None:
+#: none yet), the agency's counters and context; the events to publish and the entry to keep.
+AgencyDecision = Callable[[Record, Record | None, Counters, AgencyContext], Decision]
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,19 @@ class StepSpec:
     results: tuple[str, ...] = ()
     #: The request its handoff topic carries to the agency.
     handoff: str = ""
+    #: The agency's decision on the step's handoff (our processor; a real agency may replace it
+    #: by its own consumer of the same topic).
+    decide: AgencyDecision | None = None
+    #: The agency's answer to a withdrawal (``HandoffCancelled``) of the step.
+    cancel: AgencyDecision = cancel_step
+    #: The agency's timer's decision on an entry of the step that waits on an outside system
+    #: (its entry ``pending``, asked again at ``next_retry_at``); None: the step never waits.
+    retry: AgencyDecision | None = None
+    #: The key the agency's register keeps the step's entry under, from any event about the
+    #: step (its handoff, its cancellation): one key, one entry, whichever dossier it came
+    #: in (a duplicate is found). None: the dossier id. A keyed step's events are re-keyed by
+    #: it on the agency's own topic, so one partition owns each key.
+    register_key: Callable[[Record], str] | None = None
     #: Whether the step can apply to a submission: None when it does, else the reason it does
     #: not (Vietnamese / English). The hub decides it at intake and shows the step as not
     #: applicable instead of handing it off to be refused.
@@ -155,4 +174,13 @@ class ProcedureGroup:
 
 
 #: What a registered group's step must declare, because topics, handlers and pages derive from it.
-REQUIRED = ("deployable", "label_en", "label_vi", "projection", "result_ref", "results", "handoff")
+REQUIRED = (
+    "deployable",
+    "label_en",
+    "label_vi",
+    "projection",
+    "result_ref",
+    "results",
+    "handoff",
+    "decide",
+)

@@ -21,11 +21,11 @@ from lienthong.hub.steps import (
     hand_off,
     legal_due,
     open_event,
+    part_for,
     ready_steps,
     refuse_step,
     resend,
     status,
-    submission_of,
     unanswered,
 )
 from lienthong.limits import clip
@@ -209,11 +209,6 @@ def on_withdrawn(state: DossierState | None, event: Record, ctx: Context) -> Res
         )
         return state, [_withdrawal(state, ctx, cause, reason)]
     outputs: list[Envelope] = [_withdrawal(state, ctx, cause, "")]
-    # the keys the first step's register is kept by: a birth certificate, a personal ID
-    submission = submission_of(state)
-    certificate = submission.get("birth_certificate")
-    subject_id = (submission.get(group_of(state).subject) or {}).get("personal_id")
-    first = group_of(state).first
     for step, step_state in state.steps.items():
         if step_state.phase in ("handed_off", "supplement"):
             meta = metadata("HandoffCancelled", state.dossier_id, "hub", ctx.now, cause, step)
@@ -225,10 +220,7 @@ def on_withdrawn(state: DossierState | None, event: Record, ctx: Context) -> Res
                         "meta": meta,
                         "step": step,
                         "reason": "The citizen withdrew the dossier.",
-                        "birth_certificate_code": (
-                            certificate["code"] if certificate and step == first else None
-                        ),
-                        "personal_id": subject_id if step == first else None,
+                        "register_key": register_key(state, step),
                     },
                 )
             )
@@ -237,6 +229,13 @@ def on_withdrawn(state: DossierState | None, event: Record, ctx: Context) -> Res
         step_state.phase = "withdrawn"
         step_state.reason = "Withdrawn by the citizen."
     return state, outputs + close(state, ctx, cause, "WITHDRAWN")
+
+
+def register_key(state: DossierState, step: str) -> str | None:
+    """The key the step's agency keeps the dossier's entry under, as the step declares it
+    (from the step's handoff); None: the dossier id."""
+    key_of = group_of(state).steps[step].register_key
+    return key_of(part_for(state, step)) if key_of is not None else None
 
 
 def _withdrawal(state: DossierState, ctx: Context, cause: str, refusal: str) -> Envelope:

@@ -14,7 +14,6 @@ from lienthong.domain.agency import (
     AgencyContext,
     Decision,
     ask,
-    cancel,
     completion,
     prior,
     rejection,
@@ -91,10 +90,3 @@ def _fields(entry: Record) -> Record:
         "valid_until": dt.date.fromisoformat(entry["valid_until"]),
         "clinic_code": entry["clinic_code"],
     }
-
-
-def cancel_card(
-    cancelled: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
-) -> Decision:
-    """The citizen withdrew: do not issue the card (or grant the benefit)."""
-    return cancel(str(cancelled.get("step") or STEP), cancelled, entry, ctx.now)

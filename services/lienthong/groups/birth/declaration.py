@@ -4,7 +4,7 @@ the personal identification number, then permanent residence and the health-insu
 from __future__ import annotations
 
 from lienthong.domain.declaration import ProcedureGroup, StepSpec, Words
-from lienthong.groups.birth import projections
+from lienthong.groups.birth import card, projections, registration, residence
 from lienthong.groups.birth.model import COMBINATIONS
 from lienthong.groups.birth.submission import validate_record
 
@@ -58,6 +58,9 @@ GROUP = ProcedureGroup(
             target_days_verification=0,
             results=("BirthRegistered", "PersonalIdIssued"),
             handoff="CivilRegistryHandoff",
+            decide=registration.register_birth,
+            retry=registration.retry_personal_id,
+            register_key=registration.certificate_key,
         ),
         "residence": StepSpec(
             agency="Commune police (residence)",
@@ -79,6 +82,7 @@ GROUP = ProcedureGroup(
             target_days_verification=5,
             results=("ResidenceRegistered",),
             handoff="ResidenceHandoff",
+            decide=residence.register_residence,
         ),
         "health_insurance": StepSpec(
             agency="Social Security (health insurance)",
@@ -99,6 +103,7 @@ GROUP = ProcedureGroup(
             target_days_verification=2,
             results=("CardIssued",),
             handoff="HealthInsuranceHandoff",
+            decide=card.issue_card,
         ),
     },
     combinations=COMBINATIONS,

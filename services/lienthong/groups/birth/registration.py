@@ -18,7 +18,6 @@ from lienthong.domain.agency import (
     Decision,
     ask,
     backoff,
-    cancel,
     completion,
     first_retry,
     prior,
@@ -29,7 +28,6 @@ from lienthong.domain.agency import (
 from lienthong.domain.allocation import Counters, sharded, spread
 from lienthong.domain.identifiers import birth_certificate_year
 from lienthong.domain.population import PopulationUnavailable
-from lienthong.groups.death import registration as death
 from lienthong.limits import clip
 
 STEP = "civil_registry"
@@ -43,13 +41,12 @@ MISSING_CERTIFICATE = (
 )
 
 
-def register_key(event: Record) -> str:
-    """The register is keyed by the birth certificate code: one certificate, one registration;
-    a death by the deceased's personal ID: one person, one death."""
-    if "deceased_person" in event:
-        return f"death:{event['deceased_person']['personal_id']}"
-    if event.get("personal_id"):
-        return f"death:{event['personal_id']}"
+def certificate_key(event: Record) -> str:
+    """The register is keyed by the birth certificate code: one certificate, one registration
+    (from the handoff, or from a cancellation: its ``register_key``, or the field hubs before
+    0.4.0 wrote)."""
+    if event.get("register_key"):
+        return str(event["register_key"])
     if "birth_certificate" in event:
         return str(event["birth_certificate"]["code"])
     return str(event["birth_certificate_code"])
@@ -92,7 +89,7 @@ def register_birth(
                 ctx.now,
                 "duplicate_birth",
                 f"This birth is already registered: birth certificate "
-                f"{clip(register_key(handoff))} was used by an earlier dossier. Ask the civil "
+                f"{clip(certificate_key(handoff))} was used by an earlier dossier. Ask the civil "
                 "registry office for a copy.",
                 duplicate_of=str(entry["dossier_id"]),
             ).outputs
@@ -217,27 +214,6 @@ def _correct(handoff: Record, entry: Record, ctx: AgencyContext) -> Decision:
     fields = dict(_fields(entry), personal_id_pending=False)
     fields["child"] = {**fields["child"], "personal_id": entry["personal_id"]}
     return Decision([completion(STEP, "BirthRegistered", handoff, at, **fields)], entry)
-
-
-def cancel_registration(
-    cancelled: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
-) -> Decision:
-    """The citizen withdrew: do not register (a birth registered before the withdrawal stays
-    so; a death's registration is revoked, ``death.cancel_death_registration``)."""
-    step = str(cancelled.get("step") or STEP)
-    if step == death.STEP:
-        return death.cancel_death_registration(cancelled, entry, counters, ctx)
-    return cancel(step, cancelled, entry, ctx.now)
-
-
-def retry_pending(
-    retry: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
-) -> Decision:
-    """The registry's timer asks again for what waits on the population database: a birth's
-    ID number, or (an entry that names its step) a death's look-up."""
-    if entry is not None and entry.get("step") == death.STEP:
-        return death.retry_death_registration(retry, entry, counters, ctx)
-    return retry_personal_id(retry, entry, counters, ctx)
 
 
 def _fields(entry: Record) -> Record:

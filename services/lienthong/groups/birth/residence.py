@@ -12,7 +12,8 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from lienthong.domain.agency import AgencyContext, Decision, cancel, completion, prior, rejection
+from lienthong.domain.agency import AgencyContext, Decision, completion, prior, rejection
+from lienthong.domain.allocation import Counters
 from lienthong.groups.birth.residence_rules import rule_on
 
 STEP = "residence"
@@ -26,7 +27,9 @@ def _same_address(a: Record, b: Record) -> bool:
     return a["commune_code"] == b["commune_code"] and norm(a["street"]) == norm(b["street"])
 
 
-def register_residence(handoff: Record, entry: Record | None, ctx: AgencyContext) -> Decision:
+def register_residence(
+    handoff: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
+) -> Decision:
     """Register the child at the parent's address, or refuse with the reason."""
     known = prior(STEP, "ResidenceRegistered", handoff, entry, _fields)
     if known is not None:
@@ -73,8 +76,3 @@ def _fields(entry: Record) -> Record:
         "address": entry["address"],
         "head_of_household": entry["head_of_household"],
     }
-
-
-def cancel_residence(cancelled: Record, entry: Record | None, ctx: AgencyContext) -> Decision:
-    """The citizen withdrew: do not register (or deregister) the residence."""
-    return cancel(str(cancelled.get("step") or STEP), cancelled, entry, ctx.now)

@@ -4,7 +4,7 @@ permanent residence, the funeral allowance and the survivor benefit."""
 from __future__ import annotations
 
 from lienthong.domain.declaration import ProcedureGroup, StepSpec, Words
-from lienthong.groups.death import projections
+from lienthong.groups.death import benefits, deregistration, projections, registration
 from lienthong.groups.death.submission import COMBINATIONS, validate_death_dossier
 
 #: The death group (Decree 63/2024). No verified deadline was found (one weak source says 6 to 18
@@ -54,6 +54,10 @@ GROUP = ProcedureGroup(
             target_days_verification=3,
             results=("DeathRegistered",),
             handoff="DeathRegistrationHandoff",
+            decide=registration.register_death,
+            cancel=registration.cancel_death_registration,
+            retry=registration.retry_death_registration,
+            register_key=registration.deceased_key,
             legal_source=(
                 "Law on Civil Status 2014, art. 33: who declares the death, and when",
                 "Law on Civil Status 2014, art. 34: the declaration checked, the death "
@@ -80,6 +84,7 @@ GROUP = ProcedureGroup(
             target_days_verification=5,
             results=("ResidenceDeregistered",),
             handoff="ResidenceDeregistrationHandoff",
+            decide=deregistration.deregister_residence,
             applies=projections.has_permanent_residence,
             legal_source=(
                 "Law on Residence 2020, art. 24(1)(a): the permanent residence of a person who "
@@ -105,6 +110,7 @@ GROUP = ProcedureGroup(
             target_days_verification=10,
             results=("FuneralAllowanceGranted",),
             handoff="FuneralAllowanceHandoff",
+            decide=benefits.grant_funeral_allowance,
             legal_source=(
                 # The 2024 law's article number is assumed (domain notes give the 2014 law's
                 # only, and say the 2024 law renumbers them): check it against the text.
@@ -135,6 +141,7 @@ GROUP = ProcedureGroup(
             target_days_verification=10,
             results=("SurvivorBenefitGranted",),
             handoff="SurvivorBenefitHandoff",
+            decide=benefits.grant_survivor_benefit,
             legal_source=(
                 # The article followed is the domain's reading of the 2014 law: the lump-sum
                 # survivor benefit goes to the relatives of the people art. 66(1) (the funeral

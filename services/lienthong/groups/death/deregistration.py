@@ -13,12 +13,15 @@ import hashlib
 from typing import Any
 
 from lienthong.domain.agency import AgencyContext, Decision, granted, prior, rejection
+from lienthong.domain.allocation import Counters
 
 STEP = "residence_deregistration"
 Record = dict[str, Any]
 
 
-def deregister_residence(handoff: Record, entry: Record | None, ctx: AgencyContext) -> Decision:
+def deregister_residence(
+    handoff: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
+) -> Decision:
     """Deregister the deceased's permanent residence, or refuse when there is none."""
     known = prior(STEP, "ResidenceDeregistered", handoff, entry, _fields)
     if known is not None:

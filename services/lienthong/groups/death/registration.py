@@ -57,6 +57,17 @@ UNKNOWN_PERSON = (
 POPULATION_DATABASE = "population_database"
 
 
+def deceased_key(event: Record) -> str:
+    """The register is keyed by the deceased's personal ID: one person, one death (from the
+    handoff, or from a cancellation: its ``register_key``, or the field hubs before 0.4.0
+    wrote)."""
+    if event.get("register_key"):
+        return str(event["register_key"])
+    if "deceased_person" in event:
+        return f"death:{event['deceased_person']['personal_id']}"
+    return f"death:{event['personal_id']}"
+
+
 def _mismatch(deceased: Record) -> str | None:
     pid = deceased["personal_id"]
     if personal_id_sex(pid) != deceased["sex"]:
