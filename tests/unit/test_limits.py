@@ -22,11 +22,12 @@ from test_hub_transitions import CODEC, only, schemas
 
 from lienthong import limits, topics
 from lienthong.contracts.events import Envelope
+from lienthong.domain.screening import normalised
 from lienthong.errors import Reason, RecordMismatch, ValidationFailed, at_most
 from lienthong.groups.birth.submission import check_submission
 from lienthong.groups.registry import GROUPS
 from lienthong.hub.pages.status import RECEIPT_PATTERN
-from lienthong.hub.screening import EVENT_TEXT, META, normalised
+from lienthong.hub.screening import EVENT_TEXT, META
 from lienthong.hub.state import DossierState
 from lienthong.hub.steps import open_event
 from lienthong.hub.transitions import DossierIdConflict, UnknownDossier, decide

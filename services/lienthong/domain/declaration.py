@@ -9,6 +9,7 @@ from typing import Any
 
 from lienthong.domain.agency import AgencyContext, Decision, cancel_step
 from lienthong.domain.allocation import Counters
+from lienthong.limits import Items, Text
 
 Record = dict[str, Any]
 #: An agency's decision on one event about its step: the event, the step's register entry (None:
@@ -59,6 +60,9 @@ class StepSpec:
     results: tuple[str, ...] = ()
     #: The request its handoff topic carries to the agency.
     handoff: str = ""
+    #: The text of each of its results the hub reads, by dotted path, with its limit (the hub
+    #: screens every field before a decision sees it).
+    result_text: Mapping[str, Mapping[str, Text | Items]] = field(default_factory=dict)
     #: The agency's decision on the step's handoff (our processor; a real agency may replace it
     #: by its own consumer of the same topic).
     decide: AgencyDecision | None = None

@@ -31,22 +31,19 @@ from lienthong.hub.steps import (
 from lienthong.limits import clip
 
 Record = dict[str, Any]
-WAITING_TEXT = {
-    "personal_id": "The birth is registered; the population database has not issued the child's "
-    "personal ID number yet. The next steps start as soon as it arrives; nothing is needed "
-    "from you.",
-    "correction": "Returned to the {agency} for a correction of the {procedure}; nothing is "
-    "needed from you.",
-}
+#: What a step back at the group's first step for a correction says (any group's).
+CORRECTION_TEXT = (
+    "Returned to the {agency} for a correction of the {procedure}; nothing is needed from you."
+)
 #: What a StepWaiting can name (its schema's symbols but the default, OTHER).
 WAITING_SYMBOLS = frozenset({"PERSONAL_ID", "CORRECTION", "POPULATION_DATABASE"})
 
 
-def take_child(
+def take_subject(
     state: DossierState, step: str, event: Record, ctx: Context, cause: str
 ) -> list[Envelope]:
-    """Keep the subject the first step registered (the child); a pending ID number holds the
-    dependent steps."""
+    """Keep the subject the first step registered (the child, the deceased); a pending personal
+    ID number holds the dependent steps."""
     subject = event.get(group_of(state).subject)
     if subject is not None:
         state.subject = subject_to_json(subject)
@@ -72,7 +69,7 @@ def announce_wait(
             waiting_for,
             step=step,
             waiting_for=symbol,
-            message=message or _waiting_text(state, waiting_for),
+            message=message or _waiting_text(state, step, waiting_for),
         )
     ]
 
@@ -91,11 +88,16 @@ def on_step_deferred(state: DossierState | None, event: Record, ctx: Context) ->
     return state, announce_wait(state, step, ctx, cause, event["message"])
 
 
-def _waiting_text(state: DossierState, waiting_for: str) -> str:
-    """What the citizen reads while a step waits; a correction names the group's first step."""
-    first = group_of(state).steps[group_of(state).first]
+def _waiting_text(state: DossierState, step: str, waiting_for: str) -> str:
+    """What the citizen reads while a step waits: the words the step declares for it; for a
+    correction, the group's first step named."""
+    group = group_of(state)
+    declared = group.steps[step].waiting.get(waiting_for)
+    if declared is not None:
+        return declared.en
+    first = group.steps[group.first]
     procedure = first.label_en[:1].lower() + first.label_en[1:]
-    return WAITING_TEXT[waiting_for].format(agency=first.agency, procedure=procedure)
+    return CORRECTION_TEXT.format(agency=first.agency, procedure=procedure)
 
 
 def on_personal_id_issued(state: DossierState | None, event: Record, ctx: Context) -> Result:

@@ -88,7 +88,7 @@ class DossierState(BaseModel):
     received_on: dt.date | None = None
     due_at: dt.datetime | None = None
     verification_needed: bool = False
-    #: Where the birth is registered: its province's deadline cuts apply.
+    #: The commune that registers the dossier: its province's deadline cuts apply.
     registering_commune: str = ""
     #: The dossier's deadline in working days: the law's and the one applied (a province's cut).
     statutory_days: int | None = None

@@ -166,7 +166,7 @@ def _completion(step: str) -> Handler:
         outputs: list[Envelope] = []
         first = group_of(state).first == step
         if first:
-            outputs += detours.take_child(state, step, event, ctx, cause)
+            outputs += detours.take_subject(state, step, event, ctx, cause)
         ref = event[group_of(state).steps[step].result_ref]
         outputs += finish_step(
             state, step, "completed", ctx, cause, event["meta"]["occurred_at"], result_ref=ref

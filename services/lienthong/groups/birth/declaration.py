@@ -7,6 +7,7 @@ from lienthong.domain.declaration import ProcedureGroup, StepSpec, Words
 from lienthong.groups.birth import card, projections, registration, residence
 from lienthong.groups.birth.model import COMBINATIONS
 from lienthong.groups.birth.submission import validate_record
+from lienthong.limits import ADDRESS, CODE, FULL_NAME, NAME
 
 GROUP = ProcedureGroup(
     name="birth",
@@ -58,6 +59,19 @@ GROUP = ProcedureGroup(
             target_days_verification=0,
             results=("BirthRegistered", "PersonalIdIssued"),
             handoff="CivilRegistryHandoff",
+            result_text={
+                "BirthRegistered": {
+                    "registration_number": CODE,
+                    "extract_ref": CODE,
+                    "child.full_name": FULL_NAME,
+                    "child.personal_id": CODE,
+                },
+                "PersonalIdIssued": {
+                    "registration_number": CODE,
+                    "child.full_name": FULL_NAME,
+                    "child.personal_id": CODE,
+                },
+            },
             decide=registration.register_birth,
             retry=registration.retry_personal_id,
             register_key=registration.certificate_key,
@@ -82,6 +96,15 @@ GROUP = ProcedureGroup(
             target_days_verification=5,
             results=("ResidenceRegistered",),
             handoff="ResidenceHandoff",
+            result_text={
+                "ResidenceRegistered": {
+                    "confirmation_ref": CODE,
+                    "head_of_household": NAME,
+                    "address.province_code": CODE,
+                    "address.commune_code": CODE,
+                    "address.street": ADDRESS,
+                },
+            },
             decide=residence.register_residence,
         ),
         "health_insurance": StepSpec(
@@ -103,6 +126,13 @@ GROUP = ProcedureGroup(
             target_days_verification=2,
             results=("CardIssued",),
             handoff="HealthInsuranceHandoff",
+            result_text={
+                "CardIssued": {
+                    "social_insurance_number": CODE,
+                    "card_code": CODE,
+                    "clinic_code": CODE,
+                },
+            },
             decide=card.issue_card,
         ),
     },

@@ -25,8 +25,8 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from lienthong import limits
+from lienthong.domain.screening import LIMIT_CODES, normalised
 from lienthong.errors import Reason, ValidationFailed
-from lienthong.hub.screening import LIMIT_CODES, normalised
 from lienthong.limits import clip
 from lienthong.settings import SOURCE_ROOT
 

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from lienthong.domain import identifiers, units
+from lienthong.domain.screening import LIMIT_CODES
 from lienthong.errors import Reason, ValidationFailed, at_most
 from lienthong.groups.birth.model import (
     COMBINATIONS,
@@ -18,7 +19,6 @@ from lienthong.groups.birth.model import (
     Parent,
     parse_submission,
 )
-from lienthong.hub.screening import LIMIT_CODES
 from lienthong.limits import MAX_CLOCK_SKEW_SECONDS, clip, excerpt
 
 # -- The business rules ------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 from lienthong.domain.declaration import ProcedureGroup, StepSpec, Words
 from lienthong.groups.death import benefits, deregistration, projections, registration
 from lienthong.groups.death.submission import COMBINATIONS, validate_death_dossier
+from lienthong.limits import ADDRESS, CODE, FULL_NAME
 
 #: The death group (Decree 63/2024). No verified deadline was found (one weak source says 6 to 18
 #: working days): the targets are assumptions, the group's can be set (``group_deadline_days``,
@@ -54,6 +55,14 @@ GROUP = ProcedureGroup(
             target_days_verification=3,
             results=("DeathRegistered",),
             handoff="DeathRegistrationHandoff",
+            result_text={
+                "DeathRegistered": {
+                    "death_extract_number": CODE,
+                    "deceased.full_name": FULL_NAME,
+                    "deceased.personal_id": CODE,
+                    "deceased.death_extract_number": CODE,
+                },
+            },
             decide=registration.register_death,
             cancel=registration.cancel_death_registration,
             retry=registration.retry_death_registration,
@@ -84,6 +93,14 @@ GROUP = ProcedureGroup(
             target_days_verification=5,
             results=("ResidenceDeregistered",),
             handoff="ResidenceDeregistrationHandoff",
+            result_text={
+                "ResidenceDeregistered": {
+                    "confirmation_ref": CODE,
+                    "address.province_code": CODE,
+                    "address.commune_code": CODE,
+                    "address.street": ADDRESS,
+                },
+            },
             decide=deregistration.deregister_residence,
             applies=projections.has_permanent_residence,
             legal_source=(
@@ -110,6 +127,9 @@ GROUP = ProcedureGroup(
             target_days_verification=10,
             results=("FuneralAllowanceGranted",),
             handoff="FuneralAllowanceHandoff",
+            result_text={
+                "FuneralAllowanceGranted": {"decision_number": CODE, "paid_to": FULL_NAME},
+            },
             decide=benefits.grant_funeral_allowance,
             legal_source=(
                 # The 2024 law's article number is assumed (domain notes give the 2014 law's
@@ -141,6 +161,13 @@ GROUP = ProcedureGroup(
             target_days_verification=10,
             results=("SurvivorBenefitGranted",),
             handoff="SurvivorBenefitHandoff",
+            result_text={
+                "SurvivorBenefitGranted": {
+                    "decision_number": CODE,
+                    "beneficiary_name": FULL_NAME,
+                    "beneficiary_personal_id": CODE,
+                },
+            },
             decide=benefits.grant_survivor_benefit,
             legal_source=(
                 # The article followed is the domain's reading of the 2014 law: the lump-sum

@@ -14,8 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from lienthong.domain import identifiers, units
+from lienthong.domain.screening import Limit, screen_fields
 from lienthong.errors import Reason, ValidationFailed
-from lienthong.hub.screening import Limit, screen_fields
 from lienthong.limits import ADDRESS, CODE, EMAIL, FULL_NAME, MAX_CLOCK_SKEW_SECONDS, NOTE, clip
 
 Record = dict[str, Any]
