@@ -8,14 +8,12 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from itertools import product
 from threading import Lock
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
 from lienthong.domain.units import commune_codes
 from lienthong.groups.registry import GROUPS, all_steps
-from lienthong.runtime.faust.app import read_offsets
 from lienthong.topics import DEPLOYABLES
 
 log = logging.getLogger(__name__)
@@ -369,21 +367,3 @@ class ConsumerLagCollector:
             end.add_metric(values, end_offset)
             committed.add_metric(values, committed_offset)
         return [lag, end, committed]
-
-
-def faust_offsets(app: Any) -> OffsetSource:
-    """Reads a faust app's end and committed offsets; empty until its consumer has started.
-
-    The reading needs faust's private parts: it lives in ``runtime.faust.app.read_offsets``.
-    """
-    return partial(read_offsets, app)
-
-
-def setup_faust_metrics(app: Any, registry: CollectorRegistry) -> ConsumerLagCollector:
-    """Adds faust's sensors and the lag collector to ``registry``, served on ``/metrics``."""
-    from faust.sensors.prometheus import setup_prometheus_sensors
-
-    setup_prometheus_sensors(app, pattern="/metrics", registry=registry, name_prefix=FAUST_PREFIX)
-    collector = ConsumerLagCollector(faust_offsets(app))
-    registry.register(collector)
-    return collector

@@ -52,7 +52,6 @@ from test_hub_detours import CR, FULL, HI, RES, Desk, child_personal_id, submiss
 
 from lienthong import topics
 from lienthong.client import IntakePublisher
-from lienthong.contracts.boundary import Boundary
 from lienthong.contracts.catalogue import default_catalogue
 from lienthong.contracts.codec import HEADER_LEN, MARKER, AvroCodec
 from lienthong.errors import (
@@ -70,6 +69,7 @@ from lienthong.limits import (
     MAX_REASONS,
     clip,
 )
+from lienthong.runtime.boundary import Boundary
 from lienthong.runtime.types import Received
 
 Record = dict[str, Any]

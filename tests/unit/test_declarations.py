@@ -8,7 +8,6 @@ import json
 import pytest
 
 from lienthong import topics
-from lienthong.contracts.boundary import Boundary
 from lienthong.contracts.catalogue import default_catalogue, schema_root
 from lienthong.contracts.codec import AvroCodec, Decoded
 from lienthong.contracts.events import metadata
@@ -16,6 +15,7 @@ from lienthong.domain.declaration import ProcedureGroup
 from lienthong.errors import WrongEventType
 from lienthong.groups.registry import GROUPS, all_steps
 from lienthong.limits import MAX_MESSAGE_BYTES
+from lienthong.runtime.boundary import Boundary
 
 
 @pytest.mark.parametrize("group", GROUPS.values(), ids=list(GROUPS))

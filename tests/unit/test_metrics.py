@@ -11,9 +11,8 @@ from lienthong.metrics import (
     OTHER,
     ConsumerLagCollector,
     Metrics,
-    faust_offsets,
-    setup_faust_metrics,
 )
+from lienthong.runtime.faust.metrics import faust_offsets, setup_faust_metrics
 
 BIRTH_ALL = "birth+residence+health_insurance"
 

@@ -11,7 +11,6 @@ from aiokafka.partitioner import DefaultPartitioner
 from faust.exceptions import ProducerSendError
 
 from lienthong import topics
-from lienthong.contracts.boundary import ORIGIN_HEADER, Boundary, partition_for
 from lienthong.contracts.codec import AvroCodec, Decoded
 from lienthong.contracts.events import Envelope, metadata
 from lienthong.domain.calendar import ManualClock
@@ -19,6 +18,7 @@ from lienthong.errors import MessageTooLarge, WrongEventType
 from lienthong.limits import MAX_MESSAGE_BYTES
 from lienthong.metrics import Metrics
 from lienthong.runtime import pipeline as pipeline_module
+from lienthong.runtime.boundary import ORIGIN_HEADER, Boundary, partition_for
 from lienthong.runtime.pipeline import Pipeline
 from lienthong.runtime.types import Outcome, Received
 

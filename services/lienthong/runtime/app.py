@@ -87,7 +87,7 @@ def app_id(deployable: str, settings: Settings) -> str:
 
 
 def contract_topic(app: faust.App, settings: Settings, role: str) -> faust.TopicT:
-    """A contract topic by role (``intake``, ``handoff.residence``...) as raw bytes."""
+    """A contract topic by role (``intake``, ``handoff.<agency>``...) as raw bytes."""
     return app.topic(
         settings.topic(role),
         key_type=bytes,

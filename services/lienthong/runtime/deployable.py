@@ -11,13 +11,14 @@ from prometheus_client import CollectorRegistry
 
 from lienthong import topics
 from lienthong.clocks import clock_for
-from lienthong.contracts.boundary import Boundary
 from lienthong.contracts.codec import AvroCodec
 from lienthong.domain.calendar import Clock, WorkingCalendar
 from lienthong.domain.due_index import DueIndex
 from lienthong.limits import MAX_MESSAGE_BYTES
-from lienthong.metrics import Metrics, setup_faust_metrics
+from lienthong.metrics import Metrics
 from lienthong.runtime.app import contract_topic, make_app
+from lienthong.runtime.boundary import Boundary
+from lienthong.runtime.faust.metrics import setup_faust_metrics
 from lienthong.runtime.pipeline import Pipeline
 from lienthong.runtime.readiness import add_readiness
 from lienthong.settings import Settings

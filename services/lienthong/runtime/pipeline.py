@@ -25,7 +25,6 @@ from aiokafka.errors import (
     TopicAuthorizationFailedError,
 )
 
-from lienthong.contracts.boundary import Boundary
 from lienthong.contracts.codec import AvroCodec, Decoded
 from lienthong.contracts.events import Envelope, event_id
 from lienthong.domain.calendar import Clock
@@ -39,6 +38,7 @@ from lienthong.limits import (
     clip,
 )
 from lienthong.metrics import Metrics
+from lienthong.runtime.boundary import Boundary
 from lienthong.runtime.checkpoint import Checkpoint, Input
 from lienthong.runtime.staged import StagedTable
 from lienthong.runtime.types import Decided, Forward, Handler, Received
