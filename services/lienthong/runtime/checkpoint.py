@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 from faust.streams import current_event
 
+from lienthong.runtime import faults
 from lienthong.runtime.offsets import as_current
 
 if TYPE_CHECKING:
@@ -176,6 +177,7 @@ class Checkpoint:
                 one = await self.pipeline.decide(self.pipeline.received(event), self.handler)
             if one is not None:
                 decided.append(one)
+        faults.reached("decided")
         try:
             await self.make_durable(decided, events)
         except Revoked:
@@ -212,6 +214,7 @@ class Checkpoint:
         self.still_owned(events)
         if save_first:
             await self.pipeline.make_saved_durable()
+            faults.reached("saved")
             self.still_owned(events)
         pending = []
         for one in decided:
@@ -223,9 +226,11 @@ class Checkpoint:
         failed = [r for r in results if isinstance(r, BaseException)]
         if failed:
             raise failed[0]
+        faults.reached("published")
         if not save_first:
             self.still_owned(events)
             await self.pipeline.make_saved_durable()
+            faults.reached("saved")
         for one in decided:
             self.pipeline.metrics.event_processed(self.pipeline.deployable, one.name)
 
