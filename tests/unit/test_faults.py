@@ -104,3 +104,14 @@ def test_settings_leave_the_hook_unarmed_by_default(monkeypatch: pytest.MonkeyPa
     monkeypatch.delenv("LIENTHONG_CRASH_AT", raising=False)
     assert Settings().crash_at is None
     assert Settings(development=True).crash_at is None
+
+
+def test_a_stateless_steps_reaches_are_not_counted(exits: list[int]) -> None:
+    faults.arm("published:2")
+    for _ in range(5):
+        faults.reached("published", keeps_state=False)
+    faults.reached("published")
+    assert exits == []
+    with pytest.raises(Exited):
+        faults.reached("published")
+    assert exits == [faults.EXIT_CODES["published"]]

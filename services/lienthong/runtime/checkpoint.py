@@ -177,7 +177,7 @@ class Checkpoint:
                 one = await self.pipeline.decide(self.pipeline.received(event), self.handler)
             if one is not None:
                 decided.append(one)
-        faults.reached("decided")
+        faults.reached("decided", keeps_state=bool(self.pipeline.staged))
         try:
             await self.make_durable(decided, events)
         except Revoked:
@@ -214,7 +214,7 @@ class Checkpoint:
         self.still_owned(events)
         if save_first:
             await self.pipeline.make_saved_durable()
-            faults.reached("saved")
+            faults.reached("saved", keeps_state=bool(self.pipeline.staged))
             self.still_owned(events)
         pending = []
         for one in decided:
@@ -226,11 +226,11 @@ class Checkpoint:
         failed = [r for r in results if isinstance(r, BaseException)]
         if failed:
             raise failed[0]
-        faults.reached("published")
+        faults.reached("published", keeps_state=bool(self.pipeline.staged))
         if not save_first:
             self.still_owned(events)
             await self.pipeline.make_saved_durable()
-            faults.reached("saved")
+            faults.reached("saved", keeps_state=bool(self.pipeline.staged))
         for one in decided:
             self.pipeline.metrics.event_processed(self.pipeline.deployable, one.name)
 

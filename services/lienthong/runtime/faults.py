@@ -72,9 +72,14 @@ def armed() -> Armed | None:
     return _armed
 
 
-def reached(point: str) -> None:
-    """The worker just did ``point``; exit here if armed for it and this is the nth time."""
-    if _armed is None:
+def reached(point: str, *, keeps_state: bool = True) -> None:
+    """The worker just did ``point``; exit here if armed for it and this is the nth time.
+
+    ``keeps_state=False``: a batch of a stateless step (a re-keying agent) did it; it is not
+    counted, so the nth reach is always the deployable's own decisions, whichever agent runs
+    first.
+    """
+    if _armed is None or not keeps_state:
         return
     if point not in EXIT_CODES:
         raise ValueError(f"unknown crash point {point!r}; one of {', '.join(POINTS)}")
