@@ -10,6 +10,10 @@ event id announced with two different payloads.
 The four deployables run once per store; a cell restarts only the deployable it crashes. Each
 cell counts its own dossiers, so a cell that fails does not fail the ones after it, except for a
 number given twice, which is checked over every registration the store's stack announced.
+
+The matrix notices a change of order: with save and publish swapped in the checkpoint (the hub
+saving first, the agencies publishing first), hub-saved loses dossiers and
+civil-registry-published announces a registration two ways, on both stores.
 """
 
 from __future__ import annotations

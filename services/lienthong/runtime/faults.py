@@ -10,7 +10,8 @@ steps are named by what has just happened:
 - ``committed``: the consumer committed input offsets to the group.
 
 The hub publishes, then saves; the agencies save, then publish: the same names, in the order
-each runs them.
+each runs them. Only batches of the deployable's own state count (a re-keying step's do not):
+the nth reach is the seam of the deployable's decisions, whichever agent runs first.
 
 The hook is armed only by the ``crash_at`` setting (``LIENTHONG_CRASH_AT=<point>:<nth>``), which
 the settings refuse outside development mode. Armed, the worker exits with the point's own code
