@@ -7,10 +7,11 @@ from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lienthong.errors import SettingsError
+from lienthong.runtime import faults
 
 #: The repository root when running from a checkout (services/lienthong/settings.py -> root).
 SOURCE_ROOT = Path(__file__).resolve().parents[2]
@@ -89,6 +90,11 @@ class Settings(BaseSettings):
     # -- Security (see README "Security") ---------------------------------------------------
     development: bool = Field(
         False, description="A local run (demo, tests): allows the public development secret"
+    )
+    crash_at: str | None = Field(
+        None,
+        description="Tests only: exit at the nth reach of a step of the checkpoint "
+        "(<point>:<nth>, runtime.faults); refused unless development is true",
     )
     lookup_key_id: str = Field(
         "A", pattern=r"^[A-Z2-7]$", description="Id of lookup_secret, the first letter of codes"
@@ -171,6 +177,19 @@ class Settings(BaseSettings):
     )
     id_retry_base_seconds: float = Field(2.0, gt=0, description="First retry delay")
     id_retry_max_seconds: float = Field(120.0, gt=0, description="Longest retry delay")
+
+    @field_validator("crash_at")
+    @classmethod
+    def _crash_only_in_development(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        faults.parse(value)
+        if not info.data.get("development"):
+            raise ValueError(
+                "crash_at: LIENTHONG_CRASH_AT makes the worker exit on purpose; it is for tests "
+                "and needs LIENTHONG_DEVELOPMENT=true"
+            )
+        return value
 
     def calendar_kwargs(self) -> dict[str, object]:
         """What a WorkingCalendar needs from the settings."""

@@ -18,6 +18,7 @@ from lienthong.domain.calendar import Clock
 from lienthong.errors import BrokerError, TopicsMissing
 from lienthong.hub import app as hub
 from lienthong.lookup import keyring
+from lienthong.runtime import faults
 from lienthong.runtime.app import app_id, ensure_topics
 from lienthong.runtime.deployable import Deployable
 from lienthong.settings import Settings
@@ -147,6 +148,7 @@ def run(name: str, settings: Settings, loglevel: str = "warning") -> None:
     except TopicsMissing as exc:  # one line in the pod's log (a console would wrap it), exit 1
         print(f"error: {exc}", file=sys.stderr, flush=True)
         raise SystemExit(1) from None
+    faults.arm(settings.crash_at)  # None outside tests (the settings refuse it in production)
     deployable = create(name, settings)
     worker = faust.Worker(deployable.app, loglevel=loglevel, quiet=True)
     if not worker.stdout.isatty():  # a log file or a pod's log: no terminal spinner codes

@@ -12,7 +12,9 @@ import faust
 
 from lienthong.errors import PublishRefused
 from lienthong.metrics import Metrics
+from lienthong.runtime import faults
 from lienthong.runtime.faust.events import as_current
+from lienthong.runtime.staged import StagedTable
 from lienthong.runtime.types import Decided, Forward, Handler, Received, received_from
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,8 @@ class Stages(Protocol):
     topics: dict[str, faust.TopicT]
     on_handled: Callable[[Any], None]
     owns: Callable[[Any], bool]
+    #: The tables whose writes a batch stages (empty: a stateless twin, which keeps none).
+    staged: list[StagedTable]
 
     async def decide(self, received: Received, handler: Handler) -> Decided | None: ...
     async def make_saved_durable(self, received: Received | None = None) -> None: ...
@@ -111,6 +115,7 @@ class Checkpoint:
     async def settle(self, inputs: list[Input]) -> bool:
         """Steps 1 to 5; False if the inputs were left to their partitions' new owner."""
         decided = await self.handle(inputs)  # step 1
+        faults.reached("decided", keeps_state=bool(self.pipeline.staged))
         if not decided:  # each input dead-lettered (and its letter acknowledged)
             return True
         careful = len(inputs) == 1
@@ -157,11 +162,14 @@ class Checkpoint:
         which = inputs[0].received if careful else None  # for the logs
         if save_first:
             await self.pipeline.make_saved_durable(which)
+            faults.reached("saved", keeps_state=bool(self.pipeline.staged))
             self.still_owned(inputs)
         await (self.produce_carefully(decided) if careful else self.produce(decided))
+        faults.reached("published", keeps_state=bool(self.pipeline.staged))
         if not save_first:
             self.still_owned(inputs)
             await self.pipeline.make_saved_durable(which)
+            faults.reached("saved", keeps_state=bool(self.pipeline.staged))
         for one in decided:
             self.pipeline.metrics.event_processed(self.pipeline.deployable, one.name)
 

@@ -35,6 +35,8 @@ from faust.types import TP
 from faust.utils.functional import consecutive_numbers
 from mode import Service
 
+from lienthong.runtime import faults
+
 log = logging.getLogger(__name__)
 
 #: How often the stalls are looked for.
@@ -78,6 +80,12 @@ class GuardedConsumer(faust_aiokafka.Consumer):
     def of_this_generation(self, message: Any) -> bool:
         """Whether ``message`` was fetched in the group's current generation (no rebalance)."""
         return message.generation_id in (None, self.app.consumer_generation_id)
+
+    async def commit(self, *args: Any, **kwargs: Any) -> bool:
+        committed = bool(await super().commit(*args, **kwargs))
+        if committed:
+            faults.reached("committed")
+        return committed
 
     def mark_handled(self, message: Any) -> None:
         """A handler finished with this message (answered, saved, or dead-lettered)."""
