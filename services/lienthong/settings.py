@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Literal
@@ -12,6 +13,18 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lienthong.errors import SettingsError
 from lienthong.runtime import faults
+
+#: Procedure groups outside the package (a province's own, a test's made-up one): importable
+#: package names, comma-separated, the same in every process of the pipeline. Each package has a
+#: ``declaration`` module (its ``GROUP``) and may carry its Avro schemas in ``schemas/``.
+EXTRA_GROUPS_ENV = "LIENTHONG_GROUPS"
+
+
+def extra_group_packages() -> list[str]:
+    """The extra group packages this process is told of (``LIENTHONG_GROUPS``)."""
+    listed = os.environ.get(EXTRA_GROUPS_ENV, "")
+    return [name.strip() for name in listed.split(",") if name.strip()]
+
 
 #: The repository root when running from a checkout (services/lienthong/settings.py -> root).
 SOURCE_ROOT = Path(__file__).resolve().parents[2]
@@ -65,6 +78,9 @@ class Settings(BaseSettings):
     civil_registry_web_port: int = 6067
     residence_web_port: int = 6068
     health_insurance_web_port: int = 6069
+    #: The web (metrics) ports of agency deployables of groups declared outside the package,
+    #: by deployable name (JSON: ``{"land-office": 6071}``).
+    extra_web_ports: dict[str, int] = Field(default_factory=dict)
     worker_index: int = Field(0, ge=0, description="Nth worker of a deployable on this host")
     group_instance_id: str | None = Field(
         None,
@@ -211,7 +227,13 @@ class Settings(BaseSettings):
             "civil-registry": self.civil_registry_web_port,
             "residence": self.residence_web_port,
             "health-insurance": self.health_insurance_web_port,
+            **self.extra_web_ports,
         }
+        if deployable not in ports:
+            raise SettingsError(
+                f"extra_web_ports: no web port for deployable {deployable!r}; give it one "
+                "(LIENTHONG_EXTRA_WEB_PORTS, JSON by deployable name)"
+            )
         #: Extra workers of one deployable on one host each need their own port.
         return ports[deployable] + 100 * self.worker_index
 

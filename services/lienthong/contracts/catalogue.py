@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from importlib import resources, util
 from pathlib import Path
 from typing import Any, cast
 
@@ -15,7 +15,7 @@ import fastavro
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 
 from lienthong.errors import SchemaError
-from lienthong.settings import SOURCE_ROOT
+from lienthong.settings import SOURCE_ROOT, extra_group_packages
 
 #: Folder (under the schema root) holding frozen copies of released schemas, one folder per release.
 RELEASED_DIR = "released"
@@ -56,6 +56,19 @@ def schema_root() -> Path:
     """The shipped schemas: inside the installed package, else the checkout's ``schemas/``."""
     shipped = Path(str(resources.files("lienthong"))) / "schemas"
     return shipped if shipped.is_dir() else SOURCE_ROOT / "schemas"
+
+
+def extra_schema_roots() -> list[Path]:
+    """The ``schemas/`` folders of the extra group packages (``LIENTHONG_GROUPS``) that have one:
+    their event types join the catalogue, and an enum they declare again under the same name
+    (the ``Step`` enum, with their steps) gains their symbols."""
+    roots = []
+    for package in extra_group_packages():
+        spec = util.find_spec(package)
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            if (Path(location) / "schemas").is_dir():
+                roots.append(Path(location) / "schemas")
+    return roots
 
 
 def _full(name: str, namespace: str | None) -> str:
@@ -148,16 +161,36 @@ def _read(path: Path) -> Json:
         raise SchemaError(f"{path.name}: not a readable Avro schema ({exc})") from exc
 
 
-def load_tree(root: Path, release: str | None = None) -> list[SchemaEntry]:
-    """Load one tree of ``.avsc`` files (the current schemas or one release)."""
-    files = sorted(p for p in root.rglob("*.avsc") if RELEASED_DIR not in p.relative_to(root).parts)
-    trees = {path: _read(path) for path in files}
+def _register(registry: dict[str, dict[str, Json]], tree: Json) -> None:
+    """Index a file's named types; an enum named again adds its new symbols to the first."""
+    for name, node in named_types(tree):
+        known = registry.get(name)
+        if known is not None and known.get("type") == "enum" and node.get("type") == "enum":
+            extra = [s for s in node["symbols"] if s not in known["symbols"]]
+            registry[name] = {**known, "symbols": [*known["symbols"], *extra]}
+        else:
+            registry[name] = node
+
+
+def load_tree(
+    root: Path, release: str | None = None, extra: tuple[Path, ...] = ()
+) -> list[SchemaEntry]:
+    """Load one tree of ``.avsc`` files (the current schemas or one release), and the trees of
+    ``extra`` roots (groups outside the package) after it."""
+    files = [
+        (top, p)
+        for top in (root, *extra)
+        for p in sorted(top.rglob("*.avsc"))
+        if RELEASED_DIR not in p.relative_to(top).parts
+    ]
+    trees = {path: _read(path) for _, path in files}
     registry: dict[str, dict[str, Json]] = {}
     for tree in trees.values():
-        registry.update(named_types(tree))
+        _register(registry, tree)
     entries = []
-    for path, tree in trees.items():
-        if path.relative_to(root).parts[0] == COMMON_DIR or tree.get("type") != "record":
+    for top, path in files:
+        tree = trees[path]
+        if path.relative_to(top).parts[0] == COMMON_DIR or tree.get("type") != "record":
             continue
         expanded: dict[str, Json] = expand(tree, registry, set())
         try:
@@ -182,7 +215,8 @@ class SchemaCatalogue:
             self.released[folder.name] = load_tree(folder, folder.name)
             for entry in self.released[folder.name]:
                 self.by_fingerprint.setdefault(entry.fingerprint, entry)
-        for entry in load_tree(self.root):
+        extra = tuple(extra_schema_roots()) if root is None else ()
+        for entry in load_tree(self.root, extra=extra):
             self.current[entry.full_name] = entry
             # The newest wins when only docs or defaults changed (same canonical form).
             self.by_fingerprint[entry.fingerprint] = entry

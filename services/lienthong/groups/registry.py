@@ -9,14 +9,11 @@ in every process of the pipeline.
 from __future__ import annotations
 
 import importlib
-import os
 import pkgutil
 
 import lienthong.groups
 from lienthong.domain.declaration import REQUIRED, ProcedureGroup, StepSpec
-
-#: The environment variable naming extra group packages (importable module paths).
-EXTRA_GROUPS = "LIENTHONG_GROUPS"
+from lienthong.settings import extra_group_packages
 
 
 def _packages() -> list[str]:
@@ -25,8 +22,7 @@ def _packages() -> list[str]:
         for info in pkgutil.iter_modules(lienthong.groups.__path__)
         if info.ispkg
     ]
-    extra = [name.strip() for name in os.environ.get(EXTRA_GROUPS, "").split(",") if name.strip()]
-    return [*own, *extra]
+    return [*own, *extra_group_packages()]
 
 
 def _discover() -> dict[str, ProcedureGroup]:
