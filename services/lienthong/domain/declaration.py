@@ -60,6 +60,11 @@ class StepSpec:
     results: tuple[str, ...] = ()
     #: The request its handoff topic carries to the agency.
     handoff: str = ""
+    #: A step done before its subject is whole (the birth registered, the child's personal ID
+    #: number not issued yet): the field of its first result that says so, and what the step
+    #: then awaits; its later result (``results[1]``) carries the whole subject and releases
+    #: the steps that need it.
+    pending: tuple[str, str] | None = None
     #: The text of each of its results the hub reads, by dotted path, with its limit (the hub
     #: screens every field before a decision sees it).
     result_text: Mapping[str, Mapping[str, Text | Items]] = field(default_factory=dict)

@@ -5,6 +5,7 @@ withdrawal, and the legal clock's checks. Each is a pure ``(state, event) -> (st
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from lienthong import topics
@@ -47,8 +48,9 @@ def take_subject(
     subject = event.get(group_of(state).subject)
     if subject is not None:
         state.subject = subject_to_json(subject)
-    if event.get("personal_id_pending"):
-        state.steps[step].awaiting = "personal_id"
+    pending = group_of(state).steps[step].pending
+    if pending is not None and event.get(pending[0]):
+        state.steps[step].awaiting = pending[1]
     return []
 
 
@@ -100,16 +102,24 @@ def _waiting_text(state: DossierState, step: str, waiting_for: str) -> str:
     return CORRECTION_TEXT.format(agency=first.agency, procedure=procedure)
 
 
-def on_personal_id_issued(state: DossierState | None, event: Record, ctx: Context) -> Result:
-    state, cause, fresh = open_event(state, event)
-    first = group_of(state).first
-    civil = state.steps.get(first)
-    if not fresh or civil is None or state.phase != "open" or civil.awaiting != "personal_id":
-        return state, []
-    state.subject = subject_to_json(event["child"])
-    civil.awaiting = None
-    state.note(ctx.now, "personal_id_issued", first)
-    return state, hand_off(state, ctx, cause, ready_steps(state))
+def on_subject_issued(step: str) -> Callable[[DossierState | None, Record, Context], Result]:
+    """A handler for the later result of ``step`` (done while its subject was pending): the
+    whole subject is kept, and the steps that waited for it are handed off."""
+
+    def handle(state: DossierState | None, event: Record, ctx: Context) -> Result:
+        state, cause, fresh = open_event(state, event)
+        spec = group_of(state).steps.get(step)
+        waiting = state.steps.get(step)
+        if not fresh or spec is None or waiting is None or state.phase != "open":
+            return state, []
+        if spec.pending is None or waiting.awaiting != spec.pending[1]:
+            return state, []
+        state.subject = subject_to_json(event[group_of(state).subject])
+        waiting.awaiting = None
+        state.note(ctx.now, f"{spec.pending[1]}_issued", step)
+        return state, hand_off(state, ctx, cause, ready_steps(state))
+
+    return handle
 
 
 def on_supplement_requested(state: DossierState | None, event: Record, ctx: Context) -> Result:

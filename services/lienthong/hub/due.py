@@ -4,7 +4,7 @@ The timer used to look at every dossier of its partitions every tick: a year of 
 million looks every 30 s. Each save now tells the index when the dossier next needs a check
 (a due date, a supplement's last day, a handoff to send again, or the end of a finished
 dossier's stay in the working table); the timer asks only for what is due
-(``lienthong.domain.due_index``, shared with civil-registry's pending ID numbers).
+(``lienthong.domain.due_index``, shared with the agencies' timers over entries that wait).
 """
 
 from __future__ import annotations

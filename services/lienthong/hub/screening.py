@@ -42,7 +42,7 @@ EVENT_TEXT: dict[str, dict[str, Limit]] = {
 def screen_event(name: str, event: Record) -> Record:
     """The event with its text in NFC; ``ValidationFailed`` names every field over a limit.
 
-    DossierSubmitted passes unchanged: ``validate_submission`` applies its limits, and its
+    A submission passes unchanged: its group's intake rules apply its limits, and its
     refusal is a rejection the citizen is told of, not a dead letter.
     """
     fields = EVENT_TEXT.get(name)

@@ -67,7 +67,7 @@ def _codec() -> AvroCodec:
     return AvroCodec()
 
 
-def keep_submission(record: Record, schema: str = "DossierSubmitted") -> str:
+def keep_submission(record: Record, schema: str) -> str:
     """The submission, kept in the state as base64 single-object Avro (which names its type)."""
     return base64.b64encode(_codec().encode(schema, record)).decode()
 

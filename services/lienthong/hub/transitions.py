@@ -197,7 +197,6 @@ def on_step_rejected(state: DossierState | None, event: Record, ctx: Context) ->
 
 HANDLERS: dict[str, Handler] = {
     "StepRejected": on_step_rejected,
-    "PersonalIdIssued": detours.on_personal_id_issued,
     "StepDeferred": detours.on_step_deferred,
     "SupplementRequested": detours.on_supplement_requested,
     "DossierSupplemented": detours.on_supplemented,
@@ -218,6 +217,8 @@ def handler_for(event_name: str) -> Handler | None:
         for step, spec in group.steps.items():
             if spec.results and spec.results[0] == event_name:
                 return _completion(step)
+            if event_name in spec.results[1:]:
+                return detours.on_subject_issued(step)
     return HANDLERS.get(event_name)
 
 

@@ -59,6 +59,7 @@ GROUP = ProcedureGroup(
             target_days_verification=0,
             results=("BirthRegistered", "PersonalIdIssued"),
             handoff="CivilRegistryHandoff",
+            pending=("personal_id_pending", "personal_id"),
             result_text={
                 "BirthRegistered": {
                     "registration_number": CODE,
