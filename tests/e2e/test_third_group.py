@@ -23,12 +23,19 @@ TESTS = Path(__file__).resolve().parents[1]
 def test_a_group_declared_outside_the_project_runs_through_the_broker(
     broker: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    land, review = free_ports(2)
+    # one call for every port the stack listens on: two calls may hand out the same port
+    ports = free_ports(7)
     settings = fresh_settings(
         broker,
         tmp_path / "state",
         "pg",
-        extra_web_ports={"land-office": land, "review-board": review},
+        hub_web_port=ports[0],
+        civil_registry_web_port=ports[1],
+        residence_web_port=ports[2],
+        health_insurance_web_port=ports[3],
+        hub_operator_port=ports[4],
+        public_base_url=f"http://127.0.0.1:{ports[0]}",
+        extra_web_ports={"land-office": ports[5], "review-board": ports[6]},
     )
     # every process of the pipeline is told of the group; the package is importable
     monkeypatch.setenv("LIENTHONG_GROUPS", "parcel_group")
