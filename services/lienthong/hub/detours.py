@@ -11,7 +11,7 @@ from typing import Any
 from lienthong import topics
 from lienthong.contracts.events import Envelope, metadata
 from lienthong.hub.projections import subject_to_json
-from lienthong.hub.state import DossierState
+from lienthong.hub.state import DossierState, StepState
 from lienthong.hub.steps import (
     Context,
     NotExpected,
@@ -76,16 +76,25 @@ def announce_wait(
     ]
 
 
+def _at_agency(
+    state: DossierState | None, event: Record
+) -> tuple[DossierState, str, StepState | None]:
+    """The dossier, the event's cause, and the step the agency answers about while the step is
+    with it (None: an event seen before, a closed dossier, a step not handed off)."""
+    state, cause, fresh = open_event(state, event)
+    step_state = state.steps.get(event["step"])
+    if not fresh or step_state is None or state.phase != "open":
+        return state, cause, None
+    return state, cause, step_state if step_state.phase == "handed_off" else None
+
+
 def on_step_deferred(state: DossierState | None, event: Record, ctx: Context) -> Result:
     """An agency cannot decide yet (an outside system did not answer) and retries by itself:
     the step stays with it, shown waiting, and is not sent again meanwhile."""
-    state, cause, fresh = open_event(state, event)
+    state, cause, step_state = _at_agency(state, event)
+    if step_state is None:
+        return state, []
     step = event["step"]
-    step_state = state.steps.get(step)
-    if not fresh or step_state is None or state.phase != "open":
-        return state, []
-    if step_state.phase != "handed_off":
-        return state, []
     step_state.awaiting = str(event["waiting_for"])
     return state, announce_wait(state, step, ctx, cause, event["message"])
 
@@ -123,13 +132,10 @@ def on_subject_issued(step: str) -> Callable[[DossierState | None, Record, Conte
 
 
 def on_supplement_requested(state: DossierState | None, event: Record, ctx: Context) -> Result:
-    state, cause, fresh = open_event(state, event)
+    state, cause, step_state = _at_agency(state, event)
+    if step_state is None:
+        return state, []
     step = event["step"]
-    step_state = state.steps.get(step)
-    if not fresh or step_state is None or state.phase != "open":
-        return state, []
-    if step_state.phase != "handed_off":
-        return state, []
     step_state.phase = "supplement"
     step_state.supplement_missing = list(event["missing"])
     step_state.supplement_message = event["message"]
