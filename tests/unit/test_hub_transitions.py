@@ -508,6 +508,30 @@ def test_the_last_two_answers_in_either_order_finish_the_dossier_with_one_event(
     assert one["outcome"] == two["outcome"] == "COMPLETED"
 
 
+def test_the_same_last_answers_read_later_in_another_order_finish_with_the_same_message() -> None:
+    # The crash case: the agencies' answers are the same messages, the hub reads them again in
+    # the other order and later by its clock; its DossierFinished must be byte for byte the
+    # same (same id, same payload), or a reader keeping the first would hold another story.
+    hub = Hub(submission((CR, RES, HI)))
+    hub.submit()
+    hub.complete(CR)
+    answers = {step: hub.completion(step) for step in (RES, HI)}
+    again = copy.deepcopy(hub)
+    again.events += 7  # read again later
+
+    def finish(driver: Hub, order: tuple[str, str]) -> Record:
+        outputs = [o for step in order for o in driver.apply(COMPLETED[step], answers[step])]
+        return only(outputs, "DossierFinished")
+
+    first, repeat = finish(hub, (RES, HI)), finish(again, (HI, RES))
+    assert CODEC.encode("DossierFinished", first) == CODEC.encode("DossierFinished", repeat)
+    last = max(
+        answers.values(), key=lambda a: (a["meta"]["occurred_at"], str(a["meta"]["event_id"]))
+    )
+    assert first["meta"]["causation_id"] == str(last["meta"]["event_id"])
+    assert first["meta"]["occurred_at"] == last["meta"]["occurred_at"]
+
+
 def test_different_dossiers_get_different_event_ids() -> None:
     one = {env.event_id for env in _whole_story(submission((CR, RES, HI), 0))}
     other = {env.event_id for env in _whole_story(submission((CR, RES, HI), 1))}

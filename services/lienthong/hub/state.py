@@ -33,6 +33,8 @@ class StepState(BaseModel):
     due_at: dt.datetime | None = None
     handed_off_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
+    #: The event id of the answer that finished the step (the dossier's close names the last).
+    answered_by: str | None = None
     result_ref: str | None = None
     reason_code: str | None = None
     reason: str | None = None

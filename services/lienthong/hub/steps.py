@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -268,6 +268,7 @@ def finish_step(
     step_state = state.steps[step]
     step_state.phase = phase  # type: ignore[assignment]
     step_state.finished_at = at
+    step_state.answered_by = cause
     step_state.result_ref = result_ref
     step_state.reason = reason
     step_state.reason_code = reason_code
@@ -328,6 +329,12 @@ def maybe_finish(state: DossierState, ctx: Context, cause: str) -> list[Envelope
 
 
 def close(state: DossierState, ctx: Context, cause: str, outcome: str) -> list[Envelope]:
+    if outcome != "WITHDRAWN":
+        # Finished by its steps' answers: the dossier ends when the last answer was given, and
+        # that answer is the cause, whichever of the last answers the hub happened to read last.
+        # After a crash the hub may read them again in the other order and later by the clock;
+        # its DossierFinished must be the same message, so it is built from the steps alone.
+        ctx, cause = _last_answer(state, ctx, cause)
     state.phase = "withdrawn" if outcome == "WITHDRAWN" else "finished"
     state.outcome = outcome
     state.finished_at = ctx.now
@@ -352,3 +359,17 @@ def close(state: DossierState, ctx: Context, cause: str, outcome: str) -> list[E
     # different topics); the repeat must be the same event, which every reader ignores.
     finished.record["meta"]["event_id"] = event_id("DossierFinished", state.dossier_id)
     return [finished]
+
+
+def _last_answer(state: DossierState, ctx: Context, cause: str) -> tuple[Context, str]:
+    """The context and cause of the step answered last (time, then event id); unchanged if a
+    step has no recorded answer (a dossier saved before steps recorded theirs)."""
+    answers = [
+        (s.finished_at, s.answered_by)
+        for s in state.steps.values()
+        if s.finished_at is not None and s.answered_by is not None
+    ]
+    if not answers or len(answers) < len(state.steps):
+        return ctx, cause
+    at, by = max(answers)
+    return replace(ctx, now=at), by
