@@ -70,3 +70,20 @@ def schemas_release(version: str) -> None:
     from lienthong.contracts.governance import release
 
     console.print(f"released {version} to {release(default_catalogue(), version)}")
+
+
+@schemas_app.command("types")
+def schemas_types(
+    check: bool = typer.Option(False, help="Only say whether records.py is what the schemas make"),
+) -> None:
+    """Write the record types of every contract (``contracts/records.py``) for mypy."""
+    from lienthong.contracts.catalogue import SchemaCatalogue, schema_root
+    from lienthong.contracts.typed import RECORDS_MODULE, render
+
+    made = render(SchemaCatalogue(schema_root()))
+    if check:
+        same = RECORDS_MODULE.read_text(encoding="utf-8") == made
+        console.print("records.py matches the schemas" if same else "records.py is stale")
+        raise typer.Exit(0 if same else 1)
+    RECORDS_MODULE.write_text(made, encoding="utf-8")
+    console.print(f"wrote {RECORDS_MODULE.name}: {made.count('(TypedDict)')} record types")

@@ -92,6 +92,15 @@ class Checkpoint:
        (``runtime.faust.offsets``) commits offsets over handled runs only. Why: an offset
        committed before its outputs and state are durable is a message lost at a crash.
 
+    Timers and web actions (the hub's legal clock, an agency's retry of what waits on an outside
+    system, a citizen's withdrawal, supplement or satisfaction answer) change no state and
+    announce nothing themselves: each publishes one command (``DeadlineCheck``, the retry event,
+    the intake event) to an input topic of its deployable, acknowledged before the timer moves on
+    or the page answers, and the command goes through these steps as any input. A crash before
+    the acknowledgement loses only the command: the next tick asks again (the decision is made
+    from the saved state, so a check asked twice changes nothing), and the citizen's page never
+    said "done", so the citizen sends it again. After it, the command is an input like any other.
+
     If step 3, 4 or 5 fails in a batch of several (a broker refusal, a timeout), the staged
     state is dropped and each input goes again through the checkpoint as a batch of one, from
     the saved state: outputs already sent are sent again with the same event ids. A batch

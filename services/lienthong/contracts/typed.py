@@ -1,0 +1,149 @@
+"""Typed records from the Avro contracts: one ``TypedDict`` per record type, written as Python.
+
+The code handles events as the dictionaries fastavro reads and writes (no conversion on the hot
+path); these types let mypy check every field the code reads or builds against the contract.
+``lienthong schemas types`` writes them to ``contracts/records.py``, and a test fails when that
+file is not what the current schemas make, so a field renamed in a schema is a type error in
+every module that still uses the old name.
+
+Mapping (Avro to Python): records are ``TypedDict`` classes named by their short name (with the
+last part of the namespace first when two records share one); a field with a default is
+``NotRequired`` (the writer fills it in); ``["null", X]`` is ``X | None``; enums are ``str`` (a
+group outside the package adds steps to the ``Step`` enum); ``timestamp-*`` is ``datetime``,
+``date`` is ``date``, ``uuid`` is ``UUID | str`` (read as a UUID, written as either).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lienthong.contracts.catalogue import SchemaCatalogue
+
+Json = Any
+#: Where ``lienthong schemas types`` writes the record types.
+RECORDS_MODULE = Path(__file__).with_name("records.py")
+PRIMITIVE = {
+    "null": "None",
+    "boolean": "bool",
+    "int": "int",
+    "long": "int",
+    "float": "float",
+    "double": "float",
+    "bytes": "bytes",
+    "string": "str",
+}
+LOGICAL = {
+    "timestamp-millis": "dt.datetime",
+    "timestamp-micros": "dt.datetime",
+    "date": "dt.date",
+    "uuid": "UUID | str",
+}
+HEADER = '''"""The Avro contracts' record types, for mypy: written by ``lienthong schemas types``.
+
+Do not edit: change the schema and run the command again (a test compares this file with what
+the current schemas make). See ``lienthong.contracts.typed`` for the mapping.
+"""
+
+import datetime as dt
+from typing import NotRequired, TypedDict
+from uuid import UUID'''
+
+
+#: The type of any event (every record type above with ``meta``): what generic code handles.
+EVENT = [
+    "class Event(TypedDict):",
+    '    """Any event: what each has, its metadata (every record type with ``meta`` is one)."""',
+    "",
+    "    meta: EventMetadata",
+]
+
+
+@dataclass
+class Records:
+    """The record types met so far, by full name, in the order they must be written."""
+
+    names: dict[str, str] = field(default_factory=dict)
+    bodies: dict[str, list[str]] = field(default_factory=dict)
+    docs: dict[str, str] = field(default_factory=dict)
+
+
+def _class_name(full: str, taken: dict[str, str]) -> str:
+    short = full.rsplit(".", 1)[-1]
+    if short not in taken.values():
+        return short
+    space = full.rsplit(".", 2)[-2] if full.count(".") >= 2 else "x"
+    return space.title().replace("_", "") + short
+
+
+def _type(node: Json, records: Records) -> str:
+    """The Python type of a schema node (records met are added to ``records``)."""
+    if isinstance(node, str):
+        if node in PRIMITIVE:
+            return PRIMITIVE[node]
+        return records.names[node]  # a named type met before (the expanded form inlines once)
+    if isinstance(node, list):  # a union: None last, as Python writes an optional type
+        branches = dict.fromkeys(_type(branch, records) for branch in node)
+        return " | ".join(sorted(branches, key=lambda b: b == "None"))
+    kind = node.get("type")
+    if node.get("logicalType") in LOGICAL:
+        return LOGICAL[node["logicalType"]]
+    if kind == "record":
+        return _record(node, records)
+    if kind == "enum":
+        records.names.setdefault(node["name"], "str")
+        return "str"
+    if kind == "fixed":
+        records.names.setdefault(node["name"], "bytes")
+        return "bytes"
+    if kind == "array":
+        return f"list[{_type(node['items'], records)}]"
+    if kind == "map":
+        return f"dict[str, {_type(node['values'], records)}]"
+    return _type(kind, records)
+
+
+def _record(node: Json, records: Records) -> str:
+    full = node["name"]
+    if full in records.names:
+        return records.names[full]
+    name = _class_name(full, records.names)
+    records.names[full] = name
+    lines = []
+    for f in node["fields"]:
+        typed = _type(f["type"], records)
+        lines.append(f"    {f['name']}: {f'NotRequired[{typed}]' if 'default' in f else typed}")
+    records.bodies[full] = lines
+    records.docs[full] = " ".join(str(node.get("doc") or full).split())
+    return name
+
+
+def _doc_lines(doc: str, width: int = 88) -> Iterator[str]:
+    words, line = doc.replace('"""', "'''").split(), ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
+            yield line
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    yield line
+
+
+def render(catalogue: SchemaCatalogue) -> str:
+    """The module text of every record type of ``catalogue`` (nested ones before their users)."""
+    records = Records()
+    for entry in catalogue:
+        _record(entry.expanded, records)
+    out = [HEADER]
+    for full, body in records.bodies.items():
+        doc = list(_doc_lines(records.docs[full]))
+        quoted = (
+            [f'    """{doc[0]}"""']
+            if len(doc) == 1 and len(doc[0]) <= 92
+            else ['    """' + doc[0], *(f"    {d}" for d in doc[1:]), '    """']
+        )
+        out += ["", "", f"class {records.names[full]}(TypedDict):", *quoted, "", *body]
+    out += ["", "", *EVENT]
+    return "\n".join(out) + "\n"
