@@ -153,7 +153,9 @@ def again(first: Record, schema: str, **changes: Any) -> Record:
 
 
 def retry_event(cr: Record, at: dt.datetime) -> Record:
-    meta = metadata("WaitingRetry", cr["meta"]["dossier_id"], "civil-registry", at, None, next(_ids))
+    meta = metadata(
+        "WaitingRetry", cr["meta"]["dossier_id"], "civil-registry", at, None, next(_ids)
+    )
     return wire("WaitingRetry", {"meta": meta, "register_key": certificate_key(cr)})
 
 

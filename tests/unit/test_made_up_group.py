@@ -110,9 +110,9 @@ def parcel_group(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The group declared, and its contracts: the submission schema and its steps' symbols."""
     root = tmp_path / "schemas"
     shutil.copytree(schema_root(), root, ignore=shutil.ignore_patterns(RELEASED_DIR))
-    step = json.loads((root / "common" / "Step.avsc").read_text())
-    step["symbols"] = [*step["symbols"], *PARCEL.steps]
-    (root / "common" / "Step.avsc").write_text(json.dumps(step))
+    step = {"type": "enum", "name": "vn.lienthong.v1.common.Step", "symbols": [*PARCEL.steps]}
+    (root / "groups" / "parcel").mkdir()
+    (root / "groups" / "parcel" / "Step.avsc").write_text(json.dumps(step))
     submitted = {
         "type": "record",
         "name": "ParcelSubmitted",

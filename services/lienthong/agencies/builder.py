@@ -55,7 +55,11 @@ class Decisions:
         self.first = next(iter(self.owned))
         self.by_handoff = {spec.handoff: spec.decide for spec in self.owned.values()}
         self.waiting = {s: spec.retry for s, spec in self.owned.items() if spec.retry is not None}
-        self.accepted = (*self.by_handoff, CANCELLED, *([topics.RETRY_EVENT] if self.waiting else []))
+        self.accepted = (
+            *self.by_handoff,
+            CANCELLED,
+            *([topics.RETRY_EVENT] if self.waiting else []),
+        )
 
     def check(self, event_name: str) -> None:
         """Refuse an event type the agency does not read (a dead letter naming what it reads)."""
