@@ -108,7 +108,7 @@ KEYED_AGENCIES: tuple[str, ...] = tuple(
     )
 )
 #: The agencies' own event by which their timers ask again for what waits on an outside system.
-RETRY_EVENT = "PersonalIdRetry"
+RETRY_EVENT = "WaitingRetry"
 
 
 def by_register_key(agency: str) -> str:

@@ -131,7 +131,7 @@ def births(**kwargs: Any) -> Office:
 
 
 def retries(office: Office) -> Office:
-    """The same register, answering PersonalIdRetry events."""
+    """The same register, answering WaitingRetry events."""
     twin = Office(retry_personal_id, certificate_key, population=office.population)
     twin.retry = office.retry
     twin.entries, twin.counters = office.entries, office.counters
@@ -154,9 +154,9 @@ def again(first: Record, schema: str, **changes: Any) -> Record:
 
 def retry_event(cr: Record, at: dt.datetime) -> Record:
     meta = metadata(
-        "PersonalIdRetry", cr["meta"]["dossier_id"], "civil-registry", at, None, next(_ids)
+        "WaitingRetry", cr["meta"]["dossier_id"], "civil-registry", at, None, next(_ids)
     )
-    return wire("PersonalIdRetry", {"meta": meta, "birth_certificate_code": certificate_key(cr)})
+    return wire("WaitingRetry", {"meta": meta, "register_key": certificate_key(cr)})
 
 
 def province_of(record: Record) -> str:

@@ -436,7 +436,7 @@ async def test_a_pending_id_is_asked_again_from_the_index_not_a_walk_of_the_regi
     assert sent.names() == ["BirthRegistered"]  # not due yet
     clock.advance(dt.timedelta(seconds=base.id_retry_max_seconds + 1))
     await tick()
-    assert sent.names() == ["BirthRegistered", "PersonalIdRetry"]
+    assert sent.names() == ["BirthRegistered", "WaitingRetry"]
     assert sent.sent[-1][0] == f"{PREFIX}.civil-registry.by-register-key"
     assert walks == 0  # found through the index
     await tick()

@@ -71,15 +71,15 @@ class Registry:
     def retry(self, pid: str, when: dt.datetime) -> Decision:
         """What the registry's timer sends for a pending entry (keyed by the register key)."""
         key = f"death:{pid}"
-        meta = metadata("PersonalIdRetry", self.entries[key]["dossier_id"], "t", when, None, 1)
-        retry = wire("PersonalIdRetry", {"meta": meta, "birth_certificate_code": key})
+        meta = metadata("WaitingRetry", self.entries[key]["dossier_id"], "t", when, None, 1)
+        retry = wire("WaitingRetry", {"meta": meta, "register_key": key})
         return self(retry_death_registration, retry, when)
 
 
 def register_key(event: Record) -> str:
     """The registry's key for an event of the death step: a retry carries its entry's key."""
-    if event.get("birth_certificate_code"):
-        return str(event["birth_certificate_code"])
+    if event.get("register_key"):
+        return str(event["register_key"])
     return deceased_key(event)
 
 

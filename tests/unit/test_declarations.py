@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 
 from lienthong import topics
-from lienthong.contracts.catalogue import default_catalogue, schema_root
+from lienthong.contracts.catalogue import default_catalogue
 from lienthong.contracts.codec import AvroCodec, Decoded
 from lienthong.contracts.events import metadata
 from lienthong.domain.declaration import ProcedureGroup
@@ -21,8 +20,7 @@ from lienthong.runtime.boundary import Boundary
 @pytest.mark.parametrize("group", GROUPS.values(), ids=list(GROUPS))
 def test_every_declared_group_has_its_contracts(group: ProcedureGroup) -> None:
     catalogue = default_catalogue()
-    step = json.loads((schema_root() / "common" / "Step.avsc").read_text())
-    symbols = step["symbols"]
+    symbols = catalogue.types["vn.lienthong.v1.common.Step"]["symbols"]
     assert set(group.steps) <= set(symbols)
     catalogue.get(group.submission)
     for spec in group.steps.values():

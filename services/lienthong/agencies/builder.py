@@ -30,8 +30,6 @@ from lienthong.runtime.types import Outcome, Received
 from lienthong.settings import Settings
 
 Record = dict[str, Any]
-#: The agency's own event by which its timer asks again for an entry that waits.
-RETRY = "PersonalIdRetry"
 CANCELLED = "HandoffCancelled"
 
 
@@ -57,7 +55,11 @@ class Decisions:
         self.first = next(iter(self.owned))
         self.by_handoff = {spec.handoff: spec.decide for spec in self.owned.values()}
         self.waiting = {s: spec.retry for s, spec in self.owned.items() if spec.retry is not None}
-        self.accepted = (*self.by_handoff, CANCELLED, *([RETRY] if self.waiting else []))
+        self.accepted = (
+            *self.by_handoff,
+            CANCELLED,
+            *([topics.RETRY_EVENT] if self.waiting else []),
+        )
 
     def check(self, event_name: str) -> None:
         """Refuse an event type the agency does not read (a dead letter naming what it reads)."""
@@ -69,7 +71,7 @@ class Decisions:
         self.check(event_name)
         if event_name == CANCELLED:
             return self.owned[str(event["step"])].cancel
-        if event_name == RETRY and self.waiting:
+        if event_name == topics.RETRY_EVENT and self.waiting:
             # an entry names the step it waits for (entries written before they did: the first's)
             return self.waiting[str((entry or {}).get("step") or self.first)]
         decide = self.by_handoff[event_name]

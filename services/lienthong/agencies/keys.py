@@ -20,7 +20,7 @@ from lienthong.settings import Settings
 Record = dict[str, Any]
 CANCELLED = "HandoffCancelled"
 #: The field of the retry event that carries the waiting entry's whole register key.
-RETRY_KEY = "birth_certificate_code"
+RETRY_KEY = "register_key"
 
 
 class RegisterKeys:

@@ -19,8 +19,12 @@ from lienthong.settings import SOURCE_ROOT, extra_group_packages
 
 #: Folder (under the schema root) holding frozen copies of released schemas, one folder per release.
 RELEASED_DIR = "released"
-#: Folder of shared named types; they are building blocks, not events.
+#: Folder of the named types every group shares (``common/``), and folder of each group's own
+#: named types (``groups/<name>/``: its subject's records, its steps' symbols of ``Step``): they
+#: are building blocks, not events.
 COMMON_DIR = "common"
+GROUPS_DIR = "groups"
+BUILDING_BLOCKS = (COMMON_DIR, GROUPS_DIR)
 PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
 NAMED = frozenset({"record", "enum", "fixed"})
 
@@ -50,6 +54,14 @@ class SchemaEntry:
 
     def canonical_form(self) -> str:
         return str(to_parsing_canonical_form(self.parsed))
+
+
+@dataclass(frozen=True)
+class Tree:
+    """One tree of schemas loaded: its events, and every named type as the tree assembles it."""
+
+    entries: list[SchemaEntry]
+    types: dict[str, dict[str, Json]]
 
 
 def schema_root() -> Path:
@@ -161,20 +173,33 @@ def _read(path: Path) -> Json:
         raise SchemaError(f"{path.name}: not a readable Avro schema ({exc})") from exc
 
 
+def joined(known: dict[str, Json], node: dict[str, Json]) -> dict[str, Json]:
+    """An enum named again (``Step``, by each group) gains the new symbols before the first
+    declaration's default: the fallback stays last, each group's symbols join in the order its
+    files are read (the groups' folders in name order: birth, then death, as released up to
+    0.4.0, so the assembled enum keeps its canonical form and every fingerprint)."""
+    default = known.get("default")
+    symbols = [s for s in known["symbols"] if s != default]
+    symbols += [s for s in node["symbols"] if s not in known["symbols"]]
+    return {**known, "symbols": [*symbols, *([default] if default in known["symbols"] else [])]}
+
+
 def _register(registry: dict[str, dict[str, Json]], tree: Json) -> None:
     """Index a file's named types; an enum named again adds its new symbols to the first."""
     for name, node in named_types(tree):
         known = registry.get(name)
         if known is not None and known.get("type") == "enum" and node.get("type") == "enum":
-            extra = [s for s in node["symbols"] if s not in known["symbols"]]
-            registry[name] = {**known, "symbols": [*known["symbols"], *extra]}
+            registry[name] = joined(known, node)
         else:
             registry[name] = node
 
 
-def load_tree(
-    root: Path, release: str | None = None, extra: tuple[Path, ...] = ()
-) -> list[SchemaEntry]:
+def aliases(entry: SchemaEntry) -> list[str]:
+    """The full names an event schema was written under before it was renamed."""
+    return [_full(a, entry.full_name.rsplit(".", 1)[0]) for a in entry.expanded.get("aliases", [])]
+
+
+def load_tree(root: Path, release: str | None = None, extra: tuple[Path, ...] = ()) -> Tree:
     """Load one tree of ``.avsc`` files (the current schemas or one release), and the trees of
     ``extra`` roots (groups outside the package) after it."""
     files = [
@@ -190,7 +215,7 @@ def load_tree(
     entries = []
     for top, path in files:
         tree = trees[path]
-        if path.relative_to(top).parts[0] == COMMON_DIR or tree.get("type") != "record":
+        if path.relative_to(top).parts[0] in BUILDING_BLOCKS or tree.get("type") != "record":
             continue
         expanded: dict[str, Json] = expand(tree, registry, set())
         try:
@@ -199,7 +224,7 @@ def load_tree(
             raise SchemaError(f"{path.name}: invalid Avro schema: {exc}") from exc
         digest = bytes.fromhex(fingerprint(to_parsing_canonical_form(parsed), "CRC-64-AVRO"))
         entries.append(SchemaEntry(tree["name"], expanded, parsed, digest, path, release))
-    return entries
+    return Tree(entries, registry)
 
 
 class SchemaCatalogue:
@@ -212,17 +237,22 @@ class SchemaCatalogue:
         self.released: dict[str, list[SchemaEntry]] = {}
         released = self.root / RELEASED_DIR
         for folder in sorted(released.iterdir()) if released.is_dir() else []:
-            self.released[folder.name] = load_tree(folder, folder.name)
+            self.released[folder.name] = load_tree(folder, folder.name).entries
             for entry in self.released[folder.name]:
                 self.by_fingerprint.setdefault(entry.fingerprint, entry)
         extra = tuple(extra_schema_roots()) if root is None else ()
-        for entry in load_tree(self.root, extra=extra):
+        tree = load_tree(self.root, extra=extra)
+        #: Every named type of the current schemas, as assembled (``Step`` with every group's).
+        self.types = tree.types
+        for entry in tree.entries:
             self.current[entry.full_name] = entry
             # The newest wins when only docs or defaults changed (same canonical form).
             self.by_fingerprint[entry.fingerprint] = entry
         if not self.current:
             raise SchemaError(f"no schemas found under {self.root}")
         self._short = {e.name: e for e in self.current.values()}
+        #: A renamed event's current schema under each name it had (its ``aliases``).
+        self._renamed = {old: e for e in self.current.values() for old in aliases(e)}
 
     def get(self, name: str) -> SchemaEntry:
         """A current schema by full or short name."""
@@ -230,6 +260,16 @@ class SchemaCatalogue:
         if entry is None:
             raise SchemaError(f"no schema named {name!r}; known: {', '.join(sorted(self._short))}")
         return entry
+
+    def successor(self, full_name: str) -> SchemaEntry | None:
+        """The current schema of the event once written as ``full_name``: under that name, or
+        renamed since (the old name among its aliases); None when it was removed."""
+        return self.current.get(full_name) or self._renamed.get(full_name)
+
+    def reader_for(self, writer: SchemaEntry) -> SchemaEntry:
+        """The schema a message written with ``writer`` is read as: its current version (the
+        writer itself when it has none)."""
+        return self.successor(writer.full_name) or writer
 
     def releases(self) -> dict[str, list[SchemaEntry]]:
         """Released versions by release folder."""

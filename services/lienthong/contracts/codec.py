@@ -101,7 +101,7 @@ class AvroCodec:
                 f"unknown schema fingerprint {fingerprint.hex()}: the writer used a schema this "
                 "service does not know (publish the schema or upgrade the service)"
             )
-        reader = self.catalogue.current.get(writer.full_name, writer)
+        reader = self.catalogue.reader_for(writer)
         body = io.BytesIO(data[HEADER_LEN:])
         try:
             # The same schema on both sides needs no resolution (most messages).

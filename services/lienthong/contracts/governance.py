@@ -10,7 +10,12 @@ from pathlib import Path
 import avro.schema
 from avro.compatibility import ReaderWriterCompatibilityChecker, SchemaCompatibilityType
 
-from lienthong.contracts.catalogue import RELEASED_DIR, SchemaCatalogue, SchemaEntry
+from lienthong.contracts.catalogue import (
+    BUILDING_BLOCKS,
+    RELEASED_DIR,
+    SchemaCatalogue,
+    SchemaEntry,
+)
 
 
 @dataclass(frozen=True)
@@ -51,14 +56,15 @@ def check_compatibility(catalogue: SchemaCatalogue) -> list[Finding]:
     stay in the catalogue by fingerprint); readers of the newest release read what is written
     now (forward, newest). A release may knowingly stop older readers from reading new data,
     e.g. a new procedure group's steps in the ``Step`` enum (which since 0.2.0 has a default
-    symbol, so later groups no longer do): that is what cutting a release records.
+    symbol, so later groups no longer do): that is what cutting a release records. A renamed
+    event is checked against what it was released as (its ``aliases`` name it).
     """
     findings = []
     releases = sorted(catalogue.releases().items(), key=lambda item: _version(item[0]))
     newest = releases[-1][0] if releases else None
     for release, entries in releases:
         for old in sorted(entries, key=lambda e: e.full_name):
-            new = catalogue.current.get(old.full_name)
+            new = catalogue.successor(old.full_name)
             if new is None:
                 findings.append(
                     Finding(old.full_name, release, "removed", False, "schema was removed")
@@ -82,7 +88,7 @@ def release(catalogue: SchemaCatalogue, version: str) -> Path:
         relative = entry.path.relative_to(catalogue.root)
         (target / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(entry.path, target / relative)
-    common = catalogue.root / "common"
-    if common.is_dir():
-        shutil.copytree(common, target / "common")
+    for folder in BUILDING_BLOCKS:
+        if (catalogue.root / folder).is_dir():
+            shutil.copytree(catalogue.root / folder, target / folder)
     return target

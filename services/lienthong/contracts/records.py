@@ -20,7 +20,9 @@ class EventMetadata(TypedDict):
 
 
 class ChildIdentity(TypedDict):
-    """The registered child as later steps need it: name, birth, sex and personal ID number."""
+    """The registered child as later steps of the birth group need it: name, birth, sex and
+    personal ID number.
+    """
 
     full_name: str
     born_at: dt.datetime
@@ -498,14 +500,13 @@ class DeadlineCheck(TypedDict):
     meta: EventMetadata
 
 
-class PersonalIdRetry(TypedDict):
-    """Civil-registry's timer asks for another attempt at what waits on the population
-    database: the personal ID number of a registered birth, the look-up of a deceased before
-    the death is registered.
+class WaitingRetry(TypedDict):
+    """An agency's timer asks for another attempt at a register entry that waits on an outside
+    system (the population database).
     """
 
     meta: EventMetadata
-    birth_certificate_code: str
+    register_key: str
 
 
 class DeadLetter(TypedDict):

@@ -284,7 +284,9 @@ MODELS: dict[str, type[BaseModel]] = {
     "ResidenceRequest": ResidenceRequest,
     "HealthInsuranceRequest": HealthInsuranceRequest,
 }
-COMMON_NAMESPACE = "vn.lienthong.v1.common."
+#: Where the named types a submission refers to are kept, by namespace: the shared ones, the
+#: birth group's own.
+FOLDERS = {"vn.lienthong.v1.common.": "common", "vn.lienthong.v1.birth.": "groups/birth"}
 
 
 def _load(path: Path) -> Any:
@@ -295,10 +297,11 @@ def _collect(node: Any, root: Path, found: dict[str, list[str]]) -> None:
     if isinstance(node, list):
         for member in node:
             _collect(member, root, found)
-    elif isinstance(node, str) and node.startswith(COMMON_NAMESPACE):
-        name = node.removeprefix(COMMON_NAMESPACE)
-        if name not in found:
-            _collect(_load(root / "common" / f"{name}.avsc"), root, found)
+    elif isinstance(node, str) and "." in node:
+        namespace, name = node.rsplit(".", 1)
+        folder = FOLDERS.get(f"{namespace}.")
+        if folder is not None and name not in found:
+            _collect(_load(root / folder / f"{name}.avsc"), root, found)
     elif isinstance(node, dict):
         if node.get("type") == "record":
             found[node["name"]] = [field["name"] for field in node["fields"]]
