@@ -11,6 +11,8 @@ that shows why:
   replaced so a commit never passes an unhandled message (faust issue #606);
 - ``app``: the app's transport factory (``_new_transport``), its consumer and producer read
   without creating them (``_consumer``, ``_producer``, ``_monitor``);
+- ``producer``: the producer's aiokafka client (``_producer``), dropped after a start that
+  reached no broker, so the start is tried again instead of ending the worker;
 - ``tables``: each table's changelog write (``send_changelog``, a public name, overridden) kept
   until the broker acknowledged it;
 - ``events``: faust's current event (``faust.streams._current_event``), set while a batch's

@@ -36,6 +36,7 @@ from faust.utils.functional import consecutive_numbers
 from mode import Service
 
 from lienthong.runtime import faults
+from lienthong.runtime.faust.producer import WaitingProducer
 
 log = logging.getLogger(__name__)
 
@@ -242,6 +243,8 @@ class GuardedConsumer(faust_aiokafka.Consumer):
 
 
 class GuardedTransport(faust_aiokafka.Transport):
-    """The aiokafka transport with :class:`GuardedConsumer`."""
+    """The aiokafka transport with :class:`GuardedConsumer` and a producer whose start waits
+    for unreachable brokers (:class:`~lienthong.runtime.faust.producer.WaitingProducer`)."""
 
     Consumer = GuardedConsumer
+    Producer = WaitingProducer
