@@ -64,13 +64,19 @@ def test_a_worker_started_before_its_broker_consumes_once_the_broker_is_up(
     stack = LocalStack(absent, tmp_path / "logs", names=("hub",))
     try:
         hub = stack.spawn("hub")
+        deadline = time.monotonic() + 30
+        while "not reachable, retrying in" not in hub.log.read_text():
+            assert time.monotonic() < deadline, f"the hub never said it waits: {hub.log}"
+            time.sleep(0.2)
         time.sleep(ALONE_SECONDS)
         assert hub.process.poll() is None, hub.log.read_text()
         assert _ready(absent.hub_web_port) != 200
-        assert "not reachable, retrying in" in hub.log.read_text()
         LocalBroker(absent).start()
         stack.wait_ready(120)
-        assert _ready(absent.hub_web_port) == 200
+        deadline = time.monotonic() + 60
+        while _ready(absent.hub_web_port) != 200:
+            assert time.monotonic() < deadline, "the hub never became ready"
+            time.sleep(0.5)
         record = next(iter(generate(1, seed=23, twins_share=0.0, live=True))).record
         with IntakePublisher(absent) as publisher:
             dossier_id = publisher.submit(record)
