@@ -82,16 +82,16 @@ async def test_an_answer_for_an_archived_dossier_is_kept_counted_and_taken_once(
 
 
 async def test_the_page_of_an_archived_dossier_takes_one_answer(hub: WebHub) -> None:
-    web_hub, archive = hub, hub.dep.tables["archive"].data  # as the hub's retirement left it
+    archive = hub.dep.tables["archive"].data  # as the hub's retirement left it
     archive[FINISHED.dossier_id] = FINISHED.archived()
     hub.dep.tables["dossiers"].pop(FINISHED.dossier_id, None)
     receipt, code = FINISHED.receipt_number, FINISHED.lookup_code
-    status, text = await post(web_hub, receipt, code=code, satisfied="no", reason="TOO_SLOW")
+    status, text = await post(hub, receipt, code=code, satisfied="no", reason="TOO_SLOW")
     assert status == 200 and "Cảm ơn ông/bà đã đánh giá." in text
-    (sent,) = answers_sent(web_hub)
+    (sent,) = answers_sent(hub)
     assert (sent["meta"]["dossier_id"], sent["satisfied"]) == (FINISHED.dossier_id, False)
     rated = FINISHED.model_copy(update={"satisfied": False, "satisfaction_reason": "TOO_SLOW"})
     archive[FINISHED.dossier_id] = rated.archived()
-    status, text = await post(web_hub, receipt, code=code, satisfied="yes", lang="en")
+    status, text = await post(hub, receipt, code=code, satisfied="yes", lang="en")
     assert status == 409 and "already been rated" in text
-    assert len(answers_sent(web_hub)) == 1
+    assert len(answers_sent(hub)) == 1
