@@ -154,7 +154,7 @@ def run(name: str, settings: Settings, loglevel: str = "warning") -> None:
     """Run a deployable until SIGTERM or SIGINT; in-flight work finishes or is redelivered.
 
     One horizon (``startup_wait_seconds``) covers the whole start: the topics' preparation,
-    then faust's producer start (:class:`~lienthong.runtime.faust.producer.WaitingProducer`).
+    then faust's producer and consumer starts (``lienthong.runtime.faust.waiting``).
     A start that fails for good ends in one line on stderr (a pod's log) and exit code 1.
     """
     if name == "hub":

@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,7 @@ from lienthong.client import IntakePublisher, StatusFollower
 from lienthong.errors import BrokerUnreachable
 from lienthong.groups.birth.synthetic import generate
 from lienthong.runtime.app import make_app
+from lienthong.runtime.faust.app import GuardedApp
 from lienthong.runtime.stack import LocalStack
 from lienthong.runtime.startup import StartupWait
 from lienthong.settings import Settings
@@ -93,36 +95,49 @@ def test_a_worker_started_before_its_broker_consumes_once_the_broker_is_up(
         stack.stop()
 
 
-async def test_faust_producer_start_waits_for_a_broker_started_later(absent: Settings) -> None:
-    """The start that died in aiokafka's bootstrap (issue 23) is tried again until it works."""
+def _service(app: GuardedApp, kind: str) -> Any:
+    """faust's producer, or its consumer (which starts its aiokafka client in a thread)."""
+    app.loop = asyncio.get_running_loop()
+    return app.producer if kind == "producer" else app.consumer
+
+
+@pytest.mark.parametrize("kind", ["producer", "consumer"])
+async def test_faust_start_waits_for_a_broker_started_later(absent: Settings, kind: str) -> None:
+    """The starts that died in aiokafka's bootstrap (issue 23) are tried again until they work."""
     app = make_app("residence", absent)
-    producer = app.producer
-    starting = asyncio.ensure_future(producer.start())
+    service = _service(app, kind)
+    starting = asyncio.ensure_future(service.start())
     await asyncio.sleep(ALONE_SECONDS)
-    assert not starting.done(), "the producer's start ended with no broker to reach"
+    assert not starting.done(), f"the {kind}'s start ended with no broker to reach"
     await asyncio.to_thread(LocalBroker(absent).start)
     try:
         await asyncio.wait_for(starting, 60)
-        sent = await producer.send_and_wait(
-            absent.topic("startup-probe"), b"key", b"value", None, None, None
-        )
-        assert sent.topic == absent.topic("startup-probe")
+        assert service.started
+        if kind == "producer":
+            topic = absent.topic("startup-probe")
+            sent = await service.send_and_wait(topic, b"key", b"value", None, None, None)
+            assert sent.topic == topic
     finally:
-        await producer.stop()
+        await service.stop()
 
 
-async def test_faust_producer_start_ends_in_one_clear_error_after_the_horizon(
-    absent: Settings,
+#: faust's consumer thread reports its crash (the clear error) as its thread's exception too.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+@pytest.mark.parametrize("kind", ["producer", "consumer"])
+async def test_faust_start_ends_in_one_clear_error_after_the_horizon(
+    absent: Settings, kind: str
 ) -> None:
     app = make_app("residence", absent)
     app.startup_wait = StartupWait(2.0, absent.bootstrap_servers)
+    service = _service(app, kind)
     began = time.monotonic()
     with pytest.raises(BrokerUnreachable) as ended:
-        await asyncio.wait_for(app.producer.start(), 30)
+        await asyncio.wait_for(service.start(), 30)
     assert time.monotonic() - began < 10
     assert absent.bootstrap_servers in str(ended.value)
     assert "startup_wait_seconds" in str(ended.value)
-    await app.producer.stop()
+    assert app.startup_wait.expired is ended.value
+    await service.stop()
 
 
 def test_a_worker_with_no_broker_exits_after_its_horizon_in_one_line(
