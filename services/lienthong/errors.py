@@ -5,7 +5,8 @@
     │   └── DeclarationInvalid   a declaration file (deadline cuts) breaks a rule
     ├── BrokerError              the local Kafka broker cannot be started, stopped or reached
     │   ├── PrerequisiteMissing  Java or Maven is not installed
-    │   └── TopicsMissing        a deployable's topics are missing and it may not create them
+    │   ├── TopicsMissing        a deployable's topics are missing and it may not create them
+    │   └── BrokerUnreachable    a starting worker saw no broker within startup_wait_seconds
     ├── ContractError            an event does not match the Avro contract
     │   ├── SchemaError          a schema file is unreadable or invalid
     │   ├── MessageTooLarge      the message is larger than a deployable accepts
@@ -52,6 +53,10 @@ class PrerequisiteMissing(BrokerError):
 
 class TopicsMissing(BrokerError):
     """Topics a deployable uses are missing and it may not (or must not) create them."""
+
+
+class BrokerUnreachable(BrokerError):
+    """A starting worker reached no broker within its horizon (``startup_wait_seconds``)."""
 
 
 class ContractError(LienthongError):

@@ -61,6 +61,13 @@ class Settings(BaseSettings):
         "uses, or the cluster's topic operator (KafkaTopic); Faust's own topics: the deployable",
     )
 
+    startup_wait_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="How long a starting worker waits for unreachable brokers (starting, "
+        "restarting), retrying with backoff, before it exits with an error",
+    )
+
     # -- The local broker (deploy/kafka) --------------------------------------------------
     kafka_dir: Path = Field(SOURCE_ROOT / "deploy" / "kafka", description="pom.xml and lib/")
     kafka_data_dir: Path = Field(SOURCE_ROOT / "var" / "kafka", description="log.dirs and logs")

@@ -6,7 +6,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import faust
 from kafka import KafkaAdminClient
@@ -21,6 +21,8 @@ from lienthong.lookup import keyring
 from lienthong.runtime import faults
 from lienthong.runtime.app import app_id, ensure_topics
 from lienthong.runtime.deployable import Deployable
+from lienthong.runtime.faust.app import GuardedApp
+from lienthong.runtime.startup import StartupWait
 from lienthong.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,8 @@ log = logging.getLogger(__name__)
 FACTORIES: dict[str, Callable[..., Deployable]] = {"hub": hub.create}
 #: Topics a deployable needs besides the contract topics (created up front, same partitions).
 INTERNAL_ROLES = topics.INTERNAL_ROLES
+#: How long one attempt to reach the brokers at start lasts before the next wait.
+REACH_SECONDS = 5.0
 
 
 def create(name: str, settings: Settings, clock: Clock | None = None, **kw: Any) -> Deployable:
@@ -114,43 +118,68 @@ def _refused(settings: Settings, name: str | None, exc: KafkaError) -> str:
     )
 
 
-def wait_for_kafka(settings: Settings, name: str | None = None, timeout: float = 300.0) -> None:
+def wait_for_kafka(
+    settings: Settings, name: str | None = None, wait: StartupWait | None = None
+) -> None:
     """Prepare the topics, waiting while the brokers are unreachable (starting, restarting).
 
-    A topic the principal may not create fails at once, in one line: retrying cannot help.
+    The wait ends after ``startup_wait_seconds`` in :class:`BrokerUnreachable` (``wait``: a
+    wait already begun, whose horizon the rest of the start shares). A topic the principal may
+    not create fails at once, in one line: retrying cannot help.
     """
-    deadline = time.monotonic() + timeout
-    delay = 0.5
+    wait = wait or StartupWait(settings.startup_wait_seconds, settings.bootstrap_servers)
     while True:
         try:
+            _reach(settings, min(REACH_SECONDS, wait.left()))
             prepare_topics(settings, name)
             return
         except AuthorizationError as exc:
             raise TopicsMissing(_refused(settings, name, exc)) from None
         except KafkaError as exc:
-            if time.monotonic() + delay > deadline:
-                raise BrokerError(
-                    f"Kafka at {settings.bootstrap_servers} did not answer for {timeout:.0f} s"
-                ) from exc
-            log.warning(
-                "waiting for Kafka at %s (%s)", settings.bootstrap_servers, type(exc).__name__
-            )
-            time.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            time.sleep(wait.next_delay(exc))
+
+
+def _reach(settings: Settings, seconds: float) -> None:
+    """Connect once, within ``seconds`` (kafka-python's own wait is 30 s): an absent broker is
+    told soon, so the start's horizon is spent in waits that say so."""
+    admin = KafkaAdminClient(
+        **settings.kafka_client_options(),
+        client_id="lienthong-admin",
+        bootstrap_timeout_ms=max(int(seconds * 1000), 100),
+    )
+    admin.close()
 
 
 def run(name: str, settings: Settings, loglevel: str = "warning") -> None:
-    """Run a deployable until SIGTERM or SIGINT; in-flight work finishes or is redelivered."""
+    """Run a deployable until SIGTERM or SIGINT; in-flight work finishes or is redelivered.
+
+    One horizon (``startup_wait_seconds``) covers the whole start: the topics' preparation,
+    then faust's producer and consumer starts (``lienthong.runtime.faust.waiting``).
+    A start that fails for good ends in one line on stderr (a pod's log) and exit code 1.
+    """
     if name == "hub":
         keyring(settings)  # refuse the development lookup secret before waiting for Kafka
+    wait = StartupWait(settings.startup_wait_seconds, settings.bootstrap_servers)
     try:
-        wait_for_kafka(settings, name)
-    except TopicsMissing as exc:  # one line in the pod's log (a console would wrap it), exit 1
-        print(f"error: {exc}", file=sys.stderr, flush=True)
-        raise SystemExit(1) from None
+        wait_for_kafka(settings, name, wait)
+    except BrokerError as exc:
+        _exit_with(exc)
     faults.arm(settings.crash_at)  # None outside tests (the settings refuse it in production)
     deployable = create(name, settings)
+    if isinstance(deployable.app, GuardedApp):  # every deployable's (runtime.app.make_app)
+        deployable.app.startup_wait = wait
     worker = faust.Worker(deployable.app, loglevel=loglevel, quiet=True)
     if not worker.stdout.isatty():  # a log file or a pod's log: no terminal spinner codes
         worker.spinner = None
-    worker.execute_from_commandline()
+    try:
+        worker.execute_from_commandline()
+    except SystemExit:
+        if wait.expired is not None:  # faust logged the traceback; end with the reason
+            _exit_with(wait.expired)
+        raise
+
+
+def _exit_with(exc: BrokerError) -> NoReturn:
+    """One line in the pod's log (a console would wrap it), exit code 1."""
+    print(f"error: {exc}", file=sys.stderr, flush=True)
+    raise SystemExit(1) from None

@@ -13,6 +13,7 @@ from kafka.errors import TopicAlreadyExistsError
 
 from lienthong import topics
 from lienthong.runtime.faust.app import GuardedApp
+from lienthong.runtime.startup import StartupWait
 from lienthong.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ def make_app(deployable: str, settings: Settings, **overrides: Any) -> GuardedAp
     options.update(overrides)
     app = GuardedApp(app_id(deployable, settings), **options)
     app.stall_seconds = settings.reread_stalled_seconds
+    app.startup_wait = StartupWait(settings.startup_wait_seconds, settings.bootstrap_servers)
     return app
 
 

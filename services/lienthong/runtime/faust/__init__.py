@@ -11,6 +11,9 @@ that shows why:
   replaced so a commit never passes an unhandled message (faust issue #606);
 - ``app``: the app's transport factory (``_new_transport``), its consumer and producer read
   without creating them (``_consumer``, ``_producer``, ``_monitor``);
+- ``waiting``: the producer's and the consumer thread's aiokafka clients (``_producer``,
+  ``_consumer``, the thread made by ``_new_consumer_thread``), dropped after a start that
+  reached no broker, so the start is tried again instead of ending the worker;
 - ``tables``: each table's changelog write (``send_changelog``, a public name, overridden) kept
   until the broker acknowledged it;
 - ``events``: faust's current event (``faust.streams._current_event``), set while a batch's
@@ -38,6 +41,7 @@ PRIVATE_NAMES: frozenset[str] = frozenset(
         "_consumer",
         "_current_event",
         "_monitor",
+        "_new_consumer_thread",
         "_new_offset",
         "_new_transport",
         "_producer",

@@ -10,6 +10,7 @@ import faust
 
 from lienthong.runtime.faust.offsets import GuardedConsumer, GuardedTransport
 from lienthong.runtime.faust.tables import TrackedTable
+from lienthong.runtime.startup import StartupWait
 
 #: Per partition (topic, number): its end offset and committed offset.
 Offsets = dict[tuple[str, int], tuple[int, int]]
@@ -30,6 +31,8 @@ class GuardedApp(faust.App):
     stall_seconds: float = 10.0
     #: Called each time a stalled partition is read again (a metric counts them).
     on_reread: Callable[[], None] = staticmethod(lambda: None)
+    #: How long the start waits for unreachable brokers (None: the producer's default horizon).
+    startup_wait: StartupWait | None = None
 
     def __init__(self, id: str, **options: Any) -> None:
         options.setdefault("Table", TrackedTable)

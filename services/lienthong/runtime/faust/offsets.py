@@ -36,6 +36,7 @@ from faust.utils.functional import consecutive_numbers
 from mode import Service
 
 from lienthong.runtime import faults
+from lienthong.runtime.faust.waiting import WaitingConsumerThread, WaitingProducer
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ class GuardedConsumer(faust_aiokafka.Consumer):
     ``_new_offset`` and ``_add_gap`` (overridden), ``_committed_offset``, ``_acked``,
     ``_acked_index`` and ``_unacked_messages`` (its bookkeeping, read and trimmed),
     ``_read_offset`` (what was fetched), ``_thread`` (the aiokafka client thread, to seek).
+    ``_new_consumer_thread`` (overridden) makes that thread one whose start waits for the
+    brokers (:class:`~lienthong.runtime.faust.waiting.WaitingConsumerThread`).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -69,6 +72,9 @@ class GuardedConsumer(faust_aiokafka.Consumer):
         #: arrive once, past the floor; that jump is ours, not a skip to read again for.
         self._rewound: dict[TP, int] = {}
         self.rereads = 0
+
+    def _new_consumer_thread(self) -> faust_aiokafka.AIOKafkaConsumerThread:
+        return WaitingConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
     def floor(self, tp: TP) -> int | None:
         """Where the partition's next commit must start: committed offset, else log start."""
@@ -242,6 +248,8 @@ class GuardedConsumer(faust_aiokafka.Consumer):
 
 
 class GuardedTransport(faust_aiokafka.Transport):
-    """The aiokafka transport with :class:`GuardedConsumer`."""
+    """The aiokafka transport with :class:`GuardedConsumer` and a producer whose start waits
+    for unreachable brokers (:class:`~lienthong.runtime.faust.waiting.WaitingProducer`)."""
 
     Consumer = GuardedConsumer
+    Producer = WaitingProducer
