@@ -202,6 +202,19 @@ def test_deployment_runs_its_deployable_on_its_settings_port(deployable: str) ->
 
 
 @pytest.mark.parametrize("deployable", topics.DEPLOYABLES)
+def test_a_worker_waiting_for_its_brokers_is_not_restarted_for_it(deployable: str) -> None:
+    # A worker started before its brokers waits up to startup_wait_seconds and listens only
+    # after: the startup probe (which holds the liveness probe back) must outlast that wait.
+    main = container(by_name("Deployment")[deployable])
+    startup, liveness = main["startupProbe"], main["livenessProbe"]
+    window = startup["periodSeconds"] * startup["failureThreshold"]
+    assert window > DEFAULTS.startup_wait_seconds
+    assert {k: v for k, v in startup.items() if k in ("httpGet", "tcpSocket")} == {
+        k: v for k, v in liveness.items() if k in ("httpGet", "tcpSocket")
+    }
+
+
+@pytest.mark.parametrize("deployable", topics.DEPLOYABLES)
 def test_deployment_authenticates_with_its_own_user(deployable: str) -> None:
     variables = env(by_name("Deployment")[deployable])
     for name in variables:
