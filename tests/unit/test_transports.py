@@ -158,7 +158,9 @@ def test_claim_the_livelock_detector_meets_a_missing_method() -> None:
         confluent.Consumer.verify_event_path(consumer, 0.0, PART)  # type: ignore[arg-type]
 
 
-def test_claim_the_clients_ignore_credentials_acks_and_static_membership() -> None:
+def test_claim_the_clients_ignore_credentials_acks_and_static_membership(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     conf = SimpleNamespace(
         id="hub",
         broker_client_id="c",
@@ -174,12 +176,8 @@ def test_claim_the_clients_ignore_credentials_acks_and_static_membership() -> No
     built: list[dict[str, Any]] = []
     thread = SimpleNamespace(app=SimpleNamespace(conf=conf, assignor=None), logger=None)
     transport = SimpleNamespace(url=[SimpleNamespace(host="127.0.0.1", port=1)], default_port=9092)
-    original = confluent.AsyncConsumer
-    confluent.AsyncConsumer = lambda config, logger: built.append(config)  # type: ignore[assignment,misc]
-    try:
-        confluent.ConfluentConsumerThread._create_worker_consumer(thread, transport, None)  # type: ignore[arg-type]
-    finally:
-        confluent.AsyncConsumer = original  # type: ignore[misc]
+    monkeypatch.setattr(confluent, "AsyncConsumer", lambda config, logger: built.append(config))
+    confluent.ConfluentConsumerThread._create_worker_consumer(thread, transport, None)  # type: ignore[arg-type]
     keys = set(built[0])
     assert "bootstrap.servers" in keys and "group.id" in keys
     assert not {"security.protocol", "sasl.mechanism", "group.instance.id"} & keys
@@ -189,3 +187,19 @@ async def test_claim_the_driver_creates_no_topic() -> None:
     # No broker, no admin client: the driver returns before asking for anything.
     thread = object.__new__(confluent.ConfluentConsumerThread)
     assert await thread.create_topic("lienthong.hub-dossiers-changelog", 4, 1) is None
+
+
+async def test_claim_the_producer_ignores_acks_and_credentials(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built: list[dict[str, Any]] = []
+    monkeypatch.setattr(confluent.confluent_kafka, "Producer", built.append)
+    conf = SimpleNamespace(broker_client_id="c", producer_acks=-1, broker_credentials=object())
+    thread = SimpleNamespace(
+        transport=SimpleNamespace(url=[SimpleNamespace(host="127.0.0.1", port=1)], default_port=1),
+        app=SimpleNamespace(conf=conf),
+    )
+    await confluent.ProducerThread.on_start(thread)  # type: ignore[arg-type]
+    keys = set(built[0])
+    assert "bootstrap.servers" in keys
+    assert not {"acks", "request.required.acks", "security.protocol", "sasl.mechanism"} & keys
