@@ -34,12 +34,12 @@ CONFLUENT_LACKS: dict[str, tuple[str, ...]] = {
         "Producer.send ignores them (lines 662-682), while the hub's inbox needs the "
         "lienthong-origin header",
         "seeking is broken: seek_to_committed awaits librdkafka's seek, which returns None "
-        "(line 334: a TypeError on each assignment), and seek_wait calls seek and position on "
-        "a wrapper that has neither (lines 363-373), which the offset guard needs to read "
-        "skipped events again",
+        "(line 334: a TypeError that crashes the worker on each assignment), and seek_wait "
+        "calls seek and position on a wrapper that has neither (lines 363-373), which the "
+        "offset guard needs to read skipped events again",
         "the commit livelock detector calls verify_event_path, which the driver's consumer "
-        "thread lacks (lines 164-173): an AttributeError that crashes the consumer as soon as "
-        "it has partitions (transport/consumer.py lines 917-930)",
+        "thread lacks (lines 164-173): an AttributeError that would crash the consumer once "
+        "it holds partitions (transport/consumer.py lines 917-930)",
         "the clients ignore broker_credentials (no SASL, no TLS), producer_acks, "
         "consumer_group_instance_id and faust's partition assignor (lines 266-281, 501-509), "
         "and create no topic (lines 440-453, 623-637)",
