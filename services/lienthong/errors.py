@@ -2,7 +2,8 @@
 
     LienthongError
     ├── SettingsError            a setting is missing or contradictory
-    │   └── DeclarationInvalid   a declaration file (deadline cuts) breaks a rule
+    │   ├── DeclarationInvalid   a declaration file (deadline cuts) breaks a rule
+    │   └── UnsupportedTransport the faust adapter does not run on the chosen transport
     ├── BrokerError              the local Kafka broker cannot be started, stopped or reached
     │   ├── PrerequisiteMissing  Java or Maven is not installed
     │   ├── TopicsMissing        a deployable's topics are missing and it may not create them
@@ -37,6 +38,10 @@ class LienthongError(Exception):
 
 class SettingsError(LienthongError):
     """A setting is missing or contradictory."""
+
+
+class UnsupportedTransport(SettingsError):
+    """The chosen faust transport is one the faust adapter does not run on (it says why)."""
 
 
 class DeclarationInvalid(SettingsError):

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lienthong.errors import SettingsError
 from lienthong.runtime import faults
+from lienthong.runtime.faust.transports import KAFKA, Transport, installed_faust, refusal
 
 #: Procedure groups outside the package (a province's own, a test's made-up one): importable
 #: package names, comma-separated, the same in every process of the pipeline. Each package has a
@@ -46,6 +47,11 @@ class Settings(BaseSettings):
 
     # -- Kafka connection ---------------------------------------------------------------
     bootstrap_servers: str = Field("127.0.0.1:19092", description="Kafka bootstrap servers")
+    transport: Transport = Field(
+        KAFKA,
+        description="The workers' faust transport: kafka:// (aiokafka) or confluent:// "
+        "(librdkafka); refused, with what it lacks, where the faust adapter does not run on it",
+    )
     topic_prefix: str = Field("lienthong", description="Prefix of every topic name")
     partitions: int = Field(4, ge=1, description="Partitions of every topic the hub reads")
     replication_factor: int = Field(1, ge=1)
@@ -212,6 +218,14 @@ class Settings(BaseSettings):
                 "crash_at: LIENTHONG_CRASH_AT makes the worker exit on purpose; it is for tests "
                 "and needs LIENTHONG_DEVELOPMENT=true"
             )
+        return value
+
+    @field_validator("transport")
+    @classmethod
+    def _transport_the_adapter_runs_on(cls, value: Transport) -> Transport:
+        reason = refusal(value, installed_faust())
+        if reason is not None:
+            raise ValueError(reason)
         return value
 
     def calendar_kwargs(self) -> dict[str, object]:

@@ -27,7 +27,9 @@ def make_app(deployable: str, settings: Settings, **overrides: Any) -> GuardedAp
     """One ``faust.App`` per deployable; its id is the consumer group and changelog prefix."""
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     options: dict[str, Any] = {
-        "broker": [f"kafka://{server}" for server in settings.bootstrap_servers.split(",")],
+        "broker": [
+            f"{settings.transport}{server}" for server in settings.bootstrap_servers.split(",")
+        ],
         "store": settings.store,
         "datadir": str(
             settings.state_dir / f"{settings.topic_prefix}-{deployable}-{settings.worker_index}"

@@ -19,6 +19,9 @@ that shows why:
 - ``events``: faust's current event (``faust.streams._current_event``), set while a batch's
   state is written, so each write goes to its own event's changelog partition.
 
+``transports`` says which faust transport the adapter runs on (aiokafka's ``kafka://``) and why
+it refuses ``confluent://`` on this release (the ``LIENTHONG_TRANSPORT`` setting).
+
 A faust-streaming release not in :data:`TESTED_VERSIONS` may have renamed or changed any of them
 and would break delivery silently: importing this package refuses it. To accept a new release,
 run the unit tests named above, the end-to-end and chaos tests against it, then add it here.

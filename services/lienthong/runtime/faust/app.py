@@ -10,6 +10,7 @@ import faust
 
 from lienthong.runtime.faust.offsets import GuardedConsumer, GuardedTransport
 from lienthong.runtime.faust.tables import TrackedTable
+from lienthong.runtime.faust.transports import check_transport
 from lienthong.runtime.startup import StartupWait
 
 #: Per partition (topic, number): its end offset and committed offset.
@@ -39,6 +40,11 @@ class GuardedApp(faust.App):
         super().__init__(id, **options)
 
     def _new_transport(self) -> Any:
+        """The guarded aiokafka transport; a broker URL of another scheme is refused (faust
+        would otherwise load its driver without our offset guard, or we would run aiokafka
+        under a URL that names another)."""
+        for url in self.conf.broker_consumer:
+            check_transport(f"{url.scheme}://")
         return GuardedTransport(self.conf.broker_consumer, self)
 
     def producing(self) -> bool:
