@@ -136,6 +136,7 @@ def submit(
     """
     from lienthong.client import IntakePublisher
     from lienthong.client.documents import read
+    from lienthong.contracts.events import meta_of
 
     checked, refused = [], 0
     for number, data in enumerate(read(file), 1):
@@ -151,7 +152,7 @@ def submit(
                 )
     if refused:
         fail(f"nothing was sent: {refused} of {refused + len(checked)} dossiers are not valid", 2)
-    ids = [str(record["meta"]["dossier_id"]) for record in checked]
+    ids = [str(meta_of(record)["dossier_id"]) for record in checked]
     if dry_run:
         for dossier_id in ids:
             say(f"{dossier_id}: valid (not sent)")
