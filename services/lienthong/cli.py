@@ -204,12 +204,12 @@ def status(
 
 def print_links(wanted: list[str], timelines: dict[str, Timeline]) -> None:
     """The status page link of each dossier, one a line; fails when one has no receipt yet."""
-    links = {d: timelines[d].of("DossierReceived") for d in wanted if d in timelines}
+    links = {d: timelines[d].receipts() for d in wanted if d in timelines}
     lacking = [d for d in wanted if not links.get(d)]
     if lacking:
         fail(f"no receipt yet for {', '.join(lacking)} (the hub has not received it; try --wait)")
     for dossier_id in wanted:
-        say(str(links[dossier_id][-1]["status_url"]))
+        say(links[dossier_id][-1]["status_url"])
 
 
 @app.command()
@@ -232,7 +232,7 @@ def receipt(
     received = received_event(settings, dossier_id)
     if received is None:
         fail(f"dossier {dossier_id} has no receipt: the hub has not received it (yet)")
-    number, code = str(received["receipt_number"]), str(received["lookup_code"])
+    number, code = received["receipt_number"], received["lookup_code"]
     body = fetch_receipt(settings, number, code, "png" if fmt == "png" else "svg", lang)
     target = out or Path(f"{number}.{fmt}")
     target.write_bytes(body)

@@ -7,6 +7,7 @@ import datetime as dt
 import secrets
 import time
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,7 +84,8 @@ def summary_table(result: RunResult, group: ProcedureGroup[Any] = BIRTH) -> Tabl
             rows[combo]["open"] += 1
             continue
         name, record = final
-        outcome = record["outcome"] if name == "DossierFinished" else "REJECTED_AT_INTAKE"
+        fields: Mapping[str, object] = record  # a DossierFinished or a DossierRejected
+        outcome = str(fields["outcome"]) if name == "DossierFinished" else "REJECTED_AT_INTAKE"
         rows[combo][outcome] += 1
         seconds = result.seconds_to_finish(dossier_id)
         if seconds is not None:
@@ -125,10 +127,12 @@ def top_reasons(result: RunResult, limit: int = 6) -> list[tuple[str, int]]:
     counts: Counter[str] = Counter()
     for timeline in result.timelines.values():
         for name, record in timeline.events:
-            if name == "DossierRejected":
-                counts.update(f"intake: {r['message']}" for r in record["reasons"])
-            elif name == "StepFinished" and record["outcome"] == "REJECTED":
-                counts[f"{record['step']}: {record['reason']}"] += 1
+            fields: Mapping[str, object] = record  # read by name: the schema ``name``'s fields
+            reasons = fields.get("reasons")
+            if name == "DossierRejected" and isinstance(reasons, list):
+                counts.update(f"intake: {r['message']}" for r in reasons)
+            elif name == "StepFinished" and fields.get("outcome") == "REJECTED":
+                counts[f"{fields['step']}: {fields['reason']}"] += 1
     return counts.most_common(limit)
 
 

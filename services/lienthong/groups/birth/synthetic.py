@@ -6,7 +6,6 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TypedDict
 
 from faker import Faker
 
@@ -16,6 +15,7 @@ from lienthong.domain import identifiers, units
 from lienthong.domain.arrivals import arrival_times
 from lienthong.domain.calendar import WorkingCalendar
 from lienthong.groups.birth.breakers import BREAKERS, INVALID_KINDS
+from lienthong.groups.birth.family import Family, Person, copy_parent, copy_residence
 from lienthong.groups.birth.submission import ALLOWED_COMBINATIONS
 
 FULL = ("civil_registry", "residence", "health_insurance")
@@ -100,29 +100,6 @@ def _check_arguments(
         raise ValueError(f"unknown invalid kinds: {sorted(unknown)}")
 
 
-@dataclass(frozen=True)
-class _Family:
-    """What twins share: parents, place and day of birth, applicant, choices."""
-
-    mother: records.Parent
-    father: records.Parent | None
-    facility: tuple[str, str, records.Address]
-    born_at: datetime
-    procedures: tuple[str, ...]
-    channel: str
-    applicant: records.Applicant
-    residence: records.ResidenceRequest
-    clinic: records.HealthInsuranceRequest
-
-
-class _Person(TypedDict):
-    """Who a parent, a grandparent or a head of household is (a ``Parent`` is one)."""
-
-    full_name: str
-    date_of_birth: date
-    personal_id: str
-
-
 class _Maker:
     def __init__(
         self, seed: int, combinations: Mapping[tuple[str, ...], float], calendar: WorkingCalendar
@@ -205,7 +182,7 @@ class _Maker:
             province = self.rng.choice(OLD_PROVINCES)
         return identifiers.personal_id(province, sex, year, self.rng.randrange(1_000_000))
 
-    def _person(self, sex: str, child_born: date, ages: tuple[int, int], province: str) -> _Person:
+    def _person(self, sex: str, child_born: date, ages: tuple[int, int], province: str) -> Person:
         born = child_born - timedelta(days=self.rng.randint(ages[0] * 366, ages[1] * 365))
         return {
             "full_name": " ".join(self._name(sex)),
@@ -254,7 +231,7 @@ class _Maker:
             born -= timedelta(hours=1)
         return born
 
-    def _family(self, submitted: datetime) -> _Family:
+    def _family(self, submitted: datetime) -> Family:
         born_at = self._born_at(submitted)
         born_on = self.calendar.local_date(born_at)
         home = self._address()
@@ -267,7 +244,7 @@ class _Maker:
         in_province = self.rng.random() < 0.85
         province = home["province_code"] if in_province else self.rng.choice(list(self.by_province))
         (procedures,) = self.rng.choices(self.combinations, self.weights)
-        return _Family(
+        return Family(
             mother=mother,
             father=father,
             facility=self._facility(province),
@@ -283,7 +260,7 @@ class _Maker:
         self, mother: records.Parent, father: records.Parent | None, born_on: date
     ) -> records.Applicant:
         roll = self.rng.random()
-        person: _Person = mother
+        person: Person = mother
         relationship = "MOTHER"
         if father is not None and roll < 0.35:
             relationship, person = "FATHER", father
@@ -307,7 +284,7 @@ class _Maker:
         if father is not None and self.rng.random() < 0.6:
             role, parent = ("FATHER", father)
         address = parent["permanent_address"]
-        head: _Person = parent
+        head: Person = parent
         relationship = "Con"
         if self.rng.random() < 0.25:
             head = self._person("MALE", born_on, (40, 75), address["province_code"])
@@ -335,7 +312,7 @@ class _Maker:
         return identifiers.birth_certificate_code(sequence, facility, year)
 
     def _dossier(
-        self, index: int, at: datetime, family: _Family, babies: int, order: int
+        self, index: int, at: datetime, family: Family, babies: int, order: int
     ) -> records.DossierSubmitted:
         eid = event_id("DossierSubmitted", "synthetic", self.seed, index)
         dossier_id = f"DVC-{self.calendar.local_date(at).year}-{index + 1:06d}-{eid.hex[:4]}"
@@ -377,15 +354,15 @@ class _Maker:
                 "babies_in_birth": babies,
                 "birth_order": order,
             },
-            "mother": _copy_parent(family.mother),
-            "father": _copy_parent(family.father) if family.father else None,
+            "mother": copy_parent(family.mother),
+            "father": copy_parent(family.father) if family.father else None,
             "birth_certificate": {
                 "code": self.certificate_code(code, born_on.year),
                 "facility": facility,
                 "issued_on": born_on,
                 "replaced_by": None,
             },
-            "residence": _copy_residence(family.residence) if "residence" in chosen else None,
+            "residence": copy_residence(family.residence) if "residence" in chosen else None,
             "health_insurance": {**family.clinic} if "health_insurance" in chosen else None,
             "delivery": family.channel if self.rng.random() < 0.9 else "POST",
         }
@@ -402,11 +379,3 @@ class _Maker:
 
 
 OLD_PROVINCES = sorted(identifiers.OLD_PROVINCE_CODES)
-
-
-def _copy_parent(parent: records.Parent) -> records.Parent:
-    return {**parent, "permanent_address": {**parent["permanent_address"]}}
-
-
-def _copy_residence(residence: records.ResidenceRequest) -> records.ResidenceRequest:
-    return {**residence, "address": {**residence["address"]}}
