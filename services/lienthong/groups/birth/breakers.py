@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from lienthong.contracts import records
 from lienthong.domain import identifiers
@@ -103,11 +103,22 @@ BREAKERS: dict[str, Callable[[Breaking, records.DossierSubmitted], None]] = {
 INVALID_KINDS: tuple[str, ...] = tuple(BREAKERS)
 
 
-def with_agency_refusals(items: list[Any], share: float, seed: int) -> list[str]:
+class Generated(Protocol):
+    """A generated dossier (``synthetic.Synthetic``): its record, and the rule it breaks."""
+
+    @property
+    def record(self) -> records.DossierSubmitted: ...
+
+    @property
+    def invalid(self) -> str | None: ...
+
+
+def with_agency_refusals(items: Sequence[Generated], share: float, seed: int) -> list[str]:
     """Make ``share`` of the valid residence dossiers refusable by the police; their ids."""
     candidates = [i for i in items if not i.invalid and i.record.get("residence") is not None]
     chosen = random.Random(seed).sample(candidates, round(share * len(candidates)))
     for item in chosen:
-        residence = item.record["residence"]
+        residence = item.record.get("residence")
+        assert residence is not None  # a candidate has one
         residence["address"] = {**residence["address"], "street": "Số 1 đường Không Có Thật"}
-    return [str(item.record["meta"]["dossier_id"]) for item in chosen]
+    return [item.record["meta"]["dossier_id"] for item in chosen]
