@@ -136,6 +136,7 @@ def submit(
     """
     from lienthong.client import IntakePublisher
     from lienthong.client.documents import read
+    from lienthong.contracts.events import meta_of
 
     checked, refused = [], 0
     for number, data in enumerate(read(file), 1):
@@ -151,7 +152,7 @@ def submit(
                 )
     if refused:
         fail(f"nothing was sent: {refused} of {refused + len(checked)} dossiers are not valid", 2)
-    ids = [str(record["meta"]["dossier_id"]) for record in checked]
+    ids = [str(meta_of(record)["dossier_id"]) for record in checked]
     if dry_run:
         for dossier_id in ids:
             say(f"{dossier_id}: valid (not sent)")
@@ -203,12 +204,12 @@ def status(
 
 def print_links(wanted: list[str], timelines: dict[str, Timeline]) -> None:
     """The status page link of each dossier, one a line; fails when one has no receipt yet."""
-    links = {d: timelines[d].of("DossierReceived") for d in wanted if d in timelines}
+    links = {d: timelines[d].receipts() for d in wanted if d in timelines}
     lacking = [d for d in wanted if not links.get(d)]
     if lacking:
         fail(f"no receipt yet for {', '.join(lacking)} (the hub has not received it; try --wait)")
     for dossier_id in wanted:
-        say(str(links[dossier_id][-1]["status_url"]))
+        say(links[dossier_id][-1]["status_url"])
 
 
 @app.command()
@@ -231,7 +232,7 @@ def receipt(
     received = received_event(settings, dossier_id)
     if received is None:
         fail(f"dossier {dossier_id} has no receipt: the hub has not received it (yet)")
-    number, code = str(received["receipt_number"]), str(received["lookup_code"])
+    number, code = received["receipt_number"], received["lookup_code"]
     body = fetch_receipt(settings, number, code, "png" if fmt == "png" else "svg", lang)
     target = out or Path(f"{number}.{fmt}")
     target.write_bytes(body)

@@ -7,6 +7,9 @@ import datetime as dt
 import secrets
 import time
 from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from pydantic import SecretStr
 from rich import box
@@ -15,12 +18,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from lienthong.broker.local import LocalBroker
-from lienthong.client.batch import RunResult, percentile, push_through
+from lienthong.client.batch import Item, RunResult, percentile, push_through
 from lienthong.client.terminal import safe
+from lienthong.contracts.records import DeathDossierSubmitted
 from lienthong.domain.declaration import ProcedureGroup
 from lienthong.groups.birth.breakers import with_agency_refusals
 from lienthong.groups.birth.declaration import GROUP as BIRTH
-from lienthong.groups.birth.synthetic import Synthetic, generate
+from lienthong.groups.birth.synthetic import generate
 from lienthong.groups.death.synthetic import COMBINATIONS as DEATH_COMBINATIONS
 from lienthong.groups.death.synthetic import death_dossier
 from lienthong.groups.registry import GROUPS
@@ -39,10 +43,17 @@ BIRTHS_PER_DEATH = 5
 INELIGIBLE_EVERY = 7
 
 
-def death_items(count: int, seed: int, at: dt.datetime) -> list[Synthetic]:
+@dataclass(frozen=True)
+class DeathItem:
+    """A generated death dossier, published with the birth ones."""
+
+    record: DeathDossierSubmitted
+
+
+def death_items(count: int, seed: int, at: dt.datetime) -> list[DeathItem]:
     """Death dossiers cycling through the three combinations, a few of them not eligible."""
     return [
-        Synthetic(
+        DeathItem(
             death_dossier(
                 index,
                 procedures=DEATH_COMBINATIONS[index % len(DEATH_COMBINATIONS)],
@@ -55,7 +66,7 @@ def death_items(count: int, seed: int, at: dt.datetime) -> list[Synthetic]:
     ]
 
 
-def summary_table(result: RunResult, group: ProcedureGroup = BIRTH) -> Table:
+def summary_table(result: RunResult, group: ProcedureGroup[Any] = BIRTH) -> Table:
     """Per combination of ``group``: submitted, completed, partly, rejected, p50/p95 time to
     finish."""
     rows: dict[str, Counter[str]] = defaultdict(Counter)
@@ -73,7 +84,8 @@ def summary_table(result: RunResult, group: ProcedureGroup = BIRTH) -> Table:
             rows[combo]["open"] += 1
             continue
         name, record = final
-        outcome = record["outcome"] if name == "DossierFinished" else "REJECTED_AT_INTAKE"
+        fields: Mapping[str, object] = record  # a DossierFinished or a DossierRejected
+        outcome = str(fields["outcome"]) if name == "DossierFinished" else "REJECTED_AT_INTAKE"
         rows[combo][outcome] += 1
         seconds = result.seconds_to_finish(dossier_id)
         if seconds is not None:
@@ -115,10 +127,12 @@ def top_reasons(result: RunResult, limit: int = 6) -> list[tuple[str, int]]:
     counts: Counter[str] = Counter()
     for timeline in result.timelines.values():
         for name, record in timeline.events:
-            if name == "DossierRejected":
-                counts.update(f"intake: {r['message']}" for r in record["reasons"])
-            elif name == "StepFinished" and record["outcome"] == "REJECTED":
-                counts[f"{record['step']}: {record['reason']}"] += 1
+            fields: Mapping[str, object] = record  # read by name: the schema ``name``'s fields
+            reasons = fields.get("reasons")
+            if name == "DossierRejected" and isinstance(reasons, list):
+                counts.update(f"intake: {r['message']}" for r in reasons)
+            elif name == "StepFinished" and fields.get("outcome") == "REJECTED":
+                counts[f"{fields['step']}: {fields['reason']}"] += 1
     return counts.most_common(limit)
 
 
@@ -169,7 +183,7 @@ def run_demo(
             f"4 deployables consuming after {time.monotonic() - t0:.1f} s (logs in {stack.log_dir})"
         )
         now = dt.datetime.now(dt.UTC)
-        items = generate(
+        births = generate(
             dossiers,
             seed=seed,
             invalid_share=0.08,
@@ -177,8 +191,9 @@ def run_demo(
             start=now - dt.timedelta(seconds=dossiers + 60),
             live=True,
         )
-        with_agency_refusals(items, ADDRESS_MISMATCH_SHARE, seed)
-        items += death_items(max(dossiers // BIRTHS_PER_DEATH, 3), seed, now)
+        with_agency_refusals(births, ADDRESS_MISMATCH_SHARE, seed)
+        deaths = death_items(max(dossiers // BIRTHS_PER_DEATH, 3), seed, now)
+        items: list[Item] = [*births, *deaths]
         result = push_through(settings, items, timeout, console)
         for group in GROUPS.values():
             console.print(summary_table(result, group))

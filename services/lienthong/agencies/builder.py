@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from lienthong import topics
-from lienthong.agencies.keys import RegisterKeys
+from lienthong.agencies.keys import Incoming, RegisterKeys
 from lienthong.agencies.waiting import schedule_retries
+from lienthong.contracts import records
 from lienthong.contracts.codec import Decoded
 from lienthong.contracts.events import Envelope
-from lienthong.domain.agency import COMPLETION, AgencyContext
-from lienthong.domain.allocation import BufferedCounters
+from lienthong.domain.agency import COMPLETION, AgencyContext, Decision, Entry
+from lienthong.domain.allocation import BufferedCounters, Counters
 from lienthong.domain.calendar import Clock
-from lienthong.domain.declaration import AgencyDecision
 from lienthong.domain.due_index import DueIndex
 from lienthong.domain.population import EmbeddedPopulationDatabase
 from lienthong.errors import WrongEventType
@@ -29,7 +29,6 @@ from lienthong.runtime.deployable import Deployable, build
 from lienthong.runtime.types import Outcome, Received
 from lienthong.settings import Settings
 
-Record = dict[str, Any]
 CANCELLED = "HandoffCancelled"
 
 
@@ -39,7 +38,7 @@ def addressed(outputs: Iterable[Envelope], deployable: str) -> list[Envelope]:
     out: list[Envelope] = []
     for env in outputs:
         if env.topic == COMPLETION:
-            env.record["meta"]["producer"] = deployable
+            env.meta["producer"] = deployable
             env = dataclasses.replace(env, topic=f"{COMPLETION}.{deployable}")
         out.append(env)
     return out
@@ -67,16 +66,28 @@ class Decisions:
             accepted = ", ".join(self.accepted)
             raise WrongEventType(f"{self.name} accepts {accepted}, not {event_name}")
 
-    def __call__(self, event_name: str, event: Record, entry: Record | None) -> AgencyDecision:
+    def __call__(
+        self,
+        event_name: str,
+        event: Incoming,
+        entry: Entry | None,
+        counters: Counters,
+        ctx: AgencyContext,
+    ) -> Decision:
+        """The declared decision on ``event`` (decoded with the schema ``event_name``)."""
         self.check(event_name)
+        # Each branch reads the record as the schema the codec decoded it with.
         if event_name == CANCELLED:
-            return self.owned[str(event["step"])].cancel
+            cancelled = cast(records.HandoffCancelled, event)
+            return self.owned[cancelled["step"]].cancel(cancelled, entry, counters, ctx)
         if event_name == topics.RETRY_EVENT and self.waiting:
+            retry = cast(records.WaitingRetry, event)
             # an entry names the step it waits for (entries written before they did: the first's)
-            return self.waiting[str((entry or {}).get("step") or self.first)]
+            step = (entry.get("step") if entry else None) or self.first
+            return self.waiting[step](retry, entry, counters, ctx)
         decide = self.by_handoff[event_name]
         assert decide is not None  # every registered step declares one (REQUIRED)
-        return decide
+        return decide(cast(records.Event, event), entry, counters, ctx)
 
 
 def create(name: str, settings: Settings, clock: Clock | None = None, **kw: Any) -> Deployable:
@@ -100,8 +111,7 @@ def create(name: str, settings: Settings, clock: Clock | None = None, **kw: Any)
     async def handle(decoded: Decoded, received: Received) -> Outcome:
         decisions.check(decoded.name)
         key = keys.entry_key(decoded.name, decoded.record)
-        entry = register.get(key)
-        decide = decisions(decoded.name, decoded.record, entry)
+        entry: Entry | None = register.get(key)
         view = BufferedCounters(counters)
         ctx = AgencyContext(
             dep.clock.now(),
@@ -112,7 +122,7 @@ def create(name: str, settings: Settings, clock: Clock | None = None, **kw: Any)
             settings.id_retry_base_seconds,
             settings.id_retry_max_seconds,
         )
-        decision = decide(decoded.record, entry, view, ctx)
+        decision = decisions(decoded.name, decoded.record, entry, view, ctx)
         outputs = addressed(decision.outputs, name)
 
         def save() -> None:
@@ -126,7 +136,8 @@ def create(name: str, settings: Settings, clock: Clock | None = None, **kw: Any)
                 counters[counter] = value
             for env in outputs:
                 if env.schema == "StepRejected":
-                    dep.metrics.step_rejected(env.record["step"], env.record["reason_code"])
+                    record = env.record
+                    dep.metrics.step_rejected(str(record["step"]), str(record["reason_code"]))
 
         return Outcome(outputs, save, save_first=True)
 

@@ -4,20 +4,23 @@ partition each key (a step declares its key; the others keep one entry per dossi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 import faust
 
 from lienthong import topics
 from lienthong.contracts.codec import Decoded
-from lienthong.contracts.events import Envelope
+from lienthong.contracts.events import Envelope, meta_of
+from lienthong.domain.agency import Entry
 from lienthong.errors import WrongEventType
 from lienthong.groups.registry import all_steps
 from lienthong.runtime.deployable import Deployable
 from lienthong.runtime.types import Outcome, Received
 from lienthong.settings import Settings
 
-Record = dict[str, Any]
+#: Any event an agency reads, read by its schema's field names (handoff, cancellation, retry).
+Incoming = Mapping[str, object]
 CANCELLED = "HandoffCancelled"
 #: The field of the retry event that carries the waiting entry's whole register key.
 RETRY_KEY = "register_key"
@@ -35,18 +38,18 @@ class RegisterKeys:
         self.keyed = name in topics.KEYED_AGENCIES
         self._topic: faust.TopicT | None = None
 
-    def step_of(self, event_name: str, record: Record) -> str:
+    def step_of(self, event_name: str, record: Incoming) -> str:
         """The step an event is about: its handoff's, or the one it names."""
         return self.of_handoff.get(event_name) or str(record.get("step") or self.first)
 
-    def base_key(self, event_name: str, record: Record) -> str:
+    def base_key(self, event_name: str, record: Incoming) -> str:
         """The key the step keeps the dossier's entry under (also the re-keyed message key)."""
         if event_name == topics.RETRY_EVENT:
             return str(record[RETRY_KEY]).split("/", 1)[0]
         key_of = self.steps[self.step_of(event_name, record)].register_key
-        return key_of(record) if key_of is not None else str(record["meta"]["dossier_id"])
+        return key_of(record) if key_of is not None else str(meta_of(record)["dossier_id"])
 
-    def entry_key(self, event_name: str, record: Record) -> str:
+    def entry_key(self, event_name: str, record: Incoming) -> str:
         """The register entry an event is about: the base key, then ``/<step>`` for every step
         but the agency's first (one register, one entry per step and key)."""
         if event_name == topics.RETRY_EVENT:
@@ -56,7 +59,7 @@ class RegisterKeys:
         return key if step == self.first else f"{key}/{step}"
 
     @staticmethod
-    def retry_at(entry: Record | None) -> dt.datetime | None:
+    def retry_at(entry: Entry | None) -> dt.datetime | None:
         """When an entry waiting on an outside system asks again (None: nothing waits)."""
         if not entry or not entry.get("pending"):
             return None

@@ -3,11 +3,11 @@ each is asked again when its delay is over, through the agency's own re-keyed to
 
 from __future__ import annotations
 
-from typing import Any
-
 from lienthong import topics
-from lienthong.agencies.keys import RETRY_KEY, RegisterKeys
+from lienthong.agencies.keys import RegisterKeys
+from lienthong.contracts import records
 from lienthong.contracts.events import metadata
+from lienthong.domain.agency import Entry
 from lienthong.domain.due_index import DueIndex
 from lienthong.runtime.deployable import Deployable
 from lienthong.settings import Settings
@@ -27,9 +27,9 @@ def schedule_retries(
         if retries.stale:
             rebuild()
         for key in retries.due(now):
-            entry: Any = register.get(key)
+            entry: Entry | None = register.get(key)
             when = keys.retry_at(entry)
-            if when is None:  # answered meanwhile, or its staged write was dropped
+            if entry is None or when is None:  # answered meanwhile, or its write was dropped
                 continue
             if when > now:
                 retries.schedule(key, when)
@@ -37,7 +37,8 @@ def schedule_retries(
             meta = metadata(
                 topics.RETRY_EVENT, entry["dossier_id"], keys.name, now, None, entry["attempts"]
             )
-            data = dep.pipeline.codec.encode(topics.RETRY_EVENT, {"meta": meta, RETRY_KEY: key})
+            retry: records.WaitingRetry = {"meta": meta, "register_key": key}
+            data = dep.pipeline.codec.encode(topics.RETRY_EVENT, retry)
             # keyed as the handoff was re-keyed (a step's entry adds "/<step>" to that key),
             # so the retry reaches the partition that holds the entry
             partition_key = str(key).split("/", 1)[0]

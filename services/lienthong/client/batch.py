@@ -5,22 +5,34 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from lienthong.client.publisher import RESUBMIT_AFTER_SECONDS, IntakePublisher, resubmit_unreceived
 from lienthong.client.status import StatusFollower, Timeline
-from lienthong.groups.birth.synthetic import Synthetic
+from lienthong.contracts.records import DeathDossierSubmitted, DossierSubmitted
 from lienthong.settings import Settings
+
+#: A dossier of any group, as an integrator submits it.
+Dossier = DossierSubmitted | DeathDossierSubmitted
+
+
+class Item(Protocol):
+    """A dossier to publish (a generated one, ``groups.birth.synthetic.Synthetic``, ...)."""
+
+    @property
+    def record(self) -> Dossier: ...
 
 
 @dataclass
 class RunResult:
     """What publishing a batch of dossiers and following them observed."""
 
-    items: list[Synthetic]
+    items: Sequence[Item]
     published_at: dict[str, float]
     timelines: dict[str, Timeline]
 
@@ -40,7 +52,7 @@ class RunResult:
 
 
 def push_through(
-    settings: Settings, items: list[Synthetic], timeout: float, console: Console | None = None
+    settings: Settings, items: Sequence[Item], timeout: float, console: Console | None = None
 ) -> RunResult:
     """Publish the dossiers and follow them until each has a final status (or time runs out)."""
     ids = [str(i.record["meta"]["dossier_id"]) for i in items]

@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from kafka import TopicPartition
 from kafka.errors import KafkaError
@@ -20,13 +20,13 @@ from kafka.errors import KafkaError
 from lienthong import topics
 from lienthong.client import connect
 from lienthong.client.terminal import safe
+from lienthong.contracts import records
 from lienthong.contracts.codec import AvroCodec, Decoded
 from lienthong.errors import ClientError, ContractError
 from lienthong.settings import Settings
 
 log = logging.getLogger(__name__)
 
-Record = dict[str, Any]
 #: A dead letter may be named by the start of its event id; shorter prefixes are too ambiguous.
 MIN_ID_PREFIX = 6
 PREVIEW_BYTES = 32
@@ -39,7 +39,7 @@ class DeadLetterEntry:
 
     partition: int
     offset: int
-    record: Record
+    record: records.DeadLetter
 
     @property
     def position(self) -> str:
@@ -111,7 +111,10 @@ def _entry(codec: AvroCodec, message: Any) -> DeadLetterEntry | None:
     if decoded.name != "DeadLetter":
         log.warning("%s: a %s on the dead-letter topic, skipped", where, decoded.name)
         return None
-    return DeadLetterEntry(message.partition, message.offset, decoded.record)
+    # The dispatch point: the codec decoded it with the DeadLetter schema (checked above).
+    return DeadLetterEntry(
+        message.partition, message.offset, cast(records.DeadLetter, decoded.record)
+    )
 
 
 def select(
@@ -195,7 +198,7 @@ def describe(entry: DeadLetterEntry, codec: AvroCodec | None = None) -> list[str
     return [safe(line) for line in lines]
 
 
-def summary(record: Record) -> list[str]:
+def summary(record: Mapping[str, object]) -> list[str]:
     """The event's metadata and top-level fields; nested parts only by their shape."""
     lines = []
     meta = record.get("meta")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from kafka import KafkaProducer
@@ -10,8 +11,9 @@ from kafka.errors import KafkaError
 
 from lienthong import topics
 from lienthong.client import connect
+from lienthong.contracts import records
 from lienthong.contracts.codec import AvroCodec
-from lienthong.contracts.events import metadata
+from lienthong.contracts.events import meta_of, metadata
 from lienthong.domain.declaration import ProcedureGroup
 from lienthong.errors import ClientError, Reason, ValidationFailed
 from lienthong.groups.registry import GROUPS
@@ -19,10 +21,11 @@ from lienthong.hub.screening import screen_event
 from lienthong.limits import MAX_MESSAGE_BYTES
 from lienthong.settings import Settings
 
-Record = dict[str, Any]
+#: A record of any event the publisher sends (a submission of any group, ...).
+Sent = Mapping[str, object]
 
 
-def group_of(record: object) -> ProcedureGroup:
+def group_of(record: object) -> ProcedureGroup[Any]:
     """The group a dossier names; anything else is the first group's, whose rules refuse it."""
     first = next(iter(GROUPS.values()))
     name = record.get("group") if isinstance(record, dict) else None
@@ -50,14 +53,14 @@ class IntakePublisher:
         return self._producer
 
     @staticmethod
-    def check(data: Record, now: dt.datetime | None = None) -> Record:
+    def check(data: Sent, now: dt.datetime | None = None) -> Sent:
         """The Avro record of a dossier (JSON or record), or ValidationFailed with reasons.
 
         The hub's own checks: its group's intake rules, and the size the hub accepts once
         encoded.
         """
         group = group_of(data)
-        record = group.admit(data, now or dt.datetime.now(dt.UTC))
+        record: Sent = group.admit(data, now or dt.datetime.now(dt.UTC))
         size = len(AvroCodec().encode(group.submission, record))
         if size > MAX_MESSAGE_BYTES:
             message = (
@@ -67,7 +70,7 @@ class IntakePublisher:
             raise ValidationFailed([Reason("dossier", "message_too_large", message)])
         return record
 
-    def submit(self, record: Record, *, validate: bool = True) -> str:
+    def submit(self, record: Sent, *, validate: bool = True) -> str:
         """Publish a dossier of any registered group (by its ``group``; the first group's when it
         names none); returns its id. ``validate=False`` lets a test send bad dossiers."""
         if validate:
@@ -88,25 +91,30 @@ class IntakePublisher:
         meta = metadata(
             "DossierSupplemented", dossier_id, self.producer_name, now, None, step, *documents
         )
-        record = {"meta": meta, "step": step, "documents": documents, "note": note}
+        record: records.DossierSupplemented = {
+            "meta": meta,
+            "step": step,
+            "documents": documents,
+            "note": note,
+        }
         return self._send("DossierSupplemented", record, validate=validate)
 
     def withdraw(self, dossier_id: str, reason: str = "", *, validate: bool = True) -> str:
         """Publish a withdrawal; ``ValidationFailed`` when it breaks the limits the hub applies."""
         now = dt.datetime.now(dt.UTC)
         meta = metadata("DossierWithdrawn", dossier_id, self.producer_name, now, None)
-        record = {"meta": meta, "reason": reason}
+        record: records.DossierWithdrawn = {"meta": meta, "reason": reason}
         return self._send("DossierWithdrawn", record, validate=validate)
 
     def send_raw(self, key: bytes, value: bytes, topic_role: str = topics.INTAKE) -> None:
         """Publish bytes as they are (for replays and tests of bad input)."""
         self.producer.send(self.settings.topic(topic_role), key=key, value=value)
 
-    def _send(self, schema: str, record: Record, *, validate: bool = False) -> str:
+    def _send(self, schema: str, record: Sent, *, validate: bool = False) -> str:
         if validate:
             record = screen_event(schema, record)
         data = self.codec.encode(schema, record)
-        dossier_id = str(record["meta"]["dossier_id"])
+        dossier_id = str(meta_of(record, schema)["dossier_id"])
         try:
             self.producer.send(
                 self.settings.topic(topics.INTAKE), key=dossier_id.encode(), value=data
@@ -138,11 +146,11 @@ RESUBMIT_AFTER_SECONDS = 30.0
 
 
 def resubmit_unreceived(
-    publisher: IntakePublisher, records: dict[str, Record], received: set[str]
+    publisher: IntakePublisher, dossiers: Mapping[str, Sent], received: set[str]
 ) -> list[str]:
     """Publish again every dossier whose receipt (or rejection) has not come back."""
-    again = [dossier_id for dossier_id in records if dossier_id not in received]
+    again = [dossier_id for dossier_id in dossiers if dossier_id not in received]
     for dossier_id in again:
-        publisher.submit(records[dossier_id], validate=False)
+        publisher.submit(dossiers[dossier_id], validate=False)
     publisher.flush()
     return again

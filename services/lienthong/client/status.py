@@ -6,7 +6,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeVar, cast
 
 from kafka import TopicPartition
 from kafka.partitioner.default import murmur2
@@ -14,11 +14,12 @@ from kafka.partitioner.default import murmur2
 from lienthong import topics
 from lienthong.client import connect
 from lienthong.client.terminal import safe
+from lienthong.contracts import records
 from lienthong.contracts.codec import AvroCodec
 from lienthong.errors import ClientError, ContractError
 from lienthong.settings import Settings
 
-Record = dict[str, Any]
+T = TypeVar("T")
 FINAL = frozenset({"DossierFinished", "DossierRejected"})
 
 
@@ -27,10 +28,10 @@ class Timeline:
     """Status events of one dossier in the order they were published."""
 
     dossier_id: str
-    events: list[tuple[str, Record]] = field(default_factory=list)
+    events: list[tuple[str, records.Event]] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
 
-    def add(self, name: str, record: Record) -> bool:
+    def add(self, name: str, record: records.Event) -> bool:
         event_id = str(record["meta"]["event_id"])
         if event_id in self.seen:
             return False
@@ -39,12 +40,17 @@ class Timeline:
         return True
 
     @property
-    def final(self) -> tuple[str, Record] | None:
+    def final(self) -> tuple[str, records.Event] | None:
         finals = [(n, r) for n, r in self.events if n in FINAL]
         return finals[-1] if finals else None
 
-    def of(self, name: str) -> list[Record]:
+    def of(self, name: str) -> list[records.Event]:
         return [r for n, r in self.events if n == name]
+
+    def receipts(self) -> list[records.DossierReceived]:
+        """The dossier's receipts (``DossierReceived``; one, unless repeated)."""
+        # The codec decoded each with the schema it names: these are DossierReceived records.
+        return [cast(records.DossierReceived, r) for r in self.of("DossierReceived")]
 
 
 def partition_of(key: str, partitions: int) -> int:
@@ -114,9 +120,11 @@ class StatusFollower:
                 except ContractError:
                     self.undecodable += 1
                     continue
-                dossier_id = str(decoded.record["meta"]["dossier_id"])
+                # The codec decoded it with the schema it names; every status event has meta.
+                event = cast(records.Event, decoded.record)
+                dossier_id = event["meta"]["dossier_id"]
                 timeline = self.timelines.setdefault(dossier_id, Timeline(dossier_id))
-                added += timeline.add(decoded.name, decoded.record)
+                added += timeline.add(decoded.name, event)
         return added
 
     def wait_until(
@@ -142,38 +150,74 @@ class StatusFollower:
         self.consumer.close()
 
 
-def describe(name: str, record: Record) -> str:
+def _local(at: dt.datetime) -> str:
+    return at.astimezone(dt.timezone(dt.timedelta(hours=7))).strftime("%Y-%m-%d %H:%M")
+
+
+def _received(r: records.DossierReceived) -> str:
+    return f"received, receipt {r['receipt_number']}, due {_local(r['due_at'])}"
+
+
+def _handed_off(r: records.StepHandedOff) -> str:
+    return f"{r['step']}: handed to {r['agency']}"
+
+
+def _step_finished(r: records.StepFinished) -> str:
+    ref, reason = r.get("result_ref"), r.get("reason")
+    return (
+        f"{r['step']}: {r['outcome'].lower()}"
+        + (f" ({ref})" if ref else "")
+        + (f": {reason}" if reason else "")
+    )
+
+
+def _finished(r: records.DossierFinished) -> str:
+    return f"finished: {r['outcome'].lower()}, " + ("on time" if r["on_time"] else "late")
+
+
+def _rejected(r: records.DossierRejected) -> str:
+    return "rejected: " + "; ".join(x["message"] for x in r["reasons"])
+
+
+def _rated(r: records.SatisfactionRecorded) -> str:
+    return "citizen satisfied" if r["satisfied"] else f"citizen not satisfied ({r.get('reason')})"
+
+
+def _withdrawal(r: records.WithdrawalAnswered) -> str:
+    return "withdrawn" if r["accepted"] else f"withdrawal refused: {r.get('reason')}"
+
+
+def _reads(words: Callable[[T], str]) -> Callable[[records.Event], str]:
+    def read(record: records.Event) -> str:
+        # The dispatch point: the codec decoded ``record`` with the schema this reader is
+        # registered under (``WORDS``), whose record type ``words`` reads.
+        return words(cast(T, record))
+
+    return read
+
+
+#: The words of each status event a person reads (the others are named only).
+WORDS: dict[str, Callable[[records.Event], str]] = {
+    "DossierReceived": _reads(_received),
+    "StepHandedOff": _reads(_handed_off),
+    "StepFinished": _reads(_step_finished),
+    "DossierFinished": _reads(_finished),
+    "DossierRejected": _reads(_rejected),
+    "SatisfactionRecorded": _reads(_rated),
+    "WithdrawalAnswered": _reads(_withdrawal),
+}
+
+
+def describe(name: str, record: records.Event) -> str:
     """One readable line for a status event."""
-    at: dt.datetime = record["meta"]["occurred_at"]
-    when = at.astimezone(dt.timezone(dt.timedelta(hours=7))).strftime("%Y-%m-%d %H:%M")
-    text = {
-        "DossierReceived": lambda r: (
-            f"received, receipt {r['receipt_number']}, due "
-            f"{r['due_at'].astimezone(dt.timezone(dt.timedelta(hours=7))):%Y-%m-%d %H:%M}"
-        ),
-        "StepHandedOff": lambda r: f"{r['step']}: handed to {r['agency']}",
-        "StepFinished": lambda r: (
-            f"{r['step']}: {r['outcome'].lower()}"
-            + (f" ({r['result_ref']})" if r["result_ref"] else "")
-            + (f": {r['reason']}" if r["reason"] else "")
-        ),
-        "DossierFinished": lambda r: (
-            f"finished: {r['outcome'].lower()}, " + ("on time" if r["on_time"] else "late")
-        ),
-        "DossierRejected": lambda r: "rejected: " + "; ".join(x["message"] for x in r["reasons"]),
-        "SatisfactionRecorded": lambda r: (
-            "citizen satisfied" if r["satisfied"] else f"citizen not satisfied ({r['reason']})"
-        ),
-        "WithdrawalAnswered": lambda r: (
-            "withdrawn" if r["accepted"] else f"withdrawal refused: {r['reason']}"
-        ),
-    }.get(name, lambda r: name)(record)
-    return safe(f"{when}  {text}")
+    words = WORDS.get(name)
+    text = words(record) if words is not None else name
+    return safe(f"{_local(record['meta']['occurred_at'])}  {text}")
 
 
 def receipt_lines(timeline: Timeline) -> list[str]:
     """What an integrator gives the citizen: receipt number, lookup code, status page link."""
-    received = timeline.of("DossierReceived")
+    received = timeline.receipts()
     if not received:
         return []
     r = received[-1]
@@ -184,7 +228,7 @@ def receipt_lines(timeline: Timeline) -> list[str]:
     ]
 
 
-def received_event(settings: Settings, dossier_id: str) -> Record | None:
+def received_event(settings: Settings, dossier_id: str) -> records.DossierReceived | None:
     """The dossier's DossierReceived status event, if the hub has received it."""
     follower = StatusFollower(settings, must_exist=True, patience=connect.QUICK).only(dossier_id)
     try:
@@ -192,7 +236,7 @@ def received_event(settings: Settings, dossier_id: str) -> Record | None:
     finally:
         follower.close()
     timeline = follower.timelines.get(dossier_id)
-    received = timeline.of("DossierReceived") if timeline else []
+    received = timeline.receipts() if timeline else []
     return received[-1] if received else None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -39,7 +40,7 @@ class Decoded:
 class Codec(Protocol):
     """What every wire format offers; a registry-based format can be added behind it."""
 
-    def encode(self, schema_name: str, record: dict[str, Any]) -> bytes: ...
+    def encode(self, schema_name: str, record: Mapping[str, object]) -> bytes: ...
 
     def decode(self, data: bytes) -> Decoded: ...
 
@@ -63,7 +64,7 @@ class AvroCodec:
             ready = self._ready[entry.fingerprint] = parse_schema(entry.expanded)
         return ready
 
-    def encode(self, schema_name: str, record: dict[str, Any]) -> bytes:
+    def encode(self, schema_name: str, record: Mapping[str, object]) -> bytes:
         entry = self.catalogue.get(schema_name)
         fits = self._fits.get(entry.fingerprint)
         if fits is None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+
+from lienthong.contracts.records import EventMetadata
 
 #: Namespace of every Lienthong event id (uuid5); changing it would change every id.
 EVENT_NAMESPACE = uuid.UUID("6f1c2c8e-6a43-5b8e-9a57-4c69656e7468")
@@ -23,7 +25,7 @@ def metadata(
     at: dt.datetime,
     cause: uuid.UUID | str | None,
     *discriminators: object,
-) -> dict[str, Any]:
+) -> EventMetadata:
     """Metadata whose id derives from the kind, the dossier, the cause and any discriminators."""
     return {
         "event_id": event_id(kind, dossier_id, cause or "", *discriminators),
@@ -34,20 +36,38 @@ def metadata(
     }
 
 
+def meta_of(record: Mapping[str, object], schema: str = "event") -> dict[str, object]:
+    """The metadata of a record read generically (every event has it)."""
+    meta = record.get("meta")
+    if not isinstance(meta, dict):
+        raise TypeError(f"a {schema} record must carry its meta, not {meta!r}")
+    return meta
+
+
 @dataclass(frozen=True)
 class Envelope:
-    """An event to publish: which topic (by role), which schema, the record; keyed by dossier."""
+    """An event to publish: which topic (by role), which schema, the record; keyed by dossier.
+
+    The record is a ``Mapping[str, object]``: every precise record type (a ``TypedDict`` of
+    ``contracts.records``) is one, and so is what a generic helper builds from keyword fields
+    (``domain.agency.completion``), which mypy could not check as a ``TypedDict`` without a
+    cast; the codec checks it against ``schema`` when it encodes it."""
 
     topic: str
     schema: str
-    record: dict[str, Any]
+    record: Mapping[str, object]
     #: Kafka key when it is not the dossier id (an agency's internal re-keying only).
     key_override: str | None = None
 
     @property
+    def meta(self) -> dict[str, object]:
+        """The record's metadata (every event has it)."""
+        return meta_of(self.record, self.schema)
+
+    @property
     def key(self) -> str:
-        return self.key_override or str(self.record["meta"]["dossier_id"])
+        return self.key_override or str(self.meta["dossier_id"])
 
     @property
     def event_id(self) -> uuid.UUID:
-        return uuid.UUID(str(self.record["meta"]["event_id"]))
+        return uuid.UUID(str(self.meta["event_id"]))

@@ -2,17 +2,66 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Required, TypedDict, TypeVar
 
+from lienthong.contracts import records
 from lienthong.contracts.events import Envelope, metadata
 from lienthong.domain.allocation import Counters
 from lienthong.domain.calendar import WorkingCalendar
 from lienthong.domain.population import EmbeddedPopulationDatabase, PopulationDatabase
 
-Record = dict[str, Any]
+
+class Request(TypedDict):
+    """What an agency asked for (a supplement, a correction, a wait): the event, its fields."""
+
+    schema: str
+    fields: dict[str, object]
+
+
+class Entry(TypedDict, total=False):
+    """A register entry (the JSON an agency keeps per step): the keys every entry has, and
+    those the shared decisions below write; a group's entries add theirs in a subclass."""
+
+    outcome: Required[str]
+    dossier_id: Required[str]
+    at: Required[str]
+    code: str
+    reason: str
+    handoff_event_id: str
+    request: Request
+    step: str
+    pending: bool
+    attempts: int
+    next_retry_at: str
+    revoked_at: str
+
+
+class CauseMeta(TypedDict):
+    """The ids of the event that caused a consequence (all its id needs)."""
+
+    event_id: uuid.UUID | str
+    dossier_id: str
+
+
+class Cause(TypedDict):
+    """A handoff as a register entry keeps it for a later decision (a waiting entry's timer):
+    its ids, which the ids of its consequences derive from."""
+
+    meta: CauseMeta
+
+
+#: What an agency's completion is caused by: the event at hand, or one kept as its ``Cause``.
+Origin = records.Event | Cause
+
+#: A step's own register entry type (a subclass of ``Entry``).
+E = TypeVar("E", bound=Entry)
+#: The completion's fields rebuilt from a success entry.
+Fields = Mapping[str, object]
 
 
 #: Outcomes that wait for something (a supplement, a correction, an answer of an outside system
@@ -41,14 +90,18 @@ class AgencyContext:
 
 @dataclass
 class Decision:
-    """Events to publish and the register entry to keep (None: keep what is there)."""
+    """Events to publish and the register entry to keep (None: keep what is there).
+
+    The entry is any ``Entry``: a step's decision writes its own subclass, while the shared
+    decisions (a refusal, a request, a withdrawal) write the common keys only. The step's own
+    entry type reaches its functions through the declaration's callables (``StepSpec``)."""
 
     outputs: list[Envelope] = field(default_factory=list)
-    entry: Record | None = None
+    entry: Entry | None = None
 
 
 def completion(
-    step: str, schema: str, handoff: Record, at: dt.datetime, /, **fields: Any
+    step: str, schema: str, handoff: Origin, at: dt.datetime, /, **fields: object
 ) -> Envelope:
     """A completion event caused by ``handoff``; its id depends only on the handoff.
 
@@ -68,7 +121,7 @@ def completion(
 
 def rejection(
     step: str,
-    handoff: Record,
+    handoff: Origin,
     at: dt.datetime,
     code: str,
     reason: str,
@@ -86,20 +139,18 @@ def rejection(
         reason=reason,
         duplicate_of=duplicate_of,
     )
-    return Decision(
-        [event],
-        {
-            "outcome": "rejected",
-            "code": code,
-            "reason": reason,
-            "at": at.isoformat(),
-            "dossier_id": handoff["meta"]["dossier_id"],
-        },
-    )
+    entry: Entry = {
+        "outcome": "rejected",
+        "code": code,
+        "reason": reason,
+        "at": at.isoformat(),
+        "dossier_id": handoff["meta"]["dossier_id"],
+    }
+    return Decision([event], entry)
 
 
 def replay(
-    step: str, schema: str, handoff: Record, entry: Record, fields: Callable[[Record], Record]
+    step: str, schema: str, handoff: Origin, entry: E, fields: Callable[[E], Fields]
 ) -> Decision:
     """The same outcome again for a redelivered handoff (same ids, same numbers).
 
@@ -113,11 +164,17 @@ def replay(
 
 
 def ask(
-    step: str, schema: str, handoff: Record, at: dt.datetime, outcome: str, /, **fields: Any
+    step: str,
+    schema: str,
+    handoff: Origin,
+    at: dt.datetime,
+    outcome: str,
+    /,
+    **fields: object,
 ) -> Decision:
     """The agency asks for something (a supplement, a correction) and remembers having asked."""
     event = completion(step, schema, handoff, at, **fields)
-    entry = {
+    entry: Entry = {
         "outcome": outcome,
         "dossier_id": handoff["meta"]["dossier_id"],
         "at": at.isoformat(),
@@ -130,9 +187,9 @@ def ask(
 def prior(
     step: str,
     schema: str,
-    handoff: Record,
-    entry: Record | None,
-    fields: Callable[[Record], Record],
+    handoff: Origin,
+    entry: E | None,
+    fields: Callable[[E], Fields],
 ) -> Decision | None:
     """What the register already says for this dossier's handoff; None: decide afresh."""
     if entry is None or entry.get("dossier_id") != handoff["meta"]["dossier_id"]:
@@ -150,8 +207,8 @@ def prior(
 
 def cancel(
     step: str,
-    cancelled: Record,
-    entry: Record | None,
+    cancelled: records.Event,
+    entry: Entry | None,
     at: dt.datetime,
     *,
     revoke_decided: bool = False,
@@ -166,8 +223,8 @@ def cancel(
     dossier (one death, one registration) revokes it too.
     """
     dossier_id = cancelled["meta"]["dossier_id"]
-    withdrawn_at: dt.datetime = cancelled["meta"]["occurred_at"]
-    mark = {"outcome": "cancelled", "dossier_id": dossier_id, "at": at.isoformat()}
+    withdrawn_at = cancelled["meta"]["occurred_at"]
+    mark: Entry = {"outcome": "cancelled", "dossier_id": dossier_id, "at": at.isoformat()}
     if entry is None or (
         entry.get("outcome") in WAITING_OUTCOMES and entry.get("dossier_id") == dossier_id
     ):
@@ -184,11 +241,12 @@ def cancel(
     event = completion(
         step, "StepRejected", cancelled, at, step=step, reason_code="withdrawn", reason=reason
     )
-    return Decision([event], dict(entry, outcome="revoked", revoked_at=at.isoformat()))
+    revoked: Entry = {**entry, "outcome": "revoked", "revoked_at": at.isoformat()}
+    return Decision([event], revoked)
 
 
 def granted(
-    step: str, schema: str, handoff: Record, entry: Record, fields: Callable[[Record], Record]
+    step: str, schema: str, handoff: Origin, entry: E, fields: Callable[[E], Fields]
 ) -> Decision:
     """The step done: the completion event rebuilt from the register entry (as a replay is)."""
     at = dt.datetime.fromisoformat(entry["at"])
@@ -196,7 +254,7 @@ def granted(
 
 
 def defer(
-    step: str, handoff: Record, ctx: AgencyContext, waiting_for: str, message: str
+    step: str, handoff: records.Event, ctx: AgencyContext, waiting_for: str, message: str
 ) -> Decision:
     """The agency cannot decide yet: an outside system (``waiting_for``) did not answer.
 
@@ -215,8 +273,14 @@ def defer(
         message=message,
     )
     assert decision.entry is not None
-    decision.entry.update(step=step, pending=True, attempts=1, next_retry_at=first_retry(ctx))
-    return decision
+    entry: Entry = {
+        **decision.entry,
+        "step": step,
+        "pending": True,
+        "attempts": 1,
+        "next_retry_at": first_retry(ctx),
+    }
+    return Decision(decision.outputs, entry)
 
 
 def first_retry(ctx: AgencyContext) -> str:
@@ -224,28 +288,32 @@ def first_retry(ctx: AgencyContext) -> str:
     return (ctx.now + dt.timedelta(seconds=ctx.retry_base_seconds)).isoformat()
 
 
-def retry_due(entry: Record | None, ctx: AgencyContext) -> bool:
+def retry_due(entry: Entry | None, ctx: AgencyContext) -> bool:
     """Whether a pending entry's next attempt is due."""
     if entry is None or not entry.get("pending"):
         return False
     return ctx.now >= dt.datetime.fromisoformat(entry["next_retry_at"])
 
 
-def retried(entry: Record) -> Record:
-    """The entry as one more attempt begins."""
-    return dict(entry, attempts=int(entry["attempts"]) + 1)
+def retried(entry: E) -> E:
+    """The entry (a copy) as one more attempt begins."""
+    out = copy.copy(entry)
+    out["attempts"] = int(entry["attempts"]) + 1
+    return out
 
 
-def backoff(entry: Record, ctx: AgencyContext) -> Record:
-    """The entry after a failed attempt: the next waits twice as long as the last, up to the
-    maximum."""
+def backoff(entry: E, ctx: AgencyContext) -> E:
+    """The entry (a copy) after a failed attempt: the next waits twice as long as the last, up
+    to the maximum."""
     delay = min(ctx.retry_base_seconds * 2 ** (int(entry["attempts"]) - 1), ctx.retry_max_seconds)
-    return dict(entry, next_retry_at=(ctx.now + dt.timedelta(seconds=delay)).isoformat())
+    out = copy.copy(entry)
+    out["next_retry_at"] = (ctx.now + dt.timedelta(seconds=delay)).isoformat()
+    return out
 
 
 def cancel_step(
-    cancelled: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
+    cancelled: records.HandoffCancelled, entry: Entry | None, counters: Counters, ctx: AgencyContext
 ) -> Decision:
     """The citizen withdrew: the step named by the cancellation is not done (what was decided
     after the withdrawal is revoked, visibly; see ``cancel``)."""
-    return cancel(str(cancelled["step"]), cancelled, entry, ctx.now)
+    return cancel(cancelled["step"], cancelled, entry, ctx.now)

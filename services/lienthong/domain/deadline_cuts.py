@@ -72,7 +72,7 @@ class DeadlineCut:
     days_verification: int | None = None
 
 
-def statutory_days(group: ProcedureGroup, step: str, verification: bool) -> int:
+def statutory_days(group: ProcedureGroup[Any], step: str, verification: bool) -> int:
     """The law's working days for the whole dossier (``WHOLE``) or one step."""
     if step == WHOLE:
         return group.deadline_days_verification if verification else group.deadline_days

@@ -5,16 +5,36 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, NotRequired, TypedDict, TypeVar
 
-from lienthong.domain.agency import AgencyContext, Decision, cancel_step
+from lienthong.contracts import records
+from lienthong.domain.agency import AgencyContext, Decision, Entry, cancel_step
 from lienthong.domain.allocation import Counters
 from lienthong.limits import Items, Text
 
-Record = dict[str, Any]
+
+class Submission(TypedDict):
+    """What every group's submission record has: the fields the hub reads of any group's (a
+    test checks each registered group's submission schema has them)."""
+
+    meta: records.EventMetadata
+    channel: str
+    submitted_at: dt.datetime
+    group: NotRequired[str]
+    procedures: list[str]
+    registering_commune: str
+    verification_needed: NotRequired[bool]
+
+
+#: The group's submission record (``records.DossierSubmitted``, ...).
+S = TypeVar("S", bound=Submission)
+#: The step's event (its handoff record; a cancellation, a retry).
+H = TypeVar("H")
+#: The step's register entry (a subclass of ``Entry``).
+E = TypeVar("E", bound=Entry)
 #: An agency's decision on one event about its step: the event, the step's register entry (None:
 #: none yet), the agency's counters and context; the events to publish and the entry to keep.
-AgencyDecision = Callable[[Record, Record | None, Counters, AgencyContext], Decision]
+AgencyDecision = Callable[[H, E | None, Counters, AgencyContext], Decision]
 
 
 @dataclass(frozen=True)
@@ -29,9 +49,11 @@ class Words:
 
 
 @dataclass(frozen=True)
-class StepSpec:
+class StepSpec(Generic[S, H, E]):
     """One procedure: the deployable that decides it, what it needs first, its legal target,
-    what its handoff carries, and how the citizen and the agency name it."""
+    what its handoff carries, and how the citizen and the agency name it.
+
+    Typed by the group's submission ``S``, the step's handoff ``H`` and register entry ``E``."""
 
     agency: str
     agency_vi: str
@@ -40,8 +62,9 @@ class StepSpec:
     deployable: str = ""
     label_en: str = ""
     label_vi: str = ""
-    #: The projection: from the submission, only what this agency needs (data minimisation).
-    projection: Callable[[Record], Record] | None = None
+    #: The projection: from the submission, only what this agency needs (data minimisation);
+    #: the hub adds the fields every handoff has (``meta``, ``dossier_date``, ``due_at``).
+    projection: Callable[[S], Mapping[str, object]] | None = None
     #: The field of the completing event (``results[0]``) that references the result.
     result_ref: str = ""
     #: What the citizen supplies for this procedure beside the group's declaration.
@@ -70,21 +93,21 @@ class StepSpec:
     result_text: Mapping[str, Mapping[str, Text | Items]] = field(default_factory=dict)
     #: The agency's decision on the step's handoff (our processor; a real agency may replace it
     #: by its own consumer of the same topic).
-    decide: AgencyDecision | None = None
+    decide: AgencyDecision[H, E] | None = None
     #: The agency's answer to a withdrawal (``HandoffCancelled``) of the step.
-    cancel: AgencyDecision = cancel_step
+    cancel: AgencyDecision[records.HandoffCancelled, E] = cancel_step
     #: The agency's timer's decision on an entry of the step that waits on an outside system
     #: (its entry ``pending``, asked again at ``next_retry_at``); None: the step never waits.
-    retry: AgencyDecision | None = None
+    retry: AgencyDecision[records.WaitingRetry, E] | None = None
     #: The key the agency's register keeps the step's entry under, from any event about the
     #: step (its handoff, its cancellation): one key, one entry, whichever dossier it came
     #: in (a duplicate is found). None: the dossier id. A keyed step's events are re-keyed by
     #: it on the agency's own topic, so one partition owns each key.
-    register_key: Callable[[Record], str] | None = None
+    register_key: Callable[[H | records.HandoffCancelled], str] | None = None
     #: Whether the step can apply to a submission: None when it does, else the reason it does
     #: not (Vietnamese / English). The hub decides it at intake and shows the step as not
     #: applicable instead of handing it off to be refused.
-    applies: Callable[[Record], str | None] | None = None
+    applies: Callable[[S], str | None] | None = None
     #: The rules the step follows, each with its article (what a reviewer checks the code
     #: against); an assumed article says so.
     legal_source: tuple[str, ...] = ()
@@ -101,11 +124,13 @@ ANSWERS = (
 
 
 @dataclass(frozen=True)
-class ProcedureGroup:
-    """A declared group: adding a group is a new declaration, not new code."""
+class ProcedureGroup(Generic[S]):
+    """A declared group: adding a group is a new declaration, not new code.
+
+    Typed by its submission record ``S``; each step has its own handoff and entry types."""
 
     name: str
-    steps: Mapping[str, StepSpec]
+    steps: Mapping[str, StepSpec[S, Any, Any]]
     combinations: tuple[frozenset[str], ...]
     deadline_days: int
     deadline_days_verification: int
@@ -114,7 +139,7 @@ class ProcedureGroup:
     #: The intake event type that submits a dossier of this group.
     submission: str = "DossierSubmitted"
     #: The intake rules: the dossier as the hub keeps it, or ``ValidationFailed``.
-    validate: Callable[[Record, dt.datetime], Record] | None = None
+    validate: Callable[[S, dt.datetime], S] | None = None
     #: Where the group comes among the registered ones (its steps, agencies and pages follow it).
     position: int = 100
     #: The field of the first step's completion (and of the later handoffs) that carries the
@@ -129,7 +154,7 @@ class ProcedureGroup:
     #: The legal basis of the group, as the page cites it.
     source: str = ""
 
-    def admit(self, event: Record, now: dt.datetime) -> Record:
+    def admit(self, event: S, now: dt.datetime) -> S:
         """The submission as the hub keeps it, or ``ValidationFailed`` with every reason."""
         if self.validate is None:
             raise TypeError(f"group {self.name} declares no intake rules")

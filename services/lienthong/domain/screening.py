@@ -6,15 +6,13 @@ field by field along dotted paths (a group's submission model applies the same l
 from __future__ import annotations
 
 import unicodedata
-from typing import Any
+from collections.abc import Mapping, MutableMapping
 
 from pydantic_core import PydanticCustomError
 
 from lienthong import limits
 from lienthong.errors import Reason
 from lienthong.limits import Items, Text
-
-Record = dict[str, Any]
 
 #: Reason codes of the limits (the custom error types ``normalised`` raises, and lists).
 LIMIT_CODES = (
@@ -89,21 +87,28 @@ def checked(path: str, value: object, rule: Text) -> tuple[object, Reason | None
 Limit = Text | Items
 
 
-def screen_fields(record: Record, fields: dict[str, Limit]) -> list[Reason]:
+def screen_fields(record: Mapping[str, object], fields: Mapping[str, Limit]) -> list[Reason]:
     """Every reason why a field of ``fields`` (dotted paths) breaks its limit; the text is
-    normalised in place (the sections along the paths are copied first)."""
+    normalised in place (the sections along the paths are copied first).
+
+    Any record may be screened (a precise record type is a ``Mapping``): it must be mutable (a
+    dict, as the codec decodes it), and screening keeps its shape (text stays text, a section
+    a copy of itself)."""
+    if not isinstance(record, MutableMapping):
+        raise TypeError(f"a record to screen must be mutable (a dict), not {type(record)}")
     return [reason for path, limit in fields.items() for reason in _screen(record, path, limit)]
 
 
-def _screen(record: Record, path: str, limit: Limit) -> list[Reason]:
-    """Check (and normalise in place) the field at ``path``."""
+def _screen(record: MutableMapping[str, object], path: str, limit: Limit) -> list[Reason]:
+    """Check (and normalise in place) the field at ``path`` (genuinely dynamic: any record,
+    any dotted path)."""
     *parents, last = path.split(".")
     parent = record
     for part in parents:
         child = parent.get(part)
         if not isinstance(child, dict):
             return [Reason(path, "invalid_value", f"{path} is required.")]
-        copied = dict(child)
+        copied: dict[str, object] = dict(child)
         parent[part] = copied
         parent = copied
     if isinstance(limit, Text):
@@ -116,7 +121,7 @@ def _screen(record: Record, path: str, limit: Limit) -> list[Reason]:
         message = f"{path} must have at most {limit.max_items} entries (it has {len(items):,})."
         return [Reason(path, "too_many_entries", message)]
     parent[last] = items = list(items)
-    reasons = []
+    reasons: list[Reason] = []
     for index, item in enumerate(items):
         items[index], reason = checked(f"{path}[{index}]", item, limit.each)
         reasons += [] if reason is None else [reason]

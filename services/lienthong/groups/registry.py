@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from typing import Any
 
 import lienthong.groups
 from lienthong.domain.declaration import REQUIRED, ProcedureGroup, StepSpec
@@ -25,9 +26,9 @@ def _packages() -> list[str]:
     return [*own, *extra_group_packages()]
 
 
-def _discover() -> dict[str, ProcedureGroup]:
+def _discover() -> dict[str, ProcedureGroup[Any]]:
     groups = [importlib.import_module(f"{pkg}.declaration").GROUP for pkg in _packages()]
-    found: dict[str, ProcedureGroup] = {}
+    found: dict[str, ProcedureGroup[Any]] = {}
     for group in sorted(groups, key=lambda g: (g.position, g.name)):
         if not isinstance(group, ProcedureGroup):
             raise TypeError(f"{group!r} is not a ProcedureGroup")
@@ -38,12 +39,12 @@ def _discover() -> dict[str, ProcedureGroup]:
 
 
 #: Every registered group by name, in their declared positions (birth first).
-GROUPS: dict[str, ProcedureGroup] = _discover()
+GROUPS: dict[str, ProcedureGroup[Any]] = _discover()
 
 
-def all_steps() -> dict[str, StepSpec]:
+def all_steps() -> dict[str, StepSpec[Any, Any, Any]]:
     """Every declared step of every registered group (a step's name is unique across groups)."""
-    steps: dict[str, StepSpec] = {}
+    steps: dict[str, StepSpec[Any, Any, Any]] = {}
     for group in GROUPS.values():
         for name, spec in group.steps.items():
             if name in steps:
@@ -55,7 +56,7 @@ def all_steps() -> dict[str, StepSpec]:
     return steps
 
 
-def group_of_step(step: str) -> ProcedureGroup:
+def group_of_step(step: str) -> ProcedureGroup[Any]:
     """The group that declares ``step``."""
     for group in GROUPS.values():
         if step in group.steps:

@@ -6,20 +6,21 @@ import datetime as dt
 from typing import Any
 
 from lienthong import topics
+from lienthong.contracts import records
 from lienthong.contracts.codec import Decoded
-from lienthong.contracts.events import Envelope, metadata
+from lienthong.contracts.events import metadata
 from lienthong.domain.calendar import Clock
 from lienthong.domain.deadline_cuts import load_cuts
 from lienthong.domain.due_index import DueIndex
 from lienthong.errors import LienthongError
 from lienthong.hub import early
 from lienthong.hub.due import next_check
+from lienthong.hub.observing import observe
 from lienthong.hub.state import DossierState
 from lienthong.hub.steps import UnknownDossier
 from lienthong.hub.transitions import Context, decide
 from lienthong.hub.web import register_views
 from lienthong.lookup import keyring
-from lienthong.metrics import Metrics
 from lienthong.runtime.deployable import Deployable, build
 from lienthong.runtime.types import Forward, Outcome, Received
 from lienthong.settings import Settings
@@ -33,53 +34,6 @@ WRITES = (
     topics.INBOX,
     *topics.HANDOFFS,
 )
-
-
-def observe(
-    metrics: Metrics, state: DossierState, outputs: list[Envelope], cause: str = ""
-) -> None:
-    """Count what the hub just decided, through the metrics' domain verbs."""
-    for env in outputs:
-        record = env.record
-        at = record["meta"]["occurred_at"].timestamp()
-        if env.schema == "DossierReceived":
-            metrics.dossier_received(state.combination, state.channel)
-            metrics.deadline_days(record["statutory_days"], record["deadline_days"])
-        elif env.schema == "DossierRejected":
-            for reason in record["reasons"]:
-                metrics.dossier_rejected_at_intake(reason["code"])
-        elif env.schema == "StepHandedOff":
-            metrics.step_handed_off(record["step"], state.dossier_id, at)
-        elif env.schema == "StepFinished":
-            step = state.steps[record["step"]]
-            began = step.handed_off_at or record["meta"]["occurred_at"]
-            seconds = (record["meta"]["occurred_at"] - began).total_seconds()
-            if state.steps[record["step"]].reason_code == "supplement_expired":
-                metrics.supplement_expired(record["step"])
-            metrics.step_done(
-                record["step"],
-                state.dossier_id,
-                record["outcome"],
-                seconds,
-                bool(record["on_time"]),
-            )
-        elif env.schema == "DossierOverdue":
-            metrics.dossier_overdue(record["step"], state.dossier_id)
-        elif env.schema == "SupplementAwaited":
-            metrics.supplement_requested(record["step"])
-        elif env.schema == "DueDateChanged" and cause == "DeadlineExtended" and record["step"]:
-            metrics.deadline_extended(record["step"])
-        elif env.schema == "SatisfactionRecorded":
-            metrics.satisfaction_recorded(
-                record["group"], record["registering_commune"], bool(record["satisfied"])
-            )
-        elif env.schema == "WithdrawalAnswered":
-            metrics.withdrawal(bool(record["accepted"]))
-        elif env.schema == "DossierFinished" and state.received_at is not None:
-            seconds = (record["meta"]["occurred_at"] - state.received_at).total_seconds()
-            metrics.dossier_finished(
-                state.combination, record["outcome"], bool(record["on_time"]), seconds
-            )
 
 
 def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> Deployable:
@@ -156,7 +110,7 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
 
         return Outcome(outputs, save)
 
-    def from_archive(dossier_id: str, kept: dict[str, Any], decoded: Decoded) -> Outcome:
+    def from_archive(dossier_id: str, kept: dict[str, object], decoded: Decoded) -> Outcome:
         """A dossier finished long ago answers from the archive; what it still learns there (the
         citizen's satisfaction answer) is kept in the archive, never lost."""
         after, outputs = decide(
@@ -236,7 +190,8 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
     async def check(dossier_id: str, now: dt.datetime) -> None:
         tick = int(now.timestamp() // settings.deadline_check_seconds)
         meta = metadata("DeadlineCheck", dossier_id, "hub", now, None, tick)
-        data = dep.pipeline.codec.encode("DeadlineCheck", {"meta": meta})
+        tick_event: records.DeadlineCheck = {"meta": meta}
+        data = dep.pipeline.codec.encode("DeadlineCheck", tick_event)
         await dep.pipeline.publish(deadlines, dossier_id.encode(), data)
 
     @app.timer(interval=settings.deadline_check_seconds)  # type: ignore[untyped-decorator]

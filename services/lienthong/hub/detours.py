@@ -5,10 +5,11 @@ withdrawal, and the legal clock's checks. Each is a pure ``(state, event) -> (st
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TypedDict
 
 from lienthong import topics
+from lienthong.contracts import records
 from lienthong.contracts.events import Envelope, metadata
 from lienthong.hub.projections import subject_to_json
 from lienthong.hub.state import DossierState, StepState
@@ -31,7 +32,14 @@ from lienthong.hub.steps import (
 )
 from lienthong.limits import clip
 
-Record = dict[str, Any]
+
+class AboutStep(TypedDict):
+    """What an agency's answer about its step has (``StepDeferred``, ``SupplementRequested``)."""
+
+    meta: records.EventMetadata
+    step: str
+
+
 #: What a step back at the group's first step for a correction says (any group's).
 CORRECTION_TEXT = (
     "Returned to the {agency} for a correction of the {procedure}; nothing is needed from you."
@@ -41,15 +49,16 @@ WAITING_SYMBOLS = frozenset({"PERSONAL_ID", "CORRECTION", "POPULATION_DATABASE"}
 
 
 def take_subject(
-    state: DossierState, step: str, event: Record, ctx: Context, cause: str
+    state: DossierState, step: str, event: records.Event, ctx: Context, cause: str
 ) -> list[Envelope]:
     """Keep the subject the first step registered (the child, the deceased); a pending personal
     ID number holds the dependent steps."""
-    subject = event.get(group_of(state).subject)
-    if subject is not None:
+    result: Mapping[str, object] = event  # the group's result, read by its declared fields
+    subject = result.get(group_of(state).subject)
+    if isinstance(subject, dict):
         state.subject = subject_to_json(subject)
     pending = group_of(state).steps[step].pending
-    if pending is not None and event.get(pending[0]):
+    if pending is not None and result.get(pending[0]):
         state.steps[step].awaiting = pending[1]
     return []
 
@@ -77,7 +86,7 @@ def announce_wait(
 
 
 def _at_agency(
-    state: DossierState | None, event: Record
+    state: DossierState | None, event: AboutStep
 ) -> tuple[DossierState, str, StepState | None]:
     """The dossier, the event's cause, and the step the agency answers about while the step is
     with it (None: an event seen before, a closed dossier, a step not handed off)."""
@@ -88,7 +97,9 @@ def _at_agency(
     return state, cause, step_state if step_state.phase == "handed_off" else None
 
 
-def on_step_deferred(state: DossierState | None, event: Record, ctx: Context) -> Result:
+def on_step_deferred(
+    state: DossierState | None, event: records.StepDeferred, ctx: Context
+) -> Result:
     """An agency cannot decide yet (an outside system did not answer) and retries by itself:
     the step stays with it, shown waiting, and is not sent again meanwhile."""
     state, cause, step_state = _at_agency(state, event)
@@ -111,11 +122,13 @@ def _waiting_text(state: DossierState, step: str, waiting_for: str) -> str:
     return CORRECTION_TEXT.format(agency=first.agency, procedure=procedure)
 
 
-def on_subject_issued(step: str) -> Callable[[DossierState | None, Record, Context], Result]:
+def on_subject_issued(
+    step: str,
+) -> Callable[[DossierState | None, records.Event, Context], Result]:
     """A handler for the later result of ``step`` (done while its subject was pending): the
     whole subject is kept, and the steps that waited for it are handed off."""
 
-    def handle(state: DossierState | None, event: Record, ctx: Context) -> Result:
+    def handle(state: DossierState | None, event: records.Event, ctx: Context) -> Result:
         state, cause, fresh = open_event(state, event)
         spec = group_of(state).steps.get(step)
         waiting = state.steps.get(step)
@@ -123,7 +136,11 @@ def on_subject_issued(step: str) -> Callable[[DossierState | None, Record, Conte
             return state, []
         if spec.pending is None or waiting.awaiting != spec.pending[1]:
             return state, []
-        state.subject = subject_to_json(event[group_of(state).subject])
+        result: Mapping[str, object] = event  # the group's result, read by its declared field
+        subject = result[group_of(state).subject]
+        if not isinstance(subject, dict):
+            raise NotExpected(f"{step}: the result carries no {group_of(state).subject}")
+        state.subject = subject_to_json(subject)
         waiting.awaiting = None
         state.note(ctx.now, f"{spec.pending[1]}_issued", step)
         return state, hand_off(state, ctx, cause, ready_steps(state))
@@ -131,7 +148,9 @@ def on_subject_issued(step: str) -> Callable[[DossierState | None, Record, Conte
     return handle
 
 
-def on_supplement_requested(state: DossierState | None, event: Record, ctx: Context) -> Result:
+def on_supplement_requested(
+    state: DossierState | None, event: records.SupplementRequested, ctx: Context
+) -> Result:
     state, cause, step_state = _at_agency(state, event)
     if step_state is None:
         return state, []
@@ -167,7 +186,9 @@ def _moved(ctx: Context, due: dt.datetime | None, paused_from: dt.datetime) -> d
     return cal.closing(cal.add_working_days(cal.local_date(due), max(paused, 0)))
 
 
-def on_supplemented(state: DossierState | None, event: Record, ctx: Context) -> Result:
+def on_supplemented(
+    state: DossierState | None, event: records.DossierSupplemented, ctx: Context
+) -> Result:
     state, cause, fresh = open_event(state, event)
     step = event["step"]
     step_state = state.steps.get(step)
@@ -186,7 +207,7 @@ def on_supplemented(state: DossierState | None, event: Record, ctx: Context) -> 
         message = "Supplement received; the dossier is complete and the deadline counts again."
     step_state.extended_due_at = None
     assert state.due_at is not None
-    supplement = {
+    supplement: records.SupplementSupplied = {
         "documents": list(event["documents"]),
         "note": event["note"],
         "supplied_at": ctx.now,
@@ -206,7 +227,9 @@ def on_supplemented(state: DossierState | None, event: Record, ctx: Context) -> 
     return state, outputs + hand_off(state, ctx, cause, [step], supplement=supplement)
 
 
-def on_withdrawn(state: DossierState | None, event: Record, ctx: Context) -> Result:
+def on_withdrawn(
+    state: DossierState | None, event: records.DossierWithdrawn, ctx: Context
+) -> Result:
     state, cause, fresh = open_event(state, event)
     if not fresh:
         return state, []
@@ -230,18 +253,13 @@ def on_withdrawn(state: DossierState | None, event: Record, ctx: Context) -> Res
     for step, step_state in state.steps.items():
         if step_state.phase in ("handed_off", "supplement"):
             meta = metadata("HandoffCancelled", state.dossier_id, "hub", ctx.now, cause, step)
-            outputs.append(
-                Envelope(
-                    topics.handoff(step),
-                    "HandoffCancelled",
-                    {
-                        "meta": meta,
-                        "step": step,
-                        "reason": "The citizen withdrew the dossier.",
-                        "register_key": register_key(state, step),
-                    },
-                )
-            )
+            cancelled: records.HandoffCancelled = {
+                "meta": meta,
+                "step": step,
+                "reason": "The citizen withdrew the dossier.",
+                "register_key": register_key(state, step),
+            }
+            outputs.append(Envelope(topics.handoff(step), "HandoffCancelled", cancelled))
         if step_state.phase == "not_applicable":  # nothing to withdraw: it never applied
             continue
         step_state.phase = "withdrawn"
@@ -261,7 +279,9 @@ def _withdrawal(state: DossierState, ctx: Context, cause: str, refusal: str) -> 
     return status("WithdrawalAnswered", state, ctx, cause, accepted=not refusal, reason=refusal)
 
 
-def on_deadline_extended(state: DossierState | None, event: Record, ctx: Context) -> Result:
+def on_deadline_extended(
+    state: DossierState | None, event: records.DeadlineExtended, ctx: Context
+) -> Result:
     state, cause, fresh = open_event(state, event)
     step_state = state.steps.get(event["step"])
     if not fresh or step_state is None or step_state.phase not in ("handed_off", "supplement"):
@@ -282,7 +302,9 @@ def on_deadline_extended(state: DossierState | None, event: Record, ctx: Context
     ]
 
 
-def on_correction_requested(state: DossierState | None, event: Record, ctx: Context) -> Result:
+def on_correction_requested(
+    state: DossierState | None, event: records.CorrectionRequested, ctx: Context
+) -> Result:
     state, cause, fresh = open_event(state, event)
     asking, target = event["step"], event["target_step"]
     if not fresh or state.phase != "open" or asking not in state.steps:
@@ -319,7 +341,9 @@ def needs_check(
     return False
 
 
-def on_deadline_check(state: DossierState | None, event: Record, ctx: Context) -> Result:
+def on_deadline_check(
+    state: DossierState | None, event: records.DeadlineCheck, ctx: Context
+) -> Result:
     state, cause, fresh = open_event(state, event)
     if not fresh or state.phase != "open":
         return state, []

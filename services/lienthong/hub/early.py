@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from typing import Any
+from typing import TypedDict
 
 from lienthong import topics
 from lienthong.runtime.types import Received
@@ -20,7 +20,18 @@ from lienthong.runtime.types import Received
 #: so one of them about an unknown dossier is never early, only wrong.
 INTAKE_EVENTS = frozenset(topics.INTAKE_EVENTS)
 
-Entry = dict[str, Any]
+
+class Entry(TypedDict):
+    """A parked message as the hub's ``early`` table keeps it (bytes as base64 text)."""
+
+    event_id: str
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    value: str | None
+    headers: dict[str, str | None]
+    parked_at: str
 
 
 def _b64(data: bytes | None) -> str | None:

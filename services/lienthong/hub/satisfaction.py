@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-from typing import Any
 
 from lienthong import topics
+from lienthong.contracts import records
 from lienthong.contracts.events import Envelope, metadata
 from lienthong.hub.state import DossierState
 from lienthong.hub.steps import Context, NotExpected, Result, open_event, status
-
-Record = dict[str, Any]
 
 #: The short list a dissatisfied citizen may pick from (Avro enum SatisfactionReason), in both
 #: languages of the status page. No free text, so nothing personal is stored with an answer.
@@ -44,7 +42,7 @@ def satisfaction_given(
     """The citizen's answer as the status page publishes it; its id depends on the dossier only,
     so a second answer is the same event and the hub keeps the first."""
     meta = metadata("SatisfactionGiven", dossier_id, PRODUCER, at, None)
-    record = {
+    record: records.SatisfactionGiven = {
         "meta": meta,
         "lookup_code": lookup_code,
         "satisfied": satisfied,
@@ -55,7 +53,9 @@ def satisfaction_given(
     return Envelope(topics.DEADLINES, "SatisfactionGiven", record)
 
 
-def on_satisfaction_given(state: DossierState | None, event: Record, ctx: Context) -> Result:
+def on_satisfaction_given(
+    state: DossierState | None, event: records.SatisfactionGiven, ctx: Context
+) -> Result:
     state, cause, fresh = open_event(state, event)
     if not fresh or state.satisfied is not None:
         return state, []
@@ -64,7 +64,7 @@ def on_satisfaction_given(state: DossierState | None, event: Record, ctx: Contex
     if state.phase != "finished":
         raise NotExpected(f"dossier {state.dossier_id} is not finished: it cannot be rated yet")
     state.satisfied = bool(event["satisfied"])
-    state.satisfaction_reason = None if state.satisfied else event["reason"]
+    state.satisfaction_reason = None if state.satisfied else event.get("reason")
     state.note(ctx.now, "satisfaction", detail="satisfied" if state.satisfied else "dissatisfied")
     answer = {"satisfied": state.satisfied, "reason": state.satisfaction_reason}
     about = {"group": state.group, "registering_commune": state.registering_commune}

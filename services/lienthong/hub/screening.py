@@ -3,16 +3,13 @@ limits before a decision sees it (text in NFC, bounded, free of invisible charac
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from lienthong import limits
 from lienthong.domain.screening import Limit, screen_fields
 from lienthong.errors import ValidationFailed
 from lienthong.groups.registry import all_steps
 from lienthong.limits import ADDRESS, CODE, DOSSIER_ID, NOTE, Items
-
-Record = dict[str, Any]
-
 
 # -- Events other than the submission ----------------------------------------------------------
 
@@ -39,7 +36,7 @@ EVENT_TEXT: dict[str, dict[str, Limit]] = {
 }
 
 
-def screen_event(name: str, event: Record) -> Record:
+def screen_event(name: str, event: Mapping[str, object]) -> Mapping[str, object]:
     """The event with its text in NFC; ``ValidationFailed`` names every field over a limit.
 
     A submission passes unchanged: its group's intake rules apply its limits, and its

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
@@ -54,7 +55,7 @@ class StepState(BaseModel):
     awaiting: str | None = None
     #: The cause of the last handoff and its extras (JSON-safe), to send it again unchanged.
     handoff_cause: str | None = None
-    handoff_extra: dict[str, Any] = Field(default_factory=dict)
+    handoff_extra: dict[str, object] = Field(default_factory=dict)
     sent_at: dt.datetime | None = None
 
     @property
@@ -107,7 +108,7 @@ class DossierState(BaseModel):
     submission: str = ""
     #: The subject as the group's first step registered it (the child, the deceased), JSON-safe;
     #: read from ``child`` in states saved before the name was neutral.
-    subject: dict[str, Any] | None = Field(
+    subject: dict[str, object] | None = Field(
         default=None, validation_alias=AliasChoices("subject", "child")
     )
     #: The citizen's one answer once finished (None: not answered) and the reason chosen.
@@ -144,15 +145,15 @@ class DossierState(BaseModel):
     def all_finished(self) -> bool:
         return all(st.phase in TERMINAL_STEP for st in self.steps.values())
 
-    def to_table(self) -> dict[str, Any]:
+    def to_table(self) -> dict[str, object]:
         return self.model_dump(mode="json")
 
-    def archived(self) -> dict[str, Any]:
+    def archived(self) -> dict[str, object]:
         """What a finished dossier keeps in the archive: its page's facts, not its submission."""
         return self.model_copy(
             update={"submission": "", "seen": self.seen[-ARCHIVED_SEEN:]}
         ).to_table()
 
     @classmethod
-    def from_table(cls, value: dict[str, Any] | None) -> DossierState | None:
+    def from_table(cls, value: Mapping[str, object] | None) -> DossierState | None:
         return None if value is None else cls.model_validate(value)

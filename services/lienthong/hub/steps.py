@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 from lienthong import topics
+from lienthong.contracts import records
 from lienthong.contracts.codec import AvroCodec
 from lienthong.contracts.events import Envelope, event_id, metadata
 from lienthong.domain import units
@@ -23,7 +24,6 @@ from lienthong.hub.state import DossierState
 from lienthong.limits import clip
 from lienthong.lookup import Keyring
 
-Record = dict[str, Any]
 Result = tuple[DossierState | None, list[Envelope]]
 
 
@@ -67,12 +67,13 @@ def _codec() -> AvroCodec:
     return AvroCodec()
 
 
-def keep_submission(record: Record, schema: str) -> str:
+def keep_submission(record: Mapping[str, object], schema: str) -> str:
     """The submission, kept in the state as base64 single-object Avro (which names its type)."""
     return base64.b64encode(_codec().encode(schema, record)).decode()
 
 
-def submission_of(state: DossierState) -> Record:
+def submission_of(state: DossierState) -> Mapping[str, object]:
+    """The submission the hub kept (its group's record type: the group's projections read it)."""
     return _codec().decode(base64.b64decode(state.submission)).record
 
 
@@ -114,7 +115,7 @@ def dossier_id_of_receipt(receipt: str) -> str:
     return receipt.removeprefix("TN-")
 
 
-def group_of(state: DossierState) -> ProcedureGroup:
+def group_of(state: DossierState) -> ProcedureGroup[Any]:
     return GROUPS[state.group]
 
 
@@ -123,13 +124,14 @@ def agency(state: DossierState, step: str) -> str:
 
 
 def status(
-    schema: str, state: DossierState, ctx: Context, cause: str, *extra: object, **fields: Any
+    schema: str, state: DossierState, ctx: Context, cause: str, *extra: object, **fields: object
 ) -> Envelope:
+    """A status event of the hub (``fields``: the schema's own; the codec checks them)."""
     meta = metadata(schema, state.dossier_id, "hub", ctx.now, cause, *extra)
     return Envelope(topics.STATUS, schema, {"meta": meta, **fields})
 
 
-def open_event(state: DossierState | None, event: Record) -> tuple[DossierState, str, bool]:
+def open_event(state: DossierState | None, event: records.Event) -> tuple[DossierState, str, bool]:
     """The dossier an event is about, its cause id, and whether the event is new to us."""
     meta = event["meta"]
     cause = str(meta["event_id"])
@@ -141,7 +143,7 @@ def open_event(state: DossierState | None, event: Record) -> tuple[DossierState,
     return state, cause, True
 
 
-def part_for(state: DossierState, step: str) -> Record:
+def part_for(state: DossierState, step: str) -> Mapping[str, object]:
     projection = group_of(state).steps[step].projection
     assert projection is not None  # every registered step declares one (procedures.REQUIRED)
     return projection(submission_of(state))
@@ -152,7 +154,7 @@ def handoff_schema(state: DossierState, step: str) -> str:
 
 
 def hand_off(
-    state: DossierState, ctx: Context, cause: str, steps: list[str], **extra: Any
+    state: DossierState, ctx: Context, cause: str, steps: list[str], **extra: object
 ) -> list[Envelope]:
     """Send ``steps`` their handoffs (again, for a supplement or correction) and say so."""
     outputs: list[Envelope] = []
@@ -185,8 +187,8 @@ def hand_off(
 
 
 def _handoff(
-    state: DossierState, step: str, ctx: Context, cause: str, extra: dict[str, Any]
-) -> Record:
+    state: DossierState, step: str, ctx: Context, cause: str, extra: Mapping[str, object]
+) -> dict[str, object]:
     step_state = state.steps[step]
     assert step_state.due_at is not None and state.received_on is not None
     record = handoff_record(
@@ -203,25 +205,22 @@ def _handoff(
     return record
 
 
-def _json_safe(extra: dict[str, Any]) -> dict[str, Any]:
+def _json_safe(extra: Mapping[str, object]) -> dict[str, object]:
+    """A handoff's extra fields as the state keeps them (a supplement's time as ISO text)."""
     supplement = extra.get("supplement")
-    if supplement:
-        extra = dict(
-            extra, supplement=dict(supplement, supplied_at=supplement["supplied_at"].isoformat())
-        )
-    return extra
+    if isinstance(supplement, dict) and supplement:
+        at = supplement["supplied_at"]
+        return {**extra, "supplement": {**supplement, "supplied_at": at.isoformat()}}
+    return dict(extra)
 
 
-def _from_json_safe(extra: dict[str, Any]) -> dict[str, Any]:
+def _from_json_safe(extra: Mapping[str, object]) -> dict[str, object]:
+    """The extra fields of a handoff sent again, as the state keeps them."""
     supplement = extra.get("supplement")
-    if supplement:
-        extra = dict(
-            extra,
-            supplement=dict(
-                supplement, supplied_at=dt.datetime.fromisoformat(supplement["supplied_at"])
-            ),
-        )
-    return extra
+    if isinstance(supplement, dict) and supplement:
+        at = dt.datetime.fromisoformat(supplement["supplied_at"])
+        return {**extra, "supplement": {**supplement, "supplied_at": at}}
+    return dict(extra)
 
 
 def resend(state: DossierState, step: str, ctx: Context) -> Envelope:
@@ -357,7 +356,7 @@ def close(state: DossierState, ctx: Context, cause: str, outcome: str) -> list[E
     # A dossier finishes once, whichever event was last: its id names the dossier, not the cause.
     # After a crash the hub may read the last two answers again in the other order (they come on
     # different topics); the repeat must be the same event, which every reader ignores.
-    finished.record["meta"]["event_id"] = event_id("DossierFinished", state.dossier_id)
+    finished.meta["event_id"] = event_id("DossierFinished", state.dossier_id)
     return [finished]
 
 

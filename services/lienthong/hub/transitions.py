@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, cast
 
+from lienthong.contracts import records
 from lienthong.contracts.events import Envelope
-from lienthong.domain.declaration import ProcedureGroup
+from lienthong.domain.declaration import ProcedureGroup, Submission
 from lienthong.errors import LienthongError, Reason, ValidationFailed
 from lienthong.groups.registry import GROUPS
 from lienthong.hub import detours, satisfaction
@@ -46,15 +47,31 @@ __all__ = [
     "lookup_code",
     "receipt_number",
 ]
-Record = dict[str, Any]
-Handler = Callable[[DossierState | None, Record, Context], Result]
+#: An event as the hub reads it before it is dispatched: decoded (by the schema it names) and
+#: screened, its fields read by name.
+Incoming = Mapping[str, object]
+#: The hub's handling of one event type (its record type ``T``).
+T = TypeVar("T")
+Handling = Callable[[DossierState | None, T, Context], Result]
+Handler = Handling[Incoming]
 
 
-def _submitted(schema: str) -> Handler:
+def reads(handling: Handling[T]) -> Handler:
+    """The handler of an event type whose record type is ``T`` (as ``handling`` declares)."""
+
+    def handle(state: DossierState | None, event: Incoming, ctx: Context) -> Result:
+        # The dispatch point: the codec decoded ``event`` with the schema this handler is
+        # registered under (``handler_for``), whose record type ``handling`` reads.
+        return handling(state, cast(T, event), ctx)
+
+    return handle
+
+
+def _submitted(schema: str) -> Handling[Submission]:
     """A handler for the groups submitted as ``schema``: the ``group`` field picks one among
     them (or the first, whose intake rules then refuse the unknown group)."""
 
-    def handle(state: DossierState | None, event: Record, ctx: Context) -> Result:
+    def handle(state: DossierState | None, event: Submission, ctx: Context) -> Result:
         groups = [g for g in GROUPS.values() if g.submission == schema]
         group = next((g for g in groups if g.name == event.get("group")), groups[0])
         return _receive(group, state, event, ctx)
@@ -63,7 +80,7 @@ def _submitted(schema: str) -> Handler:
 
 
 def _receive(
-    group: ProcedureGroup, state: DossierState | None, event: Record, ctx: Context
+    group: ProcedureGroup[Any], state: DossierState | None, event: Submission, ctx: Context
 ) -> Result:
     meta = event["meta"]
     cause = str(meta["event_id"])
@@ -122,7 +139,11 @@ def _receive(
 
 
 def _not_applicable(
-    group: ProcedureGroup, state: DossierState, submission: Record, ctx: Context, cause: str
+    group: ProcedureGroup[Any],
+    state: DossierState,
+    submission: Submission,
+    ctx: Context,
+    cause: str,
 ) -> list[Envelope]:
     """Chosen steps that cannot apply to this submission, as their declaration says: finished
     at intake as not applicable, with the reason, instead of handed off to be refused."""
@@ -153,11 +174,11 @@ def _reject(state: DossierState, reasons: list[Reason], ctx: Context, cause: str
     return state, [status("DossierRejected", state, ctx, cause, reasons=state.rejection)]
 
 
-def _completion(step: str) -> Handler:
+def _completion(step: str) -> Handling[records.Event]:
     """A handler for the event by which an agency reports ``step`` completed; the group's first
     step passes the dossier's subject on to the others and takes back corrections."""
 
-    def handle(state: DossierState | None, event: Record, ctx: Context) -> Result:
+    def handle(state: DossierState | None, event: records.Event, ctx: Context) -> Result:
         state, cause, fresh = open_event(state, event)
         if not fresh or step not in state.steps or state.phase != "open":
             return state, []
@@ -167,7 +188,8 @@ def _completion(step: str) -> Handler:
         first = group_of(state).first == step
         if first:
             outputs += detours.take_subject(state, step, event, ctx, cause)
-        ref = event[group_of(state).steps[step].result_ref]
+        result: Mapping[str, object] = event  # the group's result, read by its declared field
+        ref = str(result[group_of(state).steps[step].result_ref])
         outputs += finish_step(
             state, step, "completed", ctx, cause, event["meta"]["occurred_at"], result_ref=ref
         )
@@ -183,7 +205,9 @@ def _completion(step: str) -> Handler:
     return handle
 
 
-def on_step_rejected(state: DossierState | None, event: Record, ctx: Context) -> Result:
+def on_step_rejected(
+    state: DossierState | None, event: records.StepRejected, ctx: Context
+) -> Result:
     state, cause, fresh = open_event(state, event)
     step = event["step"]
     if not fresh or step not in state.steps or state.phase != "open":
@@ -196,15 +220,15 @@ def on_step_rejected(state: DossierState | None, event: Record, ctx: Context) ->
 
 
 HANDLERS: dict[str, Handler] = {
-    "StepRejected": on_step_rejected,
-    "StepDeferred": detours.on_step_deferred,
-    "SupplementRequested": detours.on_supplement_requested,
-    "DossierSupplemented": detours.on_supplemented,
-    "DossierWithdrawn": detours.on_withdrawn,
-    "DeadlineExtended": detours.on_deadline_extended,
-    "CorrectionRequested": detours.on_correction_requested,
-    "DeadlineCheck": detours.on_deadline_check,
-    "SatisfactionGiven": satisfaction.on_satisfaction_given,
+    "StepRejected": reads(on_step_rejected),
+    "StepDeferred": reads(detours.on_step_deferred),
+    "SupplementRequested": reads(detours.on_supplement_requested),
+    "DossierSupplemented": reads(detours.on_supplemented),
+    "DossierWithdrawn": reads(detours.on_withdrawn),
+    "DeadlineExtended": reads(detours.on_deadline_extended),
+    "CorrectionRequested": reads(detours.on_correction_requested),
+    "DeadlineCheck": reads(detours.on_deadline_check),
+    "SatisfactionGiven": reads(satisfaction.on_satisfaction_given),
 }
 
 
@@ -213,16 +237,16 @@ def handler_for(event_name: str) -> Handler | None:
     now (read at each call, so a newly declared group needs no change here), else the table."""
     for group in GROUPS.values():
         if group.submission == event_name:
-            return _submitted(event_name)
+            return reads(_submitted(event_name))
         for step, spec in group.steps.items():
             if spec.results and spec.results[0] == event_name:
-                return _completion(step)
+                return reads(_completion(step))
             if event_name in spec.results[1:]:
-                return detours.on_subject_issued(step)
+                return reads(detours.on_subject_issued(step))
     return HANDLERS.get(event_name)
 
 
-def decide(state: DossierState | None, event_name: str, event: Record, ctx: Context) -> Result:
+def decide(state: DossierState | None, event_name: str, event: Incoming, ctx: Context) -> Result:
     """Apply one event to a dossier's state; unknown event types are the caller's dead letters,
     and so are events whose text breaks the limits (``ValidationFailed``)."""
     handler = handler_for(event_name)

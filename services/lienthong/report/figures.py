@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeVar, cast
 
+from lienthong.contracts import records
 from lienthong.domain import units
 from lienthong.groups.registry import GROUPS
 
-Record = dict[str, Any]
+T = TypeVar("T")
+#: A status event as the report reads it: decoded by the schema it names, read by field.
+Status = Mapping[str, object]
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ class _Seen:
         return bool(self.overdue_steps) or (self.settled and self.on_time is False)
 
 
-def _received(seen: _Seen, r: Record) -> None:
+def _received(seen: _Seen, r: records.DossierReceived) -> None:
     seen.received_on = r["received_on"]
     seen.group = r.get("group") or "birth"
     seen.commune = r.get("registering_commune") or ""
@@ -72,34 +75,46 @@ def _received(seen: _Seen, r: Record) -> None:
     seen.decision = r.get("deadline_decision")
 
 
-def _finished(seen: _Seen, r: Record) -> None:
+def _finished(seen: _Seen, r: records.DossierFinished) -> None:
     seen.outcome, seen.on_time = r["outcome"], bool(r["on_time"])
 
 
-def _overdue(seen: _Seen, r: Record) -> None:
+def _overdue(seen: _Seen, r: records.DossierOverdue) -> None:
     seen.overdue_steps.add(r["step"])
 
 
-def _rated(seen: _Seen, r: Record) -> None:
+def _rated(seen: _Seen, r: records.SatisfactionRecorded) -> None:
     seen.satisfied, seen.reason = bool(r["satisfied"]), r.get("reason")
 
 
+Reader = Callable[[_Seen, records.Event], None]
+
+
+def _reads(read: Callable[[_Seen, T], None]) -> Reader:
+    def reading(seen: _Seen, record: records.Event) -> None:
+        # The dispatch point: the codec decoded ``record`` with the schema this reader is
+        # registered under (``READERS``), whose record type ``read`` reads.
+        read(seen, cast(T, record))
+
+    return reading
+
+
 #: The status events the report reads, and what each tells it; the rest it skips.
-READERS = {
-    "DossierReceived": _received,
-    "DossierFinished": _finished,
-    "DossierOverdue": _overdue,
-    "SatisfactionRecorded": _rated,
+READERS: dict[str, Reader] = {
+    "DossierReceived": _reads(_received),
+    "DossierFinished": _reads(_finished),
+    "DossierOverdue": _reads(_overdue),
+    "SatisfactionRecorded": _reads(_rated),
 }
 
 
-def collect(events: Iterable[tuple[str, Record]]) -> dict[str, _Seen]:
+def collect(events: Iterable[tuple[str, records.Event]]) -> dict[str, _Seen]:
     """One picture per dossier from its status events (a stream is read once)."""
     dossiers: dict[str, _Seen] = {}
     for name, record in events:
         read = READERS.get(name)
         if read is not None:
-            read(dossiers.setdefault(str(record["meta"]["dossier_id"]), _Seen()), record)
+            read(dossiers.setdefault(record["meta"]["dossier_id"], _Seen()), record)
     return dossiers
 
 
@@ -189,7 +204,7 @@ def _agency(group: str, step: str) -> str:
     return spec.agency if spec else step
 
 
-def build_report(events: Iterable[tuple[str, Record]], period: Period) -> ProvinceReport:
+def build_report(events: Iterable[tuple[str, records.Event]], period: Period) -> ProvinceReport:
     """The province's figures for ``period`` from its status events."""
     mine = [
         d

@@ -6,18 +6,18 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
 from lienthong import topics
+from lienthong.contracts import records
 from lienthong.contracts.codec import AvroCodec
 from lienthong.errors import ClientError, ContractError
 from lienthong.settings import Settings
 
 log = logging.getLogger(__name__)
-Record = dict[str, Any]
 
 
 @dataclass
@@ -29,7 +29,7 @@ class Replay:
     read: int = 0
     unreadable: list[str] = field(default_factory=list)
 
-    def __iter__(self) -> Iterator[tuple[str, Record]]:
+    def __iter__(self) -> Iterator[tuple[str, records.Event]]:
         for message in self.messages:
             try:
                 decoded = self.codec.decode(message.value or b"")
@@ -39,7 +39,8 @@ class Replay:
                 self.unreadable.append(f"{where}: {exc}")
                 continue
             self.read += 1
-            yield decoded.name, decoded.record
+            # The codec decoded it with the schema it names; every status event has meta.
+            yield decoded.name, cast(records.Event, decoded.record)
 
 
 def _messages(consumer: KafkaConsumer, name: str) -> Iterator[Any]:

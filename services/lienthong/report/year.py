@@ -13,15 +13,16 @@ import heapq
 import itertools
 import math
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from lienthong import topics
+from lienthong.contracts import records
 from lienthong.contracts.codec import AvroCodec
 from lienthong.contracts.events import Envelope, metadata
 from lienthong.domain import identifiers, units
-from lienthong.domain.agency import completion, rejection
+from lienthong.domain.agency import Cause, completion, rejection
 from lienthong.domain.calendar import WorkingCalendar
 from lienthong.domain.deadline_cuts import NO_CUTS, DeadlineCuts
 from lienthong.errors import ClientError
@@ -32,7 +33,8 @@ from lienthong.hub.transitions import Context, decide
 from lienthong.lookup import Keyring
 from lienthong.settings import Settings
 
-Record = dict[str, Any]
+#: An event of the year as the simulation queues it for the hub (any schema, by name).
+Queued = Mapping[str, object]
 COMPLETED = {
     "civil_registry": "BirthRegistered",
     "residence": "ResidenceRegistered",
@@ -103,7 +105,7 @@ class Year:
         )
         self.dossiers = [(self._plan(d.record), d.record) for d in made]
 
-    def _plan(self, record: Record) -> Plan:
+    def _plan(self, record: records.DossierSubmitted) -> Plan:
         rng, shape = self.rng, self.shape
         procedures = tuple(record["procedures"])
         month = self.calendar.local_date(record["submitted_at"]).month
@@ -142,17 +144,17 @@ class Year:
 class _Dossier:
     """One dossier's life: hub decisions at the times its agencies and citizen act."""
 
-    def __init__(self, year: Year, plan: Plan, submission: Record) -> None:
+    def __init__(self, year: Year, plan: Plan, submission: records.DossierSubmitted) -> None:
         self.year, self.plan = year, plan
         self.state: DossierState | None = None
-        self.queue: list[tuple[dt.datetime, int, str, Record]] = []
+        self.queue: list[tuple[dt.datetime, int, str, Queued]] = []
         self.order = itertools.count()
         self.asked = False
         self.push(
             submission["submitted_at"] + dt.timedelta(minutes=1), "DossierSubmitted", submission
         )
 
-    def push(self, at: dt.datetime, name: str, record: Record) -> None:
+    def push(self, at: dt.datetime, name: str, record: Queued) -> None:
         heapq.heappush(self.queue, (at, next(self.order), name, record))
 
     def run(self) -> Iterator[Envelope]:
@@ -178,7 +180,7 @@ class _Dossier:
 
     def answer(self, handoff_env: Envelope, at: dt.datetime) -> None:
         step = next(s for s in COMPLETED if handoff_env.topic == topics.handoff(s))
-        handoff = self.year.codec.decode(
+        handoff: dict[str, Any] = self.year.codec.decode(
             self.year.codec.encode(handoff_env.schema, handoff_env.record)
         ).record
         assert self.state is not None and self.state.due_at is not None
@@ -187,23 +189,24 @@ class _Dossier:
             assert due is not None
             check = dt.timedelta(minutes=1)
             meta = metadata("DeadlineCheck", self.plan.dossier_id, "hub", due + check, None, step)
-            self.push(due + check, "DeadlineCheck", {"meta": meta})
+            tick: records.DeadlineCheck = {"meta": meta}
+            self.push(due + check, "DeadlineCheck", tick)
             when = max(self.state.due_at, due) + dt.timedelta(days=1)
         else:
             when = at + PROMPT
         if step == self.plan.refused_step:
             reason = "The chosen clinic does not take new registrations for children."
-            refused = rejection(step, handoff, when, "clinic_unavailable", reason)
+            refused = rejection(step, _cause(handoff), when, "clinic_unavailable", reason)
             self.push(when, "StepRejected", refused.outputs[0].record)
         else:
             self.push(when, COMPLETED[step], self.result(step, handoff, when))
 
-    def result(self, step: str, handoff: Record, at: dt.datetime) -> Record:
+    def result(self, step: str, handoff: dict[str, Any], at: dt.datetime) -> Queued:
         """The agency's completion, shaped as the agencies build theirs."""
         cal = self.year.calendar
         serial = int(self.plan.dossier_id.split("-")[2])
         province = units.commune(self.plan.commune).province_code  # type: ignore[union-attr]
-        fields: Record
+        fields: dict[str, object]
         if step == "civil_registry":
             child = handoff["child"]
             born = cal.local_date(child["born_at"])
@@ -238,7 +241,7 @@ class _Dossier:
                 "valid_until": identifiers.card_valid_until(born),
                 "clinic_code": handoff["clinic"]["clinic_code"],
             }
-        return completion(step, COMPLETED[step], handoff, at, **fields).record
+        return completion(step, COMPLETED[step], _cause(handoff), at, **fields).record
 
     def maybe_rate(self, at: dt.datetime) -> None:
         state = self.state
@@ -249,6 +252,12 @@ class _Dossier:
             self.plan.dossier_id, state.lookup_code, self.plan.satisfied, self.plan.reason, at
         )
         self.push(at + dt.timedelta(hours=2), "SatisfactionGiven", answer.record)
+
+
+def _cause(handoff: Mapping[str, Any]) -> Cause:
+    """The handoff's ids, which the ids of the agency's answer derive from."""
+    meta = handoff["meta"]
+    return {"meta": {"dossier_id": meta["dossier_id"], "event_id": meta["event_id"]}}
 
 
 def publish(settings: Settings, events: Iterable[Envelope]) -> int:

@@ -8,11 +8,13 @@ working day with its reason. The state pays the contribution.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TypedDict
 
+from lienthong.contracts import records
 from lienthong.domain.agency import (
     AgencyContext,
     Decision,
+    Entry,
     ask,
     completion,
     prior,
@@ -27,7 +29,27 @@ from lienthong.domain.identifiers import (
 )
 
 STEP = "health_insurance"
-Record = dict[str, Any]
+
+
+class CardEntry(Entry, total=False):
+    """Social Security's entry for one child's card (besides the common keys)."""
+
+    social_insurance_number: str
+    card_code: str
+    valid_from: str
+    valid_until: str
+    clinic_code: str
+    child_personal_id: str
+
+
+class CardFields(TypedDict):
+    """A ``CardIssued``'s fields (but its meta), rebuilt from the entry."""
+
+    social_insurance_number: str
+    card_code: str
+    valid_from: dt.date
+    valid_until: dt.date
+    clinic_code: str
 
 
 def _months_between(born: dt.date, day: dt.date) -> int:
@@ -35,7 +57,10 @@ def _months_between(born: dt.date, day: dt.date) -> int:
 
 
 def issue_card(
-    handoff: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
+    handoff: records.HealthInsuranceHandoff,
+    entry: CardEntry | None,
+    counters: Counters,
+    ctx: AgencyContext,
 ) -> Decision:
     """Issue the card, or refuse with the reason; a redelivery yields the same card."""
     known = prior(STEP, "CardIssued", handoff, entry, _fields)
@@ -68,7 +93,7 @@ def issue_card(
     key = f"sin:{province}:{ctx.partition}"
     serial = spread(sharded(counters.next(key), ctx.partition, ctx.partitions), 8)
     number = f"{province}{serial:08d}"
-    entry = {
+    issued: CardEntry = {
         "outcome": "issued",
         "dossier_id": handoff["meta"]["dossier_id"],
         "at": ctx.now.isoformat(),
@@ -79,10 +104,11 @@ def issue_card(
         "clinic_code": handoff["clinic"]["clinic_code"],
         "child_personal_id": handoff["child"]["personal_id"],
     }
-    return Decision([completion(STEP, "CardIssued", handoff, ctx.now, **_fields(entry))], entry)
+    event = completion(STEP, "CardIssued", handoff, ctx.now, **_fields(issued))
+    return Decision([event], issued)
 
 
-def _fields(entry: Record) -> Record:
+def _fields(entry: CardEntry) -> CardFields:
     return {
         "social_insurance_number": entry["social_insurance_number"],
         "card_code": entry["card_code"],

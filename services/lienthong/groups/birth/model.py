@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from lienthong import limits
+from lienthong.contracts import records
 from lienthong.domain.screening import LIMIT_CODES, normalised
 from lienthong.errors import Reason, ValidationFailed
 from lienthong.limits import clip
@@ -180,11 +181,29 @@ class DossierSubmission(_Record):
     health_insurance: HealthInsuranceRequest | None = None
     delivery: Literal["PORTAL", "VNEID", "POST"] = "PORTAL"
 
-    def to_record(self) -> dict[str, Any]:
-        """The Avro-shaped dict: UTC datetimes, dates, UUIDs, enum symbols."""
-        return self.model_dump()
+    def to_record(self) -> records.DossierSubmitted:
+        """The Avro-shaped record: UTC datetimes, dates, UUIDs, enum symbols (the model
+        validates; the record is what the contract carries and the hub keeps)."""
+        d = self.model_dump()
+        return records.DossierSubmitted(
+            meta=d["meta"],
+            channel=d["channel"],
+            submitted_at=d["submitted_at"],
+            group=d["group"],
+            procedures=d["procedures"],
+            registering_commune=d["registering_commune"],
+            verification_needed=d["verification_needed"],
+            applicant=d["applicant"],
+            child=d["child"],
+            mother=d["mother"],
+            father=d["father"],
+            birth_certificate=d["birth_certificate"],
+            residence=d["residence"],
+            health_insurance=d["health_insurance"],
+            delivery=d["delivery"],
+        )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """The JSON document: ISO 8601 strings for dates and times, UUIDs as text."""
         return self.model_dump(mode="json")
 
@@ -260,12 +279,12 @@ def parse_submission(data: object) -> DossierSubmission:
         raise ValidationFailed([_reason(e) for e in exc.errors(include_input=False)]) from exc
 
 
-def to_json(record: dict[str, Any]) -> dict[str, Any]:
+def to_json(record: Mapping[str, object]) -> dict[str, object]:
     """The JSON document of a record (ISO 8601 dates, UUIDs as text), as a citizen file has it."""
     return DossierSubmission.model_validate(record).to_json()
 
 
-def from_json(data: dict[str, Any]) -> dict[str, Any]:
+def from_json(data: Mapping[str, object]) -> records.DossierSubmitted:
     """The Avro-shaped record of a JSON document; ``ValidationFailed`` when it does not fit."""
     return parse_submission(data).to_record()
 

@@ -8,14 +8,18 @@ apart, so that code, never the mother and date, is the duplicate key.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
-from typing import Any
+from typing import TypedDict
 
+from lienthong.contracts import records
 from lienthong.contracts.events import Envelope
 from lienthong.domain import units
 from lienthong.domain.agency import (
     AgencyContext,
+    Cause,
     Decision,
+    Entry,
     ask,
     backoff,
     completion,
@@ -31,7 +35,35 @@ from lienthong.domain.population import PopulationUnavailable
 from lienthong.limits import clip
 
 STEP = "civil_registry"
-Record = dict[str, Any]
+
+
+class RegistrationEntry(Entry, total=False):
+    """The civil registry's entry for one birth certificate (besides the common keys)."""
+
+    registration_number: str
+    registered_on: str
+    province: str
+    serial: int
+    born_on: str
+    full_name: str
+    born_at: str
+    sex: str
+    extract_ref: str
+    personal_id: str
+    pending_at_registration: bool
+    issued_at: str
+    #: When each correcting handoff (by event id) was acted on.
+    corrections: dict[str, str]
+
+
+class RegisteredFields(TypedDict):
+    """A ``BirthRegistered``'s fields (but its meta), rebuilt from the entry."""
+
+    registration_number: str
+    registered_on: dt.date
+    child: records.ChildIdentity
+    extract_ref: str
+    personal_id_pending: bool
 
 
 #: What the officer asks for when the hospital's certificate is replaced by another document.
@@ -41,24 +73,24 @@ MISSING_CERTIFICATE = (
 )
 
 
-def certificate_key(event: Record) -> str:
+def certificate_key(event: records.CivilRegistryHandoff | records.HandoffCancelled) -> str:
     """The register is keyed by the birth certificate code: one certificate, one registration
     (from the handoff, or from a cancellation: its ``register_key``, or the field hubs before
     0.4.0 wrote)."""
     if event.get("register_key"):
-        return str(event["register_key"])
-    if "birth_certificate" in event:
-        return str(event["birth_certificate"]["code"])
-    return str(event["birth_certificate_code"])
+        return str(event.get("register_key"))
+    if "step" not in event:  # the handoff (a cancellation names its step)
+        return event["birth_certificate"]["code"]
+    return str(event.get("birth_certificate_code"))
 
 
-def full_name(child: Record) -> str:
+def full_name(child: records.Child) -> str:
     return " ".join(
-        p for p in (child["family_name"], child["middle_name"], child["given_name"]) if p
+        p for p in (child["family_name"], child.get("middle_name"), child["given_name"]) if p
     )
 
 
-def _mismatch(handoff: Record, born_on: dt.date) -> str | None:
+def _mismatch(handoff: records.CivilRegistryHandoff, born_on: dt.date) -> str | None:
     certificate, child = handoff["birth_certificate"], handoff["child"]
     if birth_certificate_year(certificate["code"]) % 100 != born_on.year % 100:
         return "The birth certificate's year does not match the child's year of birth."
@@ -70,7 +102,10 @@ def _mismatch(handoff: Record, born_on: dt.date) -> str | None:
 
 
 def register_birth(
-    handoff: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
+    handoff: records.CivilRegistryHandoff,
+    entry: RegistrationEntry | None,
+    counters: Counters,
+    ctx: AgencyContext,
 ) -> Decision:
     """Register the birth, or refuse it with a reason; a redelivery yields the same result."""
     dossier_id = handoff["meta"]["dossier_id"]
@@ -114,7 +149,7 @@ def register_birth(
 
 
 def _register(
-    handoff: Record, counters: Counters, ctx: AgencyContext, born_on: dt.date
+    handoff: records.CivilRegistryHandoff, counters: Counters, ctx: AgencyContext, born_on: dt.date
 ) -> Decision:
     commune = handoff["registering_commune"]
     info = units.commune(commune)
@@ -126,7 +161,7 @@ def _register(
     century = 2 * ((born_on.year - 1900) // 100) + (sex == "FEMALE")
     serial_key = f"pin:{province}:{century}:{born_on.year % 100:02d}:{ctx.partition}"
     serial = spread(sharded(counters.next(serial_key), ctx.partition, ctx.partitions), 6)
-    entry: Record = {
+    entry: RegistrationEntry = {
         "outcome": "registered",
         "dossier_id": handoff["meta"]["dossier_id"],
         "handoff_event_id": str(handoff["meta"]["event_id"]),
@@ -153,7 +188,7 @@ def _register(
     return Decision([event], entry)
 
 
-def _issue(entry: Record, ctx: AgencyContext, *, correcting: bool = False) -> str:
+def _issue(entry: RegistrationEntry, ctx: AgencyContext, *, correcting: bool = False) -> str:
     return ctx.population.issue(
         entry["dossier_id"],
         entry["province"],
@@ -166,7 +201,10 @@ def _issue(entry: Record, ctx: AgencyContext, *, correcting: bool = False) -> st
 
 
 def retry_personal_id(
-    retry: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
+    retry: records.WaitingRetry,
+    entry: RegistrationEntry | None,
+    counters: Counters,
+    ctx: AgencyContext,
 ) -> Decision:
     """Ask the population database again for a pending number, with growing delays."""
     if entry is None or not retry_due(entry, ctx):
@@ -181,12 +219,12 @@ def retry_personal_id(
     return Decision([_issued(entry)], entry)
 
 
-def _origin(entry: Record) -> Record:
+def _origin(entry: RegistrationEntry) -> Cause:
     """The registration handoff's identity, enough to derive the ids of its consequences."""
     return {"meta": {"dossier_id": entry["dossier_id"], "event_id": entry["handoff_event_id"]}}
 
 
-def _issued(entry: Record) -> Envelope:
+def _issued(entry: RegistrationEntry) -> Envelope:
     fields = _fields(entry)
     at = dt.datetime.fromisoformat(entry["issued_at"])
     return completion(
@@ -200,23 +238,26 @@ def _issued(entry: Record) -> Envelope:
     )
 
 
-def _correct(handoff: Record, entry: Record, ctx: AgencyContext) -> Decision:
+def _correct(
+    handoff: records.CivilRegistryHandoff, entry: RegistrationEntry, ctx: AgencyContext
+) -> Decision:
     """A later agency returned the dossier: re-check with the population data, re-issue."""
     handoff_id = str(handoff["meta"]["event_id"])
     corrections = dict(entry.get("corrections") or {})
     if handoff_id not in corrections:
-        entry = dict(entry)
+        entry = copy.copy(entry)
         entry["personal_id"] = _issue(entry, ctx, correcting=True)
         corrections[handoff_id] = ctx.now.isoformat()
         entry["corrections"] = corrections
         entry["pending_at_registration"] = entry.get("pending_at_registration", False)
     at = dt.datetime.fromisoformat(corrections[handoff_id])
-    fields = dict(_fields(entry), personal_id_pending=False)
+    fields = _fields(entry)
+    fields["personal_id_pending"] = False
     fields["child"] = {**fields["child"], "personal_id": entry["personal_id"]}
     return Decision([completion(STEP, "BirthRegistered", handoff, at, **fields)], entry)
 
 
-def _fields(entry: Record) -> Record:
+def _fields(entry: RegistrationEntry) -> RegisteredFields:
     pending = bool(entry.get("pending") or entry.get("pending_at_registration"))
     return {
         "registration_number": entry["registration_number"],

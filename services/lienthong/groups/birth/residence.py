@@ -10,17 +10,36 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Any
+from typing import TypedDict
 
-from lienthong.domain.agency import AgencyContext, Decision, completion, prior, rejection
+from lienthong.contracts import records
+from lienthong.domain.agency import AgencyContext, Decision, Entry, completion, prior, rejection
 from lienthong.domain.allocation import Counters
 from lienthong.groups.birth.residence_rules import rule_on
 
 STEP = "residence"
-Record = dict[str, Any]
 
 
-def _same_address(a: Record, b: Record) -> bool:
+class ResidenceEntry(Entry, total=False):
+    """The commune police's entry for one child's residence (besides the common keys)."""
+
+    confirmation_ref: str
+    registered_on: str
+    address: records.Address
+    head_of_household: str
+    child_personal_id: str
+
+
+class ResidenceFields(TypedDict):
+    """A ``ResidenceRegistered``'s fields (but its meta), rebuilt from the entry."""
+
+    confirmation_ref: str
+    registered_on: dt.date
+    address: records.Address
+    head_of_household: str
+
+
+def _same_address(a: records.Address, b: records.Address) -> bool:
     def norm(text: str) -> str:
         return " ".join(text.casefold().replace(",", " ").split())
 
@@ -28,7 +47,10 @@ def _same_address(a: Record, b: Record) -> bool:
 
 
 def register_residence(
-    handoff: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
+    handoff: records.ResidenceHandoff,
+    entry: ResidenceEntry | None,
+    counters: Counters,
+    ctx: AgencyContext,
 ) -> Decision:
     """Register the child at the parent's address, or refuse with the reason."""
     known = prior(STEP, "ResidenceRegistered", handoff, entry, _fields)
@@ -54,22 +76,21 @@ def register_residence(
             f"The head of household's consent is required and was not given ({rule.basis}).",
         )
     digest = hashlib.sha256(handoff["meta"]["dossier_id"].encode()).hexdigest()[:8].upper()
-    entry = {
+    registered: ResidenceEntry = {
         "outcome": "registered",
         "dossier_id": handoff["meta"]["dossier_id"],
         "at": ctx.now.isoformat(),
         "confirmation_ref": f"CT-{request['address']['commune_code']}-{digest}",
         "registered_on": ctx.calendar.local_date(ctx.now).isoformat(),
-        "address": dict(request["address"]),
+        "address": {**request["address"]},
         "head_of_household": request["head_of_household"],
         "child_personal_id": handoff["child"]["personal_id"],
     }
-    return Decision(
-        [completion(STEP, "ResidenceRegistered", handoff, ctx.now, **_fields(entry))], entry
-    )
+    event = completion(STEP, "ResidenceRegistered", handoff, ctx.now, **_fields(registered))
+    return Decision([event], registered)
 
 
-def _fields(entry: Record) -> Record:
+def _fields(entry: ResidenceEntry) -> ResidenceFields:
     return {
         "confirmation_ref": entry["confirmation_ref"],
         "registered_on": dt.date.fromisoformat(entry["registered_on"]),

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
+from lienthong.contracts import records
 from lienthong.domain import identifiers, units
 from lienthong.domain.screening import LIMIT_CODES
 from lienthong.errors import Reason, ValidationFailed, at_most
@@ -346,7 +346,7 @@ def check_rules(
 
 
 def check_submission(
-    record: dict[str, Any], now: datetime, *, timezone: str = DEFAULT_TIMEZONE
+    record: Mapping[str, object], now: datetime, *, timezone: str = DEFAULT_TIMEZONE
 ) -> list[Reason]:
     """Every reason to refuse a DossierSubmitted record: its shape first, then the rules."""
     try:
@@ -367,6 +367,6 @@ def validate_submission(
     return dossier
 
 
-def validate_record(data: object, now: datetime) -> dict[str, Any]:
+def validate_record(data: object, now: datetime) -> records.DossierSubmitted:
     """The submission as the hub keeps it (text in NFC), or ``ValidationFailed``."""
     return validate_submission(data, now).to_record()

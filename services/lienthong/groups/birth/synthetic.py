@@ -6,18 +6,18 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from faker import Faker
 
+from lienthong.contracts import records
 from lienthong.contracts.events import event_id
 from lienthong.domain import identifiers, units
 from lienthong.domain.arrivals import arrival_times
 from lienthong.domain.calendar import WorkingCalendar
 from lienthong.groups.birth.breakers import BREAKERS, INVALID_KINDS
+from lienthong.groups.birth.family import Family, Person, copy_parent, copy_residence
 from lienthong.groups.birth.submission import ALLOWED_COMBINATIONS
 
-Record = dict[str, Any]
 FULL = ("civil_registry", "residence", "health_insurance")
 #: How often citizens pick each combination (an assumption: no published figures).
 DEFAULT_COMBINATIONS: Mapping[tuple[str, ...], float] = {
@@ -38,7 +38,7 @@ FACILITY_KINDS = ("Bệnh viện Đa khoa", "Bệnh viện Phụ sản", "Trung 
 class Synthetic:
     """One generated dossier: the record, the reason code it must be refused with, its twins."""
 
-    record: Record
+    record: records.DossierSubmitted
     invalid: str | None = None
     twin_group: str | None = None
 
@@ -100,21 +100,6 @@ def _check_arguments(
         raise ValueError(f"unknown invalid kinds: {sorted(unknown)}")
 
 
-@dataclass(frozen=True)
-class _Family:
-    """What twins share: parents, place and day of birth, applicant, choices."""
-
-    mother: Record
-    father: Record | None
-    facility: tuple[str, str, Record]
-    born_at: datetime
-    procedures: tuple[str, ...]
-    channel: str
-    applicant: Record
-    residence: Record
-    clinic: Record
-
-
 class _Maker:
     def __init__(
         self, seed: int, combinations: Mapping[tuple[str, ...], float], calendar: WorkingCalendar
@@ -128,7 +113,7 @@ class _Maker:
         self.weights = list(combinations.values())
         self.communes = units.all_communes()
         self.by_province = {p: units.communes_of(p) for p in units.province_codes()}
-        self.facilities: dict[str, tuple[str, str, Record]] = {}
+        self.facilities: dict[str, tuple[str, str, records.Address]] = {}
         self.sequences: dict[tuple[str, int], int] = {}
 
     # -- the plan: births, submission times, which dossiers are invalid -------------------------
@@ -197,7 +182,7 @@ class _Maker:
             province = self.rng.choice(OLD_PROVINCES)
         return identifiers.personal_id(province, sex, year, self.rng.randrange(1_000_000))
 
-    def _person(self, sex: str, child_born: date, ages: tuple[int, int], province: str) -> Record:
+    def _person(self, sex: str, child_born: date, ages: tuple[int, int], province: str) -> Person:
         born = child_born - timedelta(days=self.rng.randint(ages[0] * 366, ages[1] * 365))
         return {
             "full_name": " ".join(self._name(sex)),
@@ -205,7 +190,7 @@ class _Maker:
             "personal_id": self._personal_id(province, sex, born.year),
         }
 
-    def _address(self, province: str | None = None) -> Record:
+    def _address(self, province: str | None = None) -> records.Address:
         pool = self.by_province[province] if province else self.communes
         commune = self.rng.choice(pool)
         street = self.fake.street_address()
@@ -215,7 +200,9 @@ class _Maker:
             "street": street,
         }
 
-    def _parent(self, sex: str, child_born: date, ages: tuple[int, int], home: Record) -> Record:
+    def _parent(
+        self, sex: str, child_born: date, ages: tuple[int, int], home: records.Address
+    ) -> records.Parent:
         ethnicity = "Kinh" if self.rng.random() < 0.86 else self.rng.choice(MINORITIES)
         person = self._person(sex, child_born, ages, home["province_code"])
         return {
@@ -227,7 +214,7 @@ class _Maker:
             "permanent_address": home,
         }
 
-    def _facility(self, province: str) -> tuple[str, str, Record]:
+    def _facility(self, province: str) -> tuple[str, str, records.Address]:
         number = self.rng.randint(1, 30)
         code = f"{province}{number:03d}"
         if code not in self.facilities:
@@ -244,7 +231,7 @@ class _Maker:
             born -= timedelta(hours=1)
         return born
 
-    def _family(self, submitted: datetime) -> _Family:
+    def _family(self, submitted: datetime) -> Family:
         born_at = self._born_at(submitted)
         born_on = self.calendar.local_date(born_at)
         home = self._address()
@@ -252,12 +239,12 @@ class _Maker:
         father = None
         if self.rng.random() < 0.9:
             same = self.rng.random() < 0.85
-            his_home = dict(home) if same else self._address(home["province_code"])
+            his_home = {**home} if same else self._address(home["province_code"])
             father = self._parent("MALE", born_on, (20, 50), his_home)
         in_province = self.rng.random() < 0.85
         province = home["province_code"] if in_province else self.rng.choice(list(self.by_province))
         (procedures,) = self.rng.choices(self.combinations, self.weights)
-        return _Family(
+        return Family(
             mother=mother,
             father=father,
             facility=self._facility(province),
@@ -269,16 +256,19 @@ class _Maker:
             clinic=self._clinic(home),
         )
 
-    def _applicant(self, mother: Record, father: Record | None, born_on: date) -> Record:
+    def _applicant(
+        self, mother: records.Parent, father: records.Parent | None, born_on: date
+    ) -> records.Applicant:
         roll = self.rng.random()
-        relationship, person = ("MOTHER", mother)
+        person: Person = mother
+        relationship = "MOTHER"
         if father is not None and roll < 0.35:
-            relationship, person = ("FATHER", father)
+            relationship, person = "FATHER", father
         elif roll > 0.95:
             grandparent = self._person(
                 "FEMALE", born_on, (40, 70), mother["permanent_address"]["province_code"]
             )
-            relationship, person = ("GRANDPARENT", grandparent)
+            relationship, person = "GRANDPARENT", grandparent
         return {
             "full_name": person["full_name"],
             "personal_id": person["personal_id"],
@@ -287,25 +277,28 @@ class _Maker:
             "email": self.fake.free_email() if self.rng.random() < 0.4 else None,
         }
 
-    def _residence(self, mother: Record, father: Record | None, born_on: date) -> Record:
+    def _residence(
+        self, mother: records.Parent, father: records.Parent | None, born_on: date
+    ) -> records.ResidenceRequest:
         role, parent = ("MOTHER", mother)
         if father is not None and self.rng.random() < 0.6:
             role, parent = ("FATHER", father)
         address = parent["permanent_address"]
-        head, relationship = parent, "Con"
+        head: Person = parent
+        relationship = "Con"
         if self.rng.random() < 0.25:
             head = self._person("MALE", born_on, (40, 75), address["province_code"])
             relationship = "Cháu"
         return {
             "parent": role,
-            "address": dict(address),
+            "address": {**address},
             "head_of_household": head["full_name"],
             "head_personal_id": head["personal_id"],
             "relationship_to_head": relationship,
             "head_consent": True,
         }
 
-    def _clinic(self, home: Record) -> Record:
+    def _clinic(self, home: records.Address) -> records.HealthInsuranceRequest:
         commune = units.commune(home["commune_code"])
         name = commune.name if commune else home["commune_code"]
         code = f"{home['province_code']}{self.rng.randint(100, 999)}"
@@ -319,8 +312,8 @@ class _Maker:
         return identifiers.birth_certificate_code(sequence, facility, year)
 
     def _dossier(
-        self, index: int, at: datetime, family: _Family, babies: int, order: int
-    ) -> Record:
+        self, index: int, at: datetime, family: Family, babies: int, order: int
+    ) -> records.DossierSubmitted:
         eid = event_id("DossierSubmitted", "synthetic", self.seed, index)
         dossier_id = f"DVC-{self.calendar.local_date(at).year}-{index + 1:06d}-{eid.hex[:4]}"
         born_at = family.born_at + timedelta(minutes=7 * (order - 1))
@@ -346,7 +339,7 @@ class _Maker:
             # births are registered where the parents live: the residence parent's commune
             "registering_commune": family.residence["address"]["commune_code"],
             "verification_needed": self.rng.random() < 0.02,
-            "applicant": dict(family.applicant),
+            "applicant": {**family.applicant},
             "child": {
                 "family_name": surname_from["full_name"].split()[0],
                 "middle_name": middle,
@@ -356,28 +349,28 @@ class _Maker:
                 "ethnicity": surname_from["ethnicity"],
                 "nationality": "VN",
                 "birth_facility": facility,
-                "birth_place": dict(place),
+                "birth_place": {**place},
                 "hometown": hometown or "",
                 "babies_in_birth": babies,
                 "birth_order": order,
             },
-            "mother": _copy_parent(family.mother),
-            "father": _copy_parent(family.father) if family.father else None,
+            "mother": copy_parent(family.mother),
+            "father": copy_parent(family.father) if family.father else None,
             "birth_certificate": {
                 "code": self.certificate_code(code, born_on.year),
                 "facility": facility,
                 "issued_on": born_on,
                 "replaced_by": None,
             },
-            "residence": _copy_residence(family.residence) if "residence" in chosen else None,
-            "health_insurance": dict(family.clinic) if "health_insurance" in chosen else None,
+            "residence": copy_residence(family.residence) if "residence" in chosen else None,
+            "health_insurance": {**family.clinic} if "health_insurance" in chosen else None,
             "delivery": family.channel if self.rng.random() < 0.9 else "POST",
         }
 
     # -- breaking exactly one rule ------------------------------------------------------------
 
-    def _break(self, record: Record, kinds: Sequence[str]) -> str | None:
-        usable = [k for k in kinds if k != "collective_household" or record["residence"]]
+    def _break(self, record: records.DossierSubmitted, kinds: Sequence[str]) -> str | None:
+        usable = [k for k in kinds if k != "collective_household" or record.get("residence")]
         if not usable:
             return None
         kind = self.rng.choice(usable)
@@ -386,11 +379,3 @@ class _Maker:
 
 
 OLD_PROVINCES = sorted(identifiers.OLD_PROVINCE_CODES)
-
-
-def _copy_parent(parent: Record) -> Record:
-    return {**parent, "permanent_address": dict(parent["permanent_address"])}
-
-
-def _copy_residence(residence: Record) -> Record:
-    return {**residence, "address": dict(residence["address"])}

@@ -14,14 +14,49 @@ it needs a deceased with a social-insurance record.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from typing import Any
+from typing import TypedDict
 
-from lienthong.domain.agency import AgencyContext, Decision, granted, prior, rejection
+from lienthong.contracts import records
+from lienthong.domain.agency import (
+    AgencyContext,
+    Decision,
+    Entry,
+    granted,
+    prior,
+    rejection,
+)
 from lienthong.domain.allocation import Counters
 
 FUNERAL, SURVIVOR = "funeral_allowance", "survivor_benefit"
-Record = dict[str, Any]
+
+
+class BenefitEntry(Entry, total=False):
+    """Social Security's entry for one benefit (besides the common keys): its decision
+    number, and the funeral allowance's category and payee or the survivor benefit's
+    beneficiary."""
+
+    decision_number: str
+    category: str
+    paid_to: str
+    beneficiary_name: str
+    beneficiary_personal_id: str
+
+
+class FuneralFields(TypedDict):
+    """A ``FuneralAllowanceGranted``'s fields (but its meta), rebuilt from the entry."""
+
+    decision_number: str
+    category: str
+    paid_to: str
+
+
+class SurvivorFields(TypedDict):
+    """A ``SurvivorBenefitGranted``'s fields (but its meta), rebuilt from the entry."""
+
+    decision_number: str
+    beneficiary_name: str
+    beneficiary_personal_id: str
+
 
 #: Categories eligible whatever their months of contributions.
 ALWAYS_ELIGIBLE = frozenset({"PENSIONER", "MONTHLY_BENEFIT"})
@@ -39,23 +74,18 @@ NO_RECORD = (
     "The deceased has no social-insurance contributions or pension: there is no survivor "
     "benefit to pay.",
 )
-#: The result fields of each benefit's completion event (kept in the register entry).
-FIELDS = {
-    FUNERAL: ("decision_number", "category", "paid_to"),
-    SURVIVOR: ("decision_number", "beneficiary_name", "beneficiary_personal_id"),
-}
 
 
-def funeral_eligible(record: Record) -> bool:
+def funeral_eligible(record: records.SocialInsuranceRecord) -> bool:
     """Whether the deceased's category (and contributions) give the funeral allowance."""
     category = record["category"]
-    months: int = record["compulsory_months"]
+    months = record["compulsory_months"]
     return category in ALWAYS_ELIGIBLE or (
         category in ELIGIBLE_WITH_MONTHS and months >= MIN_MONTHS
     )
 
 
-def survivor_eligible(record: Record) -> bool:
+def survivor_eligible(record: records.SocialInsuranceRecord) -> bool:
     """Whether the deceased left a record a survivor benefit can be paid from.
 
     Broader than art. 69 of the 2014 law as the domain notes read it (the relatives of the
@@ -67,55 +97,70 @@ def survivor_eligible(record: Record) -> bool:
 
 
 def grant_funeral_allowance(
-    handoff: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
+    handoff: records.FuneralAllowanceHandoff,
+    entry: BenefitEntry | None,
+    counters: Counters,
+    ctx: AgencyContext,
 ) -> Decision:
-    """Grant the funeral allowance to the declarant, or refuse an ineligible category."""
-    result = {"category": handoff["record"]["category"]}
-    result["paid_to"] = handoff["declarant"]["full_name"]
-    eligible = funeral_eligible(handoff["record"])
-    return _decide(FUNERAL, "FuneralAllowanceGranted", handoff, entry, ctx, eligible, result)
+    """Grant the funeral allowance to the declarant, or refuse an ineligible category; the
+    same answer again for a redelivery."""
+    schema = "FuneralAllowanceGranted"
+    known = prior(FUNERAL, schema, handoff, entry, _funeral_fields)
+    if known is not None:
+        return known
+    if not funeral_eligible(handoff["record"]):
+        return rejection(FUNERAL, handoff, ctx.now, *NOT_ELIGIBLE)
+    issued = _numbered(FUNERAL, handoff, ctx)
+    issued["category"] = handoff["record"]["category"]
+    issued["paid_to"] = handoff["declarant"]["full_name"]
+    return granted(FUNERAL, schema, handoff, issued, _funeral_fields)
 
 
 def grant_survivor_benefit(
-    handoff: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
-) -> Decision:
-    """Grant the survivor benefit to the named relative, or refuse without a record."""
-    beneficiary = handoff["beneficiary"]
-    result = {"beneficiary_name": beneficiary["full_name"]}
-    result["beneficiary_personal_id"] = beneficiary["personal_id"]
-    eligible = survivor_eligible(handoff["record"])
-    return _decide(SURVIVOR, "SurvivorBenefitGranted", handoff, entry, ctx, eligible, result)
-
-
-def _decide(
-    step: str,
-    schema: str,
-    handoff: Record,
-    entry: Record | None,
+    handoff: records.SurvivorBenefitHandoff,
+    entry: BenefitEntry | None,
+    counters: Counters,
     ctx: AgencyContext,
-    eligible: bool,
-    result: Record,
 ) -> Decision:
-    """One benefit: the same answer again for a redelivery, a refusal, or a numbered decision."""
-    fields = _fields(step)
-    known = prior(step, schema, handoff, entry, fields)
+    """Grant the survivor benefit to the named relative, or refuse without a record; the same
+    answer again for a redelivery."""
+    schema = "SurvivorBenefitGranted"
+    known = prior(SURVIVOR, schema, handoff, entry, _survivor_fields)
     if known is not None:
         return known
-    if not eligible:
-        code, reason = NOT_ELIGIBLE if step == FUNERAL else NO_RECORD
-        return rejection(step, handoff, ctx.now, code, reason)
+    if not survivor_eligible(handoff["record"]):
+        return rejection(SURVIVOR, handoff, ctx.now, *NO_RECORD)
+    beneficiary = handoff["beneficiary"]
+    issued = _numbered(SURVIVOR, handoff, ctx)
+    issued["beneficiary_name"] = beneficiary["full_name"]
+    issued["beneficiary_personal_id"] = beneficiary["personal_id"]
+    return granted(SURVIVOR, schema, handoff, issued, _survivor_fields)
+
+
+def _numbered(step: str, handoff: records.Event, ctx: AgencyContext) -> BenefitEntry:
+    """A granted benefit's entry with its decision number (the same for the same dossier)."""
     dossier_id = handoff["meta"]["dossier_id"]
     digest = hashlib.sha256(f"{step}:{dossier_id}".encode()).hexdigest()[:10].upper()
     prefix = "MT" if step == FUNERAL else "TT"
-    entry = {
+    return {
         "outcome": "issued",
         "dossier_id": dossier_id,
         "at": ctx.now.isoformat(),
         "decision_number": f"{prefix}-{digest}",
-        **result,
     }
-    return granted(step, schema, handoff, entry, fields)
 
 
-def _fields(step: str) -> Callable[[Record], Record]:
-    return lambda entry: {name: entry[name] for name in FIELDS[step]}
+def _funeral_fields(entry: BenefitEntry) -> FuneralFields:
+    return {
+        "decision_number": entry["decision_number"],
+        "category": entry["category"],
+        "paid_to": entry["paid_to"],
+    }
+
+
+def _survivor_fields(entry: BenefitEntry) -> SurvivorFields:
+    return {
+        "decision_number": entry["decision_number"],
+        "beneficiary_name": entry["beneficiary_name"],
+        "beneficiary_personal_id": entry["beneficiary_personal_id"],
+    }

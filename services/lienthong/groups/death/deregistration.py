@@ -10,17 +10,36 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Any
+from typing import TypedDict
 
-from lienthong.domain.agency import AgencyContext, Decision, granted, prior, rejection
+from lienthong.contracts import records
+from lienthong.domain.agency import AgencyContext, Decision, Entry, granted, prior, rejection
 from lienthong.domain.allocation import Counters
 
 STEP = "residence_deregistration"
-Record = dict[str, Any]
+
+
+class DeregistrationEntry(Entry, total=False):
+    """The commune police's entry for one deceased's residence (besides the common keys)."""
+
+    confirmation_ref: str
+    deregistered_on: str
+    address: records.Address
+
+
+class DeregisteredFields(TypedDict):
+    """A ``ResidenceDeregistered``'s fields (but its meta), rebuilt from the entry."""
+
+    confirmation_ref: str
+    deregistered_on: dt.date
+    address: records.Address
 
 
 def deregister_residence(
-    handoff: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
+    handoff: records.ResidenceDeregistrationHandoff,
+    entry: DeregistrationEntry | None,
+    counters: Counters,
+    ctx: AgencyContext,
 ) -> Decision:
     """Deregister the deceased's permanent residence, or refuse when there is none."""
     known = prior(STEP, "ResidenceDeregistered", handoff, entry, _fields)
@@ -36,18 +55,18 @@ def deregister_residence(
             "The deceased had no permanent residence registered: there is nothing to deregister.",
         )
     digest = hashlib.sha256(handoff["meta"]["dossier_id"].encode()).hexdigest()[:8].upper()
-    entry = {
+    done: DeregistrationEntry = {
         "outcome": "registered",
         "dossier_id": handoff["meta"]["dossier_id"],
         "at": ctx.now.isoformat(),
         "confirmation_ref": f"XT-{address['commune_code']}-{digest}",
         "deregistered_on": ctx.calendar.local_date(ctx.now).isoformat(),
-        "address": dict(address),
+        "address": {**address},
     }
-    return granted(STEP, "ResidenceDeregistered", handoff, entry, _fields)
+    return granted(STEP, "ResidenceDeregistered", handoff, done, _fields)
 
 
-def _fields(entry: Record) -> Record:
+def _fields(entry: DeregistrationEntry) -> DeregisteredFields:
     return {
         "confirmation_ref": entry["confirmation_ref"],
         "deregistered_on": dt.date.fromisoformat(entry["deregistered_on"]),

@@ -16,11 +16,14 @@ A withdrawal the hub accepted leaves nothing standing (``cancel_death_registrati
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TypedDict
 
+from lienthong.contracts import records
 from lienthong.domain.agency import (
     AgencyContext,
+    Cause,
     Decision,
+    Entry,
     backoff,
     cancel,
     defer,
@@ -35,7 +38,53 @@ from lienthong.domain.identifiers import personal_id_birth_year, personal_id_sex
 from lienthong.domain.population import PopulationUnavailable
 
 STEP = "death_registration"
-Record = dict[str, Any]
+
+
+class KeptDeceased(TypedDict):
+    """The deceased as a waiting entry keeps them (dates as ISO text)."""
+
+    personal_id: str
+    full_name: str
+    sex: str
+    born_on: str
+    died_at: str
+
+
+class WaitingEntry(Entry, total=False):
+    """The civil registry's entry while the population database does not answer: what the
+    registration will need."""
+
+    registering_commune: str
+    personal_id: str
+    deceased: KeptDeceased
+
+
+class DeathEntry(WaitingEntry, total=False):
+    """The civil registry's entry for one deceased (besides the common keys)."""
+
+    full_name: str
+    died_at: str
+    death_extract_number: str
+    registered_on: str
+
+
+class DeclaredDeceased(TypedDict):
+    """What registering a death reads of the deceased (a ``Deceased`` is one)."""
+
+    personal_id: str
+    full_name: str
+    sex: str
+    born_on: dt.date
+    died_at: dt.datetime
+
+
+class RegisteredFields(TypedDict):
+    """A ``DeathRegistered``'s fields (but its meta), rebuilt from the entry."""
+
+    death_extract_number: str
+    registered_on: dt.date
+    deceased: records.DeceasedIdentity
+
 
 #: What the family reads while the population database cannot answer (Vietnamese, English).
 WAITING = (
@@ -57,18 +106,18 @@ UNKNOWN_PERSON = (
 POPULATION_DATABASE = "population_database"
 
 
-def deceased_key(event: Record) -> str:
+def deceased_key(event: records.DeathRegistrationHandoff | records.HandoffCancelled) -> str:
     """The register is keyed by the deceased's personal ID: one person, one death (from the
     handoff, or from a cancellation: its ``register_key``, or the field hubs before 0.4.0
     wrote)."""
     if event.get("register_key"):
-        return str(event["register_key"])
-    if "deceased_person" in event:
+        return str(event.get("register_key"))
+    if "step" not in event:  # the handoff (a cancellation names its step)
         return f"death:{event['deceased_person']['personal_id']}"
-    return f"death:{event['personal_id']}"
+    return f"death:{event.get('personal_id')}"
 
 
-def _mismatch(deceased: Record) -> str | None:
+def _mismatch(deceased: records.Deceased) -> str | None:
     pid = deceased["personal_id"]
     if personal_id_sex(pid) != deceased["sex"]:
         return "The personal ID number records another sex than the declaration."
@@ -78,7 +127,10 @@ def _mismatch(deceased: Record) -> str | None:
 
 
 def register_death(
-    handoff: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
+    handoff: records.DeathRegistrationHandoff,
+    entry: DeathEntry | None,
+    counters: Counters,
+    ctx: AgencyContext,
 ) -> Decision:
     """Look the deceased up, then register the death, or refuse it with a reason; wait while
     the population database cannot answer; a redelivery yields the same result."""
@@ -98,26 +150,30 @@ def register_death(
         issued = ctx.population.look_up(pid, ctx.now)
     except PopulationUnavailable:
         return _wait(handoff, ctx)
-    return _register(handoff, issued, counters, ctx)
+    return _register(handoff, handoff["registering_commune"], deceased, issued, counters, ctx)
 
 
 def retry_death_registration(
-    retry: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
+    retry: records.WaitingRetry, entry: DeathEntry | None, counters: Counters, ctx: AgencyContext
 ) -> Decision:
     """The registry's timer: look a waiting deceased up again; register when it answers."""
     if entry is None or not retry_due(entry, ctx):
         return Decision([])
     entry = retried(entry)
-    handoff = _pending_handoff(entry)
+    deceased = _kept_deceased(entry)
     try:
-        issued = ctx.population.look_up(handoff["deceased_person"]["personal_id"], ctx.now)
+        issued = ctx.population.look_up(deceased["personal_id"], ctx.now)
     except PopulationUnavailable:
         return Decision([], backoff(entry, ctx))
-    return _register(handoff, issued, counters, ctx)
+    origin = _origin(entry)
+    return _register(origin, entry["registering_commune"], deceased, issued, counters, ctx)
 
 
 def cancel_death_registration(
-    cancelled: Record, entry: Record | None, counters: Counters, ctx: AgencyContext
+    cancelled: records.HandoffCancelled,
+    entry: DeathEntry | None,
+    counters: Counters,
+    ctx: AgencyContext,
 ) -> Decision:
     """The citizen withdrew the dossier before its first step finished (the hub refuses it
     after), so nothing of it may stand. In this order:
@@ -130,19 +186,24 @@ def cancel_death_registration(
     4. the revocation is published (a StepRejected with code ``withdrawn``), visibly.
     """
     decision = cancel(STEP, cancelled, entry, ctx.now, revoke_decided=True)
-    if decision.entry is not None and decision.entry.get("outcome") == "revoked":
-        ctx.population.revoke_death(str(decision.entry["personal_id"]))
+    revoked = decision.entry is not None and decision.entry.get("outcome") == "revoked"
+    if revoked and entry is not None:  # the revoked entry is this one, marked
+        ctx.population.revoke_death(str(entry["personal_id"]))
     return decision
 
 
-def _other_dossier(handoff: Record, entry: Record | None, outcomes: tuple[str, ...]) -> bool:
+def _other_dossier(
+    handoff: records.DeathRegistrationHandoff, entry: DeathEntry | None, outcomes: tuple[str, ...]
+) -> bool:
     """Whether the register holds this person for another dossier, in one of ``outcomes``."""
     if entry is None or entry.get("dossier_id") == handoff["meta"]["dossier_id"]:
         return False
     return entry.get("outcome") in outcomes
 
 
-def _duplicate(handoff: Record, entry: Record | None, ctx: AgencyContext) -> Decision:
+def _duplicate(
+    handoff: records.DeathRegistrationHandoff, entry: DeathEntry | None, ctx: AgencyContext
+) -> Decision:
     """Refuse a second dossier for a death registered (or being registered) already; the
     register keeps the first."""
     reason = (
@@ -156,53 +217,59 @@ def _duplicate(handoff: Record, entry: Record | None, ctx: AgencyContext) -> Dec
     return Decision(refused.outputs)
 
 
-def _wait(handoff: Record, ctx: AgencyContext) -> Decision:
+def _wait(handoff: records.DeathRegistrationHandoff, ctx: AgencyContext) -> Decision:
     """Keep what the registration needs and wait for the population database."""
     decision = defer(STEP, handoff, ctx, POPULATION_DATABASE, WAITING)
     assert decision.entry is not None
     deceased = handoff["deceased_person"]
-    decision.entry.update(
-        registering_commune=handoff["registering_commune"],
-        personal_id=deceased["personal_id"],
-        deceased={
+    entry: WaitingEntry = {
+        **decision.entry,
+        "registering_commune": handoff["registering_commune"],
+        "personal_id": deceased["personal_id"],
+        "deceased": {
             "personal_id": deceased["personal_id"],
             "full_name": deceased["full_name"],
             "sex": deceased["sex"],
             "born_on": deceased["born_on"].isoformat(),
             "died_at": deceased["died_at"].isoformat(),
         },
-    )
-    return decision
+    }
+    return Decision(decision.outputs, entry)
 
 
-def _pending_handoff(entry: Record) -> Record:
-    """The handoff a waiting entry keeps, as the decision read it (its consequences' ids
-    derive from the original handoff's)."""
-    deceased = entry["deceased"]
+def _origin(entry: DeathEntry) -> Cause:
+    """The handoff a waiting entry was deferred for (its consequences' ids derive from it)."""
+    return {"meta": {"dossier_id": entry["dossier_id"], "event_id": entry["handoff_event_id"]}}
+
+
+def _kept_deceased(entry: DeathEntry) -> DeclaredDeceased:
+    """The deceased a waiting entry keeps, as the decision read them."""
+    kept = entry["deceased"]
     return {
-        "meta": {"dossier_id": entry["dossier_id"], "event_id": entry["handoff_event_id"]},
-        "registering_commune": entry["registering_commune"],
-        "deceased_person": dict(
-            deceased,
-            born_on=dt.date.fromisoformat(deceased["born_on"]),
-            died_at=dt.datetime.fromisoformat(deceased["died_at"]),
-        ),
+        **kept,
+        "born_on": dt.date.fromisoformat(kept["born_on"]),
+        "died_at": dt.datetime.fromisoformat(kept["died_at"]),
     }
 
 
-def _register(handoff: Record, issued: bool, counters: Counters, ctx: AgencyContext) -> Decision:
+def _register(
+    handoff: records.DeathRegistrationHandoff | Cause,
+    commune: str,
+    deceased: DeclaredDeceased,
+    issued: bool,
+    counters: Counters,
+    ctx: AgencyContext,
+) -> Decision:
     """Register a deceased the population database knows; refuse one it never issued."""
     if not issued:
         return rejection(STEP, handoff, ctx.now, *UNKNOWN_PERSON)
-    deceased = handoff["deceased_person"]
     pid = deceased["personal_id"]
-    commune = handoff["registering_commune"]
     year = ctx.calendar.local_date(ctx.now).year
     counter = counters.next(f"death:{commune}:{year}:{ctx.partition}")
     number = sharded(counter, ctx.partition, ctx.partitions) + 1
-    died_at: dt.datetime = deceased["died_at"]
+    died_at = deceased["died_at"]
     ctx.population.mark_deceased(pid, ctx.calendar.local_date(died_at))
-    entry = {
+    entry: DeathEntry = {
         "outcome": "registered",
         "step": STEP,
         "dossier_id": handoff["meta"]["dossier_id"],
@@ -217,7 +284,7 @@ def _register(handoff: Record, issued: bool, counters: Counters, ctx: AgencyCont
     return granted(STEP, "DeathRegistered", handoff, entry, _fields)
 
 
-def _fields(entry: Record) -> Record:
+def _fields(entry: DeathEntry) -> RegisteredFields:
     return {
         "death_extract_number": entry["death_extract_number"],
         "registered_on": dt.date.fromisoformat(entry["registered_on"]),

@@ -9,16 +9,15 @@ outside a facility) the declarant's statement, and what the chosen procedures ne
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Mapping
 from zoneinfo import ZoneInfo
 
+from lienthong.contracts import records
 from lienthong.domain import identifiers, units
 from lienthong.domain.screening import Limit, screen_fields
 from lienthong.errors import Reason, ValidationFailed
 from lienthong.limits import ADDRESS, CODE, EMAIL, FULL_NAME, MAX_CLOCK_SKEW_SECONDS, NOTE, clip
 
-Record = dict[str, Any]
 #: Dates on the declaration are Vietnam's.
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -56,12 +55,15 @@ COMBINATIONS: tuple[frozenset[str], ...] = (
 )
 
 
-def validate_death_dossier(event: Record, now: dt.datetime) -> Record:
+def validate_death_dossier(
+    event: records.DeathDossierSubmitted, now: dt.datetime
+) -> records.DeathDossierSubmitted:
     """The dossier (text in NFC) when it may be received; else ``ValidationFailed``."""
-    record = dict(event)
+    record: records.DeathDossierSubmitted = {**event}
     fields = dict(TEXT)
+    sections: Mapping[str, object] = record  # the optional sections, read by name
     for section, paths in OPTIONAL_TEXT.items():
-        if record.get(section) is not None:
+        if sections.get(section) is not None:
             fields.update(paths)
     reasons = screen_fields(record, fields)
     if record.get("statement") is not None:
@@ -75,7 +77,7 @@ def validate_death_dossier(event: Record, now: dt.datetime) -> Record:
     return record
 
 
-def _rules(d: Record, now: dt.datetime) -> Iterator[Reason]:
+def _rules(d: records.DeathDossierSubmitted, now: dt.datetime) -> Iterator[Reason]:
     chosen = list(d["procedures"])
     if len(set(chosen)) != len(chosen) or frozenset(chosen) not in COMBINATIONS:
         yield Reason(
@@ -91,11 +93,12 @@ def _rules(d: Record, now: dt.datetime) -> Iterator[Reason]:
     yield from _sections(d, chosen)
 
 
-def _people(d: Record) -> Iterator[Reason]:
+def _people(d: records.DeathDossierSubmitted) -> Iterator[Reason]:
     people = [("deceased.personal_id", d["deceased"]["personal_id"])]
     people.append(("declarant.personal_id", d["declarant"]["personal_id"]))
-    if d.get("beneficiary"):
-        people.append(("beneficiary.personal_id", d["beneficiary"]["personal_id"]))
+    beneficiary = d.get("beneficiary")
+    if beneficiary:
+        people.append(("beneficiary.personal_id", beneficiary["personal_id"]))
     for field, value in people:
         problem = identifiers.check_personal_id(value)
         if problem:
@@ -107,8 +110,8 @@ def _people(d: Record) -> Iterator[Reason]:
             yield Reason(field, "deceased_as_relative", message)
 
 
-def _times(d: Record, now: dt.datetime) -> Iterator[Reason]:
-    died_at: dt.datetime = d["deceased"]["died_at"]
+def _times(d: records.DeathDossierSubmitted, now: dt.datetime) -> Iterator[Reason]:
+    died_at = d["deceased"]["died_at"]
     died_on = died_at.astimezone(VIETNAM).date()
     if (died_at - now).total_seconds() > MAX_CLOCK_SKEW_SECONDS:
         yield Reason("deceased.died_at", "date_in_future", "The date of death is in the future.")
@@ -121,7 +124,7 @@ def _times(d: Record, now: dt.datetime) -> Iterator[Reason]:
         yield Reason("death_notice.issued_on", "notice_before_death", message)
 
 
-def _places(d: Record) -> Iterator[Reason]:
+def _places(d: records.DeathDossierSubmitted) -> Iterator[Reason]:
     if units.commune(d["registering_commune"]) is None:
         message = f"{clip(d['registering_commune'])} is not a commune code."
         yield Reason("registering_commune", "unknown_commune", message)
@@ -131,7 +134,7 @@ def _places(d: Record) -> Iterator[Reason]:
         yield Reason("deceased.permanent_address", "commune_not_in_province", message)
 
 
-def _sections(d: Record, chosen: list[str]) -> Iterator[Reason]:
+def _sections(d: records.DeathDossierSubmitted, chosen: list[str]) -> Iterator[Reason]:
     if (d.get("death_notice") is None) == (d.get("statement") is None):
         yield Reason(
             "death_notice",

@@ -5,14 +5,12 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from faker import Faker
 
+from lienthong.contracts import records
 from lienthong.contracts.events import event_id
 from lienthong.domain import identifiers, units
-
-Record = dict[str, Any]
 
 REGISTRATION_AND_DEREGISTRATION = ("death_registration", "residence_deregistration")
 WITH_FUNERAL = (*REGISTRATION_AND_DEREGISTRATION, "funeral_allowance")
@@ -32,7 +30,7 @@ def death_dossier(
     permanent_residence: bool = True,
     in_facility: bool = True,
     personal_id: str | None = None,
-) -> Record:
+) -> records.DeathDossierSubmitted:
     """One death dossier (a DeathDossierSubmitted record), the same for the same arguments."""
     rng = random.Random(f"death:{seed}:{index}")
     fake = Faker("vi_VN")
@@ -51,7 +49,7 @@ def death_dossier(
     )
     relative = fake.name()
     eid = event_id("DeathDossierSubmitted", "synthetic", seed, index)
-    address = {
+    address: records.Address = {
         "province_code": commune.province_code,
         "commune_code": commune.code,
         "street": fake.street_address(),
@@ -116,7 +114,9 @@ def death_dossier(
     }
 
 
-def death_dossiers(count: int, *, seed: int = 0, start: datetime | None = None) -> Iterator[Record]:
+def death_dossiers(
+    count: int, *, seed: int = 0, start: datetime | None = None
+) -> Iterator[records.DeathDossierSubmitted]:
     """``count`` valid death dossiers cycling through the three combinations."""
     at = start or datetime.now(UTC)
     for index in range(count):

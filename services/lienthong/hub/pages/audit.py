@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-from typing import Any
 
 from lienthong import topics
+from lienthong.contracts import records
 from lienthong.contracts.events import Envelope, metadata
 
 #: Who viewed: a citizen (anyone with the lookup code, on the citizens' listener) or
@@ -49,7 +49,7 @@ def dossier_viewed(
     meta = metadata(
         "DossierViewed", dossier_id, "hub", at, None, at.isoformat(), channel, path, hashed, agent
     )
-    record: dict[str, Any] = {
+    record: records.DossierViewed = {
         "meta": meta,
         "viewer": viewer_of(viewer),
         "channel": channel,

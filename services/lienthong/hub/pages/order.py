@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from lienthong.domain.declaration import ProcedureGroup
 from lienthong.hub.pages.text import lowered, step_label
 
@@ -21,7 +23,7 @@ def listed(names: list[str], lang: str) -> str:
     return f"{', '.join(names[:-1])} {AND[lang]} {names[-1]}"
 
 
-def order_sentence(group: ProcedureGroup, lang: str) -> str:
+def order_sentence(group: ProcedureGroup[Any], lang: str) -> str:
     """``A comes first; b and c then run in parallel.``: the stages of ``group.stages()``, each
     step named by its declared label."""
     lang = "en" if lang == "en" else "vi"

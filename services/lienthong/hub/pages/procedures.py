@@ -67,7 +67,7 @@ def _pair(days: int, verification: int, lang: str) -> str:
 
 
 def deadline_rows(
-    group: ProcedureGroup, cuts: DeadlineCuts, province: str | None, on: dt.date, lang: str
+    group: ProcedureGroup[Any], cuts: DeadlineCuts, province: str | None, on: dt.date, lang: str
 ) -> list[Json]:
     """The whole dossier's and each step's days: the law's, and those in force in ``province``."""
     words = _words(lang)
@@ -89,7 +89,7 @@ def deadline_rows(
     return rows
 
 
-def group_words(group: ProcedureGroup, lang: str) -> dict[str, str]:
+def group_words(group: ProcedureGroup[Any], lang: str) -> dict[str, str]:
     """The page's words, those that belong to the group taken from its declaration: its title,
     its fee rule (or that none is known), the order its steps run in, its legal basis."""
     t = _words(lang)
@@ -104,14 +104,14 @@ def group_words(group: ProcedureGroup, lang: str) -> dict[str, str]:
     }
 
 
-def documents(group: ProcedureGroup, lang: str) -> list[str]:
+def documents(group: ProcedureGroup[Any], lang: str) -> list[str]:
     """What the citizen supplies: the group's declaration, then each procedure's own."""
     declared = [*group.documents, *(d for spec in group.steps.values() for d in spec.documents)]
     return [d.in_language(lang) for d in declared]
 
 
 def procedure_view(
-    group: ProcedureGroup, cuts: DeadlineCuts, province: str | None, on: dt.date, lang: str
+    group: ProcedureGroup[Any], cuts: DeadlineCuts, province: str | None, on: dt.date, lang: str
 ) -> Json:
     """Everything the page and the poster show, derived from the declarations."""
     combos = [

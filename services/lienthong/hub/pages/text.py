@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from lienthong.domain.declaration import StepSpec, Words
@@ -157,7 +158,7 @@ CORRECTION = {
 }
 
 
-def step_label(spec: StepSpec, lang: str) -> str:
+def step_label(spec: StepSpec[Any, Any, Any], lang: str) -> str:
     """A procedure's name as the citizen knows it, from its declaration."""
     return spec.label_en if lang == "en" else spec.label_vi
 
