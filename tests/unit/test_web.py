@@ -26,6 +26,7 @@ from lienthong.client.status import partition_of
 from lienthong.contracts.codec import AvroCodec
 from lienthong.domain.calendar import ManualClock
 from lienthong.errors import ClientError
+from lienthong.groups.registry import GROUPS, all_steps
 from lienthong.hub import app as hub_app
 from lienthong.hub import web
 from lienthong.hub.pages import board as board_parts
@@ -539,6 +540,23 @@ async def test_a_received_dossier_is_found_with_the_link_of_its_receipt(tmp_path
             link.removeprefix(BASE).replace("/status/", "/receipt/", 1).replace("?", ".png?", 1)
         )
         assert decode_qr(await png.read()) == link
+
+
+async def test_the_openapi_document_lists_the_registered_groups_and_steps(hub: Hub) -> None:
+    _, _, body = await hub.operator("/api/openapi.json")
+    document = json.loads(body)
+    groups = [
+        p["schema"]["enum"]
+        for item in document["paths"].values()
+        for op in item.values()
+        if isinstance(op, dict)
+        for p in op.get("parameters", [])
+        if p.get("name") == "group"
+    ]
+    assert groups and all(g == list(GROUPS) for g in groups)
+    steps = document["components"]["schemas"]["Step"]["properties"]["step"]["enum"]
+    assert steps == list(all_steps())
+    assert {"civil_registry", "death_registration"} <= set(steps)  # both groups' steps
 
 
 async def test_the_openapi_document_describes_every_page(hub: Hub) -> None:

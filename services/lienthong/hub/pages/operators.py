@@ -26,8 +26,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from lienthong.hub.pages import board as board_parts
 from lienthong.hub.pages.deadletters import READ_SECONDS, DeadLettersUnavailable, read_dead_letters
 from lienthong.hub.pages.guard import Tallies, client_address
+from lienthong.hub.pages.openapi import openapi_document
 from lienthong.hub.pages.routing import operator_url
-from lienthong.hub.pages.site import Handler, Site, openapi_document
+from lienthong.hub.pages.site import Handler, Site
 from lienthong.hub.pages.status import dossier_view
 from lienthong.hub.pages.text import BOARD_LABELS, LABELS, SIGN_IN, language, pick
 from lienthong.hub.steps import dossier_id_of_receipt

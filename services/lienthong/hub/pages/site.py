@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from importlib import resources
 from typing import Any, Protocol, cast
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
@@ -231,7 +230,3 @@ class Site:
             "age": lambda seconds: duration(float(seconds), lang),
             "duplicates_of": lambda step: duplicates_heading(step, lang),
         }
-
-
-def openapi_document() -> bytes:
-    return (resources.files("lienthong.hub") / "openapi.json").read_bytes()
