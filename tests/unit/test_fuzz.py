@@ -35,23 +35,29 @@ NOW = dt.datetime(2026, 3, 10, 2, 0, tzinfo=dt.UTC)
 (DOSSIER,) = generate(1, seed=4242, twins_share=0.0, start=NOW - dt.timedelta(days=2), live=True)
 RECORD = DOSSIER.record
 DOCUMENT = to_json(RECORD)
-#: Every input must be answered within this many seconds (a hang is a partition standing still).
+#: Every input must be answered within this many seconds of CPU time (a hang is a partition
+#: standing still). CPU time, not the wall clock: a backtracking pattern or a huge count burns
+#: CPU, while other processes on a busy machine only stretch the wall clock (no deadline of
+#: hypothesis's, which reads the wall clock: each check below reads the CPU time).
 QUICK = 2.0
 MB = 1 << 20
 FUZZ = settings(
     max_examples=60,
-    deadline=dt.timedelta(seconds=QUICK),
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
 
 def decode_or_refuse(data: bytes) -> Decoded | None:
     """Decode; None when the codec refused with one of our errors (anything else escapes)."""
+    began = time.process_time()
     try:
         decoded = CODEC.decode(data)
     except ContractError as exc:
         assert str(exc), "a refusal must say why"
         return None
+    finally:
+        assert time.process_time() - began < QUICK, "decoding took too long"
     if decoded.name == "DossierSubmitted":
         assert_only_reasons(check_submission(decoded.record, NOW))
     return decoded
@@ -64,7 +70,7 @@ def assert_only_reasons(found: object) -> None:
 
 def validate(document: object) -> list[Reason]:
     """Intake validation of anything: ValidationFailed with reasons, or a list of reasons."""
-    began = time.monotonic()
+    began = time.process_time()
     try:
         dossier = parse_submission(document)
     except ValidationFailed as exc:
@@ -76,7 +82,7 @@ def validate(document: object) -> list[Reason]:
         assert_only_reasons(reasons)
     if isinstance(document, dict):
         assert_only_reasons(check_submission(document, NOW))
-    assert time.monotonic() - began < QUICK * 5, "validation took too long"
+    assert time.process_time() - began < QUICK * 5, "validation took too long"
     return reasons
 
 
@@ -258,9 +264,9 @@ def test_anything_anywhere(path: tuple[str, ...], value: Any, as_record: bool) -
 
 @pytest.mark.parametrize("path", sorted(CORPUS.glob("*.bin")), ids=lambda p: p.name)
 def test_corpus_bytes_are_refused_quickly(path: Path) -> None:
-    began = time.monotonic()
+    began = time.process_time()
     assert decode_or_refuse(path.read_bytes()) is None, "every corpus message is a bad one"
-    assert time.monotonic() - began < QUICK
+    assert time.process_time() - began < QUICK
 
 
 @pytest.mark.parametrize("path", sorted(CORPUS.glob("*.json")), ids=lambda p: p.name)
@@ -268,9 +274,9 @@ def test_corpus_documents_get_their_reasons_quickly(path: Path) -> None:
     case = json.loads(path.read_text(encoding="utf-8"))
     changes = isinstance(case, dict) and "path" in case
     document = _with(DOCUMENT, tuple(case["path"]), case["value"]) if changes else case
-    began = time.monotonic()
+    began = time.process_time()
     reasons = validate(document)
-    assert time.monotonic() - began < QUICK
+    assert time.process_time() - began < QUICK
     expected = {tuple(pair) for pair in case.get("expect", [])} if changes else set()
     assert expected <= {(r.field, r.code) for r in reasons}
 
