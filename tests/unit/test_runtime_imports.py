@@ -97,3 +97,11 @@ def test_the_length_check_finds_a_long_module_and_skips_a_generated_one(tmp_path
     assert long_modules(tmp_path) == []
     (tmp_path / "hand.py").write_text("# hand-written\n" + generated, encoding="utf-8")
     assert long_modules(tmp_path) == [f"hand.py: {len(generated.splitlines()) + 1} lines"]
+
+
+def test_no_two_test_modules_share_a_name() -> None:
+    # The test folders are no packages: pytest imports each test module by its bare name, and a
+    # second module of that name anywhere under tests/ stops the whole run at collection.
+    tests = Path(__file__).resolve().parents[1]
+    names = [p.name for p in tests.rglob("test_*.py")]
+    assert sorted({n for n in names if names.count(n) > 1}) == []
