@@ -20,12 +20,14 @@ from avro_strategies import records
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lienthong.client.publisher import group_of
 from lienthong.contracts.catalogue import default_catalogue
 from lienthong.contracts.codec import HEADER_LEN, MARKER, AvroCodec, Decoded
 from lienthong.errors import ContractError, Reason, RecordMismatch, ValidationFailed
 from lienthong.groups.birth.model import parse_submission, to_json
 from lienthong.groups.birth.submission import check_submission
 from lienthong.groups.birth.synthetic import generate
+from lienthong.groups.registry import GROUPS
 
 CODEC = AvroCodec()
 ENTRIES = list(default_catalogue())
@@ -328,3 +330,17 @@ def test_the_fuzzer_counts_a_crash_a_bad_refusal_and_a_hang(
     report = fuzzing.run(1, seed=1, limit=0.2)
     assert len(report.hangs) == 1 and not report.ok
     assert "--seed 1 --only 0" in report.summary()
+
+
+def test_a_hostile_group_value_picks_the_first_group_and_is_never_turned_into_text() -> None:
+    """Found by the short fuzz (seeds 6807, 531080): ``str()`` of a group value nested a
+    thousand deep, or of an integer of 10,000 digits, raised out of the publisher's check."""
+    nested: object = "birth"
+    for _ in range(5_000):
+        nested = [nested]
+    first = next(iter(GROUPS.values()))
+    for hostile in (nested, 10**10_000, {"a": 1}, None, ""):
+        assert group_of({"group": hostile}) is first
+    assert group_of({"group": "death"}) is GROUPS["death"]
+    for seed, index in ((6807, 975), (531080, 879)):
+        assert fuzzing.run(1, seed, only=index).ok

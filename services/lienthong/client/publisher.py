@@ -29,7 +29,9 @@ def group_of(record: object) -> ProcedureGroup[Any]:
     """The group a dossier names; anything else is the first group's, whose rules refuse it."""
     first = next(iter(GROUPS.values()))
     name = record.get("group") if isinstance(record, dict) else None
-    return GROUPS.get(str(name or first.name), first)
+    # only a text names a group: a hostile value (a list nested a thousand deep, an integer of
+    # ten thousand digits) is never turned into text here; the first group's rules refuse it
+    return GROUPS.get(name, first) if isinstance(name, str) else first
 
 
 class IntakePublisher:
