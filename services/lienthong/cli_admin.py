@@ -74,16 +74,19 @@ def schemas_release(version: str) -> None:
 
 @schemas_app.command("types")
 def schemas_types(
-    check: bool = typer.Option(False, help="Only say whether records.py is what the schemas make"),
+    check: bool = typer.Option(
+        False, help="Only say whether contracts/records/ is what the schemas make"
+    ),
 ) -> None:
-    """Write the record types of every contract (``contracts/records.py``) for mypy."""
+    """Write the record types of every contract (``contracts/records/``) for mypy."""
     from lienthong.contracts.catalogue import SchemaCatalogue, schema_root
-    from lienthong.contracts.typed import RECORDS_MODULE, render
+    from lienthong.contracts.typed import render, write, written
 
     made = render(SchemaCatalogue(schema_root()))
     if check:
-        same = RECORDS_MODULE.read_text(encoding="utf-8") == made
-        console.print("records.py matches the schemas" if same else "records.py is stale")
+        same = written() == made
+        console.print("contracts/records/ matches the schemas" if same else "records are stale")
         raise typer.Exit(0 if same else 1)
-    RECORDS_MODULE.write_text(made, encoding="utf-8")
-    console.print(f"wrote {RECORDS_MODULE.name}: {made.count('(TypedDict)')} record types")
+    write(made)
+    count = sum(text.count("(TypedDict)") for text in made.values())
+    console.print(f"wrote contracts/records/: {count} record types in {len(made) - 1} modules")

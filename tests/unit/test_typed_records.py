@@ -8,14 +8,23 @@ import typing
 
 from lienthong.contracts import records
 from lienthong.contracts.catalogue import SchemaCatalogue, schema_root
-from lienthong.contracts.typed import RECORDS_MODULE, render
+from lienthong.contracts.typed import render, written
 
 
 def test_the_record_types_are_what_the_current_schemas_make() -> None:
     made = render(SchemaCatalogue(schema_root()))
-    assert RECORDS_MODULE.read_text(encoding="utf-8") == made, (
-        "contracts/records.py is stale: run `lienthong schemas types`"
-    )
+    assert written() == made, "contracts/records/ is stale: run `lienthong schemas types`"
+
+
+def test_each_namespace_is_a_module_of_its_own_and_the_package_names_every_type() -> None:
+    made = render(SchemaCatalogue(schema_root()))
+    assert {"common.py", "intake.py", "status.py", "birth.py", "death.py"} <= set(made)
+    assert "class DossierSubmitted(TypedDict)" in made["intake.py"]
+    assert "class ChildIdentity(TypedDict)" in made["birth.py"]
+    assert "from lienthong.contracts.records.common import" in made["status.py"]
+    for name in ("DossierSubmitted", "ChildIdentity", "Event", "EventMetadata"):
+        assert f'"{name}",' in made["__init__.py"]
+        assert getattr(records, name).__module__.startswith("lienthong.contracts.records.")
 
 
 def test_every_event_schema_has_its_type_with_its_fields() -> None:
@@ -36,8 +45,8 @@ def test_a_renamed_field_makes_another_type() -> None:
     catalogue.current[entry.full_name] = type(entry)(
         entry.full_name, renamed, entry.parsed, entry.fingerprint, entry.path, entry.release
     )
-    assert render(catalogue) != RECORDS_MODULE.read_text(encoding="utf-8")
-    assert "    the_step: str" in render(catalogue)
+    assert render(catalogue) != written()
+    assert "    the_step: str" in render(catalogue)["completion.py"]
 
 
 def test_logical_types_map_to_python_types() -> None:
