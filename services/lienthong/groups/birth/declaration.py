@@ -1,16 +1,55 @@
 """The birth group's declaration (Decree 63/2024, art. 9 and following): birth registration with
-the personal identification number, then permanent residence and the health-insurance card."""
+the personal identification number, then permanent residence and the health-insurance card; and
+its dated versions (each dossier is held to the version of the day it counts as received)."""
 
 from __future__ import annotations
 
-from lienthong.domain.declaration import ProcedureGroup, StepSpec, Words
+import dataclasses
+import datetime as dt
+
+from lienthong.contracts import records
+from lienthong.domain.declaration import GroupVersion, ProcedureGroup, StepSpec, Words
 from lienthong.groups.birth import card, projections, registration, residence
 from lienthong.groups.birth.model import COMBINATIONS
+from lienthong.groups.birth.residence import ResidenceEntry
 from lienthong.groups.birth.submission import validate_record
 from lienthong.limits import ADDRESS, CODE, FULL_NAME, NAME
 
-GROUP = ProcedureGroup(
+RESIDENCE: StepSpec[records.DossierSubmitted, records.ResidenceHandoff, ResidenceEntry] = StepSpec(
+    agency="Commune police (residence)",
+    agency_vi="Công an cấp xã (cư trú)",
+    deployable="residence",
+    label_en="Permanent residence registration",
+    label_vi="Đăng ký thường trú",
+    projection=projections.residence_part,
+    result_ref="confirmation_ref",
+    documents=(
+        Words(
+            "Nơi thường trú của cha hoặc mẹ nơi đăng ký cho trẻ, thông tin chủ hộ",
+            "The parent's permanent address the child is registered at, and the head of household",
+        ),
+    ),
+    requires=("civil_registry",),
+    target_days=2,
+    target_days_verification=5,
+    results=("ResidenceRegistered",),
+    handoff="ResidenceHandoff",
+    result_text={
+        "ResidenceRegistered": {
+            "confirmation_ref": CODE,
+            "head_of_household": NAME,
+            "address.province_code": CODE,
+            "address.commune_code": CODE,
+            "address.street": ADDRESS,
+        },
+    },
+    decide=residence.under(residence.LAW_2020),
+    legal_source=(residence.LAW_2020.basis,),
+)
+
+FIRST = ProcedureGroup(
     name="birth",
+    version="63/2024",
     position=1,
     validate=validate_record,
     label_en="Birth, residence and health insurance, linked",
@@ -77,37 +116,7 @@ GROUP = ProcedureGroup(
             retry=registration.retry_personal_id,
             register_key=registration.certificate_key,
         ),
-        "residence": StepSpec(
-            agency="Commune police (residence)",
-            agency_vi="Công an cấp xã (cư trú)",
-            deployable="residence",
-            label_en="Permanent residence registration",
-            label_vi="Đăng ký thường trú",
-            projection=projections.residence_part,
-            result_ref="confirmation_ref",
-            documents=(
-                Words(
-                    "Nơi thường trú của cha hoặc mẹ nơi đăng ký cho trẻ, thông tin chủ hộ",
-                    "The parent's permanent address the child is registered at, and the head "
-                    "of household",
-                ),
-            ),
-            requires=("civil_registry",),
-            target_days=2,
-            target_days_verification=5,
-            results=("ResidenceRegistered",),
-            handoff="ResidenceHandoff",
-            result_text={
-                "ResidenceRegistered": {
-                    "confirmation_ref": CODE,
-                    "head_of_household": NAME,
-                    "address.province_code": CODE,
-                    "address.commune_code": CODE,
-                    "address.street": ADDRESS,
-                },
-            },
-            decide=residence.register_residence,
-        ),
+        "residence": RESIDENCE,
         "health_insurance": StepSpec(
             agency="Social Security (health insurance)",
             agency_vi="Bảo hiểm xã hội (BHYT)",
@@ -141,3 +150,27 @@ GROUP = ProcedureGroup(
     deadline_days=3,
     deadline_days_verification=5,
 )
+
+#: From 2026-07-01 the police no longer ask for the head of household's consent for a child under
+#: 6 registered at a parent's address.
+RESIDENCE_2026 = GroupVersion(
+    valid_from=dt.date(2026, 7, 1),
+    name="2026-07-01",
+    change=Words(
+        "Trẻ dưới 6 tuổi đăng ký thường trú tại nơi thường trú của cha hoặc mẹ không cần ý kiến "
+        "đồng ý của chủ hộ.",
+        "A child under 6 registered at a parent's permanent address needs no consent from the "
+        "head of household.",
+    ),
+    source="Nghị định 63/2024/NĐ-CP; quy định cư trú sửa đổi từ 01/7/2026",
+    steps={
+        "residence": dataclasses.replace(
+            RESIDENCE,
+            decide=residence.under(residence.AMENDED_2026),
+            legal_source=(residence.AMENDED_2026.basis,),
+        )
+    },
+)
+
+#: The group's versions, oldest first; the registry reads the latest (its ``versions``: all).
+GROUP = FIRST.amended(RESIDENCE_2026)
