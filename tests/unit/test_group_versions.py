@@ -19,10 +19,13 @@ from lienthong.domain import identifiers
 from lienthong.domain.agency import AgencyContext
 from lienthong.domain.allocation import BufferedCounters
 from lienthong.domain.calendar import WorkingCalendar
+from lienthong.domain.deadline_cuts import NO_CUTS
 from lienthong.domain.declaration import GroupVersion, Words
 from lienthong.groups.birth.declaration import GROUP
 from lienthong.groups.birth.synthetic import generate
 from lienthong.groups.registry import GROUPS, all_steps
+from lienthong.hub.pages.procedures import procedure_view
+from lienthong.hub.pages.status import dossier_view
 from lienthong.hub.state import DossierState
 from lienthong.hub.steps import group_of
 from lienthong.hub.transitions import Context, decide
@@ -154,3 +157,24 @@ def test_a_state_saved_before_versions_reads_its_version_by_its_receipt_day() ->
     assert group_of(run.state.model_copy(update={"version": "2026-07-01"})).version == (
         "2026-07-01"
     )
+
+
+def test_the_procedures_page_shows_the_version_of_its_day() -> None:
+    before = procedure_view(GROUP, NO_CUTS, None, dt.date(2026, 6, 30), "en")
+    after = procedure_view(GROUP, NO_CUTS, None, dt.date(2026, 7, 1), "en")
+    assert before["version"] == {
+        "name": "63/2024",
+        "valid_from": None,
+        "change": None,
+        "source": "",
+    }
+    assert after["version"]["name"] == "2026-07-01"
+    assert after["version"]["valid_from"] == "2026-07-01"
+    assert "no consent" in str(after["version"]["change"])
+
+
+def test_the_status_view_names_the_dossiers_version() -> None:
+    run = Pipeline(dossier(JUNE_30, 8, CR, RES), JUNE_30)
+    run.hub("DossierSubmitted", run.record)
+    assert run.state is not None
+    assert dossier_view(run.state, JULY_1)["version"] == "63/2024"

@@ -127,7 +127,7 @@ class GroupVersion:
     name: str
     #: What changed, as the pages say it.
     change: Words
-    #: The legal basis of the change; an assumed one says so.
+    #: The legal basis of the change (the group's own ``source`` stays); an assumed one says so.
     source: str
     steps: Mapping[str, StepSpec[Any, Any, Any]] = field(default_factory=dict)
     combinations: tuple[frozenset[str], ...] | None = None
@@ -182,6 +182,7 @@ class ProcedureGroup(Generic[S]):
     version: str = "initial"
     valid_from: dt.date = dt.date.min
     change: Words | None = None
+    change_source: str = ""
     earlier: tuple[ProcedureGroup[S], ...] = ()
 
     def admit(self, event: S, now: dt.datetime) -> S:
@@ -223,7 +224,7 @@ class ProcedureGroup(Generic[S]):
             deadline_days_verification=_or(
                 v.deadline_days_verification, self.deadline_days_verification
             ),
-            source=v.source,
+            change_source=v.source,
             version=v.name,
             valid_from=v.valid_from,
             change=v.change,

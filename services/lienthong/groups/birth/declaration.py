@@ -162,7 +162,7 @@ RESIDENCE_2026 = GroupVersion(
         "A child under 6 registered at a parent's permanent address needs no consent from the "
         "head of household.",
     ),
-    source="Nghị định 63/2024/NĐ-CP; quy định cư trú sửa đổi từ 01/7/2026",
+    source="Luật Cư trú 2020 as amended from 2026-07-01 (as the project was told; not read)",
     steps={
         "residence": dataclasses.replace(
             RESIDENCE,
