@@ -54,6 +54,16 @@ class CardIssued(TypedDict):
     clinic_code: str
 
 
+class ChildIdCardIssued(TypedDict):
+    """The commune police issued the identity card of a child under 6 (đã cấp thẻ căn cước)."""
+
+    meta: EventMetadata
+    card_number: str
+    personal_id: str
+    issued_on: dt.date
+    valid_until: dt.date
+
+
 class CorrectionRequested(TypedDict):
     """A later agency found a fault caused by an earlier step and returns the dossier to that
     step's agency, not to the citizen.
@@ -187,6 +197,27 @@ class SurvivorBenefitGranted(TypedDict):
     beneficiary_personal_id: str
 
 
+class SupplementSupplied(TypedDict):
+    """Documents the applicant supplied after the agency asked (hồ sơ bổ sung)."""
+
+    documents: list[str]
+    note: NotRequired[str]
+    supplied_at: dt.datetime
+
+
+class ChildIdCardHandoff(TypedDict):
+    """Issue the identity card of a child under 6 (Decree 301/2026, as assumed): the child's
+    identity and personal ID number, and the family's photo reference.
+    """
+
+    meta: EventMetadata
+    dossier_date: dt.date
+    due_at: dt.datetime
+    child: ChildIdentity
+    photo_ref: str
+    supplement: NotRequired[SupplementSupplied | None]
+
+
 class Applicant(TypedDict):
     """The person who files (người yêu cầu)."""
 
@@ -232,14 +263,6 @@ class BirthCertificate(TypedDict):
     facility: str
     issued_on: dt.date
     replaced_by: NotRequired[str | None]
-
-
-class SupplementSupplied(TypedDict):
-    """Documents the applicant supplied after the agency asked (hồ sơ bổ sung)."""
-
-    documents: list[str]
-    note: NotRequired[str]
-    supplied_at: dt.datetime
 
 
 class CivilRegistryHandoff(TypedDict):
@@ -443,6 +466,14 @@ class DeathDossierSubmitted(TypedDict):
     beneficiary: NotRequired[Beneficiary | None]
 
 
+class IdentityCardRequest(TypedDict):
+    """The child's identity card part (cấp thẻ căn cước cho trẻ em dưới 6 tuổi; Decree
+    301/2026, as assumed).
+    """
+
+    photo_ref: str
+
+
 class DossierSubmitted(TypedDict):
     """An integrator (National Public Service Portal, VNeID) submits one linked dossier for a
     newborn: the electronic declaration (form 01) covering every chosen procedure.
@@ -463,6 +494,7 @@ class DossierSubmitted(TypedDict):
     residence: NotRequired[ResidenceRequest | None]
     health_insurance: NotRequired[HealthInsuranceRequest | None]
     delivery: NotRequired[str]
+    child_id_card: NotRequired[IdentityCardRequest | None]
 
 
 class DossierSupplemented(TypedDict):

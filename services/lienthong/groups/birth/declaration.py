@@ -9,8 +9,8 @@ import datetime as dt
 
 from lienthong.contracts import records
 from lienthong.domain.declaration import GroupVersion, ProcedureGroup, StepSpec, Words
-from lienthong.groups.birth import card, projections, registration, residence
-from lienthong.groups.birth.model import COMBINATIONS
+from lienthong.groups.birth import card, identity_card, projections, registration, residence
+from lienthong.groups.birth.model import COMBINATIONS, WITH_ID_CARD
 from lienthong.groups.birth.residence import ResidenceEntry
 from lienthong.groups.birth.submission import validate_record
 from lienthong.limits import ADDRESS, CODE, FULL_NAME, NAME
@@ -172,5 +172,56 @@ RESIDENCE_2026 = GroupVersion(
     },
 )
 
+#: Decree 301/2026/NĐ-CP (as assumed, not read): new declaration forms and, for a child under 6,
+#: the identity card from the commune police (the deployable that owns residence), from a date
+#: that is a setting.
+CHILD_ID_CARD = GroupVersion(
+    valid_from=identity_card.card_from(),
+    name="301/2026",
+    change=Words(
+        "Thêm thủ tục cấp thẻ căn cước cho trẻ em dưới 6 tuổi (Công an cấp xã); tờ khai liên "
+        "thông mẫu mới.",
+        "The identity card for a child under 6 (commune police) joins the group; a new "
+        "declaration form.",
+    ),
+    source="Nghị định 301/2026/NĐ-CP, sửa đổi Nghị định 63/2024/NĐ-CP (assumed: text not read)",
+    steps={
+        "child_id_card": StepSpec(
+            agency="Commune police (identity card)",
+            agency_vi="Công an cấp xã (căn cước)",
+            deployable="residence",
+            label_en="Identity card for a child under 6",
+            label_vi="Cấp thẻ căn cước cho trẻ em dưới 6 tuổi",
+            projection=projections.child_id_card_part,
+            result_ref="card_number",
+            documents=(
+                Words(
+                    "Ảnh chân dung của trẻ (tải lên Cổng Dịch vụ công hoặc VNeID)",
+                    "A portrait photo of the child (uploaded to the portal or VNeID)",
+                ),
+            ),
+            requires=("civil_registry",),
+            target_days=identity_card.card_days(),
+            target_days_verification=identity_card.card_days(),
+            results=("ChildIdCardIssued",),
+            handoff="ChildIdCardHandoff",
+            result_text={"ChildIdCardIssued": {"card_number": CODE, "personal_id": CODE}},
+            decide=identity_card.issue_child_id_card,
+            legal_source=(
+                "Nghị định 301/2026/NĐ-CP (assumed: the step, its date and target as reported)",
+                "Luật Căn cước 2023, art. 19 and 21 (card for a child under 6; renewal at 14)",
+            ),
+        )
+    },
+    combinations=COMBINATIONS + WITH_ID_CARD,
+    documents=(
+        Words(
+            "Tờ khai điện tử liên thông theo mẫu mới của Nghị định 301/2026/NĐ-CP, kê khai một "
+            "lần cho các thủ tục đã chọn",
+            "One electronic declaration on Decree 301/2026's new form for every procedure chosen",
+        ),
+    ),
+)
+
 #: The group's versions, oldest first; the registry reads the latest (its ``versions``: all).
-GROUP = FIRST.amended(RESIDENCE_2026)
+GROUP = FIRST.amended(RESIDENCE_2026).amended(CHILD_ID_CARD)
