@@ -11,6 +11,7 @@ from kafka_reading import read_topic
 
 from lienthong.client import IntakePublisher
 from lienthong.client.batch import push_through
+from lienthong.domain.calendar import WorkingCalendar
 from lienthong.domain.identifiers import (
     check_card_code,
     check_personal_id,
@@ -18,6 +19,7 @@ from lienthong.domain.identifiers import (
     personal_id_sex,
 )
 from lienthong.groups.birth.breakers import with_agency_refusals
+from lienthong.groups.birth.identity_card import card_from
 from lienthong.groups.birth.synthetic import generate
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
@@ -39,11 +41,14 @@ def test_three_hundred_dossiers_flow_through_three_agencies(
         live=True,
     )
     refused = set(with_agency_refusals(items, 0.05, SEED))
-    assert {tuple(sorted(i.record["procedures"])) for i in items if not i.invalid} == {
+    combinations = {
         ("civil_registry", "health_insurance"),
         ("civil_registry", "residence"),
         ("civil_registry", "health_insurance", "residence"),
     }
+    if WorkingCalendar().received_on(now) >= card_from():  # families may choose the card too
+        combinations |= {tuple(sorted((*c, "child_id_card"))) for c in combinations}
+    assert {tuple(sorted(i.record["procedures"])) for i in items if not i.invalid} == combinations
     assert any(i.twin_group for i in items) and any(i.invalid for i in items) and refused
 
     result = push_through(isolated, items, timeout=120)
@@ -102,6 +107,19 @@ def test_three_hundred_dossiers_flow_through_three_agencies(
         if "residence" in i.record["procedures"]
         and str(i.record["meta"]["dossier_id"]) not in refused
     }
+
+    id_cards = [
+        d.record
+        for _, _, d in read_topic(isolated, "completion.residence")
+        if d and d.name == "ChildIdCardIssued"
+    ]
+    assert {c["meta"]["dossier_id"] for c in id_cards} == {
+        str(i.record["meta"]["dossier_id"])
+        for i in valid
+        if "child_id_card" in i.record["procedures"]
+    }
+    assert len({c["card_number"] for c in id_cards}) == len(id_cards)
+    assert all(c["personal_id"] == ids_by_dossier[c["meta"]["dossier_id"]] for c in id_cards)
 
     _assert_handoffs_are_minimal(isolated, by_id)
     _assert_redelivered_handoff_changes_nothing(isolated)

@@ -254,6 +254,51 @@ def test_residence_rule_on_both_sides_of_1_july_2026(scenario: Scenario) -> None
     assert after["outcome"] == "COMPLETED"
 
 
+def test_the_child_id_card_from_its_date_and_open_dossiers_across_it(
+    scenario: Scenario,
+) -> None:
+    # Friday 28 August 2026, 09:00 in Hanoi: the last working day before the card's date
+    # (1 September 2026; 31 August to 2 September are days off). The police are not running
+    # yet, so the residence dossier stays open across the date.
+    friday = dt.datetime(2026, 8, 28, 2, 0, tzinfo=dt.UTC)
+    scenario.start("hub", "civil-registry", "health-insurance")
+    scenario.clock.advance(friday - scenario.clock.now())
+    before = _valid(scenario.dossiers(40, seed=31, start=friday), *WITH_RESIDENCE)[0]
+    scenario.submit(before.record)
+    scenario.wait_for_event(_id(before), "DossierReceived")
+    # the same family's card chosen that day: not offered before the date
+    early = copy.deepcopy(_valid(scenario.dossiers(40, seed=32, start=friday), *WITH_RESIDENCE)[0])
+    early.record["procedures"].append("child_id_card")
+    early.record["child_id_card"] = {"photo_ref": "photo:early-0001"}
+    scenario.submit(early.record)
+    refused = scenario.wait(_id(early), finished).final
+    assert refused is not None and refused[0] == "DossierRejected"
+    assert [r["code"] for r in refused[1]["reasons"]] == ["combination_not_in_force"]
+    # Thursday 3 September: a new dossier with the card; then the police start
+    thursday = dt.datetime(2026, 9, 3, 2, 0, tzinfo=dt.UTC)
+    scenario.clock.advance(thursday - scenario.clock.now())
+    after = next(
+        i
+        for i in _valid(scenario.dossiers(60, seed=33, start=thursday))
+        if set(i.record["procedures"]) == {*WITH_RESIDENCE, "child_id_card"}
+    )
+    scenario.submit(after.record)
+    scenario.start("residence")
+    old = scenario.wait(_id(before), finished).final
+    new = scenario.wait(_id(after), finished).final
+    assert old is not None and new is not None
+    assert old[1]["outcome"] == "COMPLETED" and new[1]["outcome"] == "COMPLETED"
+    assert [p["step"] for p in old[1]["procedures"]] == list(WITH_RESIDENCE)
+    assert [p["step"] for p in new[1]["procedures"]] == [*WITH_RESIDENCE, "child_id_card"]
+    card = next(p for p in new[1]["procedures"] if p["step"] == "child_id_card")
+    issued = [
+        d.record
+        for k, _, d in read_topic(scenario.settings, "completion.residence")
+        if d and d.name == "ChildIdCardIssued" and k.decode() == _id(after)
+    ]
+    assert issued and issued[0]["card_number"] == card["result_ref"]
+
+
 def test_duplicates_and_triplets(scenario: Scenario) -> None:
     scenario.start(*ALL)
     items = scenario.dossiers(300, seed=18, twins_share=0.5)

@@ -1,4 +1,5 @@
-"""The agencies' decisions, called directly: register_birth, register_residence, issue_card."""
+"""The agencies' decisions, called directly: register_birth, register_residence (in the
+version of the dossier's date), issue_card."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 
 from lienthong import topics
-from lienthong.agencies.builder import addressed
+from lienthong.agencies.builder import Decisions, addressed
 from lienthong.contracts.codec import AvroCodec
 from lienthong.domain import identifiers, units
 from lienthong.domain.agency import AgencyContext, Decision
@@ -27,7 +28,6 @@ from lienthong.groups.birth.projections import (
     residence_part,
 )
 from lienthong.groups.birth.registration import certificate_key, register_birth
-from lienthong.groups.birth.residence import register_residence
 from lienthong.groups.birth.synthetic import generate
 from lienthong.hub.projections import handoff_record
 
@@ -100,7 +100,8 @@ def handoff(step: str, record: Record, *, dossier_date: dt.date | None = None) -
 def residence_decide(
     handoff: Record, entry: Record | None, _: Counters, ctx: AgencyContext
 ) -> Decision:
-    return register_residence(handoff, entry, _, ctx)
+    # the police's rule is the one of the version in force on the handoff's dossier date
+    return Decisions.decision_in_force(RES, handoff)(handoff, entry, _, ctx)
 
 
 class Register:

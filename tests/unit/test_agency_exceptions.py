@@ -17,7 +17,7 @@ import pytest
 from test_agency_decisions import CALENDAR, CODEC, PARTITIONS, START, dossier, handoff, wire
 
 from lienthong import topics
-from lienthong.agencies.builder import addressed
+from lienthong.agencies.builder import Decisions, addressed
 from lienthong.contracts.events import event_id, metadata
 from lienthong.domain import identifiers, units
 from lienthong.domain.agency import AgencyContext, Decision, cancel_step
@@ -34,7 +34,6 @@ from lienthong.groups.birth.registration import (
     register_birth,
     retry_personal_id,
 )
-from lienthong.groups.birth.residence import register_residence
 
 Record = dict[str, Any]
 Decide = Callable[[Record, Record | None, Counters, AgencyContext], Decision]
@@ -466,7 +465,7 @@ def test_the_correction_round_trip_between_the_two_agencies(tmp_path: Path) -> N
 #: step -> (the decision on a handoff, the decision on a cancellation, the register key)
 AGENCIES: dict[str, tuple[Decide, Decide, Callable[[Record], str] | None]] = {
     CR: (register_birth, cancel_step, certificate_key),
-    RES: (register_residence, cancel_step, None),
+    RES: (lambda h, e, c, x: Decisions.decision_in_force(RES, h)(h, e, c, x), cancel_step, None),
     HI: (issue_card, cancel_step, None),
 }
 HANDOFF_SCHEMA = {

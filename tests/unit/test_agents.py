@@ -22,7 +22,6 @@ from lienthong.domain.allocation import BufferedCounters
 from lienthong.domain.calendar import ManualClock, WorkingCalendar
 from lienthong.groups.birth.projections import civil_registry_part, residence_part
 from lienthong.groups.birth.registration import register_birth
-from lienthong.groups.birth.residence import register_residence
 from lienthong.groups.birth.synthetic import generate
 from lienthong.hub import app as hub_app
 from lienthong.hub.projections import handoff_record
@@ -303,7 +302,8 @@ def early_answer(record: Record, clock: ManualClock) -> tuple[bytes, bytes]:
     handoff = CODEC.decode(value).record
     ctx = AgencyContext(clock.now(), CALENDAR, 0, 4)
     (registered,) = agencies.addressed(
-        register_residence(handoff, None, {}, ctx).outputs, "residence"
+        agencies.Decisions.decision_in_force("residence", handoff)(handoff, None, {}, ctx).outputs,
+        "residence",
     )
     return key, CODEC.encode(registered.schema, registered.record)
 

@@ -114,6 +114,7 @@ def valid() -> dict[str, Any]:
         },
         "health_insurance": {"clinic_code": "01123", "clinic_name": "Trạm Y tế Phường Hoàn Kiếm"},
         "delivery": "VNEID",
+        "child_id_card": None,
     }
 
 
@@ -163,6 +164,19 @@ FAILURES: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
         "insurance part not chosen",
         {"procedures": ["civil_registry", "residence"]},
         [("health_insurance", "unexpected_section")],
+    ),
+    (
+        "identity card part missing",
+        {"procedures": ["civil_registry", "residence", "health_insurance", "child_id_card"]},
+        [("child_id_card", "missing_section")],
+    ),
+    (
+        "photo reference with spaces",
+        {
+            "procedures": ["civil_registry", "residence", "health_insurance", "child_id_card"],
+            "child_id_card": {"photo_ref": "my photo.jpg"},
+        },
+        [("child_id_card.photo_ref", "invalid_photo_ref")],
     ),
     ("blank given name", {"child.given_name": "  "}, [("child.given_name", "blank_field")]),
     (

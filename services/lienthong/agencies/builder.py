@@ -8,6 +8,7 @@ system) its timer's decision. Nothing here names a group, a step or an agency.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -20,10 +21,11 @@ from lienthong.contracts.events import Envelope
 from lienthong.domain.agency import COMPLETION, AgencyContext, Decision, Entry
 from lienthong.domain.allocation import BufferedCounters, Counters
 from lienthong.domain.calendar import Clock
+from lienthong.domain.declaration import AgencyDecision
 from lienthong.domain.due_index import DueIndex
 from lienthong.domain.population import EmbeddedPopulationDatabase
 from lienthong.errors import WrongEventType
-from lienthong.groups.registry import all_steps
+from lienthong.groups.registry import all_steps, group_of_step
 from lienthong.runtime.app import contract_topic
 from lienthong.runtime.deployable import Deployable, build
 from lienthong.runtime.types import Outcome, Received
@@ -52,7 +54,7 @@ class Decisions:
         self.name = name
         self.owned = {step: all_steps()[step] for step in topics.STEPS_OF[name]}
         self.first = next(iter(self.owned))
-        self.by_handoff = {spec.handoff: spec.decide for spec in self.owned.values()}
+        self.by_handoff = {spec.handoff: step for step, spec in self.owned.items()}
         self.waiting = {s: spec.retry for s, spec in self.owned.items() if spec.retry is not None}
         self.accepted = (
             *self.by_handoff,
@@ -85,9 +87,19 @@ class Decisions:
             # an entry names the step it waits for (entries written before they did: the first's)
             step = (entry.get("step") if entry else None) or self.first
             return self.waiting[step](retry, entry, counters, ctx)
-        decide = self.by_handoff[event_name]
-        assert decide is not None  # every registered step declares one (REQUIRED)
+        decide = self.decision_in_force(self.by_handoff[event_name], event)
         return decide(cast(records.Event, event), entry, counters, ctx)
+
+    @staticmethod
+    def decision_in_force(step: str, handoff: Incoming) -> AgencyDecision[Any, Any]:
+        """The step's decision as its group's version in force on the handoff's
+        ``dossier_date`` declares it (the version the hub received the dossier under)."""
+        day = handoff.get("dossier_date")
+        group = group_of_step(step)
+        version = group.on(day) if isinstance(day, dt.date) else group
+        decide = version.steps[step].decide
+        assert decide is not None  # every registered step declares one (REQUIRED)
+        return decide
 
 
 def create(name: str, settings: Settings, clock: Clock | None = None, **kw: Any) -> Deployable:

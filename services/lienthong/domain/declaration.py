@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, NotRequired, TypedDict, TypeVar
 
 from lienthong.contracts import records
 from lienthong.domain.agency import AgencyContext, Decision, Entry, cancel_step
 from lienthong.domain.allocation import Counters
-from lienthong.limits import Items, Text
+from lienthong.errors import Reason, ValidationFailed
+from lienthong.limits import Items, Text, clip
 
 
 class Submission(TypedDict):
@@ -113,6 +114,29 @@ class StepSpec(Generic[S, H, E]):
     legal_source: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class GroupVersion:
+    """What the law changes in a group from a date: the steps it adds or replaces, and (where
+    given) the combinations, documents, fees and deadlines that replace the earlier ones.
+
+    A dossier is held to the version in force on the day it counts as received (the hub's
+    ``received_on``, every handoff's ``dossier_date``) for its whole life."""
+
+    valid_from: dt.date
+    #: The version's short name, kept in each dossier's state (e.g. ``2026-07-01``).
+    name: str
+    #: What changed, as the pages say it.
+    change: Words
+    #: The legal basis of the change (the group's own ``source`` stays); an assumed one says so.
+    source: str
+    steps: Mapping[str, StepSpec[Any, Any, Any]] = field(default_factory=dict)
+    combinations: tuple[frozenset[str], ...] | None = None
+    documents: tuple[Words, ...] | None = None
+    fees: Words | None = None
+    deadline_days: int | None = None
+    deadline_days_verification: int | None = None
+
+
 #: Answers any agency may give about its step, besides its results (each names the step).
 ANSWERS = (
     "StepRejected",
@@ -153,12 +177,79 @@ class ProcedureGroup(Generic[S]):
     fees: Words | None = None
     #: The legal basis of the group, as the page cites it.
     source: str = ""
+    #: This declaration's version: its name, the first day it applies to, what it changed
+    #: (None: the group's first version), and the versions before it, oldest first.
+    version: str = "initial"
+    valid_from: dt.date = dt.date.min
+    change: Words | None = None
+    change_source: str = ""
+    earlier: tuple[ProcedureGroup[S], ...] = ()
 
     def admit(self, event: S, now: dt.datetime) -> S:
-        """The submission as the hub keeps it, or ``ValidationFailed`` with every reason."""
+        """The submission as the hub keeps it, or ``ValidationFailed`` with every reason (the
+        group's rules, then whether this version offers the combination chosen)."""
         if self.validate is None:
             raise TypeError(f"group {self.name} declares no intake rules")
-        return self.validate(event, now)
+        admitted = self.validate(event, now)
+        if not self.allows(admitted["procedures"]):
+            raise ValidationFailed(
+                [
+                    Reason(
+                        "procedures",
+                        "combination_not_in_force",
+                        f"{clip(', '.join(admitted['procedures']))} is not a combination the "
+                        f"{self.name} group offers under its rules in force from "
+                        f"{self.valid_from.isoformat()} ({clip(self.version)}).",
+                    )
+                ]
+            )
+        return admitted
+
+    def amended(self, version: GroupVersion) -> ProcedureGroup[S]:
+        """The group as ``version`` changes it from its date (this declaration stays in force
+        for the dossiers received before)."""
+        if version.valid_from <= self.valid_from:
+            raise ValueError(
+                f"group {self.name}: version {version.name} ({version.valid_from}) must come "
+                f"after version {self.version} ({self.valid_from})"
+            )
+        v = version
+        return replace(
+            self,
+            steps={**self.steps, **v.steps},
+            combinations=self.combinations if v.combinations is None else v.combinations,
+            documents=self.documents if v.documents is None else v.documents,
+            fees=self.fees if v.fees is None else v.fees,
+            deadline_days=_or(v.deadline_days, self.deadline_days),
+            deadline_days_verification=_or(
+                v.deadline_days_verification, self.deadline_days_verification
+            ),
+            change_source=v.source,
+            version=v.name,
+            valid_from=v.valid_from,
+            change=v.change,
+            earlier=(*self.earlier, replace(self, earlier=())),
+        )
+
+    @property
+    def versions(self) -> tuple[ProcedureGroup[S], ...]:
+        """Every version of the group, oldest first (this one last)."""
+        return (*self.earlier, self)
+
+    def on(self, day: dt.date) -> ProcedureGroup[S]:
+        """The version in force on ``day`` (the first version for earlier days)."""
+        found = self.versions[0]
+        for version in self.versions:
+            if version.valid_from <= day:
+                found = version
+        return found
+
+    def named(self, version: str) -> ProcedureGroup[S]:
+        """The version called ``version`` (a dossier keeps its version by name)."""
+        for declared in self.versions:
+            if declared.version == version:
+                return declared
+        raise KeyError(f"group {self.name} has no version {version!r}")
 
     @property
     def first(self) -> str:
@@ -205,6 +296,10 @@ class ProcedureGroup(Generic[S]):
         """A bounded label such as ``birth+residence``."""
         others = [s for s in self.order(chosen) if self.steps[s].requires]
         return "+".join([self.name, *others])
+
+
+def _or(changed: int | None, kept: int) -> int:
+    return kept if changed is None else changed
 
 
 #: What a registered group's step must declare, because topics, handlers and pages derive from it.

@@ -38,27 +38,33 @@ def _discover() -> dict[str, ProcedureGroup[Any]]:
     return found
 
 
-#: Every registered group by name, in their declared positions (birth first).
+#: Every registered group by name, in their declared positions (birth first): each as its latest
+#: version declares it, its earlier versions in ``versions`` (``on(day)`` picks one).
 GROUPS: dict[str, ProcedureGroup[Any]] = _discover()
 
 
 def all_steps() -> dict[str, StepSpec[Any, Any, Any]]:
-    """Every declared step of every registered group (a step's name is unique across groups)."""
+    """Every declared step of every registered group, in any of its versions (a step's name is
+    unique across groups)."""
     steps: dict[str, StepSpec[Any, Any, Any]] = {}
+    owners: dict[str, str] = {}
     for group in GROUPS.values():
-        for name, spec in group.steps.items():
-            if name in steps:
-                raise ValueError(f"step {name} is declared by two groups")
-            missing = [field for field in REQUIRED if not getattr(spec, field)]
-            if missing:
-                raise ValueError(f"step {name} of group {group.name} lacks {', '.join(missing)}")
-            steps[name] = spec
+        for version in group.versions:  # a step as its latest version declares it
+            for name, spec in version.steps.items():
+                if owners.setdefault(name, group.name) != group.name:
+                    raise ValueError(f"step {name} is declared by two groups")
+                missing = [field for field in REQUIRED if not getattr(spec, field)]
+                if missing:
+                    raise ValueError(
+                        f"step {name} of group {group.name} lacks {', '.join(missing)}"
+                    )
+                steps[name] = spec
     return steps
 
 
 def group_of_step(step: str) -> ProcedureGroup[Any]:
     """The group that declares ``step``."""
     for group in GROUPS.values():
-        if step in group.steps:
+        if any(step in version.steps for version in group.versions):
             return group
     raise KeyError(step)

@@ -81,6 +81,9 @@ class DossierState(BaseModel):
     phase: DossierPhase = "open"
     #: The registered group the dossier belongs to (its declaration routes it).
     group: str
+    #: The group's version in force on the day the dossier counts as received: it routes the
+    #: dossier for its whole life ("": a state saved before versions, read by ``received_on``).
+    version: str = ""
     procedures: list[str] = Field(default_factory=list)
     combination: str = ""
     channel: str = ""

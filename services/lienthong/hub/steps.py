@@ -15,7 +15,13 @@ from lienthong.contracts.codec import AvroCodec
 from lienthong.contracts.events import Envelope, event_id, metadata
 from lienthong.domain import units
 from lienthong.domain.calendar import WorkingCalendar
-from lienthong.domain.deadline_cuts import NO_CUTS, WHOLE, AppliedDeadline, DeadlineCuts
+from lienthong.domain.deadline_cuts import (
+    NO_CUTS,
+    WHOLE,
+    AppliedDeadline,
+    DeadlineCuts,
+    statutory_days,
+)
 from lienthong.domain.declaration import ProcedureGroup
 from lienthong.errors import LienthongError
 from lienthong.groups.registry import GROUPS
@@ -90,13 +96,14 @@ def legal_deadline(state: DossierState, ctx: Context, step: str = WHOLE) -> Appl
     """
     commune = units.commune(state.registering_commune)
     group_days = ctx.group_deadline(state.group, state.verification_needed)
+    law = group_days if step == WHOLE else None
     return ctx.cuts.applied(
         state.group,
         step,
         verification=state.verification_needed,
         province=commune.province_code if commune else None,
         received_on=state.received_on,
-        law=group_days if step == WHOLE else None,
+        law=law or statutory_days(group_of(state), step, state.verification_needed),
     )
 
 
@@ -116,7 +123,11 @@ def dossier_id_of_receipt(receipt: str) -> str:
 
 
 def group_of(state: DossierState) -> ProcedureGroup[Any]:
-    return GROUPS[state.group]
+    """The dossier's group in the version it was received under."""
+    group = GROUPS[state.group]
+    if state.version:
+        return group.named(state.version)
+    return group.on(state.received_on or dt.date.min)
 
 
 def agency(state: DossierState, step: str) -> str:

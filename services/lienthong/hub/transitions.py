@@ -92,6 +92,11 @@ def _receive(
         )
     state = DossierState(dossier_id=meta["dossier_id"], channel=event["channel"], group=group.name)
     state.remember(cause)
+    # The group's version in force on the day the dossier counts as received routes it for
+    # its whole life (the state keeps the version's name).
+    received_on = ctx.calendar.received_on(ctx.now)
+    group = group.on(received_on)
+    state.version = group.version
     try:  # the submission as the hub keeps it: its text in NFC
         event = group.admit(event, ctx.now)
     except ValidationFailed as refused:
@@ -105,7 +110,7 @@ def _receive(
     state.received_at = ctx.now
     state.verification_needed = verification
     state.submission = keep_submission(event, group.submission)
-    state.received_on = ctx.calendar.received_on(ctx.now)
+    state.received_on = received_on
     state.registering_commune = event.get("registering_commune", "")
     deadline = legal_deadline(state, ctx)
     state.statutory_days, state.deadline_days = deadline.statutory_days, deadline.days

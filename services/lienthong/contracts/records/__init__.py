@@ -9,6 +9,7 @@ from lienthong.contracts.records.common import Address, Event, EventMetadata, Re
 from lienthong.contracts.records.completion import (
     BirthRegistered,
     CardIssued,
+    ChildIdCardIssued,
     CorrectionRequested,
     DeadlineExtended,
     DeathRegistered,
@@ -23,6 +24,7 @@ from lienthong.contracts.records.completion import (
 )
 from lienthong.contracts.records.death import DeceasedIdentity
 from lienthong.contracts.records.handoff import (
+    ChildIdCardHandoff,
     CivilRegistryHandoff,
     DeathRegistrationHandoff,
     FuneralAllowanceHandoff,
@@ -46,6 +48,7 @@ from lienthong.contracts.records.intake import (
     DossierSupplemented,
     DossierWithdrawn,
     HealthInsuranceRequest,
+    IdentityCardRequest,
     ResidenceRequest,
     SatisfactionGiven,
     SocialInsuranceRecord,
@@ -75,6 +78,8 @@ __all__ = [
     "BirthRegistered",
     "CardIssued",
     "Child",
+    "ChildIdCardHandoff",
+    "ChildIdCardIssued",
     "ChildIdentity",
     "CivilRegistryHandoff",
     "CorrectionRequested",
@@ -104,6 +109,7 @@ __all__ = [
     "HandoffCancelled",
     "HealthInsuranceHandoff",
     "HealthInsuranceRequest",
+    "IdentityCardRequest",
     "Parent",
     "PersonalIdIssued",
     "ProcedureOutcome",

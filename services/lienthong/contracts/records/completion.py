@@ -36,6 +36,16 @@ class CardIssued(TypedDict):
     clinic_code: str
 
 
+class ChildIdCardIssued(TypedDict):
+    """The commune police issued the identity card of a child under 6 (đã cấp thẻ căn cước)."""
+
+    meta: EventMetadata
+    card_number: str
+    personal_id: str
+    issued_on: dt.date
+    valid_until: dt.date
+
+
 class CorrectionRequested(TypedDict):
     """A later agency found a fault caused by an earlier step and returns the dossier to that
     step's agency, not to the citizen.

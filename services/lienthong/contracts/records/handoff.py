@@ -32,6 +32,19 @@ class SupplementSupplied(TypedDict):
     supplied_at: dt.datetime
 
 
+class ChildIdCardHandoff(TypedDict):
+    """Issue the identity card of a child under 6 (Decree 301/2026, as assumed): the child's
+    identity and personal ID number, and the family's photo reference.
+    """
+
+    meta: EventMetadata
+    dossier_date: dt.date
+    due_at: dt.datetime
+    child: ChildIdentity
+    photo_ref: str
+    supplement: NotRequired[SupplementSupplied | None]
+
+
 class CivilRegistryHandoff(TypedDict):
     """Register this birth: what the commune civil-status officer needs (child, parents,
     applicant, birth certificate) and nothing more.

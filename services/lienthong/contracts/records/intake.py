@@ -133,6 +133,14 @@ class DeathDossierSubmitted(TypedDict):
     beneficiary: NotRequired[Beneficiary | None]
 
 
+class IdentityCardRequest(TypedDict):
+    """The child's identity card part (cấp thẻ căn cước cho trẻ em dưới 6 tuổi; Decree
+    301/2026, as assumed).
+    """
+
+    photo_ref: str
+
+
 class DossierSubmitted(TypedDict):
     """An integrator (National Public Service Portal, VNeID) submits one linked dossier for a
     newborn: the electronic declaration (form 01) covering every chosen procedure.
@@ -153,6 +161,7 @@ class DossierSubmitted(TypedDict):
     residence: NotRequired[ResidenceRequest | None]
     health_insurance: NotRequired[HealthInsuranceRequest | None]
     delivery: NotRequired[str]
+    child_id_card: NotRequired[IdentityCardRequest | None]
 
 
 class DossierSupplemented(TypedDict):

@@ -52,7 +52,8 @@ class CardFields(TypedDict):
     clinic_code: str
 
 
-def _months_between(born: dt.date, day: dt.date) -> int:
+def months_between(born: dt.date, day: dt.date) -> int:
+    """Whole months from ``born`` to ``day`` (the age rules of the under-6 cards)."""
     return (day.year - born.year) * 12 + day.month - born.month - (day.day < born.day)
 
 
@@ -81,7 +82,7 @@ def issue_card(
             reason="The child's personal ID number does not match the sex or year of birth "
             "in the population data.",
         )
-    if _months_between(born, handoff["dossier_date"]) >= 72:
+    if months_between(born, handoff["dossier_date"]) >= 72:
         return rejection(
             STEP,
             handoff,

@@ -1,16 +1,55 @@
 """The birth group's declaration (Decree 63/2024, art. 9 and following): birth registration with
-the personal identification number, then permanent residence and the health-insurance card."""
+the personal identification number, then permanent residence and the health-insurance card; and
+its dated versions (each dossier is held to the version of the day it counts as received)."""
 
 from __future__ import annotations
 
-from lienthong.domain.declaration import ProcedureGroup, StepSpec, Words
-from lienthong.groups.birth import card, projections, registration, residence
-from lienthong.groups.birth.model import COMBINATIONS
+import dataclasses
+import datetime as dt
+
+from lienthong.contracts import records
+from lienthong.domain.declaration import GroupVersion, ProcedureGroup, StepSpec, Words
+from lienthong.groups.birth import card, identity_card, projections, registration, residence
+from lienthong.groups.birth.model import COMBINATIONS, WITH_ID_CARD
+from lienthong.groups.birth.residence import ResidenceEntry
 from lienthong.groups.birth.submission import validate_record
 from lienthong.limits import ADDRESS, CODE, FULL_NAME, NAME
 
-GROUP = ProcedureGroup(
+RESIDENCE: StepSpec[records.DossierSubmitted, records.ResidenceHandoff, ResidenceEntry] = StepSpec(
+    agency="Commune police (residence)",
+    agency_vi="Công an cấp xã (cư trú)",
+    deployable="residence",
+    label_en="Permanent residence registration",
+    label_vi="Đăng ký thường trú",
+    projection=projections.residence_part,
+    result_ref="confirmation_ref",
+    documents=(
+        Words(
+            "Nơi thường trú của cha hoặc mẹ nơi đăng ký cho trẻ, thông tin chủ hộ",
+            "The parent's permanent address the child is registered at, and the head of household",
+        ),
+    ),
+    requires=("civil_registry",),
+    target_days=2,
+    target_days_verification=5,
+    results=("ResidenceRegistered",),
+    handoff="ResidenceHandoff",
+    result_text={
+        "ResidenceRegistered": {
+            "confirmation_ref": CODE,
+            "head_of_household": NAME,
+            "address.province_code": CODE,
+            "address.commune_code": CODE,
+            "address.street": ADDRESS,
+        },
+    },
+    decide=residence.under(residence.LAW_2020),
+    legal_source=(residence.LAW_2020.basis,),
+)
+
+FIRST = ProcedureGroup(
     name="birth",
+    version="63/2024",
     position=1,
     validate=validate_record,
     label_en="Birth, residence and health insurance, linked",
@@ -77,37 +116,7 @@ GROUP = ProcedureGroup(
             retry=registration.retry_personal_id,
             register_key=registration.certificate_key,
         ),
-        "residence": StepSpec(
-            agency="Commune police (residence)",
-            agency_vi="Công an cấp xã (cư trú)",
-            deployable="residence",
-            label_en="Permanent residence registration",
-            label_vi="Đăng ký thường trú",
-            projection=projections.residence_part,
-            result_ref="confirmation_ref",
-            documents=(
-                Words(
-                    "Nơi thường trú của cha hoặc mẹ nơi đăng ký cho trẻ, thông tin chủ hộ",
-                    "The parent's permanent address the child is registered at, and the head "
-                    "of household",
-                ),
-            ),
-            requires=("civil_registry",),
-            target_days=2,
-            target_days_verification=5,
-            results=("ResidenceRegistered",),
-            handoff="ResidenceHandoff",
-            result_text={
-                "ResidenceRegistered": {
-                    "confirmation_ref": CODE,
-                    "head_of_household": NAME,
-                    "address.province_code": CODE,
-                    "address.commune_code": CODE,
-                    "address.street": ADDRESS,
-                },
-            },
-            decide=residence.register_residence,
-        ),
+        "residence": RESIDENCE,
         "health_insurance": StepSpec(
             agency="Social Security (health insurance)",
             agency_vi="Bảo hiểm xã hội (BHYT)",
@@ -141,3 +150,78 @@ GROUP = ProcedureGroup(
     deadline_days=3,
     deadline_days_verification=5,
 )
+
+#: From 2026-07-01 the police no longer ask for the head of household's consent for a child under
+#: 6 registered at a parent's address.
+RESIDENCE_2026 = GroupVersion(
+    valid_from=dt.date(2026, 7, 1),
+    name="2026-07-01",
+    change=Words(
+        "Trẻ dưới 6 tuổi đăng ký thường trú tại nơi thường trú của cha hoặc mẹ không cần ý kiến "
+        "đồng ý của chủ hộ.",
+        "A child under 6 registered at a parent's permanent address needs no consent from the "
+        "head of household.",
+    ),
+    source="Luật Cư trú 2020 as amended from 2026-07-01 (as the project was told; not read)",
+    steps={
+        "residence": dataclasses.replace(
+            RESIDENCE,
+            decide=residence.under(residence.AMENDED_2026),
+            legal_source=(residence.AMENDED_2026.basis,),
+        )
+    },
+)
+
+#: Decree 301/2026/NĐ-CP (as assumed, not read): new declaration forms and, for a child under 6,
+#: the identity card from the commune police (the deployable that owns residence), from a date
+#: that is a setting.
+CHILD_ID_CARD = GroupVersion(
+    valid_from=identity_card.card_from(),
+    name="301/2026",
+    change=Words(
+        "Thêm thủ tục cấp thẻ căn cước cho trẻ em dưới 6 tuổi (Công an cấp xã); tờ khai liên "
+        "thông mẫu mới.",
+        "The identity card for a child under 6 (commune police) joins the group; a new "
+        "declaration form.",
+    ),
+    source="Nghị định 301/2026/NĐ-CP, sửa đổi Nghị định 63/2024/NĐ-CP (assumed: text not read)",
+    steps={
+        "child_id_card": StepSpec(
+            agency="Commune police (identity card)",
+            agency_vi="Công an cấp xã (căn cước)",
+            deployable="residence",
+            label_en="Identity card for a child under 6",
+            label_vi="Cấp thẻ căn cước cho trẻ em dưới 6 tuổi",
+            projection=projections.child_id_card_part,
+            result_ref="card_number",
+            documents=(
+                Words(
+                    "Ảnh chân dung của trẻ (tải lên Cổng Dịch vụ công hoặc VNeID)",
+                    "A portrait photo of the child (uploaded to the portal or VNeID)",
+                ),
+            ),
+            requires=("civil_registry",),
+            target_days=identity_card.card_days(),
+            target_days_verification=identity_card.card_days(),
+            results=("ChildIdCardIssued",),
+            handoff="ChildIdCardHandoff",
+            result_text={"ChildIdCardIssued": {"card_number": CODE, "personal_id": CODE}},
+            decide=identity_card.issue_child_id_card,
+            legal_source=(
+                "Nghị định 301/2026/NĐ-CP (assumed: the step, its date and target as reported)",
+                "Luật Căn cước 2023, art. 19 and 21 (card for a child under 6; renewal at 14)",
+            ),
+        )
+    },
+    combinations=COMBINATIONS + WITH_ID_CARD,
+    documents=(
+        Words(
+            "Tờ khai điện tử liên thông theo mẫu mới của Nghị định 301/2026/NĐ-CP, kê khai một "
+            "lần cho các thủ tục đã chọn",
+            "One electronic declaration on Decree 301/2026's new form for every procedure chosen",
+        ),
+    ),
+)
+
+#: The group's versions, oldest first; the registry reads the latest (its ``versions``: all).
+GROUP = FIRST.amended(RESIDENCE_2026).amended(CHILD_ID_CARD)

@@ -37,6 +37,8 @@ COMBINATIONS: tuple[frozenset[str], ...] = (
     frozenset({"civil_registry", "residence"}),
     frozenset({"civil_registry", "health_insurance"}),
 )
+#: From the date the child's identity card joins the group, each combination with the card too.
+WITH_ID_CARD: tuple[frozenset[str], ...] = tuple(c | {"child_id_card"} for c in COMBINATIONS)
 
 # -- The declaration's shape: one model per Avro record type -------------------------------------
 
@@ -75,7 +77,7 @@ Day = Annotated[date, BeforeValidator(_no_numbers("date_type")), AfterValidator(
 Instant = Annotated[
     AwareDatetime, BeforeValidator(_no_numbers("datetime_type")), AfterValidator(_utc_millis)
 ]
-Step = Literal["civil_registry", "residence", "health_insurance"]
+Step = Literal["civil_registry", "residence", "health_insurance", "child_id_card"]
 
 
 def _limited(rule: limits.Text) -> AfterValidator:
@@ -162,6 +164,10 @@ class HealthInsuranceRequest(_Record):
     clinic_name: AddressText
 
 
+class IdentityCardRequest(_Record):
+    photo_ref: CodeText
+
+
 class DossierSubmission(_Record):
     """A DossierSubmitted event, from its Avro-shaped dict or from a citizen's JSON file."""
 
@@ -180,6 +186,7 @@ class DossierSubmission(_Record):
     residence: ResidenceRequest | None = None
     health_insurance: HealthInsuranceRequest | None = None
     delivery: Literal["PORTAL", "VNEID", "POST"] = "PORTAL"
+    child_id_card: IdentityCardRequest | None = None
 
     def to_record(self) -> records.DossierSubmitted:
         """The Avro-shaped record: UTC datetimes, dates, UUIDs, enum symbols (the model
@@ -201,6 +208,7 @@ class DossierSubmission(_Record):
             residence=d["residence"],
             health_insurance=d["health_insurance"],
             delivery=d["delivery"],
+            child_id_card=d["child_id_card"],
         )
 
     def to_json(self) -> dict[str, object]:
@@ -302,6 +310,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "BirthCertificate": BirthCertificate,
     "ResidenceRequest": ResidenceRequest,
     "HealthInsuranceRequest": HealthInsuranceRequest,
+    "IdentityCardRequest": IdentityCardRequest,
 }
 #: Where the named types a submission refers to are kept, by namespace: the shared ones, the
 #: birth group's own.

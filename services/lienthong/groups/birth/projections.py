@@ -42,6 +42,13 @@ class HealthInsurancePart(TypedDict):
     clinic: records.HealthInsuranceRequest
 
 
+class ChildIdCardPart(TypedDict):
+    """The commune police's part of ``ChildIdCardHandoff`` (the hub adds the child's identity
+    and personal ID number as registered)."""
+
+    photo_ref: str
+
+
 def civil_registry_part(submission: records.DossierSubmitted) -> CivilRegistryPart:
     """Civil registry: the child, parents, applicant and birth certificate."""
     return {
@@ -81,6 +88,12 @@ def health_insurance_part(submission: records.DossierSubmitted) -> HealthInsuran
         "commune_code": address["commune_code"],
         "clinic": {**clinic},
     }
+
+
+def child_id_card_part(submission: records.DossierSubmitted) -> ChildIdCardPart:
+    """The child's identity card: only the family's photo reference besides the identity."""
+    request = _section(submission.get("child_id_card"), "child_id_card")
+    return {"photo_ref": request["photo_ref"]}
 
 
 def _section(section: T | None, name: str) -> T:

@@ -10,14 +10,44 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import dataclass
 from typing import TypedDict
 
 from lienthong.contracts import records
 from lienthong.domain.agency import AgencyContext, Decision, Entry, completion, prior, rejection
 from lienthong.domain.allocation import Counters
-from lienthong.groups.birth.residence_rules import rule_on
+from lienthong.domain.declaration import AgencyDecision
 
 STEP = "residence"
+
+
+@dataclass(frozen=True)
+class ResidenceRule:
+    """What the police require for a child under 6 registered at a parent's address (each
+    version of the birth group declares its own: ``declaration.py``)."""
+
+    head_consent_required: bool
+    basis: str
+
+
+#: Law on Residence 2020: the head of household consents unless the parent is the head.
+LAW_2020 = ResidenceRule(True, "Law on Residence 2020, art. 20")
+#: From 2026-07-01 a child under 6 at a parent's address needs no head of household's consent.
+AMENDED_2026 = ResidenceRule(False, "amended residence rules from 2026-07-01")
+
+
+def under(rule: ResidenceRule) -> AgencyDecision[records.ResidenceHandoff, ResidenceEntry]:
+    """The police's decision under ``rule`` (the rule of the dossier's version)."""
+
+    def decide(
+        handoff: records.ResidenceHandoff,
+        entry: ResidenceEntry | None,
+        counters: Counters,
+        ctx: AgencyContext,
+    ) -> Decision:
+        return register_residence(handoff, entry, counters, ctx, rule)
+
+    return decide
 
 
 class ResidenceEntry(Entry, total=False):
@@ -51,8 +81,10 @@ def register_residence(
     entry: ResidenceEntry | None,
     counters: Counters,
     ctx: AgencyContext,
+    rule: ResidenceRule,
 ) -> Decision:
-    """Register the child at the parent's address, or refuse with the reason."""
+    """Register the child at the parent's address, or refuse with the reason (``rule``: what
+    the version the dossier was received under requires)."""
     known = prior(STEP, "ResidenceRegistered", handoff, entry, _fields)
     if known is not None:
         return known
@@ -65,7 +97,6 @@ def register_residence(
             "address_mismatch",
             "The address given for the child is not the chosen parent's permanent address.",
         )
-    rule = rule_on(handoff["dossier_date"])
     parent_is_head = handoff["parent_personal_id"] == request["head_personal_id"]
     if rule.head_consent_required and not parent_is_head and not request["head_consent"]:
         return rejection(

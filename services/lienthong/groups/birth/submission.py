@@ -14,6 +14,7 @@ from lienthong.domain.screening import LIMIT_CODES
 from lienthong.errors import Reason, ValidationFailed, at_most
 from lienthong.groups.birth.model import (
     COMBINATIONS,
+    WITH_ID_CARD,
     Address,
     DossierSubmission,
     Parent,
@@ -23,8 +24,11 @@ from lienthong.limits import MAX_CLOCK_SKEW_SECONDS, clip, excerpt
 
 # -- The business rules ------------------------------------------------------------------------
 
-#: The combinations a citizen may choose (birth registration is always first).
-ALLOWED_COMBINATIONS = frozenset(COMBINATIONS)
+#: The combinations a citizen may choose in any version of the group (birth registration is
+#: always first); the version of the dossier's receipt day may offer fewer (``declaration.py``).
+ALLOWED_COMBINATIONS = frozenset(COMBINATIONS + WITH_ID_CARD)
+#: A photo reference: what the portal or VNeID names an uploaded photo by.
+PHOTO_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{7,63}")
 GROUP = "birth"
 #: Registration later than this many days after the birth is late registration (Law on Civil
 #: Status, art. 15), which is not part of the linked procedures.
@@ -80,13 +84,17 @@ def _combination(f: _Facts) -> Iterator[Reason]:
             "procedures",
             "combination_not_allowed",
             "Birth registration can be combined with residence registration, a health-insurance "
-            f"card, or both; {clip(', '.join(chosen)) or 'nothing'} is not one of these "
-            "combinations.",
+            "card, or both, each with or without the child's identity card; "
+            f"{clip(', '.join(chosen)) or 'nothing'} is not one of these combinations.",
         )
 
 
 def _sections(f: _Facts) -> Iterator[Reason]:
-    sections = {"residence": f.dossier.residence, "health_insurance": f.dossier.health_insurance}
+    sections = {
+        "residence": f.dossier.residence,
+        "health_insurance": f.dossier.health_insurance,
+        "child_id_card": f.dossier.child_id_card,
+    }
     for step, section in sections.items():
         words = step.replace("_", "-")
         if step in f.dossier.procedures and section is None:
@@ -97,6 +105,17 @@ def _sections(f: _Facts) -> Iterator[Reason]:
                 "unexpected_section",
                 f"The {words} part is filled in, but that procedure was not chosen.",
             )
+
+
+def _photo(f: _Facts) -> Iterator[Reason]:
+    card = f.dossier.child_id_card
+    if card is not None and not PHOTO_REF.fullmatch(card.photo_ref):
+        yield Reason(
+            "child_id_card.photo_ref",
+            "invalid_photo_ref",
+            "The photo reference must be 8 to 64 letters, digits, '.', '_', ':' or '-' as the "
+            f"portal gave it, not {excerpt(card.photo_ref)}.",
+        )
 
 
 def _personal_ids(f: _Facts) -> Iterator[Reason]:
@@ -291,6 +310,7 @@ RULES: tuple[Rule, ...] = (
     _group,
     _combination,
     _sections,
+    _photo,
     _texts,
     _personal_ids,
     _personal_ids_match_parents,
@@ -313,6 +333,7 @@ RULE_CODES = (
     "combination_not_allowed",
     "missing_section",
     "unexpected_section",
+    "invalid_photo_ref",
     "blank_field",
     "invalid_nationality",
     "invalid_personal_id",

@@ -16,9 +16,15 @@ from lienthong.domain.arrivals import arrival_times
 from lienthong.domain.calendar import WorkingCalendar
 from lienthong.groups.birth.breakers import BREAKERS, INVALID_KINDS
 from lienthong.groups.birth.family import Family, Person, copy_parent, copy_residence
+from lienthong.groups.birth.identity_card import card_from
 from lienthong.groups.birth.submission import ALLOWED_COMBINATIONS
 
 FULL = ("civil_registry", "residence", "health_insurance")
+ID_CARD = "child_id_card"
+#: The first day a dossier may count as received with the child's identity card (a setting).
+ID_CARD_FROM = card_from()
+#: How many families choose the child's identity card once they can (an assumption).
+ID_CARD_SHARE = 0.5
 #: How often citizens pick each combination (an assumption: no published figures).
 DEFAULT_COMBINATIONS: Mapping[tuple[str, ...], float] = {
     FULL: 0.6,
@@ -244,6 +250,7 @@ class _Maker:
         in_province = self.rng.random() < 0.85
         province = home["province_code"] if in_province else self.rng.choice(list(self.by_province))
         (procedures,) = self.rng.choices(self.combinations, self.weights)
+        procedures = self._with_id_card(procedures, submitted)
         return Family(
             mother=mother,
             father=father,
@@ -255,6 +262,16 @@ class _Maker:
             residence=self._residence(mother, father, born_on),
             clinic=self._clinic(home),
         )
+
+    def _with_id_card(self, procedures: tuple[str, ...], submitted: datetime) -> tuple[str, ...]:
+        """A share of the families whose dossier counts as received on or after the day the
+        child's identity card joins the group choose it too; earlier ones never can (and draw
+        nothing, so their dossiers stay as they were)."""
+        if self.calendar.received_on(submitted) < ID_CARD_FROM:
+            return procedures
+        if self.rng.random() >= ID_CARD_SHARE:
+            return procedures
+        return (*procedures, ID_CARD)
 
     def _applicant(
         self, mother: records.Parent, father: records.Parent | None, born_on: date
@@ -365,6 +382,7 @@ class _Maker:
             "residence": copy_residence(family.residence) if "residence" in chosen else None,
             "health_insurance": {**family.clinic} if "health_insurance" in chosen else None,
             "delivery": family.channel if self.rng.random() < 0.9 else "POST",
+            "child_id_card": {"photo_ref": f"photo:{eid.hex[:20]}"} if ID_CARD in chosen else None,
         }
 
     # -- breaking exactly one rule ------------------------------------------------------------

@@ -104,6 +104,18 @@ def group_words(group: ProcedureGroup[Any], lang: str) -> dict[str, str]:
     }
 
 
+def version_view(group: ProcedureGroup[Any], lang: str) -> dict[str, str | None]:
+    """The version a page shows: its name, its first day (None: the group's first version),
+    what it changed, its legal basis."""
+    first = group.valid_from == dt.date.min
+    return {
+        "name": group.version,
+        "valid_from": None if first else group.valid_from.isoformat(),
+        "change": group.change.in_language(lang) if group.change else None,
+        "source": group.change_source,
+    }
+
+
 def documents(group: ProcedureGroup[Any], lang: str) -> list[str]:
     """What the citizen supplies: the group's declaration, then each procedure's own."""
     declared = [*group.documents, *(d for spec in group.steps.values() for d in spec.documents)]
@@ -113,7 +125,9 @@ def documents(group: ProcedureGroup[Any], lang: str) -> list[str]:
 def procedure_view(
     group: ProcedureGroup[Any], cuts: DeadlineCuts, province: str | None, on: dt.date, lang: str
 ) -> Json:
-    """Everything the page and the poster show, derived from the declarations."""
+    """Everything the page and the poster show, derived from the group's version in force on
+    ``on`` (what a dossier received that day is held to)."""
+    group = group.on(on)
     combos = [
         " + ".join(step_label(group.steps[step], lang) for step in group.order(chosen))
         for chosen in group.combinations
@@ -125,6 +139,7 @@ def procedure_view(
         "province": province,
         "province_name": units.province_name(province) if province else None,
         "as_of": on.isoformat(),
+        "version": version_view(group, lang),
         "combinations": combos,
         "documents": documents(group, lang),
         "deadlines": deadline_rows(group, cuts, province, on, lang),

@@ -104,6 +104,7 @@ def dossier_view(state: DossierState, now: dt.datetime) -> Json:
     return {
         "receipt_number": state.receipt_number,
         "group": state.group,
+        "version": state.version or None,
         "phase": state.phase,
         "outcome": state.outcome,
         "submitted_at": _iso(state.submitted_at),
