@@ -14,7 +14,7 @@ from lienthong.metrics import ConsumerLagCollector, Metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The operators' pages the checks read: the metrics and alerts, and the deployment.
-OPERATOR_PAGES = (ROOT / "docs" / "operators" / "metrics.md", ROOT / "docs" / "operators" / "deploy.md")
+OPERATOR_PAGES = tuple(ROOT / "docs" / "operators" / page for page in ("metrics.md", "deploy.md"))
 RULES = ROOT / "deploy" / "prometheus" / "rules" / "lienthong.rules.yml"
 #: A metrics table row: | `name` | type | `label`, `label` (or -) | from | meaning |
 METRIC_ROW = re.compile(r"^\| `(lienthong_\w+)` \| (\w+) \| ([^|]*) \|", re.MULTILINE)
@@ -58,7 +58,7 @@ def test_the_pages_list_every_declared_metric() -> None:
 
 def test_the_pages_list_no_metric_that_does_not_exist() -> None:
     extra = set(documented()) - set(declared())
-    assert not extra, f"the operators' pages list metrics metrics.py does not declare: {sorted(extra)}"
+    assert not extra, f"the pages list metrics metrics.py does not declare: {sorted(extra)}"
 
 
 def test_the_pages_give_each_metric_its_type_and_labels() -> None:

@@ -1,4 +1,4 @@
-"""The documentation site builds in strict mode, and every alert links a runbook page that exists."""
+"""The documentation site builds in strict mode; every alert links a runbook page that exists."""
 
 from __future__ import annotations
 
@@ -84,8 +84,8 @@ def test_every_page_is_in_the_navigation() -> None:
 def test_every_alert_links_its_runbook_page_on_the_site() -> None:
     site = str(config()["site_url"])
     listed = set(nav_pages(config()["nav"]))
-    for name, annotations in alerts().items():
-        url = annotations.get("runbook_url", "")
+    for name, notes in alerts().items():
+        url = notes.get("runbook_url", "")
         assert url.startswith(site + "operators/runbooks/"), (name, url)
         page = url.removeprefix(site).rstrip("/") + ".md"
         assert (DOCS / page).is_file() and page in listed, (name, page)
