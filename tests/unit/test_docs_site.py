@@ -121,3 +121,12 @@ def test_no_page_names_a_path_of_this_machine() -> None:
     for page in DOCS.rglob("*.md"):
         text = page.read_text(encoding="utf-8")
         assert not re.search(r"(?<![\w.])/(work|tmp|home|root)/", text), page
+
+
+def test_every_make_target_is_on_the_make_page() -> None:
+    makefile = (SOURCE_ROOT / "Makefile").read_text(encoding="utf-8")
+    targets = re.findall(r"^([a-z-]+):.*## ", makefile, re.MULTILINE)
+    page = (DOCS / "reference" / "make.md").read_text(encoding="utf-8")
+    assert "docs" in targets and "help" in targets
+    missing = [t for t in targets if t != "help" and f"`make {t}`" not in page]
+    assert not missing, missing
