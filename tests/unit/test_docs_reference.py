@@ -133,3 +133,21 @@ def test_every_topic_and_event_type_is_listed() -> None:
 def test_no_page_names_a_path_of_this_machine() -> None:
     for text in pages.pages(root_command()).values():
         assert str(SOURCE_ROOT) not in text and "/tmp/" not in text
+
+
+def test_a_changed_declaration_changes_the_groups_page() -> None:
+    from dataclasses import replace
+
+    from lienthong.docsgen import groups_page
+    from lienthong.groups.registry import GROUPS
+
+    before = groups_page.render(GROUPS)
+    death = GROUPS["death"]
+    step = replace(death.steps["funeral_allowance"], legal_source=("Decree 99/2099, art. 1",))
+    changed = replace(death, steps={**death.steps, "funeral_allowance": step})
+    after = groups_page.render({**GROUPS, "death": changed})
+    assert "Decree 99/2099, art. 1" not in before and "Decree 99/2099, art. 1" in after
+    for group in GROUPS.values():
+        assert f"## {group.name}: " in before
+        for name in group.steps:
+            assert f"| `{name}`: " in before, name

@@ -16,7 +16,7 @@ def generate(
     ctx: typer.Context,
     check: Annotated[bool, typer.Option(help="Only list stale pages; exit 1 if any")] = False,
 ) -> None:
-    """Write docs/reference/{settings,cli,topics,events}.md from the code."""
+    """Write docs/reference/{settings,cli,topics,events,groups}.md from the code."""
     from lienthong.docsgen.pages import stale, write
 
     root = ctx.find_root().command

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from lienthong.contracts.catalogue import SchemaCatalogue, default_catalogue
-from lienthong.docsgen import cli_page, settings_page, topics_page
+from lienthong.docsgen import cli_page, groups_page, settings_page, topics_page
+from lienthong.groups.registry import GROUPS
 from lienthong.settings import SOURCE_ROOT, Settings
 
 #: Where the generated pages live in the checkout (the site's reference section).
@@ -20,6 +21,7 @@ def pages(root: cli_page.Command, catalogue: SchemaCatalogue | None = None) -> d
         REFERENCE / "cli.md": cli_page.render(root),
         REFERENCE / "topics.md": topics_page.render_topics(schemas),
         REFERENCE / "events.md": topics_page.render_events(schemas),
+        REFERENCE / "groups.md": groups_page.render(GROUPS),
     }
 
 
