@@ -47,6 +47,7 @@ def option_row(param: Any) -> str:
     if is_option(param):
         names = ", ".join([*param.opts, *param.secondary_opts])
         default = "–" if param.is_flag and not param.default else code(value(param.default))
+        default = "(required)" if param.required else default
     else:
         names, default = (param.name or "").upper(), "(required)" if param.required else "–"
     help_text = getattr(param, "help", None) or ""
