@@ -130,3 +130,40 @@ def test_every_make_target_is_on_the_make_page() -> None:
     assert "docs" in targets and "help" in targets
     missing = [t for t in targets if t != "help" and f"`make {t}`" not in page]
     assert not missing, missing
+
+
+def lienthong_lines(page: Path) -> list[str]:
+    """The ``lienthong ...`` command lines of a page's bash blocks (comments and placeholders
+    in brackets left out)."""
+    found: list[str] = []
+    for block in re.findall(r"```bash\n(.*?)```", page.read_text(encoding="utf-8"), re.DOTALL):
+        for line in block.replace("\\\n", " ").splitlines():
+            command = line.split(" # ")[0].strip()
+            if command.startswith("lienthong ") and "[" not in command:
+                found.append(command)
+    return found
+
+
+def test_every_lienthong_command_on_the_pages_parses() -> None:
+    """A renamed command or option fails here, on whichever page shows it."""
+    import shlex
+
+    import typer
+
+    from lienthong.cli import app
+
+    root = typer.main.get_command(app)
+    checked = 0
+    for page in DOCS.rglob("*.md"):
+        for line in lienthong_lines(page):
+            words = [w for w in shlex.split(line)[1:] if w not in ("--secure", "--debug")]
+            command = root
+            while words and words[0] in getattr(command, "commands", {}):
+                command = command.commands[words.pop(0)]  # type: ignore[attr-defined]
+            assert command is not root, f"{page.relative_to(DOCS)}: {line}: no such command"
+            try:
+                command.make_context(command.name or "lienthong", list(words))
+            except Exception as exc:
+                raise AssertionError(f"{page.relative_to(DOCS)}: {line}: {exc}") from exc
+            checked += 1
+    assert checked >= 25, checked
