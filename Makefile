@@ -8,7 +8,7 @@ CRDS   := deploy/k8s/schemas/crds/.generated
 APT_TOOLS := promtool
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help deps demo test test-unit fuzz lint format chaos bench broker-start broker-stop clean
+.PHONY: help deps demo test test-unit fuzz lint format chaos bench broker-start broker-stop clean docs
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -16,7 +16,7 @@ help: ## List the targets
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,dev]'
+	$(BIN)/pip install --quiet -e '.[test,dev,docs]'
 	touch $@
 
 $(JARS): deploy/kafka/pom.xml
@@ -65,4 +65,10 @@ broker-stop: $(STAMP) ## Stop the local Kafka broker
 	$(BIN)/lienthong broker stop
 
 clean: ## Remove the virtualenv, jars and local data
-	rm -rf $(VENV) deploy/kafka/lib deploy/k8s/schemas/lib deploy/k8s/schemas/crds var
+	rm -rf $(VENV) deploy/kafka/lib deploy/k8s/schemas/lib deploy/k8s/schemas/crds var site
+
+# The documentation site: the reference pages generated from the code, then MkDocs in strict
+# mode (a broken link or a page left out fails). `make test` builds it too (test_docs_site.py).
+docs: $(STAMP) ## Build the documentation site into site/ (strict: a broken link fails)
+	$(BIN)/lienthong docs generate
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict

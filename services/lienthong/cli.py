@@ -18,6 +18,7 @@ from lienthong.cli_ops import deadletters_app, env_command, stack_app
 from lienthong.cli_output import console, err, fail, say, warn
 from lienthong.client import connect
 from lienthong.client.terminal import safe
+from lienthong.docsgen.command import docs_app
 from lienthong.errors import ValidationFailed
 from lienthong.report.command import demo_year, report
 from lienthong.settings import Settings, secure_environment
@@ -32,6 +33,7 @@ app.add_typer(broker_app, name="broker")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(deadletters_app, name="deadletters")
 app.add_typer(stack_app, name="stack")
+app.add_typer(docs_app, name="docs")
 app.command("env")(env_command)
 ID_HELP = "A dossier id (DVC-...), a receipt number (TN-DVC-...) or a file of dossiers"
 

@@ -116,7 +116,7 @@ class Settings(BaseSettings):
         "development is true",
     )
 
-    # -- Security (see README "Security") ---------------------------------------------------
+    # -- Security (see docs/operators/security.md) -----------------------------------------
     development: bool = Field(
         False, description="A local run (demo, tests): allows the public development secret"
     )
@@ -168,7 +168,7 @@ class Settings(BaseSettings):
     )
     #: Where the law gives no verified deadline for a group (the death group), the whole-group
     #: target in working days, by group name (``<group>_verification`` when verification is
-    #: needed); a group not named keeps its declaration's. See the README's domain section.
+    #: needed); a group not named keeps its declaration's. See docs/explanation/groups.md.
     group_deadline_days: dict[str, int] = Field(
         {"death": 6, "death_verification": 18},
         description="Whole-group working days by group (JSON), overriding the declaration",

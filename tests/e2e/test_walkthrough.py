@@ -1,6 +1,7 @@
-"""The newcomer test: the README's integrator walkthrough, run as it stands, line by line.
+"""The newcomer test: the integrators' walkthrough (docs/integrators/first-hour.md), run as it
+stands, line by line.
 
-The script is the README's bash block itself: each line runs unchanged in one shell, and must
+The script is the tutorial's bash block itself: each line runs unchanged in one shell, and must
 end with exit status 0, or with the status its comment names (``exit status 3``). The test
 gives the shell its own topic prefix, state directory and free ports, and stops every process
 the walkthrough started even when a line fails.
@@ -23,17 +24,17 @@ from lienthong.runtime.stack import settings_env
 from lienthong.settings import SOURCE_ROOT, Settings
 
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]
-README = SOURCE_ROOT / "README.md"
+TUTORIAL = SOURCE_ROOT / "docs" / "integrators" / "first-hour.md"
 EXPECTED_STATUS = re.compile(r"exit status (\d+)")
 #: Stack start (up to 90 s), the dossier (up to 60 s), the replay's wait (up to 30 s), the stop.
 SCRIPT_TIMEOUT = 400
 
 
 def walkthrough() -> list[str]:
-    """The command lines of the first bash block in the README's integrator section."""
-    section = README.read_text(encoding="utf-8").split("## The integrator client\n", 1)[1]
+    """The command lines of the first bash block of the tutorial's walkthrough."""
+    section = TUTORIAL.read_text(encoding="utf-8").split("## The walkthrough\n", 1)[1]
     block = re.search(r"```bash\n(.*?)```", section, re.DOTALL)
-    assert block, "the integrator client section has a bash block"
+    assert block, "the walkthrough has a bash block"
     return [line for line in block.group(1).splitlines() if line.strip()]
 
 
@@ -44,20 +45,20 @@ def expected_status(line: str) -> int:
 
 
 def as_script(lines: list[str]) -> str:
-    """Each README line verbatim, echoed first, then its exit status checked."""
+    """Each tutorial line verbatim, echoed first, then its exit status checked."""
     out = ["set -u"]
     for number, line in enumerate(lines, 1):
         want = expected_status(line)
         out += [
             f"echo {shlex.quote('$ ' + line)}",
             line,
-            f"rc=$?; if [ $rc -ne {want} ]; then echo {shlex.quote(f'README line {number}')}"
+            f"rc=$?; if [ $rc -ne {want} ]; then echo {shlex.quote(f'tutorial line {number}')}"
             f' "ended with exit status $rc, not {want}" >&2; exit 90; fi',
         ]
     return "\n".join(out) + "\n"
 
 
-def test_the_script_is_the_readme_block() -> None:
+def test_the_script_is_the_tutorial_block() -> None:
     lines = walkthrough()
     script = as_script(lines)
     for line in lines:

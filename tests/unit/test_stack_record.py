@@ -110,7 +110,9 @@ def test_env_without_a_running_stack_says_how_to_start_one(tmp_path: Path) -> No
 def test_the_demo_no_longer_advises_pkill() -> None:
     code = (SOURCE_ROOT / "services" / "lienthong" / "demo.py").read_text(encoding="utf-8")
     readme = (SOURCE_ROOT / "README.md").read_text(encoding="utf-8")
+    pages = [p.read_text(encoding="utf-8") for p in (SOURCE_ROOT / "docs").rglob("*.md")]
     assert "pkill" not in code and "pkill" not in readme
+    assert pages and not any("pkill" in page for page in pages)
     assert "lienthong stack stop" in code
 
 

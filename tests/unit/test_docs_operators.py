@@ -1,4 +1,5 @@
-"""The README's operators section lists every metric, recording rule and alert we declare."""
+"""The operators' pages list every metric, recording rule and alert we declare, and say how to
+run and grow (once the README's operators section, now docs/operators/)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from prometheus_client import CollectorRegistry
 from lienthong.metrics import ConsumerLagCollector, Metrics
 
 ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
+#: The operators' pages the checks read: the metrics and alerts, and the deployment.
+OPERATOR_PAGES = tuple(ROOT / "docs" / "operators" / page for page in ("metrics.md", "deploy.md"))
 RULES = ROOT / "deploy" / "prometheus" / "rules" / "lienthong.rules.yml"
 #: A metrics table row: | `name` | type | `label`, `label` (or -) | from | meaning |
 METRIC_ROW = re.compile(r"^\| `(lienthong_\w+)` \| (\w+) \| ([^|]*) \|", re.MULTILINE)
@@ -20,12 +22,9 @@ FIRST_CELL = re.compile(r"^\| `([\w:]+)` \|", re.MULTILINE)
 
 
 def operators_section() -> str:
-    text = README.read_text(encoding="utf-8")
-    start = text.find("\n## For operators\n")
-    assert start >= 0, "README.md has no '## For operators' section"
-    rest = text[start + 1 :]
-    following = re.search(r"^## ", rest[3:], re.MULTILINE)
-    return rest if following is None else rest[: following.start() + 3]
+    missing = [page.name for page in OPERATOR_PAGES if not page.is_file()]
+    assert not missing, f"the operators' pages are missing: {missing}"
+    return "\n".join(page.read_text(encoding="utf-8") for page in OPERATOR_PAGES)
 
 
 def declared() -> dict[str, tuple[str, frozenset[str]]]:
@@ -52,20 +51,20 @@ def documented() -> dict[str, tuple[str, frozenset[str]]]:
     return {name: (kind, frozenset(re.findall(r"`(\w+)`", labels))) for name, kind, labels in rows}
 
 
-def test_readme_lists_every_declared_metric() -> None:
+def test_the_pages_list_every_declared_metric() -> None:
     missing = set(declared()) - set(documented())
-    assert not missing, f"add these metrics to the README's operators table: {sorted(missing)}"
+    assert not missing, f"add these metrics to the operators' metrics table: {sorted(missing)}"
 
 
-def test_readme_lists_no_metric_that_does_not_exist() -> None:
+def test_the_pages_list_no_metric_that_does_not_exist() -> None:
     extra = set(documented()) - set(declared())
-    assert not extra, f"the README lists metrics metrics.py does not declare: {sorted(extra)}"
+    assert not extra, f"the pages list metrics metrics.py does not declare: {sorted(extra)}"
 
 
-def test_readme_gives_each_metric_its_type_and_labels() -> None:
+def test_the_pages_give_each_metric_its_type_and_labels() -> None:
     listed = documented()
     wrong = {
-        name: {"declared": want, "readme": listed[name]}
+        name: {"declared": want, "documented": listed[name]}
         for name, want in declared().items()
         if name in listed and listed[name] != want
     }
@@ -78,13 +77,13 @@ def rules(key: str) -> set[str]:
 
 
 @pytest.mark.parametrize("key", ["record", "alert"])
-def test_readme_lists_every_recording_rule_and_alert(key: str) -> None:
+def test_the_pages_list_every_recording_rule_and_alert(key: str) -> None:
     listed = set(FIRST_CELL.findall(operators_section()))
     missing = rules(key) - listed
-    assert rules(key) and not missing, f"add to the README's operators section: {missing}"
+    assert rules(key) and not missing, f"add to the operators' metrics and alerts page: {missing}"
 
 
-def test_readme_explains_how_to_run_and_grow() -> None:
+def test_the_pages_explain_how_to_run_and_grow() -> None:
     section = operators_section()
     for needed in (
         "/metrics",
