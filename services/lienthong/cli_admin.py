@@ -9,7 +9,7 @@ import typer
 from lienthong.cli_output import console, err
 from lienthong.settings import Settings
 
-broker_app = typer.Typer(help="The local Apache Kafka broker (jars from Maven Central).")
+broker_app = typer.Typer(help="The local Apache Kafka broker (jars fetched into the user cache).")
 schemas_app = typer.Typer(
     help="The Avro contracts: list, check compatibility and release, export by fingerprint."
 )
@@ -21,6 +21,16 @@ def broker_start() -> None:
     from lienthong.broker.local import LocalBroker
 
     console.print(LocalBroker(Settings()).start().message)
+
+
+@broker_app.command("jars")
+def broker_jars() -> None:
+    """Fetch the broker's jars into the user cache now (start does it on first use)."""
+    from lienthong.broker.jars import fetch, jars_dir
+
+    settings = Settings()
+    fetched = fetch(settings)
+    console.print(f"{fetched} jars fetched; the broker's classpath is {jars_dir(settings)}")
 
 
 @broker_app.command("stop")
