@@ -30,9 +30,16 @@ def _version(release: str) -> tuple[int, ...]:
 
 
 def _releases() -> tuple[str, str]:
-    """The previous release and the current (newest) one."""
+    """The previous release (the newest one whose schemas differ from the current release's)
+    and the current (newest) one."""
     ordered = sorted(CATALOGUE.releases(), key=_version)
-    return ordered[-2], ordered[-1]
+    current = ordered[-1]
+
+    def prints(release: str) -> set[bytes]:
+        return {e.fingerprint for e in CATALOGUE.releases()[release]}
+
+    previous = next(r for r in reversed(ordered[:-1]) if prints(r) != prints(current))
+    return previous, current
 
 
 def example(schema: Any, named: dict[str, Any], depth: int = 0) -> Any:
@@ -150,7 +157,6 @@ def test_a_java_subscriber_built_on_the_previous_release_reads_the_current_one(
     # It fetched exactly the writer schemas its build lacked, each once.
     changed = {e.fingerprint for e in writers} - {e.fingerprint for e in built.values()}
     assert fetched == f"FETCHED {len(changed)}"
-    assert changed, "the previous release is not the current one"
     how = {}
     for writer, answer in zip(writers, answers, strict=True):
         _, reader_name, encoded, how[writer.full_name] = answer.split(" ")
