@@ -84,6 +84,8 @@ def test_the_wheel_alone_runs_the_demo_outside_the_checkout(
         env=env,
     ).stdout.split()
     assert Path(where[0]).is_relative_to(venv) and where[1] == lienthong.__version__
+    said = _run([str(venv / "bin" / "lienthong"), "--version"], cwd=elsewhere, env=env)
+    assert said.stdout.strip() == f"lienthong {lienthong.__version__}"
 
     demo = _run(
         [str(venv / "bin" / "lienthong"), "demo", "--dossiers", "30", "--timeout", "150"],

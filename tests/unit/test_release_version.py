@@ -83,3 +83,12 @@ def test_the_changelog_keeps_a_changelog_up_to_this_version() -> None:
     assert _version(lienthong.__version__) >= released[0]
     kinds = set(re.findall(r"^### (\w+)$", text, re.MULTILINE))
     assert kinds <= {"Added", "Changed", "Deprecated", "Removed", "Fixed", "Security"}
+
+
+def test_the_command_says_its_version() -> None:
+    from typer.testing import CliRunner
+
+    from lienthong.cli import app
+
+    answer = CliRunner().invoke(app, ["--version"])
+    assert answer.exit_code == 0 and answer.stdout.strip() == f"lienthong {lienthong.__version__}"
