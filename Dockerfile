@@ -9,10 +9,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# What the wheel is built from (pyproject.toml ships schemas/ inside the package).
+# What the wheel is built from (pyproject.toml ships schemas/ and deploy/ inside the package;
+# .dockerignore keeps fetched jars and generated files out).
 COPY pyproject.toml README.md ./
 COPY services ./services
 COPY schemas ./schemas
+COPY deploy ./deploy
 RUN pip install . \
     && useradd --create-home --uid 10001 lienthong \
     && mkdir -p /app/var/state \

@@ -3,12 +3,12 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-JARS   := deploy/kafka/lib/.fetched
 CRDS   := deploy/k8s/schemas/crds/.generated
 APT_TOOLS := promtool
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help deps demo test test-unit fuzz lint format chaos bench broker-start broker-stop clean docs
+.PHONY: help deps demo test test-unit fuzz lint format chaos bench broker-start broker-stop clean
+.PHONY: docs dist
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -19,16 +19,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,dev,docs]'
 	touch $@
 
-$(JARS): deploy/kafka/pom.xml
-	@command -v mvn >/dev/null || { echo "error: Maven (mvn) is needed to fetch the Kafka jars"; exit 1; }
-	# A new Kafka version replaces the jars (two versions on one classpath do not start).
-	cd deploy/kafka && rm -rf lib && mvn -q -B dependency:copy-dependencies -DoutputDirectory=lib -DincludeScope=runtime
-	touch $@
-
 $(CRDS): deploy/k8s/schemas/pom.xml deploy/k8s/schemas/strimzi-crds.sh
 	bash deploy/k8s/schemas/strimzi-crds.sh
 
-deps: $(STAMP) $(JARS) $(CRDS) ## Install the virtualenv, the Kafka jars, Strimzi's CRDs, the Debian tools
+deps: $(STAMP) $(CRDS) ## Install the virtualenv, the Kafka jars (user cache), Strimzi's CRDs, the Debian tools
+	$(BIN)/lienthong broker jars
 	@bash deploy/apt-tools.sh
 
 demo: deps ## Run the pipeline on the local broker with a few hundred dossiers
@@ -63,6 +58,10 @@ broker-start: deps ## Start the local Kafka broker
 
 broker-stop: $(STAMP) ## Stop the local Kafka broker
 	$(BIN)/lienthong broker stop
+
+dist: $(STAMP) ## Build the wheel and the sdist into dist/ (schemas, rules, manifests inside)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist
 
 clean: ## Remove the virtualenv, jars and local data
 	rm -rf $(VENV) deploy/kafka/lib deploy/k8s/schemas/lib deploy/k8s/schemas/crds var site

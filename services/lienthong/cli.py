@@ -15,7 +15,7 @@ from rich.markup import escape
 from lienthong import topics as roles
 from lienthong.cli_admin import broker_app, schemas_app
 from lienthong.cli_ops import deadletters_app, env_command, stack_app
-from lienthong.cli_output import console, err, fail, say, warn
+from lienthong.cli_output import console, err, fail, say, say_version, warn
 from lienthong.client import connect
 from lienthong.client.terminal import safe
 from lienthong.docsgen.command import docs_app
@@ -81,6 +81,9 @@ def options(
             help="Reach a secured cluster: SASL/SCRAM over TLS as LIENTHONG_SASL_USERNAME "
             "(default: operator) with the password in LIENTHONG_SASL_PASSWORD",
         ),
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=say_version, is_eager=True, help="The version")
     ] = False,
 ) -> None:
     """Broker, topics, deployables, integrator client, demo, benchmark."""

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from lienthong.cli_output import console, err
 from lienthong.settings import Settings
 
-broker_app = typer.Typer(help="The local Apache Kafka broker (jars from Maven Central).")
-schemas_app = typer.Typer(help="The Avro contracts: list, check compatibility, release.")
+broker_app = typer.Typer(help="The local Apache Kafka broker (jars fetched into the user cache).")
+schemas_app = typer.Typer(
+    help="The Avro contracts: list, check compatibility and release, export by fingerprint."
+)
 
 
 @broker_app.command("start")
@@ -17,6 +21,16 @@ def broker_start() -> None:
     from lienthong.broker.local import LocalBroker
 
     console.print(LocalBroker(Settings()).start().message)
+
+
+@broker_app.command("jars")
+def broker_jars() -> None:
+    """Fetch the broker's jars into the user cache now (start does it on first use)."""
+    from lienthong.broker.jars import fetch, jars_dir
+
+    settings = Settings()
+    fetched = fetch(settings)
+    console.print(f"{fetched} jars fetched; the broker's classpath is {jars_dir(settings)}")
 
 
 @broker_app.command("stop")
@@ -48,18 +62,26 @@ def schemas_list() -> None:
 
 @schemas_app.command("check")
 def schemas_check() -> None:
-    """Fail when a schema breaks compatibility with its released version (same major)."""
+    """Fail when a schema breaks compatibility with its released version (same major), or is
+    not part of the newest release (a subscriber could not resolve its fingerprint)."""
     from lienthong.contracts.catalogue import default_catalogue
-    from lienthong.contracts.governance import check_compatibility
+    from lienthong.contracts.governance import check_compatibility, newest_release, unreleased
 
-    findings = check_compatibility(default_catalogue())
+    catalogue = default_catalogue()
+    findings = check_compatibility(catalogue)
     broken = [f for f in findings if not f.compatible]
     for f in broken:
         err.print(
             f"[red]INCOMPATIBLE[/] {f.name} ({f.direction} vs release {f.release}): {f.detail}"
         )
     console.print(f"{len(findings) - len(broken)} of {len(findings)} checks compatible")
-    if broken:
+    missing = unreleased(catalogue)
+    for entry in missing:
+        err.print(
+            f"[red]UNRELEASED[/] {entry.full_name} ({entry.fingerprint.hex()}) is not in release "
+            f"{newest_release(catalogue)}: cut a release (lienthong schemas release VERSION)"
+        )
+    if broken or missing:
         raise typer.Exit(1)
 
 
@@ -70,6 +92,25 @@ def schemas_release(version: str) -> None:
     from lienthong.contracts.governance import release
 
     console.print(f"released {version} to {release(default_catalogue(), version)}")
+
+
+@schemas_app.command("export")
+def schemas_export(
+    folder: Path = typer.Argument(..., help="Where to write <fingerprint>.json and index.json"),
+    check: bool = typer.Option(False, help="Only say whether FOLDER holds what would be written"),
+) -> None:
+    """Write every released and current writer schema as FOLDER/<fingerprint>.json."""
+    from lienthong.contracts.catalogue import default_catalogue
+    from lienthong.contracts.published import export, stale
+
+    if check:
+        differ = stale(default_catalogue(), folder)
+        for name in differ:
+            err.print(f"[red]STALE[/] {folder / name}")
+        console.print(f"{folder} is stale" if differ else f"{folder} matches the schemas")
+        raise typer.Exit(1 if differ else 0)
+    written = export(default_catalogue(), folder)
+    console.print(f"wrote {len(written) - 1} schemas and their index to {folder}")
 
 
 @schemas_app.command("types")

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from lienthong import __version__
 from lienthong.client.terminal import safe
 
 console = Console(highlight=False)
@@ -27,3 +28,10 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """Say what failed in one line on stderr and exit with ``code``."""
     err.print(f"[bold red]error:[/] {escape(safe(message))}", soft_wrap=True)
     raise typer.Exit(code)
+
+
+def say_version(asked: bool) -> None:
+    """``lienthong --version``: the package version, then exit."""
+    if asked:
+        console.print(f"lienthong {__version__}")
+        raise typer.Exit()

@@ -5,7 +5,7 @@
     │   ├── DeclarationInvalid   a declaration file (deadline cuts) breaks a rule
     │   └── UnsupportedTransport the faust adapter does not run on the chosen transport
     ├── BrokerError              the local Kafka broker cannot be started, stopped or reached
-    │   ├── PrerequisiteMissing  Java or Maven is not installed
+    │   ├── PrerequisiteMissing  Java is not installed
     │   ├── TopicsMissing        a deployable's topics are missing and it may not create them
     │   └── BrokerUnreachable    a starting worker saw no broker within startup_wait_seconds
     ├── ContractError            an event does not match the Avro contract
@@ -53,7 +53,7 @@ class BrokerError(LienthongError):
 
 
 class PrerequisiteMissing(BrokerError):
-    """A program the broker needs (Java, Maven) is not installed."""
+    """A program the broker needs (Java) is not installed."""
 
 
 class TopicsMissing(BrokerError):

@@ -12,6 +12,8 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lienthong.errors import SettingsError
+from lienthong.places import DEPLOY_DIR, VAR_DIR
+from lienthong.places import SOURCE_ROOT as SOURCE_ROOT  # where the modules that ask find it
 from lienthong.runtime import faults
 from lienthong.runtime.faust.transports import KAFKA, Transport, installed_faust, refusal
 
@@ -25,10 +27,6 @@ def extra_group_packages() -> list[str]:
     """The extra group packages this process is told of (``LIENTHONG_GROUPS``)."""
     listed = os.environ.get(EXTRA_GROUPS_ENV, "")
     return [name.strip() for name in listed.split(",") if name.strip()]
-
-
-#: The repository root when running from a checkout (services/lienthong/settings.py -> root).
-SOURCE_ROOT = Path(__file__).resolve().parents[2]
 
 
 class RedactedPassword(str):
@@ -75,8 +73,19 @@ class Settings(BaseSettings):
     )
 
     # -- The local broker (deploy/kafka) --------------------------------------------------
-    kafka_dir: Path = Field(SOURCE_ROOT / "deploy" / "kafka", description="pom.xml and lib/")
-    kafka_data_dir: Path = Field(SOURCE_ROOT / "var" / "kafka", description="log.dirs and logs")
+    kafka_dir: Path = Field(
+        DEPLOY_DIR / "kafka", description="The broker's server.properties templates and log4j2"
+    )
+    kafka_jars_dir: Path | None = Field(
+        None,
+        description="Where the broker's jars are fetched on first use; None: the user cache's "
+        "kafka-<version> folder",
+    )
+    maven_repository: str = Field(
+        "https://repo1.maven.org/maven2",
+        description="Maven repository the broker's jars are fetched from (a mirror, file://)",
+    )
+    kafka_data_dir: Path = Field(VAR_DIR / "kafka", description="log.dirs and logs")
     kafka_port: int = 19092
     kafka_controller_port: int = 19093
     kafka_heap: str = Field("512m", description="Broker heap (-Xmx); 512m at most is plenty")
@@ -108,7 +117,7 @@ class Settings(BaseSettings):
     batch_seconds: float = Field(
         0.01, gt=0, description="Group commit: how long a batch waits to fill"
     )
-    state_dir: Path = Field(SOURCE_ROOT / "var" / "state", description="Faust data directories")
+    state_dir: Path = Field(VAR_DIR / "state", description="Faust data directories")
     public_base_url: str = Field("http://127.0.0.1:6066", description="Base of status links")
     lookup_secret: SecretStr = Field(
         SecretStr("local-development-only"),

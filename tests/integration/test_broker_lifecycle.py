@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -110,17 +109,3 @@ def test_java_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = _settings(tmp_path / "kafka")
     with pytest.raises(PrerequisiteMissing, match="Java"):
         LocalBroker(settings).start()
-
-
-def test_maven_missing_when_jars_are_absent(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    kafka_dir = tmp_path / "deploy-kafka"
-    kafka_dir.mkdir()
-    shutil.copy(Settings().kafka_dir / "pom.xml", kafka_dir)
-    empty = tmp_path / "empty-path"
-    empty.mkdir()
-    monkeypatch.setenv("PATH", str(empty))
-    broker = LocalBroker(_settings(tmp_path / "kafka", kafka_dir=kafka_dir))
-    with pytest.raises(PrerequisiteMissing, match="Maven"):
-        broker.fetch_jars()

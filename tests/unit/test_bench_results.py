@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from typer.testing import CliRunner
 
+from lienthong import __version__
 from lienthong.bench import Request, parse_rates, plot, report, results
 from lienthong.cli import app
 from lienthong.errors import BenchmarkError
@@ -147,6 +148,7 @@ def test_the_stamp_names_time_and_commit() -> None:
     stamp = results.stamp()
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", stamp["when"])
     assert re.fullmatch(r"[0-9a-f]{12}(\+dirty)?|unknown", stamp["commit"])
+    assert stamp["version"] == __version__
 
 
 # -- tables --------------------------------------------------------------------------------------

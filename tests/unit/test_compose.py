@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from lienthong.broker.jars import KAFKA_VERSION, pinned
 from lienthong.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,10 +114,8 @@ def test_the_hub_takes_its_secrets_from_the_environment_and_stops_without_them()
 def test_kafka_is_single_node_kraft_and_published_on_the_settings_port() -> None:
     kafka = services()["kafka"]
     # The same Kafka as the local broker's jars and the cluster manifests.
-    pom = (ROOT / "deploy" / "kafka" / "pom.xml").read_text()
-    version = re.search(r"<kafka.version>([\d.]+)</kafka.version>", pom)
-    assert version is not None
-    assert kafka["image"] == f"apache/kafka:{version[1]}"
+    assert f"kafka_2.13-{KAFKA_VERSION}.jar" in {jar.name for jar in pinned()}
+    assert kafka["image"] == f"apache/kafka:{KAFKA_VERSION}"
     env = environment(kafka)
     assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
     assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == f"{env['KAFKA_NODE_ID']}@kafka:9093"

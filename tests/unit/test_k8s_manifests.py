@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ import pytest
 import yaml
 
 from lienthong import manifests, topics
+from lienthong.broker.jars import KAFKA_VERSION, pinned
 from lienthong.broker.secure import Grant, grants
 from lienthong.errors import SettingsError
 from lienthong.manifests import (
@@ -162,9 +162,8 @@ def test_the_strimzi_resources_use_the_v1_api() -> None:
 
 def test_the_local_broker_runs_the_clusters_kafka_version() -> None:
     (kafka,) = documents("Kafka")
-    pom = ET.parse(ROOT / "deploy" / "kafka" / "pom.xml").getroot()
-    version = pom.find("m:properties/m:kafka.version", {"m": "http://maven.apache.org/POM/4.0.0"})
-    assert version is not None and version.text == kafka["spec"]["kafka"]["version"]
+    assert f"kafka_2.13-{KAFKA_VERSION}.jar" in {jar.name for jar in pinned()}
+    assert kafka["spec"]["kafka"]["version"] == KAFKA_VERSION
 
 
 def test_there_is_a_user_per_principal_and_no_other() -> None:

@@ -9,8 +9,9 @@ from contextlib import contextmanager
 from rich.console import Console
 
 from lienthong.broker.local import running_broker
+from lienthong.places import VAR_DIR
 from lienthong.runtime.stack import LocalStack
-from lienthong.settings import SOURCE_ROOT, Settings
+from lienthong.settings import Settings
 from lienthong.worker import prepare_topics
 
 
@@ -24,6 +25,7 @@ def own_topics(base: Settings, console: Console) -> Iterator[Settings]:
 
 
 def stack(settings: Settings) -> LocalStack:
-    """The four deployables on ``settings``' topics (created first), logs under ``var/logs``."""
+    """The four deployables on ``settings``' topics (created first), logs under ``var/logs`` (the
+    checkout's, or the user's state folder)."""
     prepare_topics(settings)
-    return LocalStack(settings, SOURCE_ROOT / "var" / "logs" / settings.topic_prefix)
+    return LocalStack(settings, VAR_DIR / "logs" / settings.topic_prefix)

@@ -9,8 +9,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from lienthong import __version__
 from lienthong.errors import BenchmarkError
-from lienthong.settings import SOURCE_ROOT
+from lienthong.places import IN_CHECKOUT, SOURCE_ROOT
 
 #: The modes, each writing ``<mode>-<time>.json`` and ``<mode>-latest.json``.
 MODES = ("burst", "paced", "soak", "restart")
@@ -23,7 +24,10 @@ def _git(*args: str) -> str:
 
 
 def commit() -> str:
-    """The checkout's commit (``+dirty`` with uncommitted changes), or ``unknown``."""
+    """The checkout's commit (``+dirty`` with uncommitted changes), or ``unknown`` (an
+    installed release: its version is in the stamp)."""
+    if not IN_CHECKOUT:
+        return "unknown"
     try:
         head = _git("rev-parse", "--short=12", "HEAD")
         dirty = _git("status", "--porcelain", "--untracked-files=no")
@@ -33,9 +37,10 @@ def commit() -> str:
 
 
 def stamp() -> dict[str, str]:
-    """When (the start), at which commit and on what the figures were measured."""
+    """When (the start), at which version and commit and on what the figures were measured."""
     return {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "version": __version__,
         "commit": commit(),
         "machine": f"{platform.machine()}, {platform.python_implementation()} "
         f"{platform.python_version()}",

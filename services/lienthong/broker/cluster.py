@@ -21,7 +21,8 @@ from kafka.errors import KafkaError
 from lienthong.broker.local import LocalBroker
 from lienthong.broker.probe import HOST, StartResult, StopResult
 from lienthong.errors import BrokerError, SettingsError
-from lienthong.settings import SOURCE_ROOT, Settings
+from lienthong.places import VAR_DIR
+from lienthong.settings import Settings
 
 SIZE = 3
 REPLICATION = 3
@@ -29,7 +30,7 @@ MIN_ISR = 2
 #: Never the single broker's ports (19092/19093) nor the secured one's (19094/19095).
 CLUSTER_PORT = 19096
 CLUSTER_CONTROLLER_PORT = CLUSTER_PORT + SIZE
-CLUSTER_DATA_DIR = SOURCE_ROOT / "var" / "kafka-cluster"
+CLUSTER_DATA_DIR = VAR_DIR / "kafka-cluster"
 
 
 def cluster_settings(base: Settings, **overrides: object) -> Settings:

@@ -1,4 +1,5 @@
-"""The local KRaft Kafka broker from deploy/kafka: fetch jars, start, stop, kill, status."""
+"""The local KRaft Kafka broker (templates in deploy/kafka, jars in the user cache): start, stop,
+kill, status."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from lienthong.broker.jars import fetch, jars_dir
 from lienthong.broker.probe import (
     HOST,
     BrokerStatus,
@@ -29,7 +31,6 @@ log = logging.getLogger(__name__)
 
 STOP_TIMEOUT = 60.0
 LOG_TAIL_LINES = 20
-MVN_ARGS = "-q -B dependency:copy-dependencies -DoutputDirectory=lib -DincludeScope=runtime"
 
 
 def _kafka_pid_alive(pid: int) -> bool:
@@ -71,7 +72,7 @@ class LocalBroker:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.kafka_dir = settings.kafka_dir
-        self.lib_dir = settings.kafka_dir / "lib"
+        self.lib_dir = jars_dir(settings)
         self.data_dir = settings.kafka_data_dir
         self.log_dirs = self.data_dir / "data"
         self.logs_dir = self.data_dir / "logs"
@@ -83,21 +84,8 @@ class LocalBroker:
         self._process: subprocess.Popen[bytes] | None = None
 
     def fetch_jars(self) -> bool:
-        """Fill ``lib/`` with Maven when the Kafka jar is missing; True if it ran Maven."""
-        if self._has_jars():
-            return False
-        mvn = shutil.which("mvn")
-        if mvn is None:
-            raise PrerequisiteMissing(
-                "Maven (mvn) is not on PATH; it is needed once to download the Kafka jars "
-                f"into {self.lib_dir}. Install Maven (e.g. apt-get install maven) and retry."
-            )
-        log.info("fetching the Kafka jars into %s", self.lib_dir)
-        failure = f"Maven could not fetch the Kafka jars into {self.lib_dir}"
-        _run([mvn, *MVN_ARGS.split()], failure, cwd=self.kafka_dir)
-        if not self._has_jars():
-            raise BrokerError(f"{failure}: no kafka_2.13-*.jar after running Maven")
-        return True
+        """Fetch the jars the user cache lacks (checksums checked); True if it fetched any."""
+        return fetch(self.settings) > 0
 
     def start(self) -> StartResult:
         """Start the broker unless one already answers; wait until it answers metadata."""
@@ -184,9 +172,6 @@ class LocalBroker:
         else:
             message = f"no Kafka broker running at {self.bootstrap}"
         return BrokerStatus(pid is not None or answering, pid, self.bootstrap, answering, message)
-
-    def _has_jars(self) -> bool:
-        return any(self.lib_dir.glob("kafka_2.13-*.jar"))
 
     def _java(self) -> str:
         java = shutil.which("java")

@@ -37,8 +37,9 @@ from lienthong import topics
 from lienthong.broker.local import LocalBroker
 from lienthong.broker.probe import is_answering
 from lienthong.errors import BrokerError, SettingsError
+from lienthong.places import VAR_DIR
 from lienthong.runtime.app import app_id
-from lienthong.settings import SOURCE_ROOT, Settings
+from lienthong.settings import Settings
 from lienthong.worker import INTERNAL_ROLES, create
 
 ADMIN = "admin"
@@ -48,7 +49,7 @@ PRINCIPALS: tuple[str, ...] = tuple(topics.ACCESS)
 #: The secured broker never shares the plaintext broker's ports (19092/19093) or data directory.
 SECURE_PORT = 19094
 SECURE_CONTROLLER_PORT = 19095
-SECURE_DATA_DIR = SOURCE_ROOT / "var" / "kafka-secure"
+SECURE_DATA_DIR = VAR_DIR / "kafka-secure"
 MECHANISM = "SCRAM-SHA-512"
 #: Passwords go into a JAAS line and a ``--add-scram`` argument: keep them free of quotes,
 #: commas, brackets and ``$``.

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources, util
+from importlib import util
 from pathlib import Path
 from typing import Any, cast
 
@@ -15,7 +15,8 @@ import fastavro
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 
 from lienthong.errors import SchemaError
-from lienthong.settings import SOURCE_ROOT, extra_group_packages
+from lienthong.places import shipped
+from lienthong.settings import extra_group_packages
 
 #: Folder (under the schema root) holding frozen copies of released schemas, one folder per release.
 RELEASED_DIR = "released"
@@ -66,8 +67,7 @@ class Tree:
 
 def schema_root() -> Path:
     """The shipped schemas: inside the installed package, else the checkout's ``schemas/``."""
-    shipped = Path(str(resources.files("lienthong"))) / "schemas"
-    return shipped if shipped.is_dir() else SOURCE_ROOT / "schemas"
+    return shipped("schemas")
 
 
 def extra_schema_roots() -> list[Path]:

@@ -79,6 +79,19 @@ def check_compatibility(catalogue: SchemaCatalogue) -> list[Finding]:
     return findings
 
 
+def newest_release(catalogue: SchemaCatalogue) -> str | None:
+    """The newest release by version number (0.10.0 after 0.9.0), None before the first."""
+    return max(catalogue.releases(), key=_version, default=None)
+
+
+def unreleased(catalogue: SchemaCatalogue) -> list[SchemaEntry]:
+    """The current schemas whose fingerprint the newest release lacks: a message written with
+    one could not be resolved by a subscriber that knows only released schemas."""
+    newest = newest_release(catalogue)
+    released = {e.fingerprint for e in catalogue.releases().get(newest, [])} if newest else set()
+    return [entry for entry in catalogue if entry.fingerprint not in released]
+
+
 def release(catalogue: SchemaCatalogue, version: str) -> Path:
     """Freeze the current schemas as release ``version``, what later changes are checked against."""
     target = catalogue.root / RELEASED_DIR / version

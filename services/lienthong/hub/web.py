@@ -4,6 +4,7 @@ Citizens' listener (``hub_web_port``, public), nothing else is served there:
     GET /status/{receipt}?code=&lang=      the citizen's status page (vi by default, en)
     GET /api/dossiers/{receipt}?code=      the JSON behind it
     GET /receipt/{receipt}.svg|.png?code=  the receipt card (SVG) or its QR code (PNG)
+    GET /schemas/{fingerprint}             a writer schema by fingerprint (``pages.schemas``)
 
 Operators' listener (``hub_operator_port``, loopback by default, sign-in required;
 ``pages.operators``): the board, dead letters, a dossier by receipt, /metrics, /router/ and the
@@ -25,13 +26,21 @@ from lienthong.hub.pages.logs import redact_web_logs
 from lienthong.hub.pages.operators import Operators
 from lienthong.hub.pages.procedures import register_procedures
 from lienthong.hub.pages.satisfaction import register_satisfaction
+from lienthong.hub.pages.schemas import register_schemas
 from lienthong.hub.pages.site import HEADERS, Handler, Site
 from lienthong.runtime.deployable import Deployable
 from lienthong.runtime.readiness import READY_PATH
 
 #: The only paths the citizens' listener answers; anything else (faust's own pages, /metrics)
 #: is a 404 there.
-CITIZEN_PATHS = ("/status/", "/api/dossiers/", "/receipt/", "/satisfaction/", "/procedures/")
+CITIZEN_PATHS = (
+    "/status/",
+    "/api/dossiers/",
+    "/receipt/",
+    "/satisfaction/",
+    "/procedures/",
+    "/schemas/",
+)
 #: Exact paths answered there too: the kubelet's readiness probe (it says only "consuming").
 PROBE_PATHS = frozenset({READY_PATH})
 
@@ -60,6 +69,7 @@ def register_views(dep: Deployable) -> Site:
     cast(Any, app.web).web_app.middlewares.append(citizens_only)
     register_satisfaction(site, HEADERS)
     register_procedures(site, HEADERS)
+    register_schemas(site, HEADERS)
 
     @app.page("/status/{receipt}")
     async def status_page(view: View, request: Request, **_: Any) -> Response:

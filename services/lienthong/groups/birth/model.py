@@ -29,7 +29,7 @@ from lienthong.contracts import records
 from lienthong.domain.screening import LIMIT_CODES, normalised
 from lienthong.errors import Reason, ValidationFailed
 from lienthong.limits import clip
-from lienthong.settings import SOURCE_ROOT
+from lienthong.places import shipped
 
 #: The combinations a citizen may tick on the form (birth registration is always first).
 COMBINATIONS: tuple[frozenset[str], ...] = (
@@ -341,7 +341,7 @@ def _collect(node: Any, root: Path, found: dict[str, list[str]]) -> None:
 
 def schema_record_fields(root: Path | None = None) -> dict[str, list[str]]:
     """The field names of every record type a DossierSubmitted holds, by short name."""
-    root = root or SOURCE_ROOT / "schemas"
+    root = root or shipped("schemas")
     found: dict[str, list[str]] = {}
     _collect(_load(root / "intake" / "DossierSubmitted.avsc"), root, found)
     return found
