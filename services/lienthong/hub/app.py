@@ -12,8 +12,9 @@ from lienthong.contracts.events import metadata
 from lienthong.domain.calendar import Clock
 from lienthong.domain.deadline_cuts import load_cuts
 from lienthong.domain.due_index import DueIndex
+from lienthong.domain.population import EmbeddedPopulationDatabase
 from lienthong.errors import LienthongError
-from lienthong.hub import early
+from lienthong.hub import early, notices
 from lienthong.hub.due import next_check
 from lienthong.hub.observing import observe
 from lienthong.hub.state import DossierState
@@ -72,8 +73,12 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
             dt.timedelta(seconds=settings.resend_after_seconds),
             cuts,
             settings.group_deadline_days,
+            notice_in_force=settings.notice_in_force,
+            notice_window=dt.timedelta(days=settings.notice_completion_days),
+            population=population,
         )
 
+    population = EmbeddedPopulationDatabase(settings.population_db_plan)
     boundary = dep.pipeline.boundary
     assert boundary is not None
 
@@ -99,6 +104,9 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
                 await dep.pipeline.dead_letter(original, exc)
                 continue
             outputs += more
+
+        if after is None and (notice := notices.notice_of(decoded.name)) is not None:
+            dep.metrics.notice(notice[0].name, "no_consent")  # no consent: nothing opened
 
         def save() -> None:
             if after is not None:
@@ -130,7 +138,8 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
     def retired(state: DossierState) -> bool:
         """A finished dossier whose stay in the working table is over."""
         when = next_check(state, resend_after, retention)
-        return state.phase != "open" and when is not None and when <= dep.clock.now()
+        closed = state.phase not in ("open", "awaiting_family")
+        return closed and when is not None and when <= dep.clock.now()
 
     def retire(state: DossierState) -> Outcome:
         """Move a finished dossier to the archive: what its status page needs, nothing more."""

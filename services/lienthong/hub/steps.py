@@ -17,7 +17,8 @@ from lienthong.domain import units
 from lienthong.domain.calendar import WorkingCalendar
 from lienthong.domain.deadline_cuts import NO_CUTS, WHOLE, AppliedDeadline, DeadlineCuts
 from lienthong.domain.declaration import ProcedureGroup
-from lienthong.errors import LienthongError
+from lienthong.domain.population import PopulationDatabase
+from lienthong.errors import LienthongError, Reason
 from lienthong.groups.registry import GROUPS
 from lienthong.hub.projections import handoff_record
 from lienthong.hub.state import DossierState
@@ -45,6 +46,11 @@ class Context:
     #: Whole-group deadlines set where the law is unclear (working days by group name; the
     #: ``_verification`` entries when verification is needed); the declaration's otherwise.
     group_deadlines: Mapping[str, int] = field(default_factory=dict)
+    #: Registration from a facility's notice: from when (the hub's receipt date), how long the
+    #: family has to complete it, and the population database that must know the mother.
+    notice_in_force: dt.date = dt.date(2027, 3, 1)
+    notice_window: dt.timedelta = dt.timedelta(days=30)
+    population: PopulationDatabase | None = None
 
     def group_deadline(self, group: str, verification: bool) -> int | None:
         return self.group_deadlines.get(f"{group}_verification" if verification else group)
@@ -372,3 +378,13 @@ def _last_answer(state: DossierState, ctx: Context, cause: str) -> tuple[Context
         return ctx, cause
     at, by = max(answers)
     return replace(ctx, now=at), by
+
+
+def reject(
+    state: DossierState, reasons: list[Reason], ctx: Context, cause: str, outcome: str = "REJECTED"
+) -> Result:
+    """Refuse the whole dossier, each reason naming its field and rule."""
+    state.phase, state.outcome, state.finished_at = "rejected", outcome, ctx.now
+    state.rejection = [{"field": r.field, "code": r.code, "message": r.message} for r in reasons]
+    state.note(ctx.now, "rejected", detail="; ".join(r.message for r in reasons))
+    return state, [status("DossierRejected", state, ctx, cause, reasons=state.rejection)]

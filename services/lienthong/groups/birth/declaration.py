@@ -4,7 +4,7 @@ the personal identification number, then permanent residence and the health-insu
 from __future__ import annotations
 
 from lienthong.domain.declaration import ProcedureGroup, StepSpec, Words
-from lienthong.groups.birth import card, projections, registration, residence
+from lienthong.groups.birth import card, notice, projections, registration, residence
 from lienthong.groups.birth.model import COMBINATIONS
 from lienthong.groups.birth.submission import validate_record
 from lienthong.limits import ADDRESS, CODE, FULL_NAME, NAME
@@ -27,6 +27,7 @@ GROUP = ProcedureGroup(
         "Fees: none when the birth is registered on time (within 60 days).",
     ),
     source="Nghị định 63/2024/NĐ-CP",
+    notice=notice.NOTICE,
     steps={
         "civil_registry": StepSpec(
             agency="Commune People's Committee (civil status)",
