@@ -168,6 +168,22 @@ def complete(
     return after, outputs
 
 
+def filed_again(
+    group: ProcedureGroup[Any], state: DossierState, event: Submission, ctx: Context
+) -> Result:
+    """The family files again for a child its notice's dossier already holds: the same dossier
+    (noted on its timeline), never a second registration."""
+    cause = str(event["meta"]["event_id"])
+    spec = group.notice
+    if state.has_seen(cause):
+        return state, []
+    if spec is None or spec.claims(event) != state.dossier_id:
+        raise DossierIdConflict(f"dossier id {state.dossier_id} is already used by a notice")
+    state.remember(cause)
+    state.note(ctx.now, "filed_again", detail=state.receipt_number)
+    return state, []
+
+
 def on_tick(state: DossierState, ctx: Context, cause: str) -> Result:
     """The clock on a waiting dossier: ask the population database again, or close it."""
     group = GROUPS[state.group]

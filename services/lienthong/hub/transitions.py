@@ -77,6 +77,8 @@ def _submitted(schema: str) -> Handling[Submission]:
         group = next((g for g in groups if g.name == event.get("group")), groups[0])
         if state is not None and state.phase == "awaiting_family":
             return notices.complete(group, state, event, ctx, _open)
+        if state is not None and state.path == "facility":
+            return notices.filed_again(group, state, event, ctx)
         return _receive(group, state, event, ctx)
 
     return handle
