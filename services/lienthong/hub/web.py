@@ -4,6 +4,7 @@ Citizens' listener (``hub_web_port``, public), nothing else is served there:
     GET /status/{receipt}?code=&lang=      the citizen's status page (vi by default, en)
     GET /api/dossiers/{receipt}?code=      the JSON behind it
     GET /receipt/{receipt}.svg|.png?code=  the receipt card (SVG) or its QR code (PNG)
+    GET|POST /complete/{receipt}?code=     the family's part of a facility notice's dossier
 
 Operators' listener (``hub_operator_port``, loopback by default, sign-in required;
 ``pages.operators``): the board, dead letters, a dossier by receipt, /metrics, /router/ and the
@@ -21,6 +22,7 @@ from typing import Any, cast
 from aiohttp import web as aioweb
 from faust.web import Request, Response, View
 
+from lienthong.hub.pages.completion import register_completion
 from lienthong.hub.pages.logs import redact_web_logs
 from lienthong.hub.pages.operators import Operators
 from lienthong.hub.pages.procedures import register_procedures
@@ -31,7 +33,14 @@ from lienthong.runtime.readiness import READY_PATH
 
 #: The only paths the citizens' listener answers; anything else (faust's own pages, /metrics)
 #: is a 404 there.
-CITIZEN_PATHS = ("/status/", "/api/dossiers/", "/receipt/", "/satisfaction/", "/procedures/")
+CITIZEN_PATHS = (
+    "/status/",
+    "/api/dossiers/",
+    "/receipt/",
+    "/satisfaction/",
+    "/procedures/",
+    "/complete/",
+)
 #: Exact paths answered there too: the kubelet's readiness probe (it says only "consuming").
 PROBE_PATHS = frozenset({READY_PATH})
 
@@ -60,6 +69,7 @@ def register_views(dep: Deployable) -> Site:
     cast(Any, app.web).web_app.middlewares.append(citizens_only)
     register_satisfaction(site, HEADERS)
     register_procedures(site, HEADERS)
+    register_completion(site, HEADERS)
 
     @app.page("/status/{receipt}")
     async def status_page(view: View, request: Request, **_: Any) -> Response:
