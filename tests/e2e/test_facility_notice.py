@@ -56,9 +56,9 @@ def test_a_notice_completed_through_the_link_registers_the_birth_once(
         for i in scenario.dossiers(30, seed=2603, twins_share=0.0)
         if not i.invalid and len(i.record["procedures"]) == 3
     ]
-    agreed, refused = items[0].record, items[1].record
+    agreed, refused, portal, plain = (i.record for i in items[:4])
     now = scenario.clock.now()
-    for dossier, consent in ((refused, False), (agreed, True)):
+    for dossier, consent in ((refused, False), (agreed, True), (portal, True)):
         notice = notice_for(dossier, consent=consent, at=now)
         scenario.publish("intake", "BirthNoticeIssued", dict(notice))
     dossier_id = dossier_id_of(agreed["birth_certificate"]["code"])
@@ -90,8 +90,21 @@ def test_a_notice_completed_through_the_link_registers_the_birth_once(
         if d and d.name == "BirthRegistered" and k.decode() == dossier_id
     ]
     assert len({b["registration_number"] for b in births}) == 1
-    letters = [d for _, _, d in read_topic(scenario.settings, "deadletter") if d]
-    assert letters == [], [d.record["reason"] for d in letters]
+
+    # The portal's usual filing under its own dossier id, matched by the certificate: the
+    # notice's dossier is completed, the portal's id is told so and opens nothing.
+    notice_id = dossier_id_of(portal["birth_certificate"]["code"])
+    scenario.wait_for_event(notice_id, "DossierAwaitingFamily")
+    own_id = scenario.submit(portal)
+    told = scenario.wait_for_event(own_id, "DossierRejected")
+    assert told["reasons"][0]["code"] == "same_child_as_notice", told
+    final = scenario.wait(notice_id, finished, timeout=90).final
+    assert final is not None and final[1]["outcome"] == "COMPLETED", final
+    assert scenario.timeline(own_id).of("DossierReceived") == []
+    # A filing with no notice behind it opens as always, under its own id.
+    assert scenario.wait_for_event(scenario.submit(plain), "DossierReceived")
 
     # Without consent nothing was opened.
     assert scenario.timeline(dossier_id_of(refused["birth_certificate"]["code"])).events == []
+    letters = [d for _, _, d in read_topic(scenario.settings, "deadletter") if d]
+    assert letters == [], [d.record["reason"] for d in letters]

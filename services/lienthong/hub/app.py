@@ -14,7 +14,7 @@ from lienthong.domain.deadline_cuts import load_cuts
 from lienthong.domain.due_index import DueIndex
 from lienthong.domain.population import EmbeddedPopulationDatabase
 from lienthong.errors import LienthongError
-from lienthong.hub import early, notices
+from lienthong.hub import early, matching, notices
 from lienthong.hub.due import next_check
 from lienthong.hub.observing import observe
 from lienthong.hub.state import DossierState
@@ -86,6 +86,13 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
         dossier_id = str(decoded.record["meta"]["dossier_id"])
         if boundary.misplaced(received, dossier_id):
             return forward(dossier_id, received)
+        hop = received.headers.get(matching.CLAIM_HEADER) if received.via else None
+        if hop == matching.TO_NOTICE:
+            return claim(decoded, received)
+        in_force = settings.notice_in_force
+        claimed = matching.notice_dossier(decoded.name, decoded.record, dep.clock.now(), in_force)
+        if hop is None and claimed is not None and dossiers.get(dossier_id) is None:
+            return forward(claimed, received, matching.TO_NOTICE)
         before = DossierState.from_table(dossiers.get(dossier_id))
         if before is None and (kept := archive.get(dossier_id)) is not None:
             return from_archive(dossier_id, kept, decoded)
@@ -115,6 +122,25 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
                 observe(dep.metrics, after, outputs, decoded.name)
             if waiting:
                 parked.pop(dossier_id, None)
+
+        return Outcome(outputs, save)
+
+    def claim(decoded: Decoded, received: Received) -> Outcome:
+        """A family's filing in its notice's partition: the waiting dossier takes it (the
+        filing's own id is told so); no such dossier: back to the filing's own partition."""
+        record, now = decoded.record, dep.clock.now()
+        notice_id = matching.notice_dossier(decoded.name, record, now, dt.date.min)
+        state = DossierState.from_table(dossiers.get(notice_id)) if notice_id else None
+        if notice_id is None or state is None or not matching.takes(state):
+            return forward(str(record["meta"]["dossier_id"]), received, matching.BACK_TO_FAMILY)
+        after, outputs = decide(state, decoded.name, record, context())
+        assert after is not None
+        outputs.append(matching.same_child(after, record, now))
+
+        def save() -> None:
+            dossiers[notice_id] = after.to_table()
+            index.schedule(notice_id, next_check(after, resend_after, retention))
+            observe(dep.metrics, after, outputs, decoded.name)
 
         return Outcome(outputs, save)
 
@@ -151,12 +177,15 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
 
         return Outcome([], save)
 
-    def forward(dossier_id: str, received: Received) -> Outcome:
-        """Pass a message placed by another partitioner on to the dossier's own partition."""
+    def forward(dossier_id: str, received: Received, hop: bytes | None = None) -> Outcome:
+        """Pass a message placed by another partitioner on to the dossier's own partition (or
+        a family's filing on its way to and from its notice's dossier, ``hop``)."""
         name, origin = boundary.origin_header(received)
         target = boundary.partition_of(dossier_id)
         dep.metrics.message_forwarded(received.topic)
         headers = {**received.headers, name: origin}
+        if hop is not None:
+            headers[matching.CLAIM_HEADER] = hop
         value = received.value or b""
         key = dossier_id.encode()
         return Outcome(forwards=[Forward(topics.INBOX, key, value, target, headers)])
