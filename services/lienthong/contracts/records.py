@@ -627,6 +627,8 @@ class DossierReceived(TypedDict):
     statutory_days: NotRequired[int | None]
     deadline_days: NotRequired[int | None]
     deadline_decision: NotRequired[str | None]
+    path: NotRequired[str]
+    happened_at: NotRequired[dt.datetime | None]
 
 
 class Reason(TypedDict):

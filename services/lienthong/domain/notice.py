@@ -43,6 +43,9 @@ class NoticeSpec(Generic[N]):
     person_field: str
     #: When the event the notice reports happened (the birth): the report counts from it.
     happened_at: Callable[[N], dt.datetime]
+    #: When the event a family's own filing reports happened (the birth), for the report's
+    #: time from birth to registration by path.
+    filing_happened_at: Callable[[Mapping[str, Any]], dt.datetime | None]
     #: The commune that registers on its initiative.
     commune: Callable[[N], str]
     #: The group's submission from the notice and the family's part (the completion link's form).

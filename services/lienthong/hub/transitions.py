@@ -119,6 +119,8 @@ def _open(
     state.submission = keep_submission(event, group.submission)
     state.received_on = ctx.calendar.received_on(ctx.now)
     state.registering_commune = event.get("registering_commune", "")
+    if group.notice is not None and state.happened_at is None:
+        state.happened_at = group.notice.filing_happened_at(event)
     deadline = legal_deadline(state, ctx)
     state.statutory_days, state.deadline_days = deadline.statutory_days, deadline.days
     state.deadline_decision = deadline.decision
@@ -145,6 +147,8 @@ def _open(
         statutory_days=deadline.statutory_days,
         deadline_days=deadline.days,
         deadline_decision=deadline.decision,
+        path=state.path,
+        happened_at=state.happened_at,
     )
     handed = hand_off(state, ctx, cause, ready_steps(state))
     return state, [received, *not_applicable, *handed, *maybe_finish(state, ctx, cause)]

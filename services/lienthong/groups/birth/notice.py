@@ -231,6 +231,7 @@ NOTICE: NoticeSpec[records.BirthNoticeIssued] = NoticeSpec(
     person=lambda n: n["mother_personal_id"],
     person_field="mother_personal_id",
     happened_at=lambda n: n["born_at"],
+    filing_happened_at=lambda s: s["child"]["born_at"],
     commune=lambda n: n["registering_commune"],
     complete=complete,
     form=FORM,
