@@ -76,3 +76,24 @@ def family_part(dossier: records.DossierSubmitted) -> dict[str, str]:
         part["clinic_code"] = clinic["clinic_code"]
         part["clinic_name"] = clinic["clinic_name"]
     return part
+
+
+def simulate(
+    count: int, *, seed: int, consent_share: float, at: dt.datetime
+) -> list[tuple[records.BirthNoticeIssued, records.DossierSubmitted]]:
+    """``count`` births a hospital attended just now (twins included, one notice each), each
+    with its notice and the family's own dossier; ``consent_share`` of mothers agree."""
+    from lienthong.groups.birth.synthetic import generate
+
+    made = generate(count, seed=seed, start=at - dt.timedelta(minutes=30), live=True)
+    births = [item.record for item in made if item.invalid is None]
+    return [
+        (notice_for(dossier, consent=_agrees(dossier, seed, consent_share), at=at), dossier)
+        for dossier in births
+    ]
+
+
+def _agrees(dossier: records.DossierSubmitted, seed: int, share: float) -> bool:
+    """Whether the mother agreed, the same way for the same seed and certificate."""
+    draw = zlib.crc32(f"{seed}|{dossier['birth_certificate']['code']}".encode()) % 10_000
+    return draw < share * 10_000
