@@ -65,6 +65,11 @@ def test_a_notice_completed_through_the_link_registers_the_birth_once(
     waiting = scenario.wait_for_event(dossier_id, "DossierAwaitingFamily")
     assert not scenario.timeline(dossier_id).of("DossierReceived"), "no clock before the family"
 
+    status, status_page = _page(
+        scenario, waiting["completion_url"].replace("/complete/", "/status/") + "&lang=en"
+    )
+    assert status == 200 and 'id="complete-link"' in status_page
+    assert "Waiting for the family" in status_page
     status, form_page = _page(scenario, waiting["completion_url"])
     assert status == 200 and 'name="given_name"' in form_page
     code = urllib.parse.parse_qs(urllib.parse.urlsplit(waiting["completion_url"]).query)["code"]

@@ -20,7 +20,7 @@ from lienthong.errors import ValidationFailed, WrongEventType
 from lienthong.groups.birth.facility import family_part, notice_for
 from lienthong.groups.birth.notice import NOTICE, dossier_id_of
 from lienthong.groups.birth.synthetic import generate
-from lienthong.hub import notices
+from lienthong.hub import matching, notices
 from lienthong.hub.state import DossierState
 from lienthong.hub.transitions import Context, decide
 from lienthong.lookup import Keyring
@@ -285,3 +285,30 @@ def test_the_boundary_refuses_any_other_event_from_a_facility() -> None:
     boundary.check(
         "lienthong.intake", Decoded(CODEC.catalogue.get("BirthNoticeIssued"), dict(notice), b"")
     )
+
+
+def test_a_portal_filing_under_its_own_id_visits_its_notices_dossier_first() -> None:
+    record = copy.deepcopy(DOSSIERS[14])
+    code = record["birth_certificate"]["code"]
+    at = record["submitted_at"]
+    assert matching.notice_dossier("DossierSubmitted", record, at, IN_FORCE) == dossier_id_of(code)
+    assert matching.notice_dossier("DossierSubmitted", record, at, dt.date(2099, 1, 1)) is None
+    assert matching.notice_dossier("DossierWithdrawn", record, at, IN_FORCE) is None
+    record["meta"]["dossier_id"] = dossier_id_of(code)  # filed under the notice's id already
+    assert matching.notice_dossier("DossierSubmitted", record, at, IN_FORCE) is None
+
+
+def test_the_notices_dossier_takes_the_portal_filing_and_the_portal_is_told() -> None:
+    hub = Hub(DOSSIERS[15])
+    hub.notice()
+    filing = copy.deepcopy(DOSSIERS[15])
+    filing["submitted_at"] = hub.now
+    assert matching.takes(hub.state)
+    outputs = hub.apply("DossierSubmitted", filing)  # its own id, decided in the notice's state
+    assert schemas(outputs)[0] == "DossierReceived"
+    assert hub.state is not None and hub.state.dossier_id != filing["meta"]["dossier_id"]
+    told = matching.same_child(hub.state, filing, hub.now)
+    assert told.key == filing["meta"]["dossier_id"]
+    assert told.record["reasons"][0]["code"] == matching.SAME_CHILD
+    assert hub.state.receipt_number in told.record["reasons"][0]["message"]
+    assert not matching.takes(None)
