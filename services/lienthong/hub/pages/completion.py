@@ -28,13 +28,7 @@ from lienthong.hub.state import DossierState
 
 #: The page's words, (Vietnamese, English).
 TEXT: dict[str, tuple[str, str]] = {
-    "complete_title": ("Bổ sung thông tin khai sinh", "Complete the birth registration"),
-    "complete_intro": (
-        "Cơ sở y tế đã thông báo việc sinh. Gia đình bổ sung tên của trẻ, các thủ tục chọn và "
-        "thông tin cơ sở y tế không có.",
-        "The health facility notified the birth. Add the child's name, the procedures you "
-        "choose and what the facility does not know.",
-    ),
+    "complete_title": ("Bổ sung hồ sơ", "Complete the dossier"),
     "complete_send": ("Gửi", "Send"),
     "complete_thanks": (
         "Đã nhận. Hồ sơ được tiếp nhận; thời hạn giải quyết tính từ bây giờ.",
@@ -113,12 +107,13 @@ class Completion(Answers):
     ) -> Response:
         notice = GROUPS[state.group].notice
         asks = state.phase == "awaiting_family" and notice is not None
+        intro = notice.waiting.in_language(lang) if notice else ""
         html = self.site.templates.get_template("completion.html").render(
             lang=lang,
             message=message,
             back=form_back or self.back(state, lang),
             outcome="ok" if status == 200 else "warn",
-            t=_words(lang),
+            t={**_words(lang), "complete_intro": intro},
             fields=[(n, w.in_language(lang)) for n, w in notice.form] if asks and notice else [],
             action=f"/complete/{quote(state.receipt_number)}",
             code=state.lookup_code,
