@@ -106,10 +106,15 @@ def test_a_notice_completed_through_the_link_registers_the_birth_once(
     final = scenario.wait(notice_id, finished, timeout=90).final
     assert final is not None and final[1]["outcome"] == "COMPLETED", final
     assert scenario.timeline(own_id).of("DossierReceived") == []
-    # A filing with no notice behind it opens as always, under its own id.
+    # A filing with no notice behind it opens as always, under its own id; the facility's
+    # notice for that child, arriving after it, opens nothing more.
     assert scenario.wait_for_event(scenario.submit(plain), "DossierReceived")
+    late = notice_for(plain, consent=True, at=scenario.clock.now())
+    scenario.publish("intake", "BirthNoticeIssued", dict(late))
 
-    # Without consent nothing was opened.
+    # Without consent nothing was opened; nor by the late notice.
+    time.sleep(3)
     assert scenario.timeline(dossier_id_of(refused["birth_certificate"]["code"])).events == []
+    assert scenario.timeline(dossier_id_of(plain["birth_certificate"]["code"])).events == []
     letters = [d for _, _, d in read_topic(scenario.settings, "deadletter") if d]
     assert letters == [], [d.record["reason"] for d in letters]

@@ -312,3 +312,17 @@ def test_the_notices_dossier_takes_the_portal_filing_and_the_portal_is_told() ->
     assert told.record["reasons"][0]["code"] == matching.SAME_CHILD
     assert hub.state.receipt_number in told.record["reasons"][0]["message"]
     assert not matching.takes(None)
+
+
+def test_a_notice_after_the_familys_own_filing_opens_nothing_more() -> None:
+    """The family filed first under its own id: the mark under the certificate's dossier id
+    makes the facility's later notice open nothing (one dossier for one child)."""
+    filing = DOSSIERS[17]
+    notice_id = dossier_id_of(filing["birth_certificate"]["code"])
+    hub = Hub(filing)
+    hub.state = matching.filed_by_family(notice_id, filing, hub.now)
+    assert not matching.takes(hub.state) and not hub.state.receipt_number
+    assert hub.notice() == []
+    assert hub.state is not None and hub.state.outcome == matching.FILED_BY_FAMILY
+    assert [e.kind for e in hub.state.timeline] == ["filed_by_family", "notice_repeated"]
+    assert hub.state.timeline[0].detail == filing["meta"]["dossier_id"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from lienthong import topics
@@ -132,7 +133,10 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
         notice_id = matching.notice_dossier(decoded.name, record, now, dt.date.min)
         state = DossierState.from_table(dossiers.get(notice_id)) if notice_id else None
         if notice_id is None or state is None or not matching.takes(state):
-            return forward(str(record["meta"]["dossier_id"]), received, matching.BACK_TO_FAMILY)
+            back = forward(str(record["meta"]["dossier_id"]), received, matching.BACK_TO_FAMILY)
+            if notice_id is not None and state is None:  # a later notice opens nothing more
+                back.save = keep(matching.filed_by_family(notice_id, record, now))
+            return back
         after, outputs = decide(state, decoded.name, record, context())
         assert after is not None
         outputs.append(matching.same_child(after, record, now))
@@ -143,6 +147,13 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
             observe(dep.metrics, after, outputs, decoded.name)
 
         return Outcome(outputs, save)
+
+    def keep(state: DossierState) -> Callable[[], None]:
+        def save() -> None:
+            dossiers[state.dossier_id] = state.to_table()
+            index.schedule(state.dossier_id, next_check(state, resend_after, retention))
+
+        return save
 
     def from_archive(dossier_id: str, kept: dict[str, object], decoded: Decoded) -> Outcome:
         """A dossier finished long ago answers from the archive; what it still learns there (the

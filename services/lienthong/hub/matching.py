@@ -6,7 +6,9 @@ meet in one partition by two hops through the hub's inbox (the header says which
 1. a filing whose group declares a notice, naming a certificate whose notice dossier is another
    id, goes first to that dossier's partition (``notice``);
 2. there, a dossier waiting for its family takes the filing (or already holds the child): the
-   filing's own id is told so and opens nothing; with no such dossier it goes back (``family``)
+   filing's own id is told so and opens nothing; with no such dossier it goes back (``family``),
+   leaving a mark under the certificate's dossier id, so that a notice arriving later for the
+   same child opens nothing more;
 3. to its own partition, where it opens as any filing.
 """
 
@@ -26,6 +28,8 @@ CLAIM_HEADER = "lienthong-claim"
 TO_NOTICE, BACK_TO_FAMILY = b"notice", b"family"
 #: The reason the family's own dossier id is told it opened nothing.
 SAME_CHILD = "same_child_as_notice"
+#: The outcome of the mark a family's own filing leaves under its certificate's dossier id.
+FILED_BY_FAMILY = "FILED_BY_FAMILY"
 
 
 def notice_dossier(
@@ -63,3 +67,14 @@ def same_child(state: DossierState, record: Mapping[str, Any], at: dt.datetime) 
     if state.phase == "awaiting_family":
         reasons = state.rejection
     return Envelope(topics.STATUS, "DossierRejected", {"meta": meta, "reasons": reasons})
+
+
+def filed_by_family(notice_id: str, record: Mapping[str, Any], at: dt.datetime) -> DossierState:
+    """The mark a family's filing leaves where its notice's dossier would be: closed (no page,
+    no receipt, retired like any closed dossier), naming the id the family filed under."""
+    group = next(g.name for g in GROUPS.values() if g.name == record.get("group", g.name))
+    mark = DossierState(dossier_id=notice_id, group=group, phase="rejected", finished_at=at)
+    mark.outcome = FILED_BY_FAMILY
+    mark.remember(str(record["meta"]["event_id"]))
+    mark.note(at, "filed_by_family", detail=str(record["meta"]["dossier_id"]))
+    return mark
