@@ -118,3 +118,21 @@ def test_a_notice_completed_through_the_link_registers_the_birth_once(
     assert scenario.timeline(dossier_id_of(plain["birth_certificate"]["code"])).events == []
     letters = [d for _, _, d in read_topic(scenario.settings, "deadletter") if d]
     assert letters == [], [d.record["reason"] for d in letters]
+
+    # Bad input costs one dead letter each, with its reason: a notice from a principal that is
+    # not a facility, and a malformed one.
+    forged = notice_for(items[4].record, consent=True, at=scenario.clock.now())
+    forged["meta"]["producer"] = "portal"
+    broken = notice_for(items[5].record, consent=True, at=scenario.clock.now())
+    broken["weight_grams"] = 12
+    for bad in (forged, broken):
+        scenario.publish("intake", "BirthNoticeIssued", dict(bad))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(letters) < 2:
+        letters = [d for _, _, d in read_topic(scenario.settings, "deadletter") if d]
+        time.sleep(0.5)
+    reasons = sorted(str(d.record["reason"]) for d in letters)
+    assert len(reasons) == 2, reasons
+    assert "meta.producer" in reasons[0] and "weight_grams" in reasons[1], reasons
+    for bad in (forged, broken):
+        assert scenario.timeline(str(bad["meta"]["dossier_id"])).events == []
