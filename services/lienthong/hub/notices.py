@@ -50,11 +50,6 @@ def notice_of(event_name: str) -> tuple[ProcedureGroup[Any], NoticeSpec[Any]] | 
     return None
 
 
-def notice_events() -> frozenset[str]:
-    """Every notice event type the registered groups declare."""
-    return frozenset(g.notice.event for g in GROUPS.values() if g.notice is not None)
-
-
 def completion_url(state: DossierState, ctx: Context) -> str:
     """The signed link sent to the mother's phone (the status page's lookup code signs it)."""
     return f"{ctx.public_base_url}/complete/{state.receipt_number}?code={state.lookup_code}"
