@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from lienthong import topics as roles
 from lienthong.cli_admin import broker_app, schemas_app
+from lienthong.cli_facility import facility_command
 from lienthong.cli_ops import deadletters_app, env_command, stack_app
 from lienthong.cli_output import console, err, fail, say, say_version, warn
 from lienthong.client import connect
@@ -34,6 +35,7 @@ app.add_typer(schemas_app, name="schemas")
 app.add_typer(deadletters_app, name="deadletters")
 app.add_typer(stack_app, name="stack")
 app.add_typer(docs_app, name="docs")
+app.command("facility")(facility_command)
 app.command("env")(env_command)
 ID_HELP = "A dossier id (DVC-...), a receipt number (TN-DVC-...) or a file of dossiers"
 

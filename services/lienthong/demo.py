@@ -21,6 +21,7 @@ from lienthong.broker.local import LocalBroker
 from lienthong.client.batch import Item, RunResult, percentile, push_through
 from lienthong.client.terminal import safe
 from lienthong.contracts.records import DeathDossierSubmitted
+from lienthong.demo_notices import facility_path
 from lienthong.domain.declaration import ProcedureGroup
 from lienthong.groups.birth.breakers import with_agency_refusals
 from lienthong.groups.birth.declaration import GROUP as BIRTH
@@ -40,6 +41,8 @@ ADDRESS_MISMATCH_SHARE = 0.04
 #: One death dossier for this many birth dossiers; every seventh deceased is not eligible for
 #: the funeral allowance (the dossier ends partly completed).
 BIRTHS_PER_DEATH = 5
+#: One birth in this many is notified by its facility (the law's path), besides the families' own.
+NOTICES_PER_BIRTHS = 20
 INELIGIBLE_EVERY = 7
 
 
@@ -161,6 +164,10 @@ def run_demo(
     #: A local run: the public development lookup secret is allowed; the board gets a one-off
     #: operator unless the environment names operators already.
     settings = base.model_copy(update={"topic_prefix": prefix, "development": True})
+    # Both paths of a birth: the Civil Status Law 2026's is previewed from today when its date
+    # is still ahead (a setting: LIENTHONG_NOTICE_IN_FORCE).
+    today = dt.datetime.now(dt.UTC).date()
+    settings = settings.model_copy(update={"notice_in_force": min(today, settings.notice_in_force)})
     sign_in = None
     if settings.operator_credentials is None:
         sign_in = ("demo", secrets.token_urlsafe(12))
@@ -197,6 +204,8 @@ def run_demo(
         result = push_through(settings, items, timeout, console)
         for group in GROUPS.values():
             console.print(summary_table(result, group))
+        notified = max(dossiers // NOTICES_PER_BIRTHS, 4)
+        console.print(facility_path(settings, notified, seed, timeout))
         console.print(reasons_table(result))
         still_open = result.still_open()
         verdict = "[green]none" if not still_open else f"[red]{', '.join(still_open[:10])}"

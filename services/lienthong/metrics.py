@@ -162,6 +162,9 @@ class Metrics:
             "partitions_reread", "Read again from the committed offset: stalled", "deployable"
         )
         self._archived = counter("dossiers_archived", "Finished dossiers moved to the archive")
+        self._notices = counter(
+            "notices", "Facility notices: opened, no consent", "group", "outcome"
+        )
         self._indexed = Gauge(
             "lienthong_dossiers_awaiting_check",
             "Dossiers of this hub worker that the legal clock will look at again",
@@ -307,6 +310,10 @@ class Metrics:
 
     def partition_reread(self, deployable: str) -> None:
         self._reread.labels(self._deployable(deployable)).inc()
+
+    def notice(self, group: str, outcome: str) -> None:
+        """A facility's notice: ``opened`` a dossier, or ``no_consent`` (nothing opened)."""
+        self._notices.labels(self._group(group), self._reason(outcome)).inc()
 
     def dossier_archived(self) -> None:
         self._archived.inc()

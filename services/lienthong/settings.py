@@ -203,6 +203,17 @@ class Settings(BaseSettings):
         description="Keep an agency's answer for a dossier the hub has not received this long "
         "(it may arrive first after a crash) before dead-lettering it",
     )
+    # -- Registration on the commune's initiative (Civil Status Law 2026) ---------------------
+    notice_in_force: dt.date = Field(
+        dt.date(2027, 3, 1),
+        description="From when a facility's notice opens a dossier (by the hub's receipt time)",
+    )
+    notice_completion_days: float = Field(
+        30.0,
+        gt=0,
+        description="Days the family has to complete a dossier opened from a facility's notice "
+        "(an assumption: the law's figure was not read); then it closes, counted",
+    )
     reread_stalled_seconds: float = Field(
         10.0,
         gt=0,

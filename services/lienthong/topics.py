@@ -60,6 +60,8 @@ HUB_READS: tuple[str, ...] = (INTAKE, *(completion(s) for s in _ONE_STEP_EACH))
 
 #: The principal operators use for the dead-letter commands (not a deployable).
 OPERATOR = "operator"
+#: The principal of a health facility's system (Civil Status Law 2026): it publishes notices.
+FACILITY = "facility"
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,9 @@ ACCESS: dict[str, Access] = {
         for name, (step, *_) in STEPS_OF.items()
     },
     "integrator": Access(reads=(STATUS,), writes=(INTAKE,)),
+    # A health facility's system only notifies births (deaths) it attended: it writes intake and
+    # reads nothing; the boundary refuses any other event type from it (``FACILITY_EVENTS``).
+    FACILITY: Access(reads=(), writes=(INTAKE,)),
     # The operators' principal for `lienthong deadletters list|show|replay`: reads the dead
     # letters (without a consumer group) and replays them into the topics a deployable reads.
     OPERATOR: Access(
@@ -127,6 +132,12 @@ INTAKE_EVENTS: tuple[str, ...] = (
     *dict.fromkeys(group.submission for group in GROUPS.values()),
     "DossierSupplemented",
     "DossierWithdrawn",
+    *(group.notice.event for group in GROUPS.values() if group.notice is not None),
+)
+#: What a facility may publish on intake: its notices, nothing else (the producer it names is
+#: ``facility:<code>``; the notice's own rules check that name against its facility code).
+FACILITY_EVENTS: frozenset[str] = frozenset(
+    group.notice.event for group in GROUPS.values() if group.notice is not None
 )
 
 
@@ -134,8 +145,11 @@ def _carries() -> dict[str, frozenset[str]]:
     """Which event types each topic role may carry, derived from the procedure declarations."""
     table: dict[str, frozenset[str]] = {
         INTAKE: frozenset(INTAKE_EVENTS),
-        # The legal clock's ticks, and the citizens' satisfaction answers the hub's page takes.
-        DEADLINES: frozenset({"DeadlineCheck", "SatisfactionGiven"}),
+        # The legal clock's ticks, and the citizens' satisfaction answers the hub's page takes,
+        # and the families' filings completing a facility's notice through the hub's link.
+        DEADLINES: frozenset(
+            {"DeadlineCheck", "SatisfactionGiven", *(g.submission for g in GROUPS.values())}
+        ),
     }
     for step, spec in all_steps().items():
         table[completion(step)] = table.get(completion(step), frozenset(ANSWERS)) | set(

@@ -347,3 +347,41 @@ def test_where_the_topic_operator_owns_the_topics_a_missing_one_is_named(
     elsewhere = residence.model_copy(update={"topic_prefix": "nowhere"})
     with pytest.raises(TopicsMissing, match=r"nowhere\.handoff\.residence.*topic operator"):
         prepare_topics(elsewhere, "residence")
+
+
+def test_a_facility_only_notifies_and_the_broker_refuses_it_a_completion(
+    secured: Secured,
+) -> None:
+    """A health facility's system (Civil Status Law 2026) writes its notices on intake and
+    nothing else: a completion event it publishes never reaches an agency's topic."""
+    from lienthong.contracts.codec import AvroCodec
+    from lienthong.contracts.events import metadata
+
+    facility = secured.as_(topics.FACILITY)
+    at = dt.datetime(2027, 3, 2, 2, tzinfo=dt.UTC)
+    meta = metadata("BirthRegistered", "KS-00001.GCS.01234.27", "facility:01234", at, None)
+    forged = AvroCodec().encode(
+        "BirthRegistered",
+        {
+            "meta": meta,
+            "step": "civil_registry",
+            "registration_number": "000001/2027/KS-00001",
+            "registered_on": at.date(),
+            "child": {
+                "full_name": "Nguyễn An",
+                "born_at": at,
+                "sex": "MALE",
+                "personal_id": "001227000001",
+            },
+            "extract_ref": "TLKS-000001",
+        },
+    )
+    for role in {topics.completion(step) for step in topics.STEP_TOPIC_NAMES}:
+        with pytest.raises(TopicAuthorizationFailedError):
+            _write(facility, role, forged)
+    for role in (topics.STATUS, topics.DEADLETTER, *topics.HANDOFFS):
+        with pytest.raises(TopicAuthorizationFailedError):
+            _write(facility, role)
+    with pytest.raises(TopicAuthorizationFailedError):
+        _read(facility, topics.INTAKE, timeout=1.0)
+    assert _write(facility, topics.INTAKE, b"a notice") >= 0

@@ -10,6 +10,8 @@ from typing import Any, Generic, NotRequired, TypedDict, TypeVar
 from lienthong.contracts import records
 from lienthong.domain.agency import AgencyContext, Decision, Entry, cancel_step
 from lienthong.domain.allocation import Counters
+from lienthong.domain.notice import NoticeSpec
+from lienthong.domain.words import Words as Words
 from lienthong.errors import Reason, ValidationFailed
 from lienthong.limits import Items, Text, clip
 
@@ -36,17 +38,6 @@ E = TypeVar("E", bound=Entry)
 #: An agency's decision on one event about its step: the event, the step's register entry (None:
 #: none yet), the agency's counters and context; the events to publish and the entry to keep.
 AgencyDecision = Callable[[H, E | None, Counters, AgencyContext], Decision]
-
-
-@dataclass(frozen=True)
-class Words:
-    """A text the citizen reads, in Vietnamese (the pages' default) and English."""
-
-    vi: str
-    en: str
-
-    def in_language(self, lang: str) -> str:
-        return self.en if lang == "en" else self.vi
 
 
 @dataclass(frozen=True)
@@ -184,6 +175,9 @@ class ProcedureGroup(Generic[S]):
     change: Words | None = None
     change_source: str = ""
     earlier: tuple[ProcedureGroup[S], ...] = ()
+    #: Registration on the commune's initiative from a health facility's notice (None: the
+    #: family always files first).
+    notice: NoticeSpec[Any] | None = None
 
     def admit(self, event: S, now: dt.datetime) -> S:
         """The submission as the hub keeps it, or ``ValidationFailed`` with every reason (the

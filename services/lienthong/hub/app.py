@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from lienthong import topics
@@ -12,8 +13,9 @@ from lienthong.contracts.events import metadata
 from lienthong.domain.calendar import Clock
 from lienthong.domain.deadline_cuts import load_cuts
 from lienthong.domain.due_index import DueIndex
+from lienthong.domain.population import EmbeddedPopulationDatabase
 from lienthong.errors import LienthongError
-from lienthong.hub import early
+from lienthong.hub import early, matching, notices
 from lienthong.hub.due import next_check
 from lienthong.hub.observing import observe
 from lienthong.hub.state import DossierState
@@ -72,8 +74,12 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
             dt.timedelta(seconds=settings.resend_after_seconds),
             cuts,
             settings.group_deadline_days,
+            notice_in_force=settings.notice_in_force,
+            notice_window=dt.timedelta(days=settings.notice_completion_days),
+            population=population,
         )
 
+    population = EmbeddedPopulationDatabase(settings.population_db_plan)
     boundary = dep.pipeline.boundary
     assert boundary is not None
 
@@ -81,6 +87,13 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
         dossier_id = str(decoded.record["meta"]["dossier_id"])
         if boundary.misplaced(received, dossier_id):
             return forward(dossier_id, received)
+        hop = received.headers.get(matching.CLAIM_HEADER) if received.via else None
+        if hop == matching.TO_NOTICE:
+            return claim(decoded, received)
+        in_force = settings.notice_in_force
+        claimed = matching.notice_dossier(decoded.name, decoded.record, dep.clock.now(), in_force)
+        if hop is None and claimed is not None and dossiers.get(dossier_id) is None:
+            return forward(claimed, received, matching.TO_NOTICE)
         before = DossierState.from_table(dossiers.get(dossier_id))
         if before is None and (kept := archive.get(dossier_id)) is not None:
             return from_archive(dossier_id, kept, decoded)
@@ -100,6 +113,9 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
                 continue
             outputs += more
 
+        if after is None and (notice := notices.notice_of(decoded.name)) is not None:
+            dep.metrics.notice(notice[0].name, "no_consent")  # no consent: nothing opened
+
         def save() -> None:
             if after is not None:
                 dossiers[dossier_id] = after.to_table()
@@ -109,6 +125,35 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
                 parked.pop(dossier_id, None)
 
         return Outcome(outputs, save)
+
+    def claim(decoded: Decoded, received: Received) -> Outcome:
+        """A family's filing in its notice's partition: the waiting dossier takes it (the
+        filing's own id is told so); no such dossier: back to the filing's own partition."""
+        record, now = decoded.record, dep.clock.now()
+        notice_id = matching.notice_dossier(decoded.name, record, now, dt.date.min)
+        state = DossierState.from_table(dossiers.get(notice_id)) if notice_id else None
+        if notice_id is None or state is None or not matching.takes(state):
+            back = forward(str(record["meta"]["dossier_id"]), received, matching.BACK_TO_FAMILY)
+            if notice_id is not None and state is None:  # a later notice opens nothing more
+                back.save = keep(matching.filed_by_family(notice_id, record, now))
+            return back
+        after, outputs = decide(state, decoded.name, record, context())
+        assert after is not None
+        outputs.append(matching.same_child(after, record, now))
+
+        def save() -> None:
+            dossiers[notice_id] = after.to_table()
+            index.schedule(notice_id, next_check(after, resend_after, retention))
+            observe(dep.metrics, after, outputs, decoded.name)
+
+        return Outcome(outputs, save)
+
+    def keep(state: DossierState) -> Callable[[], None]:
+        def save() -> None:
+            dossiers[state.dossier_id] = state.to_table()
+            index.schedule(state.dossier_id, next_check(state, resend_after, retention))
+
+        return save
 
     def from_archive(dossier_id: str, kept: dict[str, object], decoded: Decoded) -> Outcome:
         """A dossier finished long ago answers from the archive; what it still learns there (the
@@ -130,7 +175,8 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
     def retired(state: DossierState) -> bool:
         """A finished dossier whose stay in the working table is over."""
         when = next_check(state, resend_after, retention)
-        return state.phase != "open" and when is not None and when <= dep.clock.now()
+        closed = state.phase not in ("open", "awaiting_family")
+        return closed and when is not None and when <= dep.clock.now()
 
     def retire(state: DossierState) -> Outcome:
         """Move a finished dossier to the archive: what its status page needs, nothing more."""
@@ -142,12 +188,15 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
 
         return Outcome([], save)
 
-    def forward(dossier_id: str, received: Received) -> Outcome:
-        """Pass a message placed by another partitioner on to the dossier's own partition."""
+    def forward(dossier_id: str, received: Received, hop: bytes | None = None) -> Outcome:
+        """Pass a message placed by another partitioner on to the dossier's own partition (or
+        a family's filing on its way to and from its notice's dossier, ``hop``)."""
         name, origin = boundary.origin_header(received)
         target = boundary.partition_of(dossier_id)
         dep.metrics.message_forwarded(received.topic)
         headers = {**received.headers, name: origin}
+        if hop is not None:
+            headers[matching.CLAIM_HEADER] = hop
         value = received.value or b""
         key = dossier_id.encode()
         return Outcome(forwards=[Forward(topics.INBOX, key, value, target, headers)])

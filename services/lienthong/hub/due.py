@@ -22,6 +22,9 @@ def next_check(
     A finished dossier is due when its retention in the working table is over (it moves to the
     archive). The moments are those after which ``needs_check`` turns true.
     """
+    if state.phase == "awaiting_family":  # closes unclaimed; asks the database again meanwhile
+        again = state.timeline[-1].at + resend_after if state.awaiting and state.timeline else None
+        return min((m for m in (state.complete_by, again) if m is not None), default=None)
     if state.phase != "open":
         finished = state.finished_at
         return finished + retention if finished is not None else None

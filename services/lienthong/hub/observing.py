@@ -80,6 +80,10 @@ def _finished(m: Metrics, state: DossierState, r: records.DossierFinished, cause
     m.dossier_finished(state.combination, r["outcome"], bool(r["on_time"]), seconds)
 
 
+def _awaiting(m: Metrics, state: DossierState, r: records.DossierAwaitingFamily, c: str) -> None:
+    m.notice(state.group, "opened")
+
+
 #: The counting of each status event the hub publishes (the others are not counted).
 COUNTERS: dict[str, Counter] = {
     "DossierReceived": _reads(_received),
@@ -92,6 +96,7 @@ COUNTERS: dict[str, Counter] = {
     "SatisfactionRecorded": _reads(_rated),
     "WithdrawalAnswered": _reads(_answered),
     "DossierFinished": _reads(_finished),
+    "DossierAwaitingFamily": _reads(_awaiting),
 }
 
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from lienthong import limits
 from lienthong.domain.screening import Limit, screen_fields
 from lienthong.errors import ValidationFailed
-from lienthong.groups.registry import all_steps
+from lienthong.groups.registry import GROUPS, all_steps
 from lienthong.limits import ADDRESS, CODE, DOSSIER_ID, NOTE, Items
 
 # -- Events other than the submission ----------------------------------------------------------
@@ -33,6 +33,7 @@ EVENT_TEXT: dict[str, dict[str, Limit]] = {
     **{
         name: dict(text) for spec in all_steps().values() for name, text in spec.result_text.items()
     },
+    **{g.notice.event: dict(g.notice.text) for g in GROUPS.values() if g.notice is not None},
 }
 
 

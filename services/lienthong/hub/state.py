@@ -18,7 +18,10 @@ StepPhase = Literal[
     "withdrawn",
     "not_applicable",
 ]
-DossierPhase = Literal["open", "finished", "rejected", "withdrawn"]
+#: ``awaiting_family``: opened from a facility's notice, waiting for the family's part.
+DossierPhase = Literal["open", "finished", "rejected", "withdrawn", "awaiting_family"]
+#: How a dossier began: the family filed it, or a facility's notice opened it.
+DossierPath = Literal["family", "facility"]
 TERMINAL_STEP = frozenset({"completed", "rejected", "not_started", "withdrawn", "not_applicable"})
 #: How many processed event ids a dossier remembers to recognise redeliveries.
 SEEN_LIMIT = 64
@@ -107,6 +110,14 @@ class DossierState(BaseModel):
     finished_at: dt.datetime | None = None
     on_time: bool | None = None
     steps: dict[str, StepState] = Field(default_factory=dict)
+    path: DossierPath = "family"
+    #: A facility's notice (single-object Avro, base64) until the family completes the dossier,
+    #: the time the family has to, and when the event the notice reports happened.
+    notice: str = ""
+    complete_by: dt.datetime | None = None
+    happened_at: dt.datetime | None = None
+    #: What the opened dossier still waits for besides the family ("population_database").
+    awaiting: str | None = None
     #: The submission as single-object Avro (base64): every handoff is projected from it.
     submission: str = ""
     #: The subject as the group's first step registered it (the child, the deceased), JSON-safe;

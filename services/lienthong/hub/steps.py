@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
@@ -23,7 +23,8 @@ from lienthong.domain.deadline_cuts import (
     statutory_days,
 )
 from lienthong.domain.declaration import ProcedureGroup
-from lienthong.errors import LienthongError
+from lienthong.domain.population import PopulationDatabase
+from lienthong.errors import LienthongError, Reason
 from lienthong.groups.registry import GROUPS
 from lienthong.hub.projections import handoff_record
 from lienthong.hub.state import DossierState
@@ -51,6 +52,11 @@ class Context:
     #: Whole-group deadlines set where the law is unclear (working days by group name; the
     #: ``_verification`` entries when verification is needed); the declaration's otherwise.
     group_deadlines: Mapping[str, int] = field(default_factory=dict)
+    #: Registration from a facility's notice: from when (the hub's receipt date), how long the
+    #: family has to complete it, and the population database that must know the mother.
+    notice_in_force: dt.date = dt.date(2027, 3, 1)
+    notice_window: dt.timedelta = dt.timedelta(days=30)
+    population: PopulationDatabase | None = None
 
     def group_deadline(self, group: str, verification: bool) -> int | None:
         return self.group_deadlines.get(f"{group}_verification" if verification else group)
@@ -175,7 +181,7 @@ def hand_off(
         extra = {k: v for k, v in extra.items() if first or k != "correction"}
         record = _handoff(state, step, ctx, cause, extra)
         step_state.handoff_cause = cause
-        step_state.handoff_extra = _json_safe(extra)
+        step_state.handoff_extra = _supplement_time(extra, dt.datetime.isoformat)
         step_state.sent_at = ctx.now
         step_state.phase = "handed_off"
         step_state.awaiting = None
@@ -216,20 +222,14 @@ def _handoff(
     return record
 
 
-def _json_safe(extra: Mapping[str, object]) -> dict[str, object]:
-    """A handoff's extra fields as the state keeps them (a supplement's time as ISO text)."""
+def _supplement_time(
+    extra: Mapping[str, object], convert: Callable[[Any], object]
+) -> dict[str, object]:
+    """A handoff's extra fields with a supplement's time converted: to ISO text as the state
+    keeps it (``datetime.isoformat``), back to a time for a handoff sent again."""
     supplement = extra.get("supplement")
     if isinstance(supplement, dict) and supplement:
-        at = supplement["supplied_at"]
-        return {**extra, "supplement": {**supplement, "supplied_at": at.isoformat()}}
-    return dict(extra)
-
-
-def _from_json_safe(extra: Mapping[str, object]) -> dict[str, object]:
-    """The extra fields of a handoff sent again, as the state keeps them."""
-    supplement = extra.get("supplement")
-    if isinstance(supplement, dict) and supplement:
-        at = dt.datetime.fromisoformat(supplement["supplied_at"])
+        at = convert(supplement["supplied_at"])
         return {**extra, "supplement": {**supplement, "supplied_at": at}}
     return dict(extra)
 
@@ -238,7 +238,7 @@ def resend(state: DossierState, step: str, ctx: Context) -> Envelope:
     """The last handoff of ``step`` again, with the same event id."""
     step_state = state.steps[step]
     assert step_state.handoff_cause is not None
-    extra = _from_json_safe(step_state.handoff_extra)
+    extra = _supplement_time(step_state.handoff_extra, dt.datetime.fromisoformat)
     record = _handoff(state, step, ctx, step_state.handoff_cause, extra)
     step_state.sent_at = ctx.now
     state.note(ctx.now, "resent", step)
@@ -383,3 +383,13 @@ def _last_answer(state: DossierState, ctx: Context, cause: str) -> tuple[Context
         return ctx, cause
     at, by = max(answers)
     return replace(ctx, now=at), by
+
+
+def reject(
+    state: DossierState, reasons: list[Reason], ctx: Context, cause: str, outcome: str = "REJECTED"
+) -> Result:
+    """Refuse the whole dossier, each reason naming its field and rule."""
+    state.phase, state.outcome, state.finished_at = "rejected", outcome, ctx.now
+    state.rejection = [{"field": r.field, "code": r.code, "message": r.message} for r in reasons]
+    state.note(ctx.now, "rejected", detail="; ".join(r.message for r in reasons))
+    return state, [status("DossierRejected", state, ctx, cause, reasons=state.rejection)]

@@ -8,9 +8,9 @@ from typing import Any, TypeVar, cast
 from lienthong.contracts import records
 from lienthong.contracts.events import Envelope
 from lienthong.domain.declaration import ProcedureGroup, Submission
-from lienthong.errors import LienthongError, Reason, ValidationFailed
+from lienthong.errors import LienthongError, ValidationFailed
 from lienthong.groups.registry import GROUPS
-from lienthong.hub import detours, satisfaction
+from lienthong.hub import detours, notices, satisfaction
 from lienthong.hub.screening import screen_event
 from lienthong.hub.state import DossierState, StepState
 from lienthong.hub.steps import (
@@ -32,6 +32,7 @@ from lienthong.hub.steps import (
     ready_steps,
     receipt_number,
     refuse_step,
+    reject,
     status,
 )
 from lienthong.limits import clip
@@ -74,6 +75,10 @@ def _submitted(schema: str) -> Handling[Submission]:
     def handle(state: DossierState | None, event: Submission, ctx: Context) -> Result:
         groups = [g for g in GROUPS.values() if g.submission == schema]
         group = next((g for g in groups if g.name == event.get("group")), groups[0])
+        if state is not None and state.phase == "awaiting_family":
+            return notices.complete(group, state, event, ctx, _open)
+        if state is not None and state.path == "facility":
+            return notices.filed_again(group, state, event, ctx)
         return _receive(group, state, event, ctx)
 
     return handle
@@ -92,6 +97,13 @@ def _receive(
         )
     state = DossierState(dossier_id=meta["dossier_id"], channel=event["channel"], group=group.name)
     state.remember(cause)
+    return _open(group, state, event, ctx, cause)
+
+
+def _open(
+    group: ProcedureGroup[Any], state: DossierState, event: Submission, ctx: Context, cause: str
+) -> Result:
+    """The dossier a valid submission opens (its legal clock starts now), else its refusal."""
     # The group's version in force on the day the dossier counts as received routes it for
     # its whole life (the state keeps the version's name).
     received_on = ctx.calendar.received_on(ctx.now)
@@ -100,7 +112,7 @@ def _receive(
     try:  # the submission as the hub keeps it: its text in NFC
         event = group.admit(event, ctx.now)
     except ValidationFailed as refused:
-        return _reject(state, refused.reasons, ctx, cause)
+        return reject(state, refused.reasons, ctx, cause)
     verification = bool(event.get("verification_needed"))
     state.procedures = group.order(event["procedures"])
     state.combination = group.combination_label(state.procedures)
@@ -112,6 +124,8 @@ def _receive(
     state.submission = keep_submission(event, group.submission)
     state.received_on = received_on
     state.registering_commune = event.get("registering_commune", "")
+    if group.notice is not None and state.happened_at is None:
+        state.happened_at = group.notice.filing_happened_at(event)
     deadline = legal_deadline(state, ctx)
     state.statutory_days, state.deadline_days = deadline.statutory_days, deadline.days
     state.deadline_decision = deadline.decision
@@ -138,6 +152,8 @@ def _receive(
         statutory_days=deadline.statutory_days,
         deadline_days=deadline.days,
         deadline_decision=deadline.decision,
+        path=state.path,
+        happened_at=state.happened_at,
     )
     handed = hand_off(state, ctx, cause, ready_steps(state))
     return state, [received, *not_applicable, *handed, *maybe_finish(state, ctx, cause)]
@@ -168,15 +184,6 @@ def _not_applicable(
                 reason_code="not_applicable",
             )
     return outputs
-
-
-def _reject(state: DossierState, reasons: list[Reason], ctx: Context, cause: str) -> Result:
-    state.phase = "rejected"
-    state.outcome = "REJECTED"
-    state.finished_at = ctx.now
-    state.rejection = [{"field": r.field, "code": r.code, "message": r.message} for r in reasons]
-    state.note(ctx.now, "rejected", detail="; ".join(r.message for r in reasons))
-    return state, [status("DossierRejected", state, ctx, cause, reasons=state.rejection)]
 
 
 def _completion(step: str) -> Handling[records.Event]:
@@ -224,6 +231,19 @@ def on_step_rejected(
     return state, refuse_step(state, step, ctx, cause, at, event["reason_code"], event["reason"])
 
 
+def on_deadline_check(
+    state: DossierState | None, event: records.DeadlineCheck, ctx: Context
+) -> Result:
+    """The legal clock's tick: a dossier waiting for the family has its own clock."""
+    if state is not None and state.phase == "awaiting_family":
+        cause = str(event["meta"]["event_id"])
+        if state.has_seen(cause):
+            return state, []
+        state.remember(cause)
+        return notices.on_tick(state, ctx, cause)
+    return detours.on_deadline_check(state, event, ctx)
+
+
 HANDLERS: dict[str, Handler] = {
     "StepRejected": reads(on_step_rejected),
     "StepDeferred": reads(detours.on_step_deferred),
@@ -232,7 +252,7 @@ HANDLERS: dict[str, Handler] = {
     "DossierWithdrawn": reads(detours.on_withdrawn),
     "DeadlineExtended": reads(detours.on_deadline_extended),
     "CorrectionRequested": reads(detours.on_correction_requested),
-    "DeadlineCheck": reads(detours.on_deadline_check),
+    "DeadlineCheck": reads(on_deadline_check),
     "SatisfactionGiven": reads(satisfaction.on_satisfaction_given),
 }
 
@@ -243,6 +263,8 @@ def handler_for(event_name: str) -> Handler | None:
     for group in GROUPS.values():
         if group.submission == event_name:
             return reads(_submitted(event_name))
+        if group.notice is not None and group.notice.event == event_name:
+            return reads(notices.on_notice(group, group.notice))
         for step, spec in group.steps.items():
             if spec.results and spec.results[0] == event_name:
                 return reads(_completion(step))

@@ -5,6 +5,7 @@ Citizens' listener (``hub_web_port``, public), nothing else is served there:
     GET /api/dossiers/{receipt}?code=      the JSON behind it
     GET /receipt/{receipt}.svg|.png?code=  the receipt card (SVG) or its QR code (PNG)
     GET /schemas/{fingerprint}             a writer schema by fingerprint (``pages.schemas``)
+    GET|POST /complete/{receipt}?code=     the family's part of a facility notice's dossier
 
 Operators' listener (``hub_operator_port``, loopback by default, sign-in required;
 ``pages.operators``): the board, dead letters, a dossier by receipt, /metrics, /router/ and the
@@ -22,6 +23,7 @@ from typing import Any, cast
 from aiohttp import web as aioweb
 from faust.web import Request, Response, View
 
+from lienthong.hub.pages.completion import register_completion
 from lienthong.hub.pages.logs import redact_web_logs
 from lienthong.hub.pages.operators import Operators
 from lienthong.hub.pages.procedures import register_procedures
@@ -40,6 +42,7 @@ CITIZEN_PATHS = (
     "/satisfaction/",
     "/procedures/",
     "/schemas/",
+    "/complete/",
 )
 #: Exact paths answered there too: the kubelet's readiness probe (it says only "consuming").
 PROBE_PATHS = frozenset({READY_PATH})
@@ -70,6 +73,7 @@ def register_views(dep: Deployable) -> Site:
     register_satisfaction(site, HEADERS)
     register_procedures(site, HEADERS)
     register_schemas(site, HEADERS)
+    register_completion(site, HEADERS)
 
     @app.page("/status/{receipt}")
     async def status_page(view: View, request: Request, **_: Any) -> Response:

@@ -18,6 +18,7 @@ from typing import TypeVar, cast
 from lienthong.contracts import records
 from lienthong.domain import units
 from lienthong.groups.registry import GROUPS
+from lienthong.report.paths import PathRow, by_path
 
 T = TypeVar("T")
 #: A status event as the report reads it: decoded by the schema it names, read by field.
@@ -55,6 +56,15 @@ class _Seen:
     overdue_steps: set[str] = field(default_factory=set)
     satisfied: bool | None = None
     reason: str | None = None
+    #: How it began, when the reported event happened, when its first step registered it.
+    path: str = "family"
+    happened_at: dt.datetime | None = None
+    completed_at: dict[str, dt.datetime] = field(default_factory=dict)
+
+    @property
+    def registered_at(self) -> dt.datetime | None:
+        """When the group's first step completed (the birth registered)."""
+        return self.completed_at.get(GROUPS[self.group].first) if self.group in GROUPS else None
 
     @property
     def settled(self) -> bool:
@@ -73,6 +83,12 @@ def _received(seen: _Seen, r: records.DossierReceived) -> None:
     seen.statutory_days = r.get("statutory_days")
     seen.deadline_days = r.get("deadline_days")
     seen.decision = r.get("deadline_decision")
+    seen.path, seen.happened_at = r.get("path", "family"), r.get("happened_at")
+
+
+def _step_finished(seen: _Seen, r: records.StepFinished) -> None:
+    if r.get("outcome") == "COMPLETED":
+        seen.completed_at[r["step"]] = r["meta"]["occurred_at"]
 
 
 def _finished(seen: _Seen, r: records.DossierFinished) -> None:
@@ -105,6 +121,7 @@ READERS: dict[str, Reader] = {
     "DossierFinished": _reads(_finished),
     "DossierOverdue": _reads(_overdue),
     "SatisfactionRecorded": _reads(_rated),
+    "StepFinished": _reads(_step_finished),
 }
 
 
@@ -188,6 +205,8 @@ class ProvinceReport:
     decisions: list[DecisionRow]
     communes: list[CommuneRow]
     months: list[MonthRow]
+    #: Dossiers by path and the time from birth to registration (``report.paths``).
+    paths: list[PathRow] = field(default_factory=list)
 
     @property
     def satisfied_share(self) -> float | None:
@@ -239,6 +258,7 @@ def build_report(events: Iterable[tuple[str, records.Event]], period: Period) ->
         deadline_days=sum(d.deadline_days or 0 for d in timed),
         decisions=[DecisionRow(k[0], n, k[1], k[2]) for k, n in sorted(decisions.items())],
         communes=_ranked(mine),
+        paths=by_path((d.path, d.happened_at, d.registered_at) for d in mine),
         months=[
             MonthRow(
                 m, Punctuality.of([d for d in mine if d.received_on and d.received_on.month == m])

@@ -8,6 +8,7 @@ from pathlib import Path
 from rich.table import Table
 
 from lienthong.hub.satisfaction import REASONS
+from lienthong.report import paths
 from lienthong.report.figures import ProvinceReport, Punctuality, share
 
 #: Communes shown in the terminal (the CSV has all of them).
@@ -47,6 +48,7 @@ def measures(report: ProvinceReport) -> list[tuple[str, str, str]]:
             f"{report.deadline_days:,} / {report.statutory_days:,}",
             percent(report.cut_share),
         ),
+        *paths.measures(report.paths),
     ]
     return rows
 

@@ -90,6 +90,16 @@ class Boundary:
                 f"{topic} carries {', '.join(sorted(allowed))}, not {decoded.name}: "
                 "the event changed nothing"
             )
+        meta = decoded.record.get("meta")
+        producer = str(meta.get("producer", "")) if isinstance(meta, dict) else ""
+        if (
+            producer.startswith(f"{topics.FACILITY}:")
+            and decoded.name not in topics.FACILITY_EVENTS
+        ):
+            raise WrongEventType(
+                f"a health facility publishes only {', '.join(sorted(topics.FACILITY_EVENTS))}, "
+                f"not {decoded.name}: the event changed nothing"
+            )
         steps = topics.STEPS_OF_ROLE.get(role or "")
         named = decoded.record.get("step")
         if steps is not None and named is not None and named not in steps:

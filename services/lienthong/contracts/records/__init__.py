@@ -39,6 +39,7 @@ from lienthong.contracts.records.intake import (
     Applicant,
     Beneficiary,
     BirthCertificate,
+    BirthNoticeIssued,
     Child,
     DeathDossierSubmitted,
     DeathNotice,
@@ -56,6 +57,7 @@ from lienthong.contracts.records.intake import (
 from lienthong.contracts.records.internal import DeadlineCheck, WaitingRetry
 from lienthong.contracts.records.ops import DeadLetter, DossierViewed
 from lienthong.contracts.records.status import (
+    DossierAwaitingFamily,
     DossierFinished,
     DossierOverdue,
     DossierReceived,
@@ -75,6 +77,7 @@ __all__ = [
     "Applicant",
     "Beneficiary",
     "BirthCertificate",
+    "BirthNoticeIssued",
     "BirthRegistered",
     "CardIssued",
     "Child",
@@ -93,6 +96,7 @@ __all__ = [
     "Deceased",
     "DeceasedIdentity",
     "Declarant",
+    "DossierAwaitingFamily",
     "DossierFinished",
     "DossierOverdue",
     "DossierReceived",

@@ -113,6 +113,31 @@ class Beneficiary(TypedDict):
     relationship: str
 
 
+class BirthNoticeIssued(TypedDict):
+    """A health facility notifies a birth it attended (Civil Status Law 2026, in force
+    2027-03-01): the facts it knows and whether the mother agreed to registration on the
+    commune's initiative (đăng ký khai sinh chủ động). The dossier id derives from the birth
+    certificate's code (one certificate, one dossier).
+    """
+
+    meta: EventMetadata
+    facility_code: str
+    facility_name: str
+    certificate_code: str
+    certificate_issued_on: dt.date
+    born_at: dt.datetime
+    birth_place: Address
+    sex: str
+    weight_grams: int
+    babies_in_birth: NotRequired[int]
+    birth_order: NotRequired[int]
+    mother_name: str
+    mother_personal_id: str
+    mother_phone: NotRequired[str]
+    registering_commune: str
+    registration_consent: bool
+
+
 class DeathDossierSubmitted(TypedDict):
     """An integrator (National Public Service Portal, VNeID) submits one linked death dossier
     (liên thông khai tử): death registration plus the chosen other procedures.

@@ -10,6 +10,19 @@ from typing import NotRequired, TypedDict
 from lienthong.contracts.records.common import EventMetadata, Reason
 
 
+class DossierAwaitingFamily(TypedDict):
+    """The hub opened a dossier from a health facility's notice (the mother agreed): it waits
+    for the family's part (the child's name, the combination, what the facility does not
+    know) until complete_by; the legal clock starts when it is complete.
+    """
+
+    meta: EventMetadata
+    receipt_number: str
+    group: str
+    complete_by: dt.datetime
+    completion_url: str
+
+
 class ProcedureOutcome(TypedDict):
     """The outcome of one procedure."""
 
@@ -60,6 +73,8 @@ class DossierReceived(TypedDict):
     statutory_days: NotRequired[int | None]
     deadline_days: NotRequired[int | None]
     deadline_decision: NotRequired[str | None]
+    path: NotRequired[str]
+    happened_at: NotRequired[dt.datetime | None]
 
 
 class DossierRejected(TypedDict):

@@ -9,7 +9,14 @@ import datetime as dt
 
 from lienthong.contracts import records
 from lienthong.domain.declaration import GroupVersion, ProcedureGroup, StepSpec, Words
-from lienthong.groups.birth import card, identity_card, projections, registration, residence
+from lienthong.groups.birth import (
+    card,
+    identity_card,
+    notice,
+    projections,
+    registration,
+    residence,
+)
 from lienthong.groups.birth.model import COMBINATIONS, WITH_ID_CARD
 from lienthong.groups.birth.residence import ResidenceEntry
 from lienthong.groups.birth.submission import validate_record
@@ -66,6 +73,7 @@ FIRST = ProcedureGroup(
         "Fees: none when the birth is registered on time (within 60 days).",
     ),
     source="Nghị định 63/2024/NĐ-CP",
+    notice=notice.NOTICE,
     steps={
         "civil_registry": StepSpec(
             agency="Commune People's Committee (civil status)",

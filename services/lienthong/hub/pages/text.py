@@ -38,6 +38,8 @@ DOSSIER_STATES: dict[str, dict[str, str]] = {
     "WITHDRAWN": {"vi": "Đã rút hồ sơ", "en": "Withdrawn"},
     "withdrawn": {"vi": "Đã rút hồ sơ", "en": "Withdrawn"},
     "rejected": {"vi": "Bị từ chối", "en": "Refused"},
+    "awaiting_family": {"vi": "Chờ gia đình bổ sung", "en": "Waiting for the family"},
+    "NOT_COMPLETED": {"vi": "Đã đóng: gia đình chưa bổ sung", "en": "Closed: not completed"},
 }
 
 LABELS: dict[str, dict[str, str]] = {
