@@ -21,7 +21,12 @@ log = logging.getLogger(__name__)
 #: Label vocabularies derived from the procedure declarations (bounded by them).
 STEPS: tuple[str, ...] = tuple(all_steps())
 COMBINATIONS: tuple[str, ...] = tuple(
-    group.combination_label(chosen) for group in GROUPS.values() for chosen in group.combinations
+    dict.fromkeys(  # every version's, since an open dossier keeps its version's
+        version.combination_label(chosen)
+        for group in GROUPS.values()
+        for version in group.versions
+        for chosen in version.combinations
+    )
 )
 CHANNELS = ("PORTAL", "VNEID")
 DOSSIER_OUTCOMES = ("COMPLETED", "PARTLY_COMPLETED", "REJECTED", "WITHDRAWN")

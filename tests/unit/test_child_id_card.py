@@ -26,6 +26,7 @@ from lienthong.groups.birth.declaration import GROUP
 from lienthong.groups.birth.submission import check_submission
 from lienthong.groups.birth.synthetic import generate
 from lienthong.hub.pages.procedures import procedure_view, version_view
+from lienthong.report.year import Year
 
 Record = dict[str, Any]
 CR, RES, HI, CARD = "civil_registry", "residence", "health_insurance", "child_id_card"
@@ -203,3 +204,18 @@ def test_the_procedures_page_lists_the_card_from_its_date() -> None:
     assert "Decree 301/2026" in view["documents"][0]
     before = procedure_view(GROUP, NO_CUTS, None, dt.date(2026, 8, 28), "en")
     assert not any("Identity card" in c for c in before["combinations"])
+
+
+def test_a_generated_year_answers_the_card_step_too() -> None:
+    year = Year("01", 2026, 400, seed=3)
+    with_card = {p.dossier_id for p, _ in year.dossiers if CARD in p.procedures}
+    assert with_card, "the year reaches the card's date"
+    events = list(year.status_events())
+    finished = {e.record["meta"]["dossier_id"] for e in events if e.schema == "DossierFinished"}
+    assert finished == {p.dossier_id for p, _ in year.dossiers}
+    cards = {
+        e.record["meta"]["dossier_id"]
+        for e in events
+        if e.schema == "StepFinished" and e.record["step"] == CARD
+    }
+    assert cards == with_card

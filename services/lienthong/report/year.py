@@ -27,6 +27,7 @@ from lienthong.domain.calendar import WorkingCalendar
 from lienthong.domain.deadline_cuts import NO_CUTS, DeadlineCuts
 from lienthong.errors import ClientError
 from lienthong.groups.birth.synthetic import generate
+from lienthong.groups.registry import all_steps
 from lienthong.hub.satisfaction import REASONS, satisfaction_given
 from lienthong.hub.state import DossierState
 from lienthong.hub.transitions import Context, decide
@@ -39,6 +40,7 @@ COMPLETED = {
     "civil_registry": "BirthRegistered",
     "residence": "ResidenceRegistered",
     "health_insurance": "CardIssued",
+    "child_id_card": "ChildIdCardIssued",
 }
 #: Working days in a year, roughly: dossiers are spread over them.
 WORKING_DAYS = 245
@@ -179,7 +181,8 @@ class _Dossier:
             self.maybe_rate(at)
 
     def answer(self, handoff_env: Envelope, at: dt.datetime) -> None:
-        step = next(s for s in COMPLETED if handoff_env.topic == topics.handoff(s))
+        # one deployable's topic carries several steps' handoffs: the schema names the step
+        step = next(s for s in COMPLETED if handoff_env.schema == all_steps()[s].handoff)
         handoff: dict[str, Any] = self.year.codec.decode(
             self.year.codec.encode(handoff_env.schema, handoff_env.record)
         ).record
@@ -230,6 +233,14 @@ class _Dossier:
                 "registered_on": cal.local_date(at),
                 "address": request["address"],
                 "head_of_household": request["head_of_household"],
+            }
+        elif step == "child_id_card":
+            born = cal.local_date(handoff["child"]["born_at"])
+            fields = {
+                "card_number": f"CC{serial:08d}00",
+                "personal_id": handoff["child"]["personal_id"],
+                "issued_on": cal.local_date(at),
+                "valid_until": born.replace(year=born.year + 14) - dt.timedelta(days=1),
             }
         else:
             born = cal.local_date(handoff["child"]["born_at"])
