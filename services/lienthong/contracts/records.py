@@ -492,6 +492,19 @@ class SatisfactionGiven(TypedDict):
     reason: NotRequired[str | None]
 
 
+class CompletionAccepted(TypedDict):
+    """The webhook bridge's completion API published an agency's answer (keyed by dossier id,
+    on the bridge's own topic): the first answer to an idempotency key, repeated to every
+    later request with that key.
+    """
+
+    meta: EventMetadata
+    agency: str
+    idempotency_key: str
+    status: int
+    answer: str
+
+
 class DeadlineCheck(TypedDict):
     """The hub's timer asks the hub to look at one dossier's deadlines (keyed by dossier id, on
     the hub's own topic).
@@ -507,6 +520,21 @@ class WaitingRetry(TypedDict):
 
     meta: EventMetadata
     register_key: str
+
+
+class WebhookAttempted(TypedDict):
+    """The webhook bridge tried to deliver a handoff to its agency's endpoint (keyed by dossier
+    id, on the bridge's own topic): the answer moves the delivery on through the bridge's
+    checkpoint.
+    """
+
+    meta: EventMetadata
+    webhook_id: str
+    attempt: int
+    delivered: bool
+    status: NotRequired[int | None]
+    answer: NotRequired[str]
+    latency_ms: NotRequired[int]
 
 
 class DeadLetter(TypedDict):
