@@ -17,7 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, ClassVar
 
 TOLERANCE_SECONDS = 300
 
@@ -41,7 +41,7 @@ class Receiver(BaseHTTPRequestHandler):
     """Serve it with ``ThreadingHTTPServer(("", 8443), Receiver)`` behind TLS."""
 
     secret = "whsec_..."
-    seen: set[str] = set()
+    seen: ClassVar[set[str]] = set()
 
     def apply(self, event: dict[str, Any]) -> None:
         """Your system's work: event["type"], event["step"], event["data"] (the handoff)."""

@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
 
@@ -115,7 +115,7 @@ def serve(agency: Agency, cert: Path, key: Path) -> ThreadingHTTPServer:
 
     class Handler(Receiver):
         secret = SECRET
-        seen: set[str] = set()
+        seen: ClassVar[set[str]] = set()
 
         def do_POST(self) -> None:
             what = agency.arrived(self.headers.get("webhook-id", ""))
