@@ -99,10 +99,14 @@ class Agency:
 
     def answer(self, webhook_id: str) -> None:
         dossier, step, form = self.forms[webhook_id]
-        for _ in range(20):
-            status, body = answer_step(
-                self.bridge_url, "residence", SECRET, dossier, step, form, key=webhook_id
-            )
+        status, body = 0, dict[str, Any]()
+        for _ in range(240):  # the bridge may be down a while (the crash test kills it)
+            try:
+                status, body = answer_step(
+                    self.bridge_url, "residence", SECRET, dossier, step, form, key=webhook_id
+                )
+            except OSError:  # refused, reset: the bridge is restarting
+                status = 0
             if status == 202:
                 break
             time.sleep(0.5)
