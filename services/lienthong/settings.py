@@ -230,6 +230,11 @@ class Settings(BaseSettings):
         gt=0,
         description="How long a handoff is tried before it goes to the dead-letter topic",
     )
+    webhook_ca_file: Path | None = Field(
+        None,
+        description="CA bundle the agencies' endpoint certificates are checked against; None: "
+        "the system's (which SSL_CERT_FILE replaces, e.g. by the Kafka cluster's CA)",
+    )
     webhook_tolerance_seconds: float = Field(
         300.0, gt=0, description="How far a signed completion request's timestamp may be off"
     )

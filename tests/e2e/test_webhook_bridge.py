@@ -31,10 +31,9 @@ SEED = 20261207
 
 @pytest.fixture
 def agency_and_stack(
-    isolated: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    isolated: Settings, tmp_path: Path
 ) -> Iterator[tuple[Settings, Agency, LocalStack]]:
     cert, key = self_signed(tmp_path)
-    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the bridge trusts the test's certificate
     port = free_ports(1)[0]
     agency = Agency(f"http://127.0.0.1:{port}")
     server = serve(agency, cert, key)
@@ -42,6 +41,7 @@ def agency_and_stack(
     settings = isolated.model_copy(
         update={
             "bridge_web_port": port,
+            "webhook_ca_file": cert,  # the bridge trusts the test's own certificate
             "webhook_steps": STEPS,
             "webhook_endpoints": SecretStr(endpoints(url)),
             "webhook_timeout_seconds": 1.0,

@@ -33,11 +33,8 @@ ROUNDS = ("decided:2", "saved:3", "published:4", None, None, None)
 
 
 @pytest.fixture
-def running(
-    isolated: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[Settings, Agency, LocalStack]]:
+def running(isolated: Settings, tmp_path: Path) -> Iterator[tuple[Settings, Agency, LocalStack]]:
     cert, key = self_signed(tmp_path)
-    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     port = free_ports(1)[0]
     agency = Agency(f"http://127.0.0.1:{port}", failing=0)
     server = serve(agency, cert, key)
@@ -45,6 +42,7 @@ def running(
     settings = isolated.model_copy(
         update={
             "bridge_web_port": port,
+            "webhook_ca_file": cert,  # the bridge trusts the test's own certificate
             "webhook_steps": STEPS,
             "webhook_endpoints": SecretStr(endpoints(url)),
             "webhook_retry_base_seconds": 0.2,

@@ -53,8 +53,8 @@ class Sender:
         }
         self.tasks: set[asyncio.Task[None]] = set()
         self.session: aiohttp.ClientSession | None = None
-        #: The trust store for the endpoints' certificates (tests point it at their own CA).
-        self.ssl: ssl.SSLContext | bool = True
+        #: The trust store for the endpoints' certificates.
+        self.ssl = ssl.create_default_context(cafile=dep.settings.webhook_ca_file)
 
     def saved(self, key: str, entry: ledger.Entry | None) -> None:
         """A checkpoint saved ``entry``: schedule its head, free the dossier's slot."""
