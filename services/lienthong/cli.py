@@ -16,6 +16,7 @@ from lienthong import topics as roles
 from lienthong.cli_admin import broker_app, schemas_app
 from lienthong.cli_ops import deadletters_app, env_command, stack_app
 from lienthong.cli_output import console, err, fail, say, warn
+from lienthong.cli_webhooks import webhooks_app
 from lienthong.client import connect
 from lienthong.client.terminal import safe
 from lienthong.errors import ValidationFailed
@@ -32,6 +33,7 @@ app.add_typer(broker_app, name="broker")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(deadletters_app, name="deadletters")
 app.add_typer(stack_app, name="stack")
+app.add_typer(webhooks_app, name="webhooks")
 app.command("env")(env_command)
 ID_HELP = "A dossier id (DVC-...), a receipt number (TN-DVC-...) or a file of dossiers"
 
@@ -112,7 +114,9 @@ def manifests(
 
 @app.command()
 def run(
-    name: Annotated[str, typer.Argument(help="hub, civil-registry, residence, health-insurance")],
+    name: Annotated[
+        str, typer.Argument(help="hub, civil-registry, residence, health-insurance, bridge")
+    ],
     loglevel: str = "warning",
     worker_index: Annotated[int, typer.Option(help="Nth worker of this deployable here")] = 0,
 ) -> None:

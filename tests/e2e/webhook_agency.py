@@ -84,9 +84,9 @@ class Agency:
         with self.lock:
             self.arrivals.append(webhook_id)
             n = len(self.arrivals)
-        if n > self.failing:
+        if self.failing == 0 or n > self.failing:
             return "accept"
-        return "fail" if n % 2 else "slow"
+        return "fail" if n % 2 or not self.slow_seconds else "slow"
 
     def apply(self, event: dict[str, Any], webhook_id: str) -> None:
         with self.lock:

@@ -69,8 +69,8 @@ def api(entry: ledger.Entry | None = None) -> tuple[CompletionApi, Publishing]:
     clock = SimpleNamespace(now=lambda: dt.datetime.now(dt.UTC))
     dep: Any = SimpleNamespace(settings=s, clock=clock, pipeline=pipeline)
     handed = entry or {"queue": [], "handed": {"residence": HANDOFF}, "answers": {}}
-    handling = SimpleNamespace(view={"D1": handed})
-    return CompletionApi(dep, plan(s), handling, BridgeMetrics(CollectorRegistry())), pipeline
+    deliveries = {"D1": handed}
+    return CompletionApi(dep, plan(s), deliveries, BridgeMetrics(CollectorRegistry())), pipeline
 
 
 def request(

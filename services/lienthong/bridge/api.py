@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, Protocol
 
 from faust.web import Request, Response, View
 
@@ -34,6 +34,13 @@ from lienthong.domain.declaration import ANSWERS
 from lienthong.errors import CompletionRefused, ContractError
 from lienthong.groups.registry import all_steps
 from lienthong.runtime.deployable import Deployable
+
+
+class Reader(Protocol):
+    """The deliveries table, read by dossier id."""
+
+    def get(self, key: str) -> ledger.Entry | None: ...
+
 
 PREFIX = "/webhooks/v1"
 AGENCY = "lienthong-agency"
@@ -55,11 +62,12 @@ class CompletionApi:
     """Takes one agency's answer for one step of one dossier (see the module's docstring)."""
 
     def __init__(
-        self, dep: Deployable, webhooks: WebhookPlan, handling: Any, metrics: BridgeMetrics
+        self, dep: Deployable, webhooks: WebhookPlan, deliveries: Reader, metrics: BridgeMetrics
     ) -> None:
         self.dep = dep
         self.plan = webhooks
-        self.view = handling.view
+        #: The deliveries table as the checkpoint stages it (read only here).
+        self.view = deliveries
         self.metrics = metrics
         self.codec = dep.pipeline.codec
         #: Answers published by this worker, until its CompletionAccepted is in the table.
@@ -214,24 +222,24 @@ def openapi() -> dict[str, Any]:
 
 
 def register_api(
-    dep: Deployable, webhooks: WebhookPlan, handling: Any, metrics: BridgeMetrics
+    dep: Deployable, webhooks: WebhookPlan, deliveries: Reader, metrics: BridgeMetrics
 ) -> CompletionApi:
     """Add the completion API's views to the bridge's web server."""
-    api = CompletionApi(dep, webhooks, handling, metrics)
+    api = CompletionApi(dep, webhooks, deliveries, metrics)
     document = openapi()
 
     @dep.app.page(PREFIX + "/dossiers/{dossier_id}/steps/{step}/answer")
     class Answer(View):
         async def post(self, request: Request, **_: Any) -> Response:
-            body = await request.read()  # type: ignore[attr-defined]
-            info = request.match_info  # type: ignore[attr-defined]
-            headers = dict(request.headers)  # type: ignore[attr-defined]
+            body = await request.read()
+            info = request.match_info
+            headers = dict(request.headers)
             status, text = await api.answer(body, headers, info["dossier_id"], info["step"])
             return self.bytes(text.encode(), content_type="application/json", status=status)
 
     @dep.app.page(PREFIX + "/forms/{kind}")
     async def form(view: View, request: Request, **_: Any) -> Response:
-        kind = request.match_info["kind"]  # type: ignore[attr-defined]
+        kind = request.match_info["kind"]
         if kind not in document["components"]["schemas"]:
             return view.json(
                 {"error": {"field": "kind", "rule": "not a completion form"}}, status=404

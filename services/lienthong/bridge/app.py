@@ -19,6 +19,7 @@ from typing import Any, cast
 
 from lienthong import topics
 from lienthong.bridge import ledger
+from lienthong.bridge.api import register_api
 from lienthong.bridge.backoff import Backoff
 from lienthong.bridge.endpoints import WebhookPlan, plan
 from lienthong.bridge.forms import to_json
@@ -150,8 +151,6 @@ class Handling:
 def create(name: str, settings: Settings, clock: Clock | None = None, **kw: Any) -> Deployable:
     """The bridge: reads the handoff topics of the agencies with a step sent to webhooks and its
     own topic; delivers on a timer; serves the completion API on its web port."""
-    from lienthong.bridge.api import register_api  # the API imports this module's helpers
-
     webhooks = plan(settings)
     completions = tuple(f"completion.{a}" for a in topics.AGENCIES)
     dep = build(name, settings, (*completions, topics.DEADLETTER), clock, **kw)
@@ -180,5 +179,5 @@ def create(name: str, settings: Settings, clock: Clock | None = None, **kw: Any)
     app.timer(interval=TICK_SECONDS)(sender.tick)
     dep.ticks["deliver"] = sender.tick
     dep.keep_fresh(sender.index)
-    register_api(dep, webhooks, handling, metrics)
+    register_api(dep, webhooks, handling.view, metrics)
     return dep
