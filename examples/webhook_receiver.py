@@ -50,11 +50,12 @@ class Receiver(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("content-length", 0)))
         if not verified(self.secret, self.headers, body):
             self.send_response(401)
+            self.send_header("content-length", "0")
         else:
             if self.headers["webhook-id"] not in self.seen:
                 self.apply(json.loads(body))
                 self.seen.add(self.headers["webhook-id"])
-            self.send_response(204)
+            self.send_response(204)  # any 2xx: delivered, never sent again
         self.end_headers()
 
 

@@ -75,6 +75,8 @@ class Agency:
         self.slow_seconds = slow_seconds
         self.lock = threading.Lock()
         self.arrivals: list[str] = []
+        #: When each webhook-id first arrived (Unix seconds).
+        self.first_seen: dict[str, float] = {}
         self.applied: Counter[str] = Counter()
         self.answers: list[tuple[int, dict[str, Any]]] = []
         self.forms: dict[str, tuple[str, str, dict[str, Any]]] = {}
@@ -83,6 +85,7 @@ class Agency:
         """'fail', 'slow' (then fail: the bridge timed out) or 'accept', for this request."""
         with self.lock:
             self.arrivals.append(webhook_id)
+            self.first_seen.setdefault(webhook_id, time.time())
             n = len(self.arrivals)
         if self.failing == 0 or n > self.failing:
             return "accept"
@@ -118,6 +121,7 @@ def serve(agency: Agency, cert: Path, key: Path) -> ThreadingHTTPServer:
     """The HTTPS receiver on a free loopback port, in a daemon thread."""
 
     class Handler(Receiver):
+        protocol_version = "HTTP/1.1"  # keep-alive, as an agency's web server would
         secret = SECRET
         seen: ClassVar[set[str]] = set()
 
@@ -130,6 +134,7 @@ def serve(agency: Agency, cert: Path, key: Path) -> ThreadingHTTPServer:
                 time.sleep(agency.slow_seconds)
             self.rfile.read(int(self.headers.get("content-length", 0)))
             self.send_response(500)
+            self.send_header("content-length", "0")
             self.end_headers()
 
         def apply(self, event: dict[str, Any]) -> None:

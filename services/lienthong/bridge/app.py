@@ -24,7 +24,7 @@ from lienthong.bridge.backoff import Backoff
 from lienthong.bridge.endpoints import WebhookPlan, plan
 from lienthong.bridge.forms import to_json
 from lienthong.bridge.metrics import BridgeMetrics
-from lienthong.bridge.sender import TICK_SECONDS, Sender
+from lienthong.bridge.sender import Sender
 from lienthong.contracts import records
 from lienthong.contracts.codec import Decoded
 from lienthong.contracts.events import Envelope, event_id
@@ -83,12 +83,12 @@ def dead_letter(item: ledger.Delivery, key: str, at: dt.datetime) -> Envelope:
 class Handling:
     """The bridge's decisions, by event type (a dispatch table, not a chain of ifs)."""
 
-    def __init__(self, dep: Deployable, webhooks: WebhookPlan, sender: Sender) -> None:
+    def __init__(self, dep: Deployable, webhooks: WebhookPlan, metrics: BridgeMetrics) -> None:
         self.dep = dep
         self.plan = webhooks
-        self.sender = sender
-        self.metrics = sender.metrics
+        self.metrics = metrics
         self.view = dep.pipeline.stage(dep.tables["deliveries"])
+        self.sender = Sender(dep, webhooks, metrics, self.view)
         s = dep.settings
         self.backoff = Backoff(
             s.webhook_retry_base_seconds, s.webhook_retry_max_seconds, s.webhook_give_up_seconds
@@ -164,8 +164,8 @@ def create(name: str, settings: Settings, clock: Clock | None = None, **kw: Any)
     dep.pipeline.topics[topics.BRIDGE_INBOX] = inbox
     dep.table("deliveries")
     metrics = BridgeMetrics(dep.registry)
-    sender = Sender(dep, webhooks, metrics)
-    handling = Handling(dep, webhooks, sender)
+    handling = Handling(dep, webhooks, metrics)
+    sender = handling.sender
     names = [settings.topic(f"handoff.{a}") for a in webhooks.agencies]
     source = app.topic(
         *names, settings.topic(topics.BRIDGE_INBOX), key_serializer="raw", value_serializer="raw"
@@ -176,7 +176,7 @@ def create(name: str, settings: Settings, clock: Clock | None = None, **kw: Any)
         await dep.pipeline.run(stream, handling)
 
     dep.agents["deliver"] = deliver_agent
-    app.timer(interval=TICK_SECONDS)(sender.tick)
+    app.task(sender.run)
     dep.ticks["deliver"] = sender.tick
     dep.keep_fresh(sender.index)
     register_api(dep, webhooks, handling.view, metrics)

@@ -38,11 +38,18 @@ ANSWER_CHARS = 300
 class Sender:
     """Delivers what is due, within each agency's limit; the table is read, never written."""
 
-    def __init__(self, dep: Deployable, plan: WebhookPlan, metrics: BridgeMetrics) -> None:
+    def __init__(
+        self, dep: Deployable, plan: WebhookPlan, metrics: BridgeMetrics, deliveries: Any
+    ) -> None:
         self.dep = dep
         self.plan = plan
         self.metrics = metrics
-        self.table = dep.tables["deliveries"]
+        #: The deliveries as the checkpoint stages them: a handoff is sent as soon as it is
+        #: queued (a crash before its write is durable makes the bridge read it again and send
+        #: it again, under the same webhook-id).
+        self.table = deliveries
+        #: Set when a delivery becomes due: the loop sends it now, not at its next tick.
+        self.wake = asyncio.Event()
         self.index = DueIndex()
         #: Dossier -> the attempt in flight ("<webhook id>#<attempt>").
         self.inflight: dict[str, str] = {}
@@ -59,7 +66,10 @@ class Sender:
     def saved(self, key: str, entry: ledger.Entry | None) -> None:
         """A checkpoint saved ``entry``: schedule its head, free the dossier's slot."""
         first = ledger.head(entry)
-        self.index.schedule(key, ledger.due_at(entry))
+        due = ledger.due_at(entry)
+        self.index.schedule(key, due)
+        if due is not None and due <= self.dep.clock.now():
+            self.wake.set()
         if first is None:
             self.waiting.pop(key, None)
         else:
@@ -67,6 +77,16 @@ class Sender:
         marker = self.inflight.get(key)
         if marker is not None and (first is None or marker != _marker(first)):
             del self.inflight[key]
+
+    async def run(self) -> None:
+        """Tick when a delivery becomes due, and at least every ``TICK_SECONDS``."""
+        while True:
+            try:
+                await asyncio.wait_for(self.wake.wait(), TICK_SECONDS)
+            except TimeoutError:
+                pass
+            self.wake.clear()
+            await self.tick()
 
     async def tick(self) -> None:
         """Start every delivery that is due and whose dossier has none in flight."""
