@@ -10,6 +10,7 @@ dossiers; a dossier has at most one delivery in flight, so its handoffs arrive i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import ssl
@@ -81,10 +82,8 @@ class Sender:
     async def run(self) -> None:
         """Tick when a delivery becomes due, and at least every ``TICK_SECONDS``."""
         while True:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), TICK_SECONDS)
-            except TimeoutError:
-                pass
             self.wake.clear()
             await self.tick()
 
