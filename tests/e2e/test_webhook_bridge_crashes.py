@@ -18,7 +18,7 @@ from webhook_agency import STEPS, Agency, endpoints, self_signed, serve
 
 from lienthong.client import IntakePublisher
 from lienthong.client.batch import push_through
-from lienthong.groups.birth.synthetic import generate
+from lienthong.groups.birth.synthetic import Synthetic, generate
 from lienthong.runtime.faults import EXIT_CODES
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
@@ -63,30 +63,32 @@ def test_killing_the_bridge_during_deliveries_loses_and_doubles_nothing(
 ) -> None:
     settings, agency, stack = running
     now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=2)
-    items = generate(16, seed=SEED, start=now, live=True, twins_share=0.0)
-    with IntakePublisher(settings) as publisher:
-        for item in items[:8]:
-            publisher.submit(item.record, validate=False)
+    items = generate(3 * len(ROUNDS), seed=SEED, start=now, live=True, twins_share=0.0)
     rng = random.Random(SEED)
-    for spec in ROUNDS:
+
+    def submit(fresh: list[Synthetic]) -> None:
+        with IntakePublisher(settings) as publisher:
+            for item in fresh:
+                publisher.submit(item.record, validate=False)
+
+    for n, spec in enumerate(ROUNDS):  # new dossiers each round: deliveries under way
+        fresh = items[3 * n : 3 * n + 3]
         bridge = next(w for w in stack.workers if w.name == BRIDGE)
-        if spec is None:
+        if spec is None:  # killed at a random moment of its deliveries
+            submit(fresh)
             time.sleep(rng.uniform(0.3, 1.5))
             stack.kill(bridge)
             stack.spawn(BRIDGE)
-        else:
-            stack.kill(bridge)
-            armed = stack.spawn(BRIDGE, extra_env={"LIENTHONG_CRASH_AT": spec})
-            deadline = time.monotonic() + 60
-            while armed.process.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.2)
-            assert armed.process.poll() == EXIT_CODES[spec.split(":")[0]], spec
-            stack.kill(armed)
-            stack.spawn(BRIDGE)
-        if spec == "saved:3":
-            with IntakePublisher(settings) as publisher:
-                for item in items[8:]:
-                    publisher.submit(item.record, validate=False)
+            continue
+        stack.kill(bridge)
+        submit(fresh)
+        armed = stack.spawn(BRIDGE, extra_env={"LIENTHONG_CRASH_AT": spec})
+        deadline = time.monotonic() + 60
+        while armed.process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert armed.process.poll() == EXIT_CODES[spec.split(":")[0]], spec
+        stack.kill(armed)
+        stack.spawn(BRIDGE)
     stack.wait_ready(90, (BRIDGE,))
 
     result = push_through(settings, items, timeout=240)  # the same ids again: ignored
