@@ -1,1 +1,1 @@
-"""The webhook bridge: agencies without Kafka receive their handoffs as signed webhooks and answer through an authenticated completion API."""
+"""The webhook bridge: agencies without Kafka get signed webhooks, answer through an API."""
