@@ -7,6 +7,7 @@ is applied once, and the webhook answers (not our residence processor) decided t
 from __future__ import annotations
 
 import datetime as dt
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from netports import free_ports
 
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]
 SEED = 20261207
+DELIVERED = 'lienthong_webhook_deliveries_total{agency="residence"}'
 
 
 @pytest.fixture
@@ -53,6 +55,9 @@ def agency_and_stack(
     prepare_topics(settings, BRIDGE)
     try:
         with LocalStack(settings, tmp_path / "logs", names=(*DEPLOYABLES, BRIDGE)) as stack:
+            # a second bridge worker: the completion API passes requests to the dossier's owner
+            stack.spawn(BRIDGE, 1)
+            stack.wait_ready(90, (BRIDGE,))
             yield settings, agency, stack
     finally:
         server.shutdown()
@@ -86,6 +91,12 @@ def test_an_agency_without_kafka_answers_its_steps_through_webhooks(
     for decoded in completions:
         if "confirmation_ref" in decoded.record:
             assert decoded.record["confirmation_ref"].startswith("WH-")
+
+    # both bridge workers delivered: each answer for the other's dossiers was passed on to it
+    for port in (settings.bridge_web_port, settings.bridge_web_port + 100):
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read().decode()
+        (line,) = [t for t in text.splitlines() if t.startswith(DELIVERED)]
+        assert float(line.split()[-1]) >= 1, (port, line)
 
     # the same idempotency key again: the first answer, and nothing new published
     webhook_id = next(iter(agency.forms))

@@ -67,7 +67,7 @@ def api(entry: ledger.Entry | None = None) -> tuple[CompletionApi, Publishing]:
     s = settings()
     pipeline = Publishing()
     clock = SimpleNamespace(now=lambda: dt.datetime.now(dt.UTC))
-    dep: Any = SimpleNamespace(settings=s, clock=clock, pipeline=pipeline)
+    dep: Any = SimpleNamespace(settings=s, clock=clock, pipeline=pipeline, app=None)
     handed = entry or {"queue": [], "handed": {"residence": HANDOFF}, "answers": {}}
     deliveries = {"D1": handed}
     return CompletionApi(dep, plan(s), deliveries, BridgeMetrics(CollectorRegistry())), pipeline

@@ -7,6 +7,9 @@
     GET  /webhooks/v1/forms/{type}      the JSON Schema of a completion form
     GET  /webhooks/v1/openapi.json      the API, its forms generated from the Avro contracts
 
+The worker that holds the dossier's partition answers: another worker passes the request on to
+it unchanged (the agency's signature still holds) and relays its answer.
+
 Checked in this order, each refusal naming the field and the rule and publishing nothing: the
 agency and its signature (401: unknown, forged, or a timestamp outside the tolerance), the
 step is the agency's and sent to webhooks (403), the dossier was handed to it for that step
@@ -20,6 +23,7 @@ import datetime as dt
 import json
 from typing import Any, Protocol
 
+import aiohttp
 from faust.web import Request, Response, View
 
 from lienthong import topics
@@ -33,6 +37,7 @@ from lienthong.contracts.events import metadata
 from lienthong.domain.declaration import ANSWERS
 from lienthong.errors import CompletionRefused, ContractError
 from lienthong.groups.registry import all_steps
+from lienthong.hub.pages.routing import Workers
 from lienthong.runtime.deployable import Deployable
 
 
@@ -44,6 +49,9 @@ class Reader(Protocol):
 
 PREFIX = "/webhooks/v1"
 AGENCY = "lienthong-agency"
+#: Set on a request one bridge worker passes on to the owner: answered there, never passed on.
+ROUTED = "x-lienthong-routed"
+FORWARD_SECONDS = 15.0
 IDEMPOTENCY = "idempotency-key"
 #: A completion is small; a larger body is refused before it is read as JSON.
 MAX_BODY_BYTES = 64 * 1024
@@ -72,6 +80,25 @@ class CompletionApi:
         self.codec = dep.pipeline.codec
         #: Answers published by this worker, until its CompletionAccepted is in the table.
         self.recent: dict[str, tuple[int, str]] = {}
+        self.workers = Workers(dep.app, "deliveries", dep.settings.partitions)
+
+    async def routed(
+        self, path: str, body: bytes, headers: dict[str, str], dossier_id: str, step: str
+    ) -> tuple[int, str]:
+        """Answered here if this worker holds the dossier, else by the worker that does."""
+        owner = None if ROUTED in {k.lower() for k in headers} else self.workers.owner(dossier_id)
+        if owner is None:
+            return await self.answer(body, headers, dossier_id, step)
+        passed = {k: v for k, v in headers.items() if k.lower() not in ("host", "content-length")}
+        timeout = aiohttp.ClientTimeout(total=FORWARD_SECONDS)
+        try:
+            async with self.dep.app.http_client.post(
+                f"{owner}{path}", data=body, headers={**passed, ROUTED: "1"}, timeout=timeout
+            ) as answer:
+                return answer.status, (await answer.read()).decode()
+        except (aiohttp.ClientError, TimeoutError):
+            error = {"error": {"field": "dossier_id", "rule": "its bridge worker is unavailable"}}
+            return 503, json.dumps(error)
 
     async def answer(
         self, body: bytes, headers: dict[str, str], dossier_id: str, step: str
@@ -234,7 +261,8 @@ def register_api(
             body = await request.read()
             info = request.match_info
             headers = dict(request.headers)
-            status, text = await api.answer(body, headers, info["dossier_id"], info["step"])
+            path = str(request.rel_url)
+            status, text = await api.routed(path, body, headers, info["dossier_id"], info["step"])
             return self.bytes(text.encode(), content_type="application/json", status=status)
 
     @dep.app.page(PREFIX + "/forms/{kind}")
