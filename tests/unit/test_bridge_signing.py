@@ -101,8 +101,12 @@ def _attempt(webhook_id: str, n: int, delivered: bool) -> dict[str, object]:
 
 
 def test_the_ledger_delivers_a_dossiers_handoffs_in_order_each_once() -> None:
-    first = ledger.delivery("h1", "residence", "residence", b"{}", _received(1), NOW)
-    second = ledger.delivery("h2", "residence", "residence", b"{}", _received(2), NOW)
+    first = ledger.delivery(
+        "h1", "ResidenceHandoff", "residence", "residence", b"{}", _received(1), NOW
+    )
+    second = ledger.delivery(
+        "h2", "ResidenceHandoff", "residence", "residence", b"{}", _received(2), NOW
+    )
     entry = ledger.take(ledger.take(ledger.take(None, first), second), first)  # a reread
     assert [d["webhook_id"] for d in entry["queue"]] == ["h1", "h2"]
     backoff = Backoff(1.0, 10.0, 60.0)
@@ -119,6 +123,12 @@ def test_the_ledger_delivers_a_dossiers_handoffs_in_order_each_once() -> None:
     assert gave_up is not None and gave_up["last"] == "500 down"
     assert ledger.head(entry) is None
     assert entry["handed"] == {"residence": "h2"}
+    cancelled = ledger.delivery(
+        "c1", "HandoffCancelled", "residence", "residence", b"{}", _received(3), NOW
+    )
+    entry = ledger.take(entry, cancelled)
+    assert ledger.head(entry)["webhook_id"] == "c1"  # type: ignore[index]  # delivered too
+    assert entry["handed"] == {"residence": "h2"}  # but it hands nothing to answer
 
 
 def test_the_first_answer_to_an_idempotency_key_is_kept() -> None:

@@ -34,7 +34,7 @@ from lienthong.runtime.deployable import Deployable, build
 from lienthong.runtime.types import Outcome, Received
 from lienthong.settings import Settings
 
-CANCELLED = "HandoffCancelled"
+CANCELLED = ledger.CANCELLED
 #: The reason a given-up handoff's dead letter names.
 GAVE_UP = "DeliveryGaveUp"
 
@@ -119,9 +119,9 @@ class Handling:
         meta = decoded.record["meta"]
         key = str(meta["dossier_id"])
         body = webhook_body(decoded, step)
-        item = ledger.delivery(
-            str(meta["event_id"]), step, endpoint.agency, body, received, self.dep.clock.now()
-        )
+        now = self.dep.clock.now()
+        webhook_id = str(meta["event_id"])
+        item = ledger.delivery(webhook_id, decoded.name, step, endpoint.agency, body, received, now)
         return self.saving(key, ledger.take(self.view.get(key), item), [])
 
     def attempted(self, decoded: Decoded, received: Received) -> Outcome:

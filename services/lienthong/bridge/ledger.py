@@ -27,12 +27,24 @@ def empty() -> Entry:
     return {"queue": [], "handed": {}, "answers": {}}
 
 
+#: The event that withdraws a handoff: delivered too, but it hands nothing to answer.
+CANCELLED = "HandoffCancelled"
+
+
 def delivery(
-    webhook_id: str, step: str, agency: str, body: bytes, received: Received, now: dt.datetime
+    webhook_id: str,
+    kind: str,
+    step: str,
+    agency: str,
+    body: bytes,
+    received: Received,
+    now: dt.datetime,
 ) -> Delivery:
-    """A handoff to deliver; it keeps where it came from, whole, for its dead letter."""
+    """A handoff (or its cancellation) to deliver; it keeps where it came from, whole, for its
+    dead letter."""
     return {
         "webhook_id": webhook_id,
+        "kind": kind,
         "step": step,
         "agency": agency,
         "body": body.decode(),
@@ -56,7 +68,8 @@ def take(entry: Entry | None, item: Delivery) -> Entry:
     if any(d["webhook_id"] == item["webhook_id"] for d in new["queue"]):
         return new
     new["queue"].append(item)
-    new["handed"][item["step"]] = item["webhook_id"]
+    if item.get("kind") != CANCELLED:
+        new["handed"][item["step"]] = item["webhook_id"]
     return new
 
 
