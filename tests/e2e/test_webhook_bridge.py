@@ -7,6 +7,7 @@ is applied once, and the webhook answers (not our residence processor) decided t
 from __future__ import annotations
 
 import datetime as dt
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,11 +15,11 @@ from pathlib import Path
 import pytest
 from kafka_reading import read_topic
 from pydantic import SecretStr
-from webhook_agency import STEPS, Agency, endpoints, self_signed, serve
+from webhook_agency import SECRET, STEPS, Agency, endpoints, self_signed, serve
 from webhook_receiver import answer_step
 
 from lienthong.client.batch import push_through
-from lienthong.groups.birth.synthetic import generate
+from lienthong.groups.birth.synthetic import Synthetic, generate
 from lienthong.groups.death.synthetic import COMBINATIONS, death_dossier
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
@@ -57,10 +58,24 @@ def agency_and_stack(
         with LocalStack(settings, tmp_path / "logs", names=(*DEPLOYABLES, BRIDGE)) as stack:
             # a second bridge worker: the completion API passes requests to the dossier's owner
             stack.spawn(BRIDGE, 1)
-            stack.wait_ready(90, (BRIDGE,))
+            for worker in (0, 1):
+                consuming(settings.bridge_web_port + 100 * worker)
             yield settings, agency, stack
     finally:
         server.shutdown()
+
+
+def consuming(port: int, timeout: float = 120.0) -> None:
+    """Wait until the bridge worker on ``port`` is in its group with its partitions."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/ready").status == 200:
+                return
+        except OSError:  # not listening yet, or 503: not consuming yet
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"the bridge worker on port {port} is not consuming")
 
 
 def test_an_agency_without_kafka_answers_its_steps_through_webhooks(
@@ -72,8 +87,6 @@ def test_an_agency_without_kafka_answers_its_steps_through_webhooks(
     deaths = [
         death_dossier(i, procedures=COMBINATIONS[0], submitted_at=now, seed=SEED) for i in range(3)
     ]
-    from lienthong.groups.birth.synthetic import Synthetic
-
     items = [*births, *(Synthetic(d) for d in deaths)]
     result = push_through(settings, items, timeout=180)
     assert result.still_open() == []
@@ -101,16 +114,10 @@ def test_an_agency_without_kafka_answers_its_steps_through_webhooks(
     # the same idempotency key again: the first answer, and nothing new published
     webhook_id = next(iter(agency.forms))
     dossier, step, form = agency.forms[webhook_id]
-    again = answer_step(agency.bridge_url, "residence", _secret(), dossier, step, form, webhook_id)
+    again = answer_step(agency.bridge_url, "residence", SECRET, dossier, step, form, webhook_id)
     assert again == agency.answers[0] or again[0] == 202
     after = [d for _, _, d in read_topic(settings, "completion.residence") if d]
     assert len(after) == len(completions)
     kinds = {d.name for d in completions}
     assert {"ResidenceRegistered", "ResidenceDeregistered"} <= kinds, kinds
     assert {s for _, s, _ in agency.forms.values()} == set(STEPS)
-
-
-def _secret() -> str:
-    from webhook_agency import SECRET
-
-    return SECRET
