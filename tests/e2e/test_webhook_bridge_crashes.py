@@ -29,7 +29,9 @@ from netports import free_ports
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]
 SEED = 20261208
 #: Crash points of the bridge's checkpoint, then plain kills at random moments.
-ROUNDS = ("decided:2", "saved:3", "published:4", None, None, None)
+ROUNDS = ("decided:1", "saved:2", "published:2", None, None, None)
+#: New dossiers (each with a residence step) per round.
+EACH = 4
 
 
 @pytest.fixture
@@ -63,7 +65,9 @@ def test_killing_the_bridge_during_deliveries_loses_and_doubles_nothing(
 ) -> None:
     settings, agency, stack = running
     now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=2)
-    items = generate(3 * len(ROUNDS), seed=SEED, start=now, live=True, twins_share=0.0)
+    born = generate(2 * EACH * len(ROUNDS), seed=SEED, start=now, live=True, twins_share=0.0)
+    items = [i for i in born if "residence" in i.record["procedures"]][: EACH * len(ROUNDS)]
+    assert len(items) == EACH * len(ROUNDS)
     rng = random.Random(SEED)
 
     def submit(fresh: list[Synthetic]) -> None:
@@ -72,7 +76,7 @@ def test_killing_the_bridge_during_deliveries_loses_and_doubles_nothing(
                 publisher.submit(item.record, validate=False)
 
     for n, spec in enumerate(ROUNDS):  # new dossiers each round: deliveries under way
-        fresh = items[3 * n : 3 * n + 3]
+        fresh = items[EACH * n : EACH * (n + 1)]
         bridge = next(w for w in stack.workers if w.name == BRIDGE)
         if spec is None:  # killed at a random moment of its deliveries
             submit(fresh)
