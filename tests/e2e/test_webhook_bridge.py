@@ -7,6 +7,7 @@ is applied once, and the webhook answers (not our residence processor) decided t
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -110,6 +111,11 @@ def test_an_agency_without_kafka_answers_its_steps_through_webhooks(
         text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read().decode()
         (line,) = [t for t in text.splitlines() if t.startswith(DELIVERED)]
         assert float(line.split()[-1]) >= 1, (port, line)
+
+    # the completion forms, generated from the Avro schemas, as the bridge serves them
+    forms = f"{agency.bridge_url}/webhooks/v1/forms/ResidenceRegistered"
+    schema = json.loads(urllib.request.urlopen(forms).read())
+    assert schema["properties"]["registered_on"]["format"] == "date"
 
     # the same idempotency key again: the first answer, and nothing new published
     webhook_id = next(iter(agency.forms))

@@ -1,4 +1,4 @@
-"""The operators' board says which steps an agency answers through the webhook bridge."""
+"""The operators' board and the agencies see which steps are answered through the webhook bridge."""
 
 from __future__ import annotations
 
@@ -18,3 +18,17 @@ def test_the_board_marks_the_steps_answered_through_webhooks() -> None:
     assert by_step["residence"] == "webhooks"
     assert by_step["civil_registry"] == "kafka"
     assert all(r["answered_by"] == "kafka" for r in board_view(merged, {}, NOW)["steps"])
+
+
+def test_an_agency_leaves_the_steps_it_answers_through_webhooks() -> None:
+    from lienthong.agencies.builder import Decisions
+
+    residence = Decisions("residence", ("residence", "civil_registry"))
+    assert residence.delegated == {"residence"}  # another agency's step is not its to leave
+    assert residence.answered_elsewhere("ResidenceHandoff", {})
+    assert residence.answered_elsewhere("HandoffCancelled", {"step": "residence"})
+    assert not residence.answered_elsewhere("ResidenceDeregistrationHandoff", {})
+    assert not residence.answered_elsewhere(
+        "HandoffCancelled", {"step": "residence_deregistration"}
+    )
+    assert not Decisions("residence").answered_elsewhere("ResidenceHandoff", {})
