@@ -48,6 +48,14 @@ def test_either_secret_of_a_rotation_verifies() -> None:
     assert (refused.value.status, refused.value.field) == (401, "webhook-signature")
 
 
+def test_a_delivery_during_a_rotation_verifies_with_either_secret() -> None:
+    headers = signed_headers((SECRET, OTHER), "id-5", NOW, BODY)
+    stamp = headers["webhook-timestamp"]
+    offered = headers["webhook-signature"].split(" ")
+    assert offered == [by_hand(SECRET, "id-5", stamp, BODY), by_hand(OTHER, "id-5", stamp, BODY)]
+    assert verify((OTHER,), headers, BODY, NOW, 300) == "id-5"
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [

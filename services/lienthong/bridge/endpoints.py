@@ -23,7 +23,8 @@ class Endpoint:
 
     agency: str
     url: str
-    #: The first signs what the bridge sends; each verifies what the agency sends.
+    #: Each signs what the bridge sends (one signature per secret) and verifies what the
+    #: agency sends: during a rotation the agency may hold either.
     secrets: tuple[str, ...]
 
 

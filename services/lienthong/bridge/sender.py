@@ -139,7 +139,7 @@ class Sender:
         """POST the signed body; (accepted, status, the answer in short, seconds)."""
         endpoint = self.plan.endpoints[item["agency"]]
         body = item["body"].encode()
-        headers = signed_headers(endpoint.secrets[0], item["webhook_id"], _wall(), body)
+        headers = signed_headers(endpoint.secrets, item["webhook_id"], _wall(), body)
         headers["content-type"] = "application/json"
         started = time.monotonic()
         timeout = aiohttp.ClientTimeout(total=self.dep.settings.webhook_timeout_seconds)

@@ -22,12 +22,16 @@ TIMESTAMP = "webhook-timestamp"
 SIGNATURE = "webhook-signature"
 
 
-def signed_headers(secret: str, webhook_id: str, at: dt.datetime, body: bytes) -> dict[str, str]:
-    """The three headers of one delivery of ``body``."""
+def signed_headers(
+    secrets: str | tuple[str, ...], webhook_id: str, at: dt.datetime, body: bytes
+) -> dict[str, str]:
+    """The three headers of one delivery of ``body``: one signature per secret, separated by
+    spaces (the specification's rotation: an agency that holds either secret verifies)."""
+    keys = (secrets,) if isinstance(secrets, str) else secrets
     return {
         ID: webhook_id,
         TIMESTAMP: str(math.floor(at.timestamp())),
-        SIGNATURE: Webhook(secret).sign(webhook_id, at, body),
+        SIGNATURE: " ".join(Webhook(secret).sign(webhook_id, at, body) for secret in keys),
     }
 
 
