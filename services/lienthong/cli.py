@@ -13,10 +13,11 @@ import typer
 from rich.markup import escape
 
 from lienthong import topics as roles
-from lienthong.cli_admin import broker_app, schemas_app
+from lienthong.cli_admin import broker_app, manifests, schemas_app, topics
 from lienthong.cli_facility import facility_command
 from lienthong.cli_ops import deadletters_app, env_command, stack_app
 from lienthong.cli_output import console, err, fail, say, say_version, warn
+from lienthong.cli_webhooks import webhooks_app
 from lienthong.client import connect
 from lienthong.client.terminal import safe
 from lienthong.docsgen.command import docs_app
@@ -36,7 +37,10 @@ app.add_typer(deadletters_app, name="deadletters")
 app.add_typer(stack_app, name="stack")
 app.add_typer(docs_app, name="docs")
 app.command("facility")(facility_command)
+app.add_typer(webhooks_app, name="webhooks")
 app.command("env")(env_command)
+app.command()(topics)
+app.command()(manifests)
 ID_HELP = "A dossier id (DVC-...), a receipt number (TN-DVC-...) or a file of dossiers"
 
 
@@ -94,32 +98,10 @@ def options(
 
 
 @app.command()
-def topics() -> None:
-    """Create every contract topic that is missing."""
-    from lienthong.worker import prepare_topics
-
-    settings = Settings()
-    connect.admin(settings, "lienthong-topics").close()  # says quickly when nothing answers
-    created = prepare_topics(settings)
-    console.print(f"created {len(created)} topics" + (": " + ", ".join(created) if created else ""))
-
-
-@app.command()
-def manifests(
-    check: Annotated[bool, typer.Option(help="Only list stale files; exit 1 if any")] = False,
-) -> None:
-    """Write the cluster manifests the code's tables decide (KafkaUsers, PrometheusRule)."""
-    from lienthong.manifests import stale, write
-
-    changed = stale() if check else write()
-    verb = "stale" if check else "written"
-    console.print(f"{verb}: {', '.join(map(str, changed))}" if changed else "manifests up to date")
-    raise typer.Exit(1 if check and changed else 0)
-
-
-@app.command()
 def run(
-    name: Annotated[str, typer.Argument(help="hub, civil-registry, residence, health-insurance")],
+    name: Annotated[
+        str, typer.Argument(help="hub, civil-registry, residence, health-insurance, bridge")
+    ],
     loglevel: str = "warning",
     worker_index: Annotated[int, typer.Option(help="Nth worker of this deployable here")] = 0,
 ) -> None:

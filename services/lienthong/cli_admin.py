@@ -1,12 +1,15 @@
-"""``lienthong broker`` and ``lienthong schemas``: the local broker and the Avro contracts."""
+"""``lienthong broker``, ``schemas``, ``topics`` and ``manifests``: the local broker, the Avro
+contracts, the topics and the cluster manifests."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from lienthong.cli_output import console, err
+from lienthong.client import connect
 from lienthong.settings import Settings
 
 broker_app = typer.Typer(help="The local Apache Kafka broker (jars fetched into the user cache).")
@@ -131,3 +134,25 @@ def schemas_types(
     write(made)
     count = sum(text.count("(TypedDict)") for text in made.values())
     console.print(f"wrote contracts/records/: {count} record types in {len(made) - 1} modules")
+
+
+def topics() -> None:
+    """Create every contract topic that is missing."""
+    from lienthong.worker import prepare_topics
+
+    settings = Settings()
+    connect.admin(settings, "lienthong-topics").close()  # says quickly when nothing answers
+    created = prepare_topics(settings)
+    console.print(f"created {len(created)} topics" + (": " + ", ".join(created) if created else ""))
+
+
+def manifests(
+    check: Annotated[bool, typer.Option(help="Only list stale files; exit 1 if any")] = False,
+) -> None:
+    """Write the cluster manifests the code's tables decide (KafkaUsers, PrometheusRule)."""
+    from lienthong.manifests import stale, write
+
+    changed = stale() if check else write()
+    verb = "stale" if check else "written"
+    console.print(f"{verb}: {', '.join(map(str, changed))}" if changed else "manifests up to date")
+    raise typer.Exit(1 if check and changed else 0)

@@ -20,7 +20,10 @@
     ├── ValidationFailed         a dossier breaks business rules (carries one reason per field)
     ├── PublishRefused           the broker refused a message's outputs for good (size, access)
     ├── ClientError              the integrator client could not publish or follow a dossier
-    └── BenchmarkError           a benchmark cannot run as asked or read earlier figures
+    ├── BenchmarkError           a benchmark cannot run as asked or read earlier figures
+    └── WebhookError             the webhook bridge could not deliver or take an answer
+        ├── DeliveryGaveUp       an endpoint did not accept a handoff within the horizon
+        └── CompletionRefused    a completion request is forged, stale, foreign or invalid
 
 Library errors are wrapped (``raise SchemaError(...) from exc``) so callers catch ours only.
 """
@@ -145,3 +148,21 @@ class ClientError(LienthongError):
 
 class BenchmarkError(LienthongError):
     """A benchmark cannot run as asked, or cannot read the figures of an earlier run."""
+
+
+class WebhookError(LienthongError):
+    """The webhook bridge could not deliver a handoff or take an agency's answer."""
+
+
+class DeliveryGaveUp(WebhookError):
+    """An agency's endpoint did not accept a handoff within the give-up horizon."""
+
+
+class CompletionRefused(WebhookError):
+    """A completion request refused: ``status`` is the HTTP answer, the message says why."""
+
+    def __init__(self, status: int, field: str, rule: str) -> None:
+        self.status = status
+        self.field = field
+        self.rule = rule
+        super().__init__(f"{field}: {rule}")

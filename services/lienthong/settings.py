@@ -227,6 +227,38 @@ class Settings(BaseSettings):
     id_retry_base_seconds: float = Field(2.0, gt=0, description="First retry delay")
     id_retry_max_seconds: float = Field(120.0, gt=0, description="Longest retry delay")
 
+    # -- The webhook bridge (bridge/; README "Agencies without Kafka") -------------------------
+    webhook_steps: tuple[str, ...] = Field(
+        (),
+        description="Steps an agency answers through the webhook bridge (JSON list of step "
+        "names): the bridge delivers their handoffs, our processor leaves them",
+    )
+    webhook_endpoints: SecretStr | None = Field(
+        None,
+        description='Per agency (JSON): {"<agency>": {"url": "https://...", "secrets": '
+        '["whsec_...", "whsec_..."]}}; two secrets are valid at once during a rotation',
+    )
+    bridge_web_port: int = Field(6072, description="The bridge's web port: its completion API")
+    webhook_timeout_seconds: float = Field(10.0, gt=0, description="One delivery's time limit")
+    webhook_concurrency: int = Field(
+        8, ge=1, description="Deliveries in flight at once per agency endpoint"
+    )
+    webhook_retry_base_seconds: float = Field(1.0, gt=0, description="First delay after a failure")
+    webhook_retry_max_seconds: float = Field(300.0, gt=0, description="Longest delay between tries")
+    webhook_give_up_seconds: float = Field(
+        86400.0,
+        gt=0,
+        description="How long a handoff is tried before it goes to the dead-letter topic",
+    )
+    webhook_ca_file: Path | None = Field(
+        None,
+        description="CA bundle the agencies' endpoint certificates are checked against; None: "
+        "the system's (which SSL_CERT_FILE replaces, e.g. by the Kafka cluster's CA)",
+    )
+    webhook_tolerance_seconds: float = Field(
+        300.0, gt=0, description="How far a signed completion request's timestamp may be off"
+    )
+
     @field_validator("crash_at")
     @classmethod
     def _crash_only_in_development(cls, value: str | None, info: ValidationInfo) -> str | None:
@@ -268,6 +300,7 @@ class Settings(BaseSettings):
             "civil-registry": self.civil_registry_web_port,
             "residence": self.residence_web_port,
             "health-insurance": self.health_insurance_web_port,
+            "bridge": self.bridge_web_port,
             **self.extra_web_ports,
         }
         if deployable not in ports:

@@ -58,6 +58,13 @@ ALL_ROLES: tuple[str, ...] = (
 HUB_READS: tuple[str, ...] = (INTAKE, *(completion(s) for s in _ONE_STEP_EACH))
 
 
+#: The webhook bridge (``lienthong.bridge``): delivers the handoffs of the steps an agency answers
+#: through webhooks and publishes the answers its completion API takes. Not in DEPLOYABLES: it
+#: runs where an agency has such a step (``webhook_steps``).
+BRIDGE = "bridge"
+#: The bridge's own input: each delivery attempt's answer and each completion it published.
+BRIDGE_INBOX = "bridge.attempts"
+
 #: The principal operators use for the dead-letter commands (not a deployable).
 OPERATOR = "operator"
 #: The principal of a health facility's system (Civil Status Law 2026): it publishes notices.
@@ -86,6 +93,12 @@ ACCESS: dict[str, Access] = {
     # A health facility's system only notifies births (deaths) it attended: it writes intake and
     # reads nothing; the boundary refuses any other event type from it (``FACILITY_EVENTS``).
     FACILITY: Access(reads=(), writes=(INTAKE,)),
+    # The webhook bridge reads the handoffs of the steps it delivers and answers for their
+    # agencies (the steps it may answer are checked per request, not by the ACL).
+    BRIDGE: Access(
+        reads=HANDOFFS,
+        writes=(*(completion(s) for s in _ONE_STEP_EACH), DEADLETTER),
+    ),
     # The operators' principal for `lienthong deadletters list|show|replay`: reads the dead
     # letters (without a consumer group) and replays them into the topics a deployable reads.
     OPERATOR: Access(
@@ -123,6 +136,7 @@ def by_register_key(agency: str) -> str:
 
 INTERNAL: dict[str, tuple[str, ...]] = {
     "hub": (DEADLINES, INBOX),
+    BRIDGE: (BRIDGE_INBOX,),
     **{agency: (by_register_key(agency),) for agency in KEYED_AGENCIES},
 }
 INTERNAL_ROLES: tuple[str, ...] = tuple(role for roles in INTERNAL.values() for role in roles)
@@ -150,6 +164,7 @@ def _carries() -> dict[str, frozenset[str]]:
         DEADLINES: frozenset(
             {"DeadlineCheck", "SatisfactionGiven", *(g.submission for g in GROUPS.values())}
         ),
+        BRIDGE_INBOX: frozenset({"WebhookAttempted", "CompletionAccepted"}),
     }
     for step, spec in all_steps().items():
         table[completion(step)] = table.get(completion(step), frozenset(ANSWERS)) | set(

@@ -14,6 +14,7 @@ from kafka.errors import AuthorizationError, KafkaError
 
 from lienthong import topics
 from lienthong.agencies import builder as agencies
+from lienthong.bridge import app as bridge
 from lienthong.domain.calendar import Clock
 from lienthong.errors import BrokerError, TopicsMissing
 from lienthong.hub import app as hub
@@ -40,6 +41,8 @@ def create(name: str, settings: Settings, clock: Clock | None = None, **kw: Any)
         return FACTORIES[name](settings, clock, **kw)
     if name in topics.AGENCIES:
         return agencies.create(name, settings, clock, **kw)
+    if name == topics.BRIDGE:
+        return bridge.create(name, settings, clock, **kw)
     raise ValueError(f"unknown deployable {name!r}; choose one of {', '.join(topics.DEPLOYABLES)}")
 
 
@@ -47,6 +50,7 @@ def create(name: str, settings: Settings, clock: Clock | None = None, **kw: Any)
 TABLES = {
     "hub": ("dossiers", "early", "archive"),
     **{agency: ("register", "counters") for agency in topics.AGENCIES},
+    topics.BRIDGE: ("deliveries",),
 }
 
 

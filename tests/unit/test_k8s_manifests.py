@@ -31,6 +31,8 @@ DEFAULTS = Settings.model_construct()  # field defaults only: no LIENTHONG_* fro
 DAY_MS = 86_400_000
 #: Retention in days by topic role, as the legal clock and replays need them.
 RETENTION_DAYS = {topics.STATUS: 30, topics.DEADLETTER: 90}
+#: Every Deployment: the pipeline's deployables and the webhook bridge.
+DEPLOYED = (*topics.DEPLOYABLES, topics.BRIDGE)
 
 
 def documents(kind: str) -> list[dict[str, Any]]:
@@ -130,7 +132,7 @@ def test_a_user_rule_the_broker_code_cannot_express_is_named() -> None:
         read_users(text)
 
 
-@pytest.mark.parametrize("deployable", topics.DEPLOYABLES)
+@pytest.mark.parametrize("deployable", DEPLOYED)
 def test_every_topic_a_deployable_checks_at_start_its_user_may_see(deployable: str) -> None:
     """What `lienthong run` looks up at start-up is visible to its KafkaUser (READ or WRITE imply
     DESCRIBE; Kafka hides a topic a principal may not describe, and the deployable would try to
@@ -180,7 +182,7 @@ def env(deployment: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {item["name"]: item for item in container(deployment)["env"]}
 
 
-@pytest.mark.parametrize("deployable", topics.DEPLOYABLES)
+@pytest.mark.parametrize("deployable", DEPLOYED)
 def test_deployment_runs_its_deployable_on_its_settings_port(deployable: str) -> None:
     deployment = by_name("Deployment")[deployable]
     main = container(deployment)
@@ -200,7 +202,7 @@ def test_deployment_runs_its_deployable_on_its_settings_port(deployable: str) ->
         assert set(main["resources"][kind]) == {"cpu", "memory"}
 
 
-@pytest.mark.parametrize("deployable", topics.DEPLOYABLES)
+@pytest.mark.parametrize("deployable", DEPLOYED)
 def test_a_worker_waiting_for_its_brokers_is_not_restarted_for_it(deployable: str) -> None:
     # A worker started before its brokers waits up to startup_wait_seconds and listens only
     # after: the startup probe (which holds the liveness probe back) must outlast that wait.
@@ -213,7 +215,7 @@ def test_a_worker_waiting_for_its_brokers_is_not_restarted_for_it(deployable: st
     }
 
 
-@pytest.mark.parametrize("deployable", topics.DEPLOYABLES)
+@pytest.mark.parametrize("deployable", DEPLOYED)
 def test_deployment_authenticates_with_its_own_user(deployable: str) -> None:
     variables = env(by_name("Deployment")[deployable])
     for name in variables:
@@ -248,7 +250,7 @@ def test_pod_monitor_scrapes_every_deployment_as_its_own_job() -> None:
                 if endpoint["port"] == "operators":
                     secret = endpoint["basicAuth"]["password"]
                     assert secret == {"name": "lienthong-prometheus", "key": "password"}
-    assert scraped == {d: "operators" if d == "hub" else "web" for d in topics.DEPLOYABLES}
+    assert scraped == {d: "operators" if d == "hub" else "web" for d in DEPLOYED}
 
 
 def test_the_hub_takes_its_secrets_from_a_kubernetes_secret(
@@ -271,7 +273,7 @@ def test_the_hub_links_to_its_public_address() -> None:
     assert url.startswith("https://") and "127.0.0.1" not in url and "localhost" not in url
 
 
-@pytest.mark.parametrize("deployable", topics.DEPLOYABLES)
+@pytest.mark.parametrize("deployable", DEPLOYED)
 def test_ready_means_consuming_and_topics_come_from_the_operator(deployable: str) -> None:
     deployment = by_name("Deployment")[deployable]
     assert container(deployment)["readinessProbe"]["httpGet"]["path"] == READY_PATH

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry
 
+from lienthong.bridge.metrics import BridgeMetrics
 from lienthong.metrics import ConsumerLagCollector, Metrics
 from lienthong.settings import Settings
 from lienthong.topics import DEPLOYABLES
@@ -28,6 +29,7 @@ def declared_metric_names() -> set[str]:
     """Family names in a registry holding every lienthong metric (counters without _total)."""
     registry = CollectorRegistry()
     Metrics.create(registry)
+    BridgeMetrics(registry)  # the webhook bridge's own series (lienthong.bridge.metrics)
     registry.register(ConsumerLagCollector(dict))
     return {family.name for family in registry.collect()}
 

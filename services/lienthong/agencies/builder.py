@@ -50,9 +50,12 @@ class Decisions:
     """Which declared decision an event gets: its handoff's step's, the cancelled step's, or
     (the timer's retry) the waiting entry's step's."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, delegated: Iterable[str] = ()) -> None:
         self.name = name
         self.owned = {step: all_steps()[step] for step in topics.STEPS_OF[name]}
+        #: Steps the agency answers through the webhook bridge: one owner per step, not us.
+        self.delegated = frozenset(delegated) & set(self.owned)
+        self.handoff_step = {spec.handoff: step for step, spec in self.owned.items()}
         self.first = next(iter(self.owned))
         self.by_handoff = {spec.handoff: step for step, spec in self.owned.items()}
         self.waiting = {s: spec.retry for s, spec in self.owned.items() if spec.retry is not None}
@@ -67,6 +70,13 @@ class Decisions:
         if event_name not in self.accepted:
             accepted = ", ".join(self.accepted)
             raise WrongEventType(f"{self.name} accepts {accepted}, not {event_name}")
+
+    def answered_elsewhere(self, event_name: str, event: Incoming) -> bool:
+        """Whether the event is about a step the agency answers through webhooks."""
+        step = self.handoff_step.get(event_name) or (
+            event.get("step") if event_name == CANCELLED else None
+        )
+        return step in self.delegated
 
     def __call__(
         self,
@@ -106,7 +116,7 @@ def create(name: str, settings: Settings, clock: Clock | None = None, **kw: Any)
     """The agency deployable ``name``: reads its handoff topic (re-keyed first when a step of it
     keeps its register by a key of its own), decides each event with the step's decision,
     saves the register entry and counters, then answers on its completion topic."""
-    decisions = Decisions(name)
+    decisions = Decisions(name, settings.webhook_steps)
     keys = RegisterKeys(name, settings)
     first = topics.STEPS_OF[name][0]
     dep = build(name, settings, (topics.completion(first), topics.DEADLETTER), clock, **kw)
@@ -122,6 +132,8 @@ def create(name: str, settings: Settings, clock: Clock | None = None, **kw: Any)
 
     async def handle(decoded: Decoded, received: Received) -> Outcome:
         decisions.check(decoded.name)
+        if decisions.answered_elsewhere(decoded.name, decoded.record):
+            return Outcome()  # the webhook bridge delivers it; the agency's system decides
         key = keys.entry_key(decoded.name, decoded.record)
         entry: Entry | None = register.get(key)
         view = BufferedCounters(counters)

@@ -156,12 +156,13 @@ def replay(
     plan = plan_replay(
         entries, settings, received(settings, asked) if asked else set(), force=force, codec=codec
     )
-    return _send(settings, plan.send, timeout), plan.skipped
+    return send_originals(settings, plan.send, timeout), plan.skipped
 
 
-def _send(
-    settings: Settings, chosen: list[tuple[DeadLetterEntry, str]], timeout: float
+def send_originals(
+    settings: Settings, chosen: list[tuple[DeadLetterEntry, str]], timeout: float = 30.0
 ) -> list[Replayed]:
+    """Publish each dead letter's original to its topic (bytes, key, headers as they were)."""
     if not chosen:
         return []
     producer = connect.producer(settings, "lienthong-replay")

@@ -54,7 +54,12 @@ from lienthong.contracts.records.intake import (
     SatisfactionGiven,
     SocialInsuranceRecord,
 )
-from lienthong.contracts.records.internal import DeadlineCheck, WaitingRetry
+from lienthong.contracts.records.internal import (
+    CompletionAccepted,
+    DeadlineCheck,
+    WaitingRetry,
+    WebhookAttempted,
+)
 from lienthong.contracts.records.ops import DeadLetter, DossierViewed
 from lienthong.contracts.records.status import (
     DossierAwaitingFamily,
@@ -85,6 +90,7 @@ __all__ = [
     "ChildIdCardIssued",
     "ChildIdentity",
     "CivilRegistryHandoff",
+    "CompletionAccepted",
     "CorrectionRequested",
     "DeadLetter",
     "DeadlineCheck",
@@ -137,5 +143,6 @@ __all__ = [
     "SurvivorBenefitGranted",
     "SurvivorBenefitHandoff",
     "WaitingRetry",
+    "WebhookAttempted",
     "WithdrawalAnswered",
 ]

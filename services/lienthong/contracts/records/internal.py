@@ -4,9 +4,22 @@ Do not edit: change the schema and run the command again (a test compares this p
 the current schemas make). See ``lienthong.contracts.typed`` for the mapping.
 """
 
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from lienthong.contracts.records.common import EventMetadata
+
+
+class CompletionAccepted(TypedDict):
+    """The webhook bridge's completion API published an agency's answer (keyed by dossier id,
+    on the bridge's own topic): the first answer to an idempotency key, repeated to every
+    later request with that key.
+    """
+
+    meta: EventMetadata
+    agency: str
+    idempotency_key: str
+    status: int
+    answer: str
 
 
 class DeadlineCheck(TypedDict):
@@ -24,3 +37,18 @@ class WaitingRetry(TypedDict):
 
     meta: EventMetadata
     register_key: str
+
+
+class WebhookAttempted(TypedDict):
+    """The webhook bridge tried to deliver a handoff to its agency's endpoint (keyed by dossier
+    id, on the bridge's own topic): the answer moves the delivery on through the bridge's
+    checkpoint.
+    """
+
+    meta: EventMetadata
+    webhook_id: str
+    attempt: int
+    delivered: bool
+    status: NotRequired[int | None]
+    answer: NotRequired[str]
+    latency_ms: NotRequired[int]

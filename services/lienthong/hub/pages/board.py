@@ -133,9 +133,16 @@ def merge(parts: list[Json]) -> Json:
 
 
 def board_view(
-    merged: Json, dead_letters: Json, now: dt.datetime, *, partial: list[str] | None = None
+    merged: Json,
+    dead_letters: Json,
+    now: dt.datetime,
+    *,
+    partial: list[str] | None = None,
+    webhook_steps: Iterable[str] = (),
 ) -> Json:
-    """The JSON of ``GET /api/board``: the merged parts, ages and shares computed at ``now``."""
+    """The JSON of ``GET /api/board``: the merged parts, ages and shares computed at ``now``;
+    ``webhook_steps``: the steps whose agency answers through the webhook bridge."""
+    through_webhooks = frozenset(webhook_steps)
     steps = []
     for row in merged["steps"]:
         oldest = row["oldest"]
@@ -144,7 +151,8 @@ def board_view(
             oldest = {**oldest, "age_seconds": round((now - since).total_seconds(), 1)}
         group = next((g for g in GROUPS if row["step"] in GROUPS[g].steps), "")
         agency = _agency(group, row["step"])
-        steps.append({**row, "agency": agency, "oldest": oldest})
+        answered_by = "webhooks" if row["step"] in through_webhooks else "kafka"
+        steps.append({**row, "agency": agency, "oldest": oldest, "answered_by": answered_by})
     overdue = [
         {
             **row,

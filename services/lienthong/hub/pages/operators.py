@@ -95,7 +95,13 @@ class Operators:
                 missing.append(url)
         letters = await self.dead_letters()
         now = self.site.dep.clock.now()
-        board = board_parts.board_view(board_parts.merge(parts), letters, now, partial=missing)
+        board = board_parts.board_view(
+            board_parts.merge(parts),
+            letters,
+            now,
+            partial=missing,
+            webhook_steps=self.site.settings.webhook_steps,
+        )
         self._board = (time.monotonic(), board)
         return board
 

@@ -111,6 +111,7 @@ BOARD_LABELS: dict[str, dict[str, str]] = {
     "count": {"vi": "Đang xử lý", "en": "In flight"},
     "citizen": {"vi": "Chờ công dân bổ sung", "en": "Waiting for the citizen"},
     "oldest": {"vi": "Chờ lâu nhất", "en": "Oldest waiting"},
+    "webhook": {"vi": "qua webhook (cầu nối)", "en": "through webhooks (the bridge)"},
     "overdue": {"vi": "Hồ sơ quá hạn", "en": "Overdue dossiers"},
     "no_overdue": {"vi": "Không có hồ sơ quá hạn", "en": "No overdue dossier"},
     "receipt": {"vi": "Mã hồ sơ", "en": "Receipt"},

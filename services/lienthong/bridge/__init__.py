@@ -1,0 +1,1 @@
+"""The webhook bridge: agencies without Kafka get signed webhooks, answer through an API."""
