@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lienthong.domain.review import parse_policies
 from lienthong.errors import SettingsError
 from lienthong.runtime import faults
 from lienthong.runtime.faust.transports import KAFKA, Transport, installed_faust, refusal
@@ -206,6 +207,34 @@ class Settings(BaseSettings):
     )
     id_retry_base_seconds: float = Field(2.0, gt=0, description="First retry delay")
     id_retry_max_seconds: float = Field(120.0, gt=0, description="Longest retry delay")
+
+    # -- The agency official's desk ---------------------------------------------------------
+    review: str = Field(
+        "",
+        description="Review policy per step: STEP=auto|review|flagged, comma-separated "
+        "(civil_registry=flagged,residence=review); a step not named: its declared default",
+    )
+    desk_claim_seconds: float = Field(
+        1800.0, gt=0, description="A claim not decided this long returns the case to the queue"
+    )
+    desk_officials: dict[str, str] = Field(
+        default_factory=dict,
+        description="Which agency deployable each official decides for, by operator name "
+        '(JSON: {"an.nguyen": "civil-registry"}); their password is an operator credential',
+    )
+    desk_db: str = Field(
+        ":memory:", description="The desk's SQLite file (fed from the agencies' desk events)"
+    )
+
+    @field_validator("review")
+    @classmethod
+    def _review_policies(cls, value: str) -> str:
+        parse_policies(value)
+        return value
+
+    def review_policies(self) -> dict[str, str]:
+        """The configured review policy by step."""
+        return dict(parse_policies(self.review))
 
     @field_validator("crash_at")
     @classmethod

@@ -500,6 +500,22 @@ class DeadlineCheck(TypedDict):
     meta: EventMetadata
 
 
+class DeskAction(TypedDict):
+    """An agency official's command about a case waiting on the desk (claim, release, approve,
+    refuse, ask for a supplement). The desk publishes it to the agency's handoff topic,
+    keyed as the case's register entry; the agency decides it from its register through its
+    checkpoint, so a retried command changes nothing twice.
+    """
+
+    meta: EventMetadata
+    register_key: str
+    step: str
+    action: str
+    official: str
+    reason_code: NotRequired[str | None]
+    reason: NotRequired[str | None]
+
+
 class WaitingRetry(TypedDict):
     """An agency's timer asks for another attempt at a register entry that waits on an outside
     system (the population database).
@@ -523,6 +539,30 @@ class DeadLetter(TypedDict):
     error_kind: str
     reason: str
     failed_at: dt.datetime
+
+
+class DeskCase(TypedDict):
+    """A case on an agency official's desk as its register now says: published by the agency to
+    the desk topic each time the case changes or a command about it is answered, keyed by
+    register key. The desk's store keeps the newest version of each case.
+    """
+
+    meta: EventMetadata
+    register_key: str
+    deployable: str
+    step: str
+    version: int
+    state: str
+    commune: str
+    received_at: dt.datetime
+    due_at: dt.datetime
+    flags: list[str]
+    projection: str
+    claimed_by: NotRequired[str | None]
+    claimed_until: NotRequired[dt.datetime | None]
+    audit: str
+    answer_to: NotRequired[str | None]
+    answer: NotRequired[str | None]
 
 
 class DossierViewed(TypedDict):

@@ -10,6 +10,7 @@ from typing import Any, Generic, NotRequired, TypedDict, TypeVar
 from lienthong.contracts import records
 from lienthong.domain.agency import AgencyContext, Decision, Entry, cancel_step
 from lienthong.domain.allocation import Counters
+from lienthong.domain.review import Review
 from lienthong.limits import Items, Text
 
 
@@ -111,6 +112,9 @@ class StepSpec(Generic[S, H, E]):
     #: The rules the step follows, each with its article (what a reviewer checks the code
     #: against); an assumed article says so.
     legal_source: tuple[str, ...] = ()
+    #: What an official's review of the step flags and may refuse with (None: nothing to
+    #: review; the step is decided by code alone whatever the policy).
+    review: Review | None = None
 
 
 #: Answers any agency may give about its step, besides its results (each names the step).

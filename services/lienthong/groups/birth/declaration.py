@@ -4,7 +4,7 @@ the personal identification number, then permanent residence and the health-insu
 from __future__ import annotations
 
 from lienthong.domain.declaration import ProcedureGroup, StepSpec, Words
-from lienthong.groups.birth import card, projections, registration, residence
+from lienthong.groups.birth import card, projections, registration, residence, review
 from lienthong.groups.birth.model import COMBINATIONS
 from lienthong.groups.birth.submission import validate_record
 from lienthong.limits import ADDRESS, CODE, FULL_NAME, NAME
@@ -76,6 +76,7 @@ GROUP = ProcedureGroup(
             decide=registration.register_birth,
             retry=registration.retry_personal_id,
             register_key=registration.certificate_key,
+            review=review.CIVIL_REGISTRY,
         ),
         "residence": StepSpec(
             agency="Commune police (residence)",
@@ -107,6 +108,7 @@ GROUP = ProcedureGroup(
                 },
             },
             decide=residence.register_residence,
+            review=review.RESIDENCE,
         ),
         "health_insurance": StepSpec(
             agency="Social Security (health insurance)",
@@ -135,6 +137,7 @@ GROUP = ProcedureGroup(
                 },
             },
             decide=card.issue_card,
+            review=review.HEALTH_INSURANCE,
         ),
     },
     combinations=COMBINATIONS,
