@@ -22,9 +22,9 @@ from aiohttp import web as aioweb
 from faust.web import Request, Response, View
 
 from lienthong.hub.desk.feed import DeskFeed
-from lienthong.hub.desk.pages import DeskPages
 from lienthong.hub.desk.service import DeskMetrics, DeskService
 from lienthong.hub.desk.store import DeskStore
+from lienthong.hub.pages.desk import DeskPages
 from lienthong.hub.pages.logs import redact_web_logs
 from lienthong.hub.pages.operators import OPERATOR, Operators
 from lienthong.hub.pages.procedures import register_procedures

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import cast
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
 from lienthong import topics
+from lienthong.contracts import records
 from lienthong.contracts.codec import AvroCodec
 from lienthong.errors import ContractError
 from lienthong.hub.desk.store import DeskStore
@@ -91,7 +92,7 @@ class DeskFeed:
 
     def read(self, consumer: KafkaConsumer, parts: list[TopicPartition]) -> None:
         batches = consumer.poll(timeout_ms=POLL_MS, max_records=2000)
-        cases: list[dict[str, Any]] = []
+        cases: list[records.DeskCase] = []
         reached: dict[int, int] = {}
         for tp, messages in batches.items():
             for message in messages:
@@ -102,6 +103,6 @@ class DeskFeed:
                     log.error("desk feed: unreadable case at %s@%s: %s", tp, message.offset, exc)
                     continue
                 if decoded.name == "DeskCase":
-                    cases.append(dict(decoded.record))
+                    cases.append(cast(records.DeskCase, decoded.record))
         if reached:
             self.store.apply(cases, reached)

@@ -15,9 +15,42 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypedDict, cast
 
-Json = dict[str, Any]
+from lienthong.contracts import records
+
+
+class Case(TypedDict):
+    """A case as the desk's store keeps it (its newest version)."""
+
+    register_key: str
+    deployable: str
+    step: str
+    dossier_id: str
+    version: int
+    state: str
+    commune: str
+    received_at: str
+    due_at: str
+    flags: list[str]
+    projection: dict[str, object]
+    claimed_by: str | None
+    claimed_until: str | None
+    audit: list[dict[str, str]]
+
+
+class Tally(TypedDict):
+    """Cases per agency and step (and per official and outcome for the decided ones)."""
+
+    deployable: str
+    step: str
+    n: int
+    oldest: str
+    unclaimed: int
+    official: str
+    state: str
+
+
 #: The states in which a case waits on the desk (listed); the others are decided or withdrawn.
 OPEN = ("waiting", "claimed")
 PAGE = 50
@@ -87,7 +120,7 @@ class DeskStore:
             self.db.executescript(SCHEMA)
 
     # -- the feed -------------------------------------------------------------------------
-    def apply(self, cases: Iterable[Mapping[str, Any]], offsets: Mapping[int, int]) -> None:
+    def apply(self, cases: Iterable[records.DeskCase], offsets: Mapping[int, int]) -> None:
         """One batch of ``DeskCase`` records and the offsets reached, in one transaction."""
         with self.lock:
             self.db.execute("BEGIN")
@@ -102,7 +135,7 @@ class DeskStore:
                 self.db.execute("ROLLBACK")
                 raise
 
-    def _apply_one(self, case: Mapping[str, Any]) -> None:
+    def _apply_one(self, case: records.DeskCase) -> None:
         row = {
             "register_key": case["register_key"],
             "deployable": case["deployable"],
@@ -135,7 +168,7 @@ class DeskStore:
     # -- the desk -------------------------------------------------------------------------
     def waiting(
         self, deployable: str, commune: str | None = None, after: tuple[str, str] | None = None
-    ) -> list[Json]:
+    ) -> list[Case]:
         """The next page of open cases of an agency (of a commune), oldest due first."""
         where = ["deployable = ?", "open = 1"]
         args: list[Any] = [deployable]
@@ -153,7 +186,7 @@ class DeskStore:
             rows = self.db.execute(sql, args).fetchall()
         return [self._case(row) for row in rows]
 
-    def case(self, register_key: str) -> Json | None:
+    def case(self, register_key: str) -> Case | None:
         with self.lock:
             row = self.db.execute(
                 "SELECT * FROM cases WHERE register_key = ?", (register_key,)
@@ -167,7 +200,7 @@ class DeskStore:
             ).fetchone()
         return str(row["answer"]) if row is not None else None
 
-    def queue(self, now: dt.datetime) -> list[Json]:
+    def queue(self, now: dt.datetime) -> list[Tally]:
         """Per agency and step: how many wait, how many nobody holds (a lapsed claim holds
         nothing), and the oldest's arrival (the metrics)."""
         with self.lock:
@@ -177,9 +210,9 @@ class DeskStore:
                 "FROM cases WHERE open = 1 GROUP BY deployable, step",
                 (_iso(now),),
             ).fetchall()
-        return [dict(row) for row in rows]
+        return [cast(Tally, dict(row)) for row in rows]
 
-    def decided(self) -> list[Json]:
+    def decided(self) -> list[Tally]:
         """Per agency, step and official: the cases they decided (the audit's last line)."""
         with self.lock:
             rows = self.db.execute(
@@ -191,7 +224,7 @@ class DeskStore:
             key = (row["deployable"], row["step"], row["state"], audit[-1].get("official", ""))
             counts[key] = counts.get(key, 0) + 1
         return [
-            {"deployable": d, "step": s, "state": st, "official": o, "n": n}
+            cast(Tally, {"deployable": d, "step": s, "state": st, "official": o, "n": n})
             for (d, s, st, o), n in sorted(counts.items())
         ]
 
@@ -205,10 +238,10 @@ class DeskStore:
         return int(row["n"])
 
     @staticmethod
-    def _case(row: sqlite3.Row) -> Json:
-        out = dict(row)
-        out["flags"] = json.loads(out["flags"])
-        out["projection"] = json.loads(out["projection"])
-        out["audit"] = json.loads(out["audit"])
+    def _case(row: sqlite3.Row) -> Case:
+        out: dict[str, object] = dict(row)
+        out["flags"] = json.loads(row["flags"])
+        out["projection"] = json.loads(row["projection"])
+        out["audit"] = json.loads(row["audit"])
         out.pop("open", None)
-        return out
+        return cast(Case, out)

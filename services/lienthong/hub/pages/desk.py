@@ -26,8 +26,8 @@ from aiohttp import web as aioweb
 from lienthong import topics
 from lienthong.contracts import records
 from lienthong.contracts.events import metadata
-from lienthong.hub.desk.store import DeskStore
-from lienthong.hub.desk.text import DESK, STATES, flag_words, reasons_of, words
+from lienthong.hub.desk.store import Case, DeskStore
+from lienthong.hub.pages.desk_text import DESK, STATES, flag_words, reasons_of, words
 from lienthong.hub.pages.site import Site
 from lienthong.hub.pages.text import LABELS, language, pick
 
@@ -65,7 +65,7 @@ class DeskPages:
             )
         return name, agency
 
-    def visible(self, request: aioweb.Request, key: str) -> Json:
+    def visible(self, request: aioweb.Request, key: str) -> Case:
         """A case of the official's agency; 404 for any other (not even its existence)."""
         _, agency = self.agency(request)
         case = self.store.case(key)
@@ -88,7 +88,7 @@ class DeskPages:
             f"{last['due_at']}|{last['register_key']}" if last else None
         )
 
-    def shown(self, case: Json) -> Json:
+    def shown(self, case: Case) -> Json:
         """A case as the desk shows it: working days left, whether its claim still holds."""
         now = self.site.dep.clock.now()
         calendar = self.site.dep.calendar
@@ -96,10 +96,12 @@ class DeskPages:
         days = calendar.working_days_between(calendar.local_date(now), calendar.local_date(due))
         until = str(case.get("claimed_until") or "")
         held = case["state"] == "claimed" and bool(until) and dt.datetime.fromisoformat(until) > now
-        return {**case, "working_days_left": days, "held_by": case["claimed_by"] if held else None}
+        shown: Json = {**case}
+        shown.update(working_days_left=days, held_by=case["claimed_by"] if held else None)
+        return shown
 
     # -- commands -------------------------------------------------------------------------
-    async def command(self, official: str, case: Json, form: Any) -> tuple[int, str]:
+    async def command(self, official: str, case: Case, form: Any) -> tuple[int, str]:
         """Publish the official's command and wait for the agency's answer."""
         action = str(form.get("action") or "")
         if action not in ACTIONS:
