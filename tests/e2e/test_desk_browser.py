@@ -6,18 +6,14 @@ official cannot decide it, the dossier completes; a refused one shows its reason
 from __future__ import annotations
 
 import base64
-import json
 import shutil
 import tempfile
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
+from desk_client import AN, BINH, POLICE, api, desk_settings, until, waiting
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -26,69 +22,15 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from lienthong.client import IntakePublisher, StatusFollower
 from lienthong.groups.birth.synthetic import generate
-from lienthong.passwords import hash_password
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
 from lienthong.worker import prepare_topics
 
 pytestmark = [pytest.mark.e2e, pytest.mark.broker]
 OFFICE = (1366, 768)
-AN = ("an.nguyen", "the civil-status officer's password")
-BINH = ("binh.tran", "another civil-status officer's password")
-POLICE = ("cong.an", "the commune police officer's password")
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run")
 #: Where the screenshots for the closing note go (outside the repository), if it exists.
 SHOTS = Path("/work/scratch")
-
-
-def desk_settings(isolated: Settings) -> Settings:
-    people = (AN, BINH, POLICE)
-    credentials = "\n".join(f"{n}:{hash_password(p, iterations=1000)}" for n, p in people)
-    return isolated.model_copy(
-        update={
-            "review": "civil_registry=review",
-            "desk_officials": {
-                AN[0]: "civil-registry",
-                BINH[0]: "civil-registry",
-                POLICE[0]: "residence",
-            },
-            "operator_credentials": SecretStr(credentials),
-        }
-    )
-
-
-def api(settings: Settings, who: tuple[str, str], path: str, body: Any = None) -> tuple[int, Any]:
-    url = f"http://127.0.0.1:{settings.operator_port()}{path}"
-    token = base64.b64encode(f"{who[0]}:{who[1]}".encode()).decode()
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers={"Authorization": f"Basic {token}"})
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=20) as answer:
-            return answer.status, json.loads(answer.read())
-    except urllib.error.HTTPError as error:
-        text = error.read().decode()
-        try:
-            return error.code, json.loads(text)
-        except ValueError:
-            return error.code, text
-
-
-def waiting(settings: Settings, count: int) -> list[Any]:
-    """The cases on the civil-registry desk once there are ``count`` (else an empty list)."""
-    cases = list(api(settings, AN, "/api/desk/cases")[1]["cases"])
-    return cases if len(cases) == count else []
-
-
-def until(check: Callable[[], Any], timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"not within {timeout:.0f} s")
 
 
 class Chromium:

@@ -98,6 +98,7 @@ class DeskPages:
         held = case["state"] == "claimed" and bool(until) and dt.datetime.fromisoformat(until) > now
         shown: Json = {**case}
         shown.update(working_days_left=days, held_by=case["claimed_by"] if held else None)
+        shown["fields"] = flatten(case["projection"])
         return shown
 
     # -- commands -------------------------------------------------------------------------
@@ -219,6 +220,15 @@ class DeskPages:
             **self.site.helpers(lang),
             **context,
         )
+
+
+def flatten(value: object, path: str = "") -> list[tuple[str, str]]:
+    """A projection as (dotted field, value) lines, as the case page lists them."""
+    if isinstance(value, dict):
+        return [pair for k, v in value.items() for pair in flatten(v, f"{path}.{k}" if path else k)]
+    if isinstance(value, list):
+        return [pair for n, v in enumerate(value) for pair in flatten(v, f"{path}[{n}]")]
+    return [(path, "" if value is None else str(value))]
 
 
 def _other(path: str, query: dict[str, str], lang: str) -> str:
