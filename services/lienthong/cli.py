@@ -297,6 +297,9 @@ def demo(
     seed: Annotated[int | None, typer.Option(help="Random seed (printed when not given)")] = None,
     keep_running: Annotated[bool, typer.Option(help="Leave everything running")] = False,
     timeout: float = 150.0,
+    review: Annotated[
+        str | None, typer.Option(help="Review policy of every reviewable step (flagged, review)")
+    ] = None,
 ) -> None:
     """Start broker and deployables, push synthetic dossiers through, print a summary."""
     from lienthong.demo import run_demo
@@ -308,6 +311,7 @@ def demo(
         keep_running=keep_running,
         timeout=timeout,
         console=console,
+        review=review,
     )
     raise typer.Exit(code)
 
