@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from lienthong import topics as roles
 from lienthong.cli_admin import broker_app, schemas_app
+from lienthong.cli_desk import desk_app
 from lienthong.cli_ops import deadletters_app, env_command, stack_app
 from lienthong.cli_output import console, err, fail, say, warn
 from lienthong.client import connect
@@ -32,6 +33,7 @@ app.add_typer(broker_app, name="broker")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(deadletters_app, name="deadletters")
 app.add_typer(stack_app, name="stack")
+app.add_typer(desk_app, name="desk")
 app.command("env")(env_command)
 ID_HELP = "A dossier id (DVC-...), a receipt number (TN-DVC-...) or a file of dossiers"
 

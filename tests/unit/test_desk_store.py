@@ -93,8 +93,11 @@ def test_answers_and_the_figures_of_the_queue() -> None:
     assert store.answer("cmd-1") == "ok" and store.answer("cmd-2") is None
     (row,) = store.queue(NOW)
     assert (row["n"], row["unclaimed"]) == (2, 2)  # b's claim lapses at NOW
-    assert store.due_unclaimed(NOW + dt.timedelta(hours=3), NOW) == 2
-    assert store.due_unclaimed(NOW + dt.timedelta(hours=3), NOW - dt.timedelta(hours=1)) == 1
+    (soon,) = store.due_unclaimed(NOW + dt.timedelta(hours=3), NOW)
+    assert (soon["deployable"], soon["step"], soon["n"]) == ("civil-registry", "civil_registry", 2)
+    (held,) = store.due_unclaimed(NOW + dt.timedelta(hours=3), NOW - dt.timedelta(hours=1))
+    assert held["n"] == 1  # an hour earlier, b's claim still held
+    assert store.due_unclaimed(NOW + dt.timedelta(hours=1), NOW) == []
     (decided,) = store.decided()
     assert (decided["state"], decided["n"]) == ("approved", 1)
 

@@ -11,6 +11,9 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry
 
+from lienthong.domain.calendar import SystemClock, WorkingCalendar
+from lienthong.hub.desk.service import DeskMetrics
+from lienthong.hub.desk.store import DeskStore
 from lienthong.metrics import ConsumerLagCollector, Metrics
 from lienthong.settings import Settings
 from lienthong.topics import DEPLOYABLES
@@ -29,6 +32,7 @@ def declared_metric_names() -> set[str]:
     registry = CollectorRegistry()
     Metrics.create(registry)
     registry.register(ConsumerLagCollector(dict))
+    registry.register(DeskMetrics(DeskStore(), SystemClock(), WorkingCalendar()))
     return {family.name for family in registry.collect()}
 
 

@@ -68,9 +68,11 @@ class DeskMetrics(Collector):
         soon = GaugeMetricFamily(
             "lienthong_desk_unclaimed_due_within_one_working_day",
             "Cases nobody claimed whose target is at most one working day away",
+            labels=labels,
         )
         edge = self.calendar.closing(
             self.calendar.add_working_days(self.calendar.local_date(now), 1)
         )
-        soon.add_metric([], self.store.due_unclaimed(edge, now))
+        for row in self.store.due_unclaimed(edge, now):
+            soon.add_metric([row["deployable"], row["step"]], row["n"])
         yield from (waiting, unclaimed, oldest, decided, soon)

@@ -228,14 +228,15 @@ class DeskStore:
             for (d, s, st, o), n in sorted(counts.items())
         ]
 
-    def due_unclaimed(self, before: dt.datetime, now: dt.datetime) -> int:
-        """Open cases nobody holds whose target is before ``before``."""
+    def due_unclaimed(self, before: dt.datetime, now: dt.datetime) -> list[Tally]:
+        """Per agency and step: open cases nobody holds whose target is before ``before``."""
         with self.lock:
-            row = self.db.execute(
-                f"SELECT count(*) AS n FROM cases WHERE open = 1 AND {UNHELD} AND due_at < ?",
+            rows = self.db.execute(
+                "SELECT deployable, step, count(*) AS n FROM cases "
+                f"WHERE open = 1 AND {UNHELD} AND due_at < ? GROUP BY deployable, step",
                 (_iso(now), _iso(before)),
-            ).fetchone()
-        return int(row["n"])
+            ).fetchall()
+        return [cast(Tally, dict(row)) for row in rows]
 
     @staticmethod
     def _case(row: sqlite3.Row) -> Case:
