@@ -22,6 +22,7 @@ from lienthong.groups.birth import review
 from lienthong.groups.birth.projections import civil_registry_part, residence_part
 from lienthong.groups.birth.registration import certificate_key
 from lienthong.groups.birth.synthetic import generate
+from lienthong.groups.death import review as death
 from lienthong.hub.projections import handoff_record
 from lienthong.settings import Settings
 
@@ -304,3 +305,19 @@ def test_another_dossier_for_a_record_under_review_is_refused_not_overwritten() 
     (rejected,) = agency.handoff(other).outputs
     assert rejected.record["reason_code"] == "duplicate_in_review"
     assert agency.entries[key]["dossier_id"] == handoff["meta"]["dossier_id"]
+
+
+def test_the_death_flags_fire_on_a_death_at_home_and_contributions_near_the_threshold() -> None:
+    notice = {"code": "N1", "facility": "Bệnh viện", "issued_on": START.date()}
+    assert [f.code for f in death.registration_flags({"death_notice": None})] == [
+        "outside_facility"
+    ]
+    assert death.registration_flags({"death_notice": notice}) == ()
+    near = {"record": {"category": "CONTRIBUTING", "compulsory_months": 10}}
+    far = {"record": {"category": "CONTRIBUTING", "compulsory_months": 40}}
+    pension = {"record": {"category": "PENSIONER", "compulsory_months": 12}}
+    assert [f.code for f in death.benefit_flags(near)] == ["near_threshold"]
+    assert death.benefit_flags(far) == () and death.benefit_flags(pension) == ()
+    assert [f.code for f in death.deregistration_flags({"permanent_address": None})] == [
+        "no_address"
+    ]
