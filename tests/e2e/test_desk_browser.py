@@ -21,6 +21,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from lienthong.client import IntakePublisher, StatusFollower
+from lienthong.client.status import received_event
 from lienthong.groups.birth.synthetic import generate
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
@@ -125,6 +126,12 @@ def test_an_official_claims_and_approves_another_refuses_and_the_citizen_reads_w
         police = {"register_key": key, "action": "claim"}
         assert api(settings, POLICE, "/api/desk/actions", police)[0] == 404
 
+        # the citizen reads that the commune reviews the dossier
+        received = received_event(settings, ids[0])
+        assert received is not None
+        chromium.driver.get(str(received["status_url"]))
+        assert "Hồ sơ đang được UBND cấp xã (hộ tịch) xem xét" in chromium.text()
+        chromium.shot("reviewing-status")
         chromium.sign_in(AN)
         chromium.driver.get(f"{base}/desk")
         page = chromium.text()
@@ -165,8 +172,8 @@ def test_an_official_claims_and_approves_another_refuses_and_the_citizen_reads_w
         assert "Đã từ chối" in chromium.press("refuse")
         outcome, timeline = final_of(settings, ids[1])
         assert outcome == "REJECTED", outcome
-        (received,) = timeline.of("DossierReceived")
-        chromium.driver.get(str(received["status_url"]))
+        (refused,) = timeline.of("DossierReceived")
+        chromium.driver.get(str(refused["status_url"]))
         assert "Chưa có giấy tờ chứng minh quan hệ cha con" in chromium.text()
         chromium.shot("refused-status")
         assert api(settings, AN, "/api/desk/cases")[1]["cases"] == []
