@@ -321,3 +321,20 @@ def test_the_death_flags_fire_on_a_death_at_home_and_contributions_near_the_thre
     assert [f.code for f in death.deregistration_flags({"permanent_address": None})] == [
         "no_address"
     ]
+
+
+def test_a_supplemented_dossier_comes_back_to_the_desk_as_the_case_s_next_version() -> None:
+    agency, key, handoff = queued(claimed_by="an")
+    asked = agency.act(key, "supplement", "an", reason="Bản sao giấy đăng ký kết hôn")
+    assert case_of(asked)["version"] == 3  # queued, claimed, asked
+    again = copy.deepcopy(handoff)
+    again["meta"] = {**again["meta"], "event_id": str(uuid.uuid4())}
+    back = agency.handoff(again)
+    assert schemas(back) == ["StepDeferred", "DeskCase"]
+    case = case_of(back)
+    assert (case["state"], case["version"]) == ("waiting", 4)
+    assert [line["action"] for line in agency.entries[key]["desk"]["audit"]] == [
+        "claim",
+        "supplement",
+    ]
+    assert answer(agency.act(key, "claim", "binh")) == "ok"

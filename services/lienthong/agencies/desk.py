@@ -120,7 +120,7 @@ class Desk:
         fired = spec.review.flags(handoff)
         if not to_person(self.policies[step], fired):
             return None
-        return self._queue(step, schema, handoff, key, fired, now)
+        return self._queue(step, schema, (handoff, entry), key, fired, now)
 
     @staticmethod
     def _fresh(entry: Entry, handoff: Mapping[str, object]) -> bool:
@@ -134,21 +134,24 @@ class Desk:
         self,
         step: str,
         schema: str,
-        handoff: Mapping[str, object],
+        event: tuple[Mapping[str, object], Entry | None],
         key: str,
         fired: tuple[Reason, ...],
         now: dt.datetime,
     ) -> Decision:
+        """The case on the desk (again, after a supplement: its next version, its audit kept)."""
+        handoff, previous = event
+        earlier = desk_of(previous) or {}
         desk: DeskState = {
             "state": WAITING,
-            "version": 1,
+            "version": int(earlier.get("version", 0)) + 1,
             "handoff": kept_handoff(self.codec, schema, handoff),
             "schema": schema,
             "flags": [flag.code for flag in fired],
             "commune": commune_of(handoff),
             "received_at": now.isoformat(),
             "due_at": _iso(handoff.get("due_at"), now),
-            "audit": [],
+            "audit": list(earlier.get("audit", [])),
         }
         decision = self._waiting(step, handoff, None, now, repeat=False)
         assert decision.entry is not None
