@@ -338,3 +338,12 @@ def test_a_supplemented_dossier_comes_back_to_the_desk_as_the_case_s_next_versio
         "supplement",
     ]
     assert answer(agency.act(key, "claim", "binh")) == "ok"
+
+
+def test_a_claim_seen_again_changes_nothing() -> None:
+    agency, key, _ = queued()
+    command = str(uuid.uuid4())
+    first = agency.act(key, "claim", "an", command=command)
+    again = agency.act(key, "claim", "an", command=command)
+    assert answer(again) == "ok" and case_of(again)["version"] == case_of(first)["version"]
+    assert len(agency.entries[key]["desk"]["audit"]) == 1

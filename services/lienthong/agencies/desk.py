@@ -217,6 +217,9 @@ class Desk:
         command = str(action["meta"]["event_id"])
         if desk.get("state") in FINAL:
             return self._again(action, entry, desk, counters, ctx)
+        if any(line.get("command") == command for line in desk.get("audit", [])):
+            key, answer = action["register_key"], (command, "ok")  # seen again: done already
+            return Decision([snapshot(self.name, key, entry, self.codec, ctx.now, answer)])
         who, now = action["official"], ctx.now
         held = holder(desk, now)
         if action["action"] not in ACTIONS:
@@ -282,6 +285,7 @@ class Desk:
             "official": action["official"],
             "action": action["action"],
             "reason": clip(action.get("reason") or action.get("reason_code") or "", 500),
+            "command": str(action["meta"]["event_id"]),
         }
         desk = {**desk, "version": int(desk.get("version", 1)) + 1}
         desk["audit"] = [*desk.get("audit", []), line]
@@ -304,7 +308,8 @@ class Desk:
             if desk.get("state") == CANCELLED:
                 raise Refused("the citizen withdrew the dossier: there is nothing to decide")
             audits = desk.get("audit") or []
-            who, when = (audits[-1]["official"], audits[-1]["at"]) if audits else ("?", "")
+            last = audits[-1] if audits else {}
+            who, when = last.get("official", "?"), last.get("at", "")
             raise Refused(
                 f"already decided ({desk.get('state')}) by {who} at {when[:16].replace('T', ' ')}"
             )

@@ -23,13 +23,15 @@ APPROVED, REFUSED, SUPPLEMENT, CANCELLED = "approved", "refused", "supplement", 
 FINAL = frozenset({APPROVED, REFUSED, SUPPLEMENT, CANCELLED})
 
 
-class Audit(TypedDict):
-    """One accepted command: who, when, what, why."""
+class Audit(TypedDict, total=False):
+    """One accepted command: who, when, what, why (and the command's id: seen again, it is
+    answered as before and changes nothing)."""
 
     at: str
     official: str
     action: str
     reason: str
+    command: str
 
 
 class DeskState(TypedDict, total=False):
