@@ -130,7 +130,7 @@ def desk_decide(
 def _act(official: str, url: str | None, body: dict[str, Any]) -> None:
     """Send one command (its id kept, so a retry is the same command) and print the answer."""
     body["command"] = str(uuid.uuid4())
-    status, answer = _call(official, url, "/api/desk/actions", body)
+    status, answer = _call(official, url, "/api/desk/case", body)
     _fail_unless_ok(status, answer)
     if status == 202:
         say("sent; the agency has not answered yet (look again with `lienthong desk show`)")

@@ -125,7 +125,7 @@ def test_an_official_claims_and_approves_another_refuses_and_the_citizen_reads_w
         key = first["register_key"]
         assert api(settings, POLICE, f"/api/desk/case?key={key}")[0] == 404
         police = {"register_key": key, "action": "claim"}
-        assert api(settings, POLICE, "/api/desk/actions", police)[0] == 404
+        assert api(settings, POLICE, "/api/desk/case", police)[0] == 404
 
         # the citizen reads that the commune reviews the dossier
         received = received_event(settings, ids[0])
@@ -149,7 +149,7 @@ def test_an_official_claims_and_approves_another_refuses_and_the_citizen_reads_w
 
         # a second official can neither claim nor decide it
         status, body = api(
-            settings, BINH, "/api/desk/actions", {"register_key": key, "action": "approve"}
+            settings, BINH, "/api/desk/case", {"register_key": key, "action": "approve"}
         )
         assert status == 409 and body["answer"].startswith(f"claimed by {AN[0]}")
         chromium.shot("case")
@@ -160,7 +160,7 @@ def test_an_official_claims_and_approves_another_refuses_and_the_citizen_reads_w
         (note,) = [w for w in timeline.of("StepWaiting") if w["step"] == "civil_registry"]
         assert "xem xét" in note["message"]
         status, body = api(
-            settings, BINH, "/api/desk/actions", {"register_key": key, "action": "claim"}
+            settings, BINH, "/api/desk/case", {"register_key": key, "action": "claim"}
         )
         assert status == 409 and "already decided (approved) by an.nguyen" in body["answer"]
 

@@ -41,7 +41,7 @@ def _exit_code(process: subprocess.Popen[bytes], timeout: float) -> int | None:
 
 
 def answered(settings: Settings, command: dict[str, str]) -> dict[str, Any] | None:
-    status, body = api(settings, AN, "/api/desk/actions", command)
+    status, body = api(settings, AN, "/api/desk/case", command)
     assert status in (200, 202), body
     return dict(body) if status == 200 else None
 
@@ -68,13 +68,13 @@ def test_killing_the_agency_between_the_approval_and_its_publish_registers_each_
         for case in cases:
             key = case["register_key"]
             claim = {"register_key": key, "action": "claim"}
-            assert api(settings, AN, "/api/desk/actions", claim)[0] == 200
+            assert api(settings, AN, "/api/desk/case", claim)[0] == 200
             for worker in [w for w in stack.workers if w.name == AGENCY]:
                 stack.terminate(worker)
             armed = stack.spawn(AGENCY, extra_env={"LIENTHONG_CRASH_AT": "saved:1"})
             stack.wait_ready(90, (AGENCY,))
             approve = {"register_key": key, "action": "approve", "command": str(uuid.uuid4())}
-            status, _ = api(settings, AN, "/api/desk/actions", approve)
+            status, _ = api(settings, AN, "/api/desk/case", approve)
             assert status == 202  # no answer: the worker died before publishing anything
             code = _exit_code(armed.process, 60)
             stack.kill(armed)

@@ -127,7 +127,7 @@ def test_a_police_official_cannot_see_or_decide_a_civil_registry_case() -> None:
     assert [c["register_key"] for c in listed] == ["home"]
     with pytest.raises(aioweb.HTTPNotFound):
         desk.visible(police, "birth")
-    post = make_mocked_request("POST", "/api/desk/actions")
+    post = make_mocked_request("POST", "/api/desk/case")
     post[OPERATOR] = "cong.an"
 
     async def decide() -> None:

@@ -5,7 +5,7 @@
     POST /desk/case                      a command from the case's form (then back to it)
     GET  /api/desk/cases?commune=&after= the list, JSON
     GET  /api/desk/case?key=             one case, JSON
-    POST /api/desk/actions               {register_key, action, reason_code?, reason?, command?}
+    POST /api/desk/case               {register_key, action, reason_code?, reason?, command?}
 
 An official is an operator named in ``desk_officials`` with the agency deployable they decide
 for; they see that agency's cases only (any other is "not found") and nothing but the handoff
@@ -51,7 +51,7 @@ class DeskPages:
         app.router.add_post("/desk/case", self.case_post)
         app.router.add_get("/api/desk/cases", self.list_api)
         app.router.add_get("/api/desk/case", self.case_api)
-        app.router.add_post("/api/desk/actions", self.action_api)
+        app.router.add_post("/api/desk/case", self.action_api)
 
     # -- who, and what they may see -------------------------------------------------------
     def agency(self, request: aioweb.Request) -> tuple[str, str]:
