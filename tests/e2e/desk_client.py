@@ -56,7 +56,11 @@ def api(settings: Settings, who: tuple[str, str], path: str, body: Any = None) -
 
 def waiting(settings: Settings, count: int) -> list[Any]:
     """The cases on the civil-registry desk once there are ``count`` (else an empty list)."""
-    cases = list(api(settings, AN, "/api/desk/cases")[1]["cases"])
+    try:
+        status, body = api(settings, AN, "/api/desk/cases")
+    except urllib.error.URLError:  # the hub's listener is not up yet
+        return []
+    cases = list(body["cases"]) if status == 200 else []
     return cases if len(cases) == count else []
 
 
