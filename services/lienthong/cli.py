@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from lienthong import topics as roles
 from lienthong.cli_admin import broker_app, manifests, schemas_app, topics
+from lienthong.cli_desk import desk_app
 from lienthong.cli_facility import facility_command
 from lienthong.cli_ops import deadletters_app, env_command, stack_app
 from lienthong.cli_output import console, err, fail, say, say_version, warn
@@ -38,6 +39,7 @@ app.add_typer(stack_app, name="stack")
 app.add_typer(docs_app, name="docs")
 app.command("facility")(facility_command)
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(desk_app, name="desk")
 app.command("env")(env_command)
 app.command()(topics)
 app.command()(manifests)
@@ -286,6 +288,9 @@ def demo(
     seed: Annotated[int | None, typer.Option(help="Random seed (printed when not given)")] = None,
     keep_running: Annotated[bool, typer.Option(help="Leave everything running")] = False,
     timeout: float = 150.0,
+    review: Annotated[
+        str | None, typer.Option(help="Review policy of every reviewable step (flagged, review)")
+    ] = None,
 ) -> None:
     """Start broker and deployables, push synthetic dossiers through, print a summary."""
     from lienthong.demo import run_demo
@@ -297,6 +302,7 @@ def demo(
         keep_running=keep_running,
         timeout=timeout,
         console=console,
+        review=review,
     )
     raise typer.Exit(code)
 

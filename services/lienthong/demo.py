@@ -21,6 +21,7 @@ from lienthong.broker.local import LocalBroker
 from lienthong.client.batch import Item, RunResult, percentile, push_through
 from lienthong.client.terminal import safe
 from lienthong.contracts.records import DeathDossierSubmitted
+from lienthong.demo_desk import Official, explain, on_desks, with_review
 from lienthong.demo_notices import facility_path
 from lienthong.domain.declaration import ProcedureGroup
 from lienthong.groups.birth.breakers import with_agency_refusals
@@ -157,8 +158,10 @@ def run_demo(
     keep_running: bool,
     timeout: float,
     console: Console,
+    review: str | None = None,
 ) -> int:
-    """The whole demo; returns the exit code (1 when a dossier stayed open)."""
+    """The whole demo; returns the exit code (1 when a dossier stayed open, not counting those
+    a ``review`` policy left on an official's desk: the demo then keeps running)."""
     seed = seed if seed is not None else int(time.time()) % 100_000
     prefix = f"lienthong-demo-{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}"
     #: A local run: the public development lookup secret is allowed; the board gets a one-off
@@ -173,6 +176,10 @@ def run_demo(
         sign_in = ("demo", secrets.token_urlsafe(12))
         line = SecretStr(f"{sign_in[0]}:{hash_password(sign_in[1])}")
         settings = settings.model_copy(update={"operator_credentials": line})
+    officials: list[Official] = []
+    if review:
+        settings, officials = with_review(settings, review)
+        keep_running = True  # the desks are the point: they stay open
     if keep_running:
         detached.refuse_second(settings)
     console.rule("[bold]Lienthong demo")
@@ -201,18 +208,22 @@ def run_demo(
         with_agency_refusals(births, ADDRESS_MISMATCH_SHARE, seed)
         deaths = death_items(max(dossiers // BIRTHS_PER_DEATH, 3), seed, now)
         items: list[Item] = [*births, *deaths]
-        result = push_through(settings, items, timeout, console)
+        desks = on_desks(settings, officials) if officials else None
+        result = push_through(settings, items, timeout, console, desks)
         for group in GROUPS.values():
             console.print(summary_table(result, group))
         notified = max(dossiers // NOTICES_PER_BIRTHS, 4)
         console.print(facility_path(settings, notified, seed, timeout))
         console.print(reasons_table(result))
-        still_open = result.still_open()
+        on_desk = desks() if desks else set()
+        still_open = [d for d in result.still_open() if d not in on_desk]
         verdict = "[green]none" if not still_open else f"[red]{', '.join(still_open[:10])}"
         console.print(f"dossiers still open: {verdict}")
         if keep_running:
             detached.save(settings, detached.record(stack, started.started))
             _explain_running(console, settings, result.ids[0], sign_in)
+            if officials:
+                explain(console, settings, officials, len(items))
         return 0 if not still_open else 1
     finally:
         if not keep_running:

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lienthong.domain.review import parse_policies
 from lienthong.errors import SettingsError
 from lienthong.places import DEPLOY_DIR, VAR_DIR
 from lienthong.places import SOURCE_ROOT as SOURCE_ROOT  # where the modules that ask find it
@@ -258,6 +259,34 @@ class Settings(BaseSettings):
     webhook_tolerance_seconds: float = Field(
         300.0, gt=0, description="How far a signed completion request's timestamp may be off"
     )
+
+    # -- The agency official's desk ---------------------------------------------------------
+    review: str = Field(
+        "",
+        description="Review policy per step: STEP=auto|review|flagged, comma-separated "
+        "(civil_registry=flagged,residence=review); a step not named: its declared default",
+    )
+    desk_claim_seconds: float = Field(
+        1800.0, gt=0, description="A claim not decided this long returns the case to the queue"
+    )
+    desk_officials: dict[str, str] = Field(
+        default_factory=dict,
+        description="Which agency deployable each official decides for, by operator name "
+        '(JSON: {"an.nguyen": "civil-registry"}); their password is an operator credential',
+    )
+    desk_db: str = Field(
+        ":memory:", description="The desk's SQLite file (fed from the agencies' desk events)"
+    )
+
+    @field_validator("review")
+    @classmethod
+    def _review_policies(cls, value: str) -> str:
+        parse_policies(value)
+        return value
+
+    def review_policies(self) -> dict[str, str]:
+        """The configured review policy by step."""
+        return dict(parse_policies(self.review))
 
     @field_validator("crash_at")
     @classmethod

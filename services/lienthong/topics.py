@@ -46,11 +46,16 @@ STATUS = "status"
 DEADLETTER = "deadletter"
 #: Who viewed which dossier (status page, API, receipt): the hub's audit trail.
 AUDIT = "audit"
+#: The agencies' cases on the officials' desk, newest version each (the desk's store reads it).
+DESK = "desk"
+#: An official's command about a case on the desk, sent on the agency's handoff topic.
+DESK_ACTION = "DeskAction"
 ALL_ROLES: tuple[str, ...] = (
     INTAKE,
     STATUS,
     DEADLETTER,
     AUDIT,
+    DESK,
     *HANDOFFS,
     *(completion(s) for s in _ONE_STEP_EACH),
 )
@@ -82,11 +87,11 @@ class Access:
 ACCESS: dict[str, Access] = {
     "hub": Access(
         # The operator board also reads the newest dead letters (it consumes none of them).
-        reads=(*HUB_READS, DEADLETTER),
+        reads=(*HUB_READS, DEADLETTER, DESK),
         writes=(STATUS, DEADLETTER, AUDIT, *HANDOFFS),
     ),
     **{
-        name: Access(reads=(handoff(step),), writes=(completion(step), DEADLETTER))
+        name: Access(reads=(handoff(step),), writes=(completion(step), DEADLETTER, DESK))
         for name, (step, *_) in STEPS_OF.items()
     },
     "integrator": Access(reads=(STATUS,), writes=(INTAKE,)),
@@ -165,14 +170,15 @@ def _carries() -> dict[str, frozenset[str]]:
             {"DeadlineCheck", "SatisfactionGiven", *(g.submission for g in GROUPS.values())}
         ),
         BRIDGE_INBOX: frozenset({"WebhookAttempted", "CompletionAccepted"}),
+        DESK: frozenset({"DeskCase"}),
     }
     for step, spec in all_steps().items():
         table[completion(step)] = table.get(completion(step), frozenset(ANSWERS)) | set(
             spec.results
         )
-        table[handoff(step)] = table.get(handoff(step), frozenset({"HandoffCancelled"})) | {
-            spec.handoff
-        }
+        table[handoff(step)] = table.get(
+            handoff(step), frozenset({"HandoffCancelled", DESK_ACTION})
+        ) | {spec.handoff}
     for agency in KEYED_AGENCIES:
         table[by_register_key(agency)] = table[f"handoff.{agency}"] | {RETRY_EVENT}
     return table

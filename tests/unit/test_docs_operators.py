@@ -3,6 +3,9 @@ run and grow (once the README's operators section, now docs/operators/)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import random
 import re
 from pathlib import Path
 
@@ -10,6 +13,10 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry
 
+from lienthong.bench.desk import a_case
+from lienthong.domain.calendar import SystemClock, WorkingCalendar
+from lienthong.hub.desk.service import DeskMetrics
+from lienthong.hub.desk.store import DeskStore
 from lienthong.metrics import ConsumerLagCollector, Metrics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,6 +39,7 @@ def declared() -> dict[str, tuple[str, frozenset[str]]]:
     registry = CollectorRegistry()
     Metrics.create(registry)
     registry.register(ConsumerLagCollector(lambda: {("lienthong.intake", 0): (5, 3)}))
+    registry.register(DeskMetrics(a_desk(), SystemClock(), WorkingCalendar()))
     found: dict[str, tuple[str, frozenset[str]]] = {}
     for collector in list(registry._collector_to_names):
         for family in collector.collect():
@@ -42,6 +50,18 @@ def declared() -> dict[str, tuple[str, frozenset[str]]]:
             found[exposed] = (family.type, frozenset(labels) - {"le"})
     assert len(found) > 20, found
     return found
+
+
+def a_desk() -> DeskStore:
+    """A desk with a case waiting, near its deadline, and one decided (every family has samples)."""
+    rng, now = random.Random(1), dt.datetime.now(dt.UTC)
+    waiting = a_case(0, now, rng)
+    waiting["due_at"] = now
+    audit = [{"at": now.isoformat(), "official": "an", "action": "approve", "reason": ""}]
+    decided = {**a_case(2, now, rng), "state": "approved", "audit": json.dumps(audit)}
+    store = DeskStore()
+    store.apply([waiting, decided], {0: 2})  # type: ignore[list-item]
+    return store
 
 
 def documented() -> dict[str, tuple[str, frozenset[str]]]:

@@ -12,6 +12,9 @@ import yaml
 from prometheus_client import CollectorRegistry
 
 from lienthong.bridge.metrics import BridgeMetrics
+from lienthong.domain.calendar import SystemClock, WorkingCalendar
+from lienthong.hub.desk.service import DeskMetrics
+from lienthong.hub.desk.store import DeskStore
 from lienthong.metrics import ConsumerLagCollector, Metrics
 from lienthong.settings import Settings
 from lienthong.topics import DEPLOYABLES
@@ -31,6 +34,7 @@ def declared_metric_names() -> set[str]:
     Metrics.create(registry)
     BridgeMetrics(registry)  # the webhook bridge's own series (lienthong.bridge.metrics)
     registry.register(ConsumerLagCollector(dict))
+    registry.register(DeskMetrics(DeskStore(), SystemClock(), WorkingCalendar()))
     return {family.name for family in registry.collect()}
 
 

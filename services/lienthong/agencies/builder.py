@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 from lienthong import topics
+from lienthong.agencies.desk import Desk
 from lienthong.agencies.keys import Incoming, RegisterKeys
 from lienthong.agencies.waiting import schedule_retries
 from lienthong.contracts import records
@@ -62,6 +63,7 @@ class Decisions:
         self.accepted = (
             *self.by_handoff,
             CANCELLED,
+            topics.DESK_ACTION,
             *([topics.RETRY_EVENT] if self.waiting else []),
         )
 
@@ -119,7 +121,9 @@ def create(name: str, settings: Settings, clock: Clock | None = None, **kw: Any)
     decisions = Decisions(name, settings.webhook_steps)
     keys = RegisterKeys(name, settings)
     first = topics.STEPS_OF[name][0]
-    dep = build(name, settings, (topics.completion(first), topics.DEADLETTER), clock, **kw)
+    writes = (topics.completion(first), topics.DEADLETTER, topics.DESK)
+    dep = build(name, settings, writes, clock, **kw)
+    desk = Desk(name, topics.STEPS_OF[name], dep.pipeline.codec, settings)
     app = dep.app
     dep.table("register")
     dep.table("counters")
@@ -146,7 +150,7 @@ def create(name: str, settings: Settings, clock: Clock | None = None, **kw: Any)
             settings.id_retry_base_seconds,
             settings.id_retry_max_seconds,
         )
-        decision = decisions(decoded.name, decoded.record, entry, view, ctx)
+        decision = desk.decide(decisions, decoded.name, decoded.record, key, entry, view, ctx)
         outputs = addressed(decision.outputs, name)
 
         def save() -> None:

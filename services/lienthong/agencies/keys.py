@@ -44,7 +44,7 @@ class RegisterKeys:
 
     def base_key(self, event_name: str, record: Incoming) -> str:
         """The key the step keeps the dossier's entry under (also the re-keyed message key)."""
-        if event_name == topics.RETRY_EVENT:
+        if event_name in (topics.RETRY_EVENT, topics.DESK_ACTION):
             return str(record[RETRY_KEY]).split("/", 1)[0]
         key_of = self.steps[self.step_of(event_name, record)].register_key
         return key_of(record) if key_of is not None else str(meta_of(record)["dossier_id"])
@@ -52,7 +52,7 @@ class RegisterKeys:
     def entry_key(self, event_name: str, record: Incoming) -> str:
         """The register entry an event is about: the base key, then ``/<step>`` for every step
         but the agency's first (one register, one entry per step and key)."""
-        if event_name == topics.RETRY_EVENT:
+        if event_name in (topics.RETRY_EVENT, topics.DESK_ACTION):
             return str(record[RETRY_KEY])
         step = self.step_of(event_name, record)
         key = self.base_key(event_name, record)
@@ -87,7 +87,7 @@ class RegisterKeys:
             return None
         role = topics.by_register_key(self.name)
         rekeyed = self.topic(dep)
-        accepted = (*self.of_handoff, CANCELLED)
+        accepted = (*self.of_handoff, CANCELLED, topics.DESK_ACTION)
         handoffs = dep.app.topic(
             self.settings.topic(topics.handoff(self.first)),
             key_serializer="raw",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -52,9 +52,14 @@ class RunResult:
 
 
 def push_through(
-    settings: Settings, items: Sequence[Item], timeout: float, console: Console | None = None
+    settings: Settings,
+    items: Sequence[Item],
+    timeout: float,
+    console: Console | None = None,
+    aside: Callable[[], set[str]] | None = None,
 ) -> RunResult:
-    """Publish the dossiers and follow them until each has a final status (or time runs out)."""
+    """Publish the dossiers and follow them until each has a final status (or time runs out);
+    ``aside``: dossiers not to wait for (those waiting on an official's desk)."""
     ids = [str(i.record["meta"]["dossier_id"]) for i in items]
     published: dict[str, float] = {}
     follower = StatusFollower(settings)
@@ -82,7 +87,11 @@ def push_through(
                 resubmit_unreceived(publisher, records, set(follower.timelines))
                 last_try[0] = time.monotonic()
 
-        follower.wait_until(lambda _: len(follower.finished(ids)) == len(ids), timeout, show)
+        def settled(_: object) -> bool:
+            done = set(follower.finished(ids))
+            return len(done) == len(ids) or (aside is not None and set(ids) <= done | aside())
+
+        follower.wait_until(settled, timeout, show)
         publisher.close()
     follower.close()
     return RunResult(items, published, follower.timelines)

@@ -65,9 +65,9 @@ Fields = Mapping[str, object]
 
 
 #: Outcomes that wait for something (a supplement, a correction, an answer of an outside system
-#: such as the population database): a NEW handoff decides afresh, a redelivered one repeats the
-#: request.
-WAITING_OUTCOMES = frozenset({"supplement", "correction", "deferred"})
+#: such as the population database, an official's review): a NEW handoff decides afresh, a
+#: redelivered one repeats the request.
+WAITING_OUTCOMES = frozenset({"supplement", "correction", "deferred", "review"})
 
 
 #: The topic role of every completion a decision returns: the deployable that publishes it sends

@@ -11,6 +11,7 @@ from lienthong.contracts import records
 from lienthong.domain.agency import AgencyContext, Decision, Entry, cancel_step
 from lienthong.domain.allocation import Counters
 from lienthong.domain.notice import NoticeSpec
+from lienthong.domain.review import Review
 from lienthong.domain.words import Words as Words
 from lienthong.errors import Reason, ValidationFailed
 from lienthong.limits import Items, Text, clip
@@ -103,6 +104,9 @@ class StepSpec(Generic[S, H, E]):
     #: The rules the step follows, each with its article (what a reviewer checks the code
     #: against); an assumed article says so.
     legal_source: tuple[str, ...] = ()
+    #: What an official's review of the step flags and may refuse with (None: nothing to
+    #: review; the step is decided by code alone whatever the policy).
+    review: Review | None = None
 
 
 @dataclass(frozen=True)

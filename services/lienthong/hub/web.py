@@ -23,9 +23,13 @@ from typing import Any, cast
 from aiohttp import web as aioweb
 from faust.web import Request, Response, View
 
+from lienthong.hub.desk.feed import DeskFeed
+from lienthong.hub.desk.service import DeskMetrics, DeskService
+from lienthong.hub.desk.store import DeskStore
 from lienthong.hub.pages.completion import register_completion
+from lienthong.hub.pages.desk import DeskPages
 from lienthong.hub.pages.logs import redact_web_logs
-from lienthong.hub.pages.operators import Operators
+from lienthong.hub.pages.operators import OPERATOR, Operators
 from lienthong.hub.pages.procedures import register_procedures
 from lienthong.hub.pages.satisfaction import register_satisfaction
 from lienthong.hub.pages.schemas import register_schemas
@@ -64,6 +68,14 @@ def site_of(dep: Deployable) -> Site:
     return _SITES[dep.app]
 
 
+def desk(site: Site, operators: Operators) -> None:
+    """The officials' desk: its store, fed while the app runs, its pages and metrics."""
+    store = DeskStore(site.settings.desk_db)
+    DeskPages(site, store, OPERATOR).register(operators.app)
+    site.dep.registry.register(DeskMetrics(store, site.dep.clock, site.dep.calendar))
+    site.dep.app.service(cast(Any, DeskService(DeskFeed(site.settings, store))))
+
+
 def register_views(dep: Deployable) -> Site:
     """Add the citizens' pages to the hub's web server and the operators' listener to its app."""
     redact_web_logs()
@@ -89,6 +101,7 @@ def register_views(dep: Deployable) -> Site:
 
     operators = Operators(site)
     site.operators = operators
+    desk(site, operators)
     app.service(cast(Any, operators.listener()))  # an instance is accepted too
     _SITES[app] = site
     return site

@@ -93,7 +93,8 @@ class Checkpoint:
        committed before its outputs and state are durable is a message lost at a crash.
 
     Timers and web actions (the hub's legal clock, an agency's retry of what waits on an outside
-    system, a citizen's withdrawal, supplement or satisfaction answer) change no state and
+    system, a citizen's withdrawal, supplement or satisfaction answer, an official's command on
+    the desk: ``DeskAction`` on the agency's handoff topic) change no state and
     announce nothing themselves: each publishes one command (``DeadlineCheck``, the retry event,
     the intake event) to an input topic of its deployable, acknowledged before the timer moves on
     or the page answers, and the command goes through these steps as any input. A crash before

@@ -57,10 +57,11 @@ from lienthong.contracts.records.intake import (
 from lienthong.contracts.records.internal import (
     CompletionAccepted,
     DeadlineCheck,
+    DeskAction,
     WaitingRetry,
     WebhookAttempted,
 )
-from lienthong.contracts.records.ops import DeadLetter, DossierViewed
+from lienthong.contracts.records.ops import DeadLetter, DeskCase, DossierViewed
 from lienthong.contracts.records.status import (
     DossierAwaitingFamily,
     DossierFinished,
@@ -102,6 +103,8 @@ __all__ = [
     "Deceased",
     "DeceasedIdentity",
     "Declarant",
+    "DeskAction",
+    "DeskCase",
     "DossierAwaitingFamily",
     "DossierFinished",
     "DossierOverdue",

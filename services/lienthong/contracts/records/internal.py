@@ -30,6 +30,22 @@ class DeadlineCheck(TypedDict):
     meta: EventMetadata
 
 
+class DeskAction(TypedDict):
+    """An agency official's command about a case waiting on the desk (claim, release, approve,
+    refuse, ask for a supplement). The desk publishes it to the agency's handoff topic,
+    keyed as the case's register entry; the agency decides it from its register through its
+    checkpoint, so a retried command changes nothing twice.
+    """
+
+    meta: EventMetadata
+    register_key: str
+    step: str
+    action: str
+    official: str
+    reason_code: NotRequired[str | None]
+    reason: NotRequired[str | None]
+
+
 class WaitingRetry(TypedDict):
     """An agency's timer asks for another attempt at a register entry that waits on an outside
     system (the population database).

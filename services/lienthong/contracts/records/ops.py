@@ -27,6 +27,30 @@ class DeadLetter(TypedDict):
     failed_at: dt.datetime
 
 
+class DeskCase(TypedDict):
+    """A case on an agency official's desk as its register now says: published by the agency to
+    the desk topic each time the case changes or a command about it is answered, keyed by
+    register key. The desk's store keeps the newest version of each case.
+    """
+
+    meta: EventMetadata
+    register_key: str
+    deployable: str
+    step: str
+    version: int
+    state: str
+    commune: str
+    received_at: dt.datetime
+    due_at: dt.datetime
+    flags: list[str]
+    projection: str
+    claimed_by: NotRequired[str | None]
+    claimed_until: NotRequired[dt.datetime | None]
+    audit: str
+    answer_to: NotRequired[str | None]
+    answer: NotRequired[str | None]
+
+
 class DossierViewed(TypedDict):
     """Someone looked at a dossier through the hub (status page, JSON API or receipt): the
     audit trail of who viewed it, as OpenCRVS keeps one. Published by the hub to the audit

@@ -16,6 +16,7 @@ from lienthong.groups.birth import (
     projections,
     registration,
     residence,
+    review,
 )
 from lienthong.groups.birth.model import COMBINATIONS, WITH_ID_CARD
 from lienthong.groups.birth.residence import ResidenceEntry
@@ -52,6 +53,7 @@ RESIDENCE: StepSpec[records.DossierSubmitted, records.ResidenceHandoff, Residenc
     },
     decide=residence.under(residence.LAW_2020),
     legal_source=(residence.LAW_2020.basis,),
+    review=review.RESIDENCE,
 )
 
 FIRST = ProcedureGroup(
@@ -123,6 +125,7 @@ FIRST = ProcedureGroup(
             decide=registration.register_birth,
             retry=registration.retry_personal_id,
             register_key=registration.certificate_key,
+            review=review.CIVIL_REGISTRY,
         ),
         "residence": RESIDENCE,
         "health_insurance": StepSpec(
@@ -152,6 +155,7 @@ FIRST = ProcedureGroup(
                 },
             },
             decide=card.issue_card,
+            review=review.HEALTH_INSURANCE,
         ),
     },
     combinations=COMBINATIONS,

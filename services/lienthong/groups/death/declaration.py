@@ -4,7 +4,7 @@ permanent residence, the funeral allowance and the survivor benefit."""
 from __future__ import annotations
 
 from lienthong.domain.declaration import ProcedureGroup, StepSpec, Words
-from lienthong.groups.death import benefits, deregistration, projections, registration
+from lienthong.groups.death import benefits, deregistration, projections, registration, review
 from lienthong.groups.death.submission import COMBINATIONS, validate_death_dossier
 from lienthong.limits import ADDRESS, CODE, FULL_NAME
 
@@ -64,6 +64,7 @@ GROUP = ProcedureGroup(
                 },
             },
             decide=registration.register_death,
+            review=review.DEATH_REGISTRATION,
             cancel=registration.cancel_death_registration,
             retry=registration.retry_death_registration,
             register_key=registration.deceased_key,
@@ -102,6 +103,7 @@ GROUP = ProcedureGroup(
                 },
             },
             decide=deregistration.deregister_residence,
+            review=review.RESIDENCE_DEREGISTRATION,
             applies=projections.has_permanent_residence,
             legal_source=(
                 "Law on Residence 2020, art. 24(1)(a): the permanent residence of a person who "
@@ -131,6 +133,7 @@ GROUP = ProcedureGroup(
                 "FuneralAllowanceGranted": {"decision_number": CODE, "paid_to": FULL_NAME},
             },
             decide=benefits.grant_funeral_allowance,
+            review=review.FUNERAL_ALLOWANCE,
             legal_source=(
                 # The 2024 law's article number is assumed (domain notes give the 2014 law's
                 # only, and say the 2024 law renumbers them): check it against the text.
@@ -169,6 +172,7 @@ GROUP = ProcedureGroup(
                 },
             },
             decide=benefits.grant_survivor_benefit,
+            review=review.SURVIVOR_BENEFIT,
             legal_source=(
                 # The article followed is the domain's reading of the 2014 law: the lump-sum
                 # survivor benefit goes to the relatives of the people art. 66(1) (the funeral

@@ -190,6 +190,13 @@ AWAITING: dict[str, Words] = {
 }
 
 
+#: What a step on an agency official's desk says (the clock keeps counting meanwhile).
+REVIEWING = {
+    "vi": "Hồ sơ đang được {agency} xem xét. Bạn không cần làm gì; thời hạn giải quyết vẫn tính.",
+    "en": "Being reviewed by the {agency}. Nothing is needed from you; the time limit still runs.",
+}
+
+
 def waiting_text(group: str, step: str, awaiting: str | None, lang: str) -> str:
     """What the citizen reads while ``step`` waits: the step's declared words for the reason,
     or, for a correction, the group's first step named; empty for anything else."""
@@ -199,6 +206,9 @@ def waiting_text(group: str, step: str, awaiting: str | None, lang: str) -> str:
     spec = found.steps.get(step)
     if spec is not None and awaiting in spec.waiting:
         return spec.waiting[awaiting].in_language(lang)
+    if spec is not None and awaiting == "review":  # an official's desk (any step)
+        agency = spec.agency if lang == "en" else spec.agency_vi
+        return REVIEWING[language(lang)].format(agency=agency)
     if awaiting in AWAITING:
         return AWAITING[awaiting].in_language(lang)
     if awaiting != "correction":

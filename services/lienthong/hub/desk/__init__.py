@@ -1,0 +1,1 @@
+"""The agency officials' desk on the hub's operators' listener: its store, its feed, its pages."""
