@@ -45,7 +45,9 @@ CORRECTION_TEXT = (
     "Returned to the {agency} for a correction of the {procedure}; nothing is needed from you."
 )
 #: What a StepWaiting can name (its schema's symbols but the default, OTHER).
-WAITING_SYMBOLS = frozenset({"PERSONAL_ID", "CORRECTION", "POPULATION_DATABASE"})
+#: What an agency defers a step for when the case waits on an official's desk.
+REVIEW = "review"
+WAITING_SYMBOLS = frozenset({"PERSONAL_ID", "CORRECTION", "POPULATION_DATABASE", "REVIEW"})
 
 
 def take_subject(
@@ -107,6 +109,7 @@ def on_step_deferred(
         return state, []
     step = event["step"]
     step_state.awaiting = str(event["waiting_for"])
+    step_state.reviewed = step_state.reviewed or step_state.awaiting == REVIEW
     return state, announce_wait(state, step, ctx, cause, event["message"])
 
 

@@ -56,6 +56,8 @@ class StepState(BaseModel):
     #: What the step waits for besides its agency: "personal_id", "correction", or what its
     #: agency named when it deferred the step (an outside system, e.g. "population_database").
     awaiting: str | None = None
+    #: An official decided it on the agency's desk (it waited for review), not the rules alone.
+    reviewed: bool = False
     #: The cause of the last handoff and its extras (JSON-safe), to send it again unchanged.
     handoff_cause: str | None = None
     handoff_extra: dict[str, object] = Field(default_factory=dict)

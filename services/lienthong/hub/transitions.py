@@ -154,6 +154,7 @@ def _open(
         deadline_decision=deadline.decision,
         path=state.path,
         happened_at=state.happened_at,
+        version=state.version,
     )
     handed = hand_off(state, ctx, cause, ready_steps(state))
     return state, [received, *not_applicable, *handed, *maybe_finish(state, ctx, cause)]

@@ -19,6 +19,7 @@ from lienthong.contracts import records
 from lienthong.domain import units
 from lienthong.groups.registry import GROUPS
 from lienthong.report.paths import PathRow, by_path
+from lienthong.report.shares import DecidedRow, VersionRow, by_version, decided_by
 
 T = TypeVar("T")
 #: A status event as the report reads it: decoded by the schema it names, read by field.
@@ -60,6 +61,10 @@ class _Seen:
     path: str = "family"
     happened_at: dt.datetime | None = None
     completed_at: dict[str, dt.datetime] = field(default_factory=dict)
+    #: The group's version it follows; its steps answered, and those that waited for review.
+    version: str = ""
+    decided: set[str] = field(default_factory=set)
+    reviewed: set[str] = field(default_factory=set)
 
     @property
     def registered_at(self) -> dt.datetime | None:
@@ -84,11 +89,19 @@ def _received(seen: _Seen, r: records.DossierReceived) -> None:
     seen.deadline_days = r.get("deadline_days")
     seen.decision = r.get("deadline_decision")
     seen.path, seen.happened_at = r.get("path", "family"), r.get("happened_at")
+    seen.version = r.get("version", "")
 
 
 def _step_finished(seen: _Seen, r: records.StepFinished) -> None:
     if r.get("outcome") == "COMPLETED":
         seen.completed_at[r["step"]] = r["meta"]["occurred_at"]
+    if r.get("outcome") in ("COMPLETED", "REJECTED"):
+        seen.decided.add(r["step"])
+
+
+def _waiting(seen: _Seen, r: records.StepWaiting) -> None:
+    if r["waiting_for"] == "REVIEW":
+        seen.reviewed.add(r["step"])
 
 
 def _finished(seen: _Seen, r: records.DossierFinished) -> None:
@@ -122,6 +135,7 @@ READERS: dict[str, Reader] = {
     "DossierOverdue": _reads(_overdue),
     "SatisfactionRecorded": _reads(_rated),
     "StepFinished": _reads(_step_finished),
+    "StepWaiting": _reads(_waiting),
 }
 
 
@@ -207,6 +221,9 @@ class ProvinceReport:
     months: list[MonthRow]
     #: Dossiers by path and the time from birth to registration (``report.paths``).
     paths: list[PathRow] = field(default_factory=list)
+    #: Dossiers by group version, and each step's answers automatic or reviewed (``shares``).
+    versions: list[VersionRow] = field(default_factory=list)
+    decided: list[DecidedRow] = field(default_factory=list)
 
     @property
     def satisfied_share(self) -> float | None:
@@ -259,6 +276,8 @@ def build_report(events: Iterable[tuple[str, records.Event]], period: Period) ->
         decisions=[DecisionRow(k[0], n, k[1], k[2]) for k, n in sorted(decisions.items())],
         communes=_ranked(mine),
         paths=by_path((d.path, d.happened_at, d.registered_at) for d in mine),
+        versions=by_version((d.group, d.version) for d in mine),
+        decided=decided_by((d.decided, d.reviewed) for d in mine),
         months=[
             MonthRow(
                 m, Punctuality.of([d for d in mine if d.received_on and d.received_on.month == m])

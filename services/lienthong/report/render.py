@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.table import Table
 
 from lienthong.hub.satisfaction import REASONS
-from lienthong.report import paths
+from lienthong.report import paths, shares
 from lienthong.report.figures import ProvinceReport, Punctuality, share
 
 #: Communes shown in the terminal (the CSV has all of them).
@@ -49,6 +49,7 @@ def measures(report: ProvinceReport) -> list[tuple[str, str, str]]:
             percent(report.cut_share),
         ),
         *paths.measures(report.paths),
+        *shares.measures(report.versions, report.decided),
     ]
     return rows
 

@@ -74,6 +74,7 @@ class DossierReceived(TypedDict):
     deadline_days: NotRequired[int | None]
     deadline_decision: NotRequired[str | None]
     path: NotRequired[str]
+    version: NotRequired[str]
     happened_at: NotRequired[dt.datetime | None]
 
 

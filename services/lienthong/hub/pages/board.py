@@ -51,6 +51,7 @@ def part(stored: Iterable[Mapping[str, Any]], now: dt.datetime, zone: ZoneInfo) 
     for state in stored:
         phase = state.get("phase")
         duplicates += _duplicates(state)
+        _count_decided(flight, state)
         if phase == "finished":
             ended = _moment(state.get("finished_at"))
             if ended is not None and ended.astimezone(zone).date() == today:
@@ -98,8 +99,20 @@ def _duplicates(state: Mapping[str, Any]) -> list[Json]:
     ]
 
 
+def _count_decided(flight: dict[str, Json], state: Mapping[str, Any]) -> None:
+    """Each step its agency answered, counted as decided by the rules alone or by an official
+    on the agency's desk (the step waited for review)."""
+    for name, step in (state.get("steps") or {}).items():
+        if step.get("finished_at") and step.get("phase") in ("completed", "rejected"):
+            row = flight.setdefault(name, _flight_row(name))
+            row["reviewed" if step.get("reviewed") else "automatic"] += 1
+
+
+COUNTS = ("in_flight", "with_citizen", "automatic", "reviewed")
+
+
 def _flight_row(step: str) -> Json:
-    return {"step": step, "in_flight": 0, "with_citizen": 0, "oldest": None}
+    return {"step": step, **dict.fromkeys(COUNTS, 0), "oldest": None}
 
 
 def merge(parts: list[Json]) -> Json:
@@ -110,12 +123,9 @@ def merge(parts: list[Json]) -> Json:
     merged: Json = {"overdue_count": 0, "finished_today": 0, "on_time_today": 0}
     for one in parts:
         for row in one["steps"]:
-            into = steps.setdefault(
-                row["step"],
-                {"step": row["step"], "in_flight": 0, "with_citizen": 0, "oldest": None},
-            )
-            into["in_flight"] += row["in_flight"]
-            into["with_citizen"] += row["with_citizen"]
+            into = steps.setdefault(row["step"], _flight_row(row["step"]))
+            for count in COUNTS:
+                into[count] += row.get(count, 0)
             mine, theirs = into["oldest"], row["oldest"]
             if theirs is not None and (mine is None or theirs["since"] < mine["since"]):
                 into["oldest"] = theirs
@@ -152,7 +162,17 @@ def board_view(
         group = next((g for g in GROUPS if row["step"] in GROUPS[g].steps), "")
         agency = _agency(group, row["step"])
         answered_by = "webhooks" if row["step"] in through_webhooks else "kafka"
-        steps.append({**row, "agency": agency, "oldest": oldest, "answered_by": answered_by})
+        decided = row.get("automatic", 0) + row.get("reviewed", 0)
+        reviewed_share = round(row.get("reviewed", 0) / decided, 4) if decided else None
+        steps.append(
+            {
+                **row,
+                "agency": agency,
+                "oldest": oldest,
+                "answered_by": answered_by,
+                "reviewed_share": reviewed_share,
+            }
+        )
     overdue = [
         {
             **row,

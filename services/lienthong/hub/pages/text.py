@@ -110,6 +110,8 @@ BOARD_LABELS: dict[str, dict[str, str]] = {
     "step": {"vi": "Bước", "en": "Step"},
     "count": {"vi": "Đang xử lý", "en": "In flight"},
     "citizen": {"vi": "Chờ công dân bổ sung", "en": "Waiting for the citizen"},
+    "decided_by": {"vi": "Tự động / cán bộ xét", "en": "Automatic / reviewed"},
+    "reviewed": {"vi": "cán bộ xét", "en": "reviewed"},
     "oldest": {"vi": "Chờ lâu nhất", "en": "Oldest waiting"},
     "webhook": {"vi": "qua webhook (cầu nối)", "en": "through webhooks (the bridge)"},
     "overdue": {"vi": "Hồ sơ quá hạn", "en": "Overdue dossiers"},
