@@ -29,7 +29,7 @@ from lienthong.settings import Settings
 from lienthong.worker import prepare_topics
 
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]
-CASES = 3
+CASES = 6
 AGENCY = "civil-registry"
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from kafka_reading import read_topic
 from pydantic import SecretStr
-from webhook_agency import STEPS, Agency, endpoints, self_signed, serve
+from webhook_agency import STEPS, Agency, endpoints, of_webhook_steps, self_signed, serve
 
 from lienthong.client import IntakePublisher
 from lienthong.client.batch import push_through
@@ -105,7 +105,11 @@ def test_killing_the_bridge_during_deliveries_loses_and_doubles_nothing(
     }
     assert handoffs and set(agency.arrivals) == handoffs  # each under its one webhook-id
     assert set(agency.applied) == handoffs and all(n == 1 for n in agency.applied.values())
-    completions = [d for _, _, d in read_topic(settings, "completion.residence") if d]
+    completions = [
+        d
+        for _, _, d in read_topic(settings, "completion.residence")
+        if d and of_webhook_steps(d.name, d.record)
+    ]
     per_handoff = Counter(str(d.record["meta"]["causation_id"]) for d in completions)
     assert set(per_handoff) == handoffs
     ids = {str(d.record["meta"]["event_id"]) for d in completions}

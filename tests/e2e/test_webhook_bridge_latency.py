@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 from pydantic import SecretStr
-from webhook_agency import STEPS, Agency, endpoints, self_signed, serve
+from webhook_agency import STEPS, Agency, endpoints, of_webhook_steps, self_signed, serve
 
 from lienthong.client.batch import push_through
 from lienthong.contracts.codec import AvroCodec
@@ -44,7 +44,12 @@ def stamped(settings: Settings, role: str) -> dict[str, tuple[float, str]]:
         while any(consumer.position(tp) < ends[tp] for tp in parts):
             for batch in consumer.poll(timeout_ms=1000).values():
                 for message in batch:
-                    meta = codec.decode(message.value).record["meta"]
+                    decoded = codec.decode(message.value)
+                    if role.endswith(".residence") and not of_webhook_steps(
+                        decoded.name, decoded.record
+                    ):
+                        continue  # a residence step our processor answers (the ID card)
+                    meta = decoded.record["meta"]
                     key = str(meta["causation_id"] if "completion" in role else meta["event_id"])
                     out[key] = (message.timestamp / 1000, str(meta["dossier_id"]))
         return out

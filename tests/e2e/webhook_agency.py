@@ -29,6 +29,17 @@ OLD_SECRET = "whsec_" + base64.b64encode(os.urandom(32)).decode()
 STEPS = ("residence", "residence_deregistration")
 
 
+def of_webhook_steps(name: str, record: dict[str, Any]) -> bool:
+    """Whether an event on the residence topics is about a step answered through webhooks (the
+    same deployable also owns steps our processor answers: the child's ID card)."""
+    from lienthong.groups.registry import all_steps
+
+    if "step" in record:
+        return record["step"] in STEPS
+    specs = [all_steps()[step] for step in STEPS]
+    return any(name == spec.handoff or name in spec.results for spec in specs)
+
+
 def self_signed(where: Path) -> tuple[Path, Path]:
     """A certificate for 127.0.0.1 and its key, made with openssl for this test."""
     cert, key = where / "cert.pem", where / "key.pem"

@@ -326,3 +326,27 @@ def test_a_notice_after_the_familys_own_filing_opens_nothing_more() -> None:
     assert hub.state is not None and hub.state.outcome == matching.FILED_BY_FAMILY
     assert [e.kind for e in hub.state.timeline] == ["filed_by_family", "notice_repeated"]
     assert hub.state.timeline[0].detail == filing["meta"]["dossier_id"]
+
+
+def test_a_family_choosing_the_childs_id_card_completes_it_through_the_link() -> None:
+    # Dossiers from the card's date on may choose it: the link's form carries the photo.
+    after = dt.datetime(2026, 10, 5, 1, 0, tzinfo=dt.UTC)
+    with_card = next(
+        d.record
+        for d in generate(40, seed=2028, start=after, twins_share=0.0)
+        if "child_id_card" in d.record["procedures"]
+    )
+    part = family_part(with_card)
+    assert "child_id_card" in part["procedures"].split(",")
+    assert part["photo_ref"] == with_card["child_id_card"]["photo_ref"]
+    hub = Hub(with_card)
+    hub.notice()
+    outputs = hub.link(part)
+    assert schemas(outputs)[0] == "DossierReceived", [e.record for e in outputs]
+    assert hub.state is not None and "child_id_card" in hub.state.procedures
+    without = {k: v for k, v in part.items() if k != "photo_ref"}
+    again = Hub(with_card)
+    again.notice()
+    refused = again.link(without)
+    assert "DossierReceived" not in schemas(refused)
+    assert again.state is not None and again.state.phase == "awaiting_family"

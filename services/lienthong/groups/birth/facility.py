@@ -75,6 +75,9 @@ def family_part(dossier: records.DossierSubmitted) -> dict[str, str]:
     if clinic is not None:
         part["clinic_code"] = clinic["clinic_code"]
         part["clinic_name"] = clinic["clinic_name"]
+    card = dossier.get("child_id_card")
+    if card is not None:
+        part["photo_ref"] = card["photo_ref"]
     return part
 
 

@@ -159,6 +159,9 @@ def complete(
             "clinic_code": part.get("clinic_code", ""),
             "clinic_name": part.get("clinic_name", ""),
         }
+    card: records.IdentityCardRequest | None = None
+    if "child_id_card" in chosen:
+        card = {"photo_ref": part.get("photo_ref", "")}
     return {
         "meta": metadata(
             "DossierSubmitted", dossier_id, "hub", now, notice["meta"]["event_id"], digest
@@ -200,6 +203,7 @@ def complete(
         },
         "residence": residence,
         "health_insurance": clinic,
+        "child_id_card": card,
         "delivery": "VNEID",
     }
 
@@ -208,7 +212,10 @@ FORM: tuple[tuple[str, Words], ...] = (
     ("family_name", Words("Họ của trẻ", "The child's family name")),
     ("middle_name", Words("Chữ đệm", "Middle name")),
     ("given_name", Words("Tên", "Given name")),
-    ("procedures", Words("Thủ tục chọn (residence, health_insurance)", "Procedures chosen")),
+    (
+        "procedures",
+        Words("Thủ tục chọn (residence, health_insurance, child_id_card)", "Procedures chosen"),
+    ),
     ("hometown", Words("Quê quán", "Hometown")),
     ("mother_date_of_birth", Words("Ngày sinh của mẹ (YYYY-MM-DD)", "Mother's date of birth")),
     ("mother_province", Words("Mã tỉnh nơi thường trú của mẹ", "Mother's province code")),
@@ -219,6 +226,7 @@ FORM: tuple[tuple[str, Words], ...] = (
     ("relationship_to_head", Words("Quan hệ với chủ hộ", "Relationship to the head")),
     ("clinic_code", Words("Mã nơi KCB ban đầu", "Initial clinic code")),
     ("clinic_name", Words("Tên nơi KCB ban đầu", "Initial clinic name")),
+    ("photo_ref", Words("Mã ảnh chân dung của trẻ (thẻ căn cước)", "The child's photo (ID card)")),
 )
 
 NOTICE: NoticeSpec[records.BirthNoticeIssued] = NoticeSpec(
