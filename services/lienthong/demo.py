@@ -189,6 +189,9 @@ def run_demo(
     console.print(started.message)
     prepare_topics(settings)
     stack = LocalStack(settings, settings.state_dir.parent / "logs" / prefix)
+    #: Kept running only once recorded for ``lienthong stack stop``: a demo that fails before
+    #: that stops what it started, as a demo without ``--keep-running`` does.
+    handed_over = False
     try:
         with console.status("starting hub, civil-registry, residence, health-insurance..."):
             t0 = time.monotonic()
@@ -221,12 +224,13 @@ def run_demo(
         console.print(f"dossiers still open: {verdict}")
         if keep_running:
             detached.save(settings, detached.record(stack, started.started))
+            handed_over = True
             _explain_running(console, settings, result.ids[0], sign_in)
             if officials:
                 explain(console, settings, officials, len(items))
         return 0 if not still_open else 1
     finally:
-        if not keep_running:
+        if not handed_over:
             with console.status("stopping deployables..."):
                 stack.stop()
             if started.started:
