@@ -15,15 +15,12 @@ from pathlib import Path
 
 import pytest
 from kafka_reading import read_topic
-from pydantic import SecretStr
 from webhook_agency import (
     SECRET,
     STEPS,
     Agency,
-    endpoints,
+    behind_the_bridge,
     of_webhook_steps,
-    self_signed,
-    serve,
 )
 from webhook_receiver import answer_step
 
@@ -33,9 +30,7 @@ from lienthong.groups.birth.synthetic import Synthetic, generate
 from lienthong.groups.death.synthetic import COMBINATIONS, death_dossier
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
-from lienthong.topics import BRIDGE, DEPLOYABLES
-from lienthong.worker import prepare_topics
-from netports import free_ports
+from lienthong.topics import BRIDGE
 
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]
 SEED = 20261207
@@ -46,33 +41,19 @@ DELIVERED = 'lienthong_webhook_deliveries_total{agency="residence"}'
 def agency_and_stack(
     isolated: Settings, tmp_path: Path
 ) -> Iterator[tuple[Settings, Agency, LocalStack]]:
-    cert, key = self_signed(tmp_path)
-    port = free_ports(1)[0]
-    agency = Agency(f"http://127.0.0.1:{port}")
-    server = serve(agency, cert, key)
-    url = f"https://127.0.0.1:{server.server_address[1]}/lienthong"
-    settings = isolated.model_copy(
-        update={
-            "bridge_web_port": port,
-            "webhook_ca_file": cert,  # the bridge trusts the test's own certificate
-            "webhook_steps": STEPS,
-            "webhook_endpoints": SecretStr(endpoints(url)),
-            "webhook_timeout_seconds": 1.0,
-            "webhook_retry_base_seconds": 0.2,
-            "webhook_retry_max_seconds": 1.0,
-        }
-    )
-    prepare_topics(settings)
-    prepare_topics(settings, BRIDGE)
-    try:
-        with LocalStack(settings, tmp_path / "logs", names=(*DEPLOYABLES, BRIDGE)) as stack:
-            # a second bridge worker: the completion API passes requests to the dossier's owner
-            stack.spawn(BRIDGE, 1)
-            for worker in (0, 1):
-                consuming(settings.bridge_web_port + 100 * worker)
-            yield settings, agency, stack
-    finally:
-        server.shutdown()
+    with behind_the_bridge(
+        isolated,
+        tmp_path,
+        {},
+        webhook_timeout_seconds=1.0,
+        webhook_retry_base_seconds=0.2,
+        webhook_retry_max_seconds=1.0,
+    ) as (settings, agency, stack):
+        # a second bridge worker: the completion API passes requests to the dossier's owner
+        stack.spawn(BRIDGE, 1)
+        for worker in (0, 1):
+            consuming(settings.bridge_web_port + 100 * worker)
+        yield settings, agency, stack
 
 
 def consuming(port: int, timeout: float = 120.0) -> None:

@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pytest
 from kafka_reading import read_topic
-from pydantic import SecretStr
-from webhook_agency import STEPS, Agency, endpoints, of_webhook_steps, self_signed, serve
+from webhook_agency import (
+    Agency,
+    behind_the_bridge,
+    of_webhook_steps,
+)
 
 from lienthong.client import IntakePublisher
 from lienthong.client.batch import push_through
@@ -22,9 +25,7 @@ from lienthong.groups.birth.synthetic import Synthetic, generate
 from lienthong.runtime.faults import EXIT_CODES
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
-from lienthong.topics import BRIDGE, DEPLOYABLES
-from lienthong.worker import prepare_topics
-from netports import free_ports
+from lienthong.topics import BRIDGE
 
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]
 SEED = 20261208
@@ -36,28 +37,14 @@ EACH = 4
 
 @pytest.fixture
 def running(isolated: Settings, tmp_path: Path) -> Iterator[tuple[Settings, Agency, LocalStack]]:
-    cert, key = self_signed(tmp_path)
-    port = free_ports(1)[0]
-    agency = Agency(f"http://127.0.0.1:{port}", failing=0)
-    server = serve(agency, cert, key)
-    url = f"https://127.0.0.1:{server.server_address[1]}/lienthong"
-    settings = isolated.model_copy(
-        update={
-            "bridge_web_port": port,
-            "webhook_ca_file": cert,  # the bridge trusts the test's own certificate
-            "webhook_steps": STEPS,
-            "webhook_endpoints": SecretStr(endpoints(url)),
-            "webhook_retry_base_seconds": 0.2,
-            "webhook_retry_max_seconds": 1.0,
-        }
-    )
-    prepare_topics(settings)
-    prepare_topics(settings, BRIDGE)
-    try:
-        with LocalStack(settings, tmp_path / "logs", names=(*DEPLOYABLES, BRIDGE)) as stack:
-            yield settings, agency, stack
-    finally:
-        server.shutdown()
+    with behind_the_bridge(
+        isolated,
+        tmp_path,
+        {"failing": 0},
+        webhook_retry_base_seconds=0.2,
+        webhook_retry_max_seconds=1.0,
+    ) as running:
+        yield running
 
 
 def test_killing_the_bridge_during_deliveries_loses_and_doubles_nothing(

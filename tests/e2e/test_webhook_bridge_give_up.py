@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 from kafka_reading import read_topic
-from pydantic import SecretStr
-from webhook_agency import STEPS, Agency, endpoints, self_signed, serve
+from webhook_agency import Agency, behind_the_bridge
 
 from lienthong.bridge.redelivery import failed, redeliver
 from lienthong.client import IntakePublisher
@@ -23,9 +22,6 @@ from lienthong.client.deadletters import read_dead_letters
 from lienthong.groups.birth.synthetic import generate
 from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
-from lienthong.topics import BRIDGE, DEPLOYABLES
-from lienthong.worker import prepare_topics
-from netports import free_ports
 
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]
 SEED = 20261209
@@ -33,29 +29,15 @@ SEED = 20261209
 
 @pytest.fixture
 def refusing(isolated: Settings, tmp_path: Path) -> Iterator[tuple[Settings, Agency, LocalStack]]:
-    cert, key = self_signed(tmp_path)
-    port = free_ports(1)[0]
-    agency = Agency(f"http://127.0.0.1:{port}", failing=10**9, slow_seconds=0.0)
-    server = serve(agency, cert, key)
-    url = f"https://127.0.0.1:{server.server_address[1]}/lienthong"
-    settings = isolated.model_copy(
-        update={
-            "bridge_web_port": port,
-            "webhook_ca_file": cert,
-            "webhook_steps": STEPS,
-            "webhook_endpoints": SecretStr(endpoints(url)),
-            "webhook_retry_base_seconds": 0.2,
-            "webhook_retry_max_seconds": 0.5,
-            "webhook_give_up_seconds": 3.0,
-        }
-    )
-    prepare_topics(settings)
-    prepare_topics(settings, BRIDGE)
-    try:
-        with LocalStack(settings, tmp_path / "logs", names=(*DEPLOYABLES, BRIDGE)) as stack:
-            yield settings, agency, stack
-    finally:
-        server.shutdown()
+    with behind_the_bridge(
+        isolated,
+        tmp_path,
+        {"failing": 10**9, "slow_seconds": 0.0},
+        webhook_retry_base_seconds=0.2,
+        webhook_retry_max_seconds=0.5,
+        webhook_give_up_seconds=3.0,
+    ) as refusing:
+        yield refusing
 
 
 def test_a_refusing_endpoint_ends_in_dead_letters_that_can_be_redelivered(

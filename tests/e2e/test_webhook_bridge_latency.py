@@ -12,17 +12,16 @@ from pathlib import Path
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
-from pydantic import SecretStr
-from webhook_agency import STEPS, Agency, endpoints, of_webhook_steps, self_signed, serve
+from webhook_agency import (
+    Agency,
+    behind_the_bridge,
+    of_webhook_steps,
+)
 
 from lienthong.client.batch import push_through
 from lienthong.contracts.codec import AvroCodec
 from lienthong.groups.birth.synthetic import generate
-from lienthong.runtime.stack import LocalStack
 from lienthong.settings import Settings
-from lienthong.topics import BRIDGE, DEPLOYABLES
-from lienthong.worker import prepare_topics
-from netports import free_ports
 
 pytestmark = [pytest.mark.broker, pytest.mark.e2e]
 SEED = 20261210
@@ -64,26 +63,8 @@ def quantiles(values: list[float]) -> tuple[float, float]:
 
 @pytest.fixture
 def accepting(isolated: Settings, tmp_path: Path) -> Iterator[tuple[Settings, Agency]]:
-    cert, key = self_signed(tmp_path)
-    port = free_ports(1)[0]
-    agency = Agency(f"http://127.0.0.1:{port}", failing=0)
-    server = serve(agency, cert, key)
-    url = f"https://127.0.0.1:{server.server_address[1]}/lienthong"
-    settings = isolated.model_copy(
-        update={
-            "bridge_web_port": port,
-            "webhook_ca_file": cert,
-            "webhook_steps": STEPS,
-            "webhook_endpoints": SecretStr(endpoints(url)),
-        }
-    )
-    prepare_topics(settings)
-    prepare_topics(settings, BRIDGE)
-    try:
-        with LocalStack(settings, tmp_path / "logs", names=(*DEPLOYABLES, BRIDGE)):
-            yield settings, agency
-    finally:
-        server.shutdown()
+    with behind_the_bridge(isolated, tmp_path, {"failing": 0}) as (settings, agency, _):
+        yield settings, agency
 
 
 def test_the_latency_the_bridge_adds_beside_the_kafka_path(

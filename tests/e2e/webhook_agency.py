@@ -14,6 +14,8 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -164,3 +166,40 @@ def serve(agency: Agency, cert: Path, key: Path) -> ThreadingHTTPServer:
 
 def endpoints(url: str) -> str:
     return json.dumps({"residence": {"url": url, "secrets": [SECRET, OLD_SECRET]}})
+
+
+@contextmanager
+def behind_the_bridge(
+    isolated: Any, where: Path, agency_options: dict[str, Any], **updates: Any
+) -> Iterator[tuple[Any, Agency, Any]]:
+    """The agency's HTTPS receiver (a certificate of its own, which the bridge trusts), the
+    settings sending ``STEPS`` to it (``updates`` on top), and the four deployables with the
+    bridge: (settings, agency, stack); the receiver stops after the stack."""
+    from pydantic import SecretStr
+
+    from lienthong.runtime.stack import LocalStack
+    from lienthong.topics import BRIDGE, DEPLOYABLES
+    from lienthong.worker import prepare_topics
+    from netports import free_ports
+
+    cert, key = self_signed(where)
+    port = free_ports(1)[0]
+    agency = Agency(f"http://127.0.0.1:{port}", **agency_options)
+    server = serve(agency, cert, key)
+    url = f"https://127.0.0.1:{server.server_address[1]}/lienthong"
+    settings = isolated.model_copy(
+        update={
+            "bridge_web_port": port,
+            "webhook_ca_file": cert,  # the bridge trusts the test's own certificate
+            "webhook_steps": STEPS,
+            "webhook_endpoints": SecretStr(endpoints(url)),
+            **updates,
+        }
+    )
+    prepare_topics(settings)
+    prepare_topics(settings, BRIDGE)
+    try:
+        with LocalStack(settings, where / "logs", names=(*DEPLOYABLES, BRIDGE)) as stack:
+            yield settings, agency, stack
+    finally:
+        server.shutdown()
