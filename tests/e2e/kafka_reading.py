@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kafka import KafkaConsumer, TopicPartition
 
-from lienthong.contracts.codec import AvroCodec, Decoded
+from lienthong.contracts.codec import TOGETHER, AvroCodec, Decoded
 from lienthong.errors import ContractError
 from lienthong.settings import Settings
 
@@ -24,11 +24,20 @@ def read_topic(settings: Settings, role: str) -> list[tuple[bytes, bytes, Decode
         while any(consumer.position(tp) < ends[tp] for tp in parts):
             for batch in consumer.poll(timeout_ms=1000).values():
                 for message in batch:
-                    try:
-                        decoded: Decoded | None = CODEC.decode(message.value)
-                    except ContractError:
-                        decoded = None
-                    out.append((message.key, message.value, decoded))
+                    out += _events(message.key, message.value)
         return out
     finally:
         consumer.close()
+
+
+def _events(key: bytes, value: bytes) -> list[tuple[bytes, bytes, Decoded | None]]:
+    """A message's events: itself, or each item of a ``DossierEvents`` with its own bytes (as
+    it would be on its own); one undecodable entry (None) if it cannot be read."""
+    try:
+        whole = CODEC.decode(value)
+        if whole.name != TOGETHER:
+            return [(key, value, whole)]
+        items = whole.record["events"]
+        return [(key, item, d) for item, d in zip(items, CODEC.decode_all(value), strict=True)]
+    except ContractError:
+        return [(key, value, None)]

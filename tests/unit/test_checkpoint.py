@@ -12,6 +12,7 @@ import pytest
 from lienthong.contracts.codec import AvroCodec, Decoded
 from lienthong.contracts.events import Envelope, metadata
 from lienthong.domain.calendar import ManualClock
+from lienthong.errors import PublishRefused
 from lienthong.metrics import Metrics
 from lienthong.runtime.checkpoint import Checkpoint
 from lienthong.runtime.pipeline import Pipeline
@@ -332,3 +333,39 @@ async def test_a_stateless_twin_shares_the_topics_but_no_staged_table() -> None:
     assert twin.topics is pipeline.topics and twin.codec is pipeline.codec
     assert twin.staged == [] and len(pipeline.staged) == 1
     assert twin.turn is not pipeline.turn
+
+
+async def test_the_outputs_of_one_input_to_a_together_topic_go_as_one_message_per_dossier() -> None:
+    """Status events of one input about one dossier: one ``DossierEvents`` where the first was,
+    in order; other topics, other dossiers and a lone event are sent as they are."""
+    pipeline, _, _ = setup()
+    pipeline.together = frozenset({"status"})
+    outputs = [
+        Envelope("status", "DeadlineCheck", check("A", 1)),
+        Envelope("deadletter", "DeadlineCheck", check("A", 2)),
+        Envelope("status", "DeadlineCheck", check("B", 3)),
+        Envelope("status", "DeadlineCheck", check("A", 4)),
+        Envelope("status", "DeadlineCheck", check("A", 5)),
+    ]
+    sent = pipeline.encode_all(outputs)
+    assert [(topic, key) for topic, key, _ in sent] == [
+        ("status", b"A"),
+        ("deadletter", b"A"),
+        ("status", b"B"),
+    ]
+    together = [d.record["meta"]["event_id"] for d in CODEC.decode_all(sent[0][2])]
+    ticks = [1, 4, 5]
+    assert together == [check("A", t)["meta"]["event_id"] for t in ticks]
+    assert CODEC.decode(sent[0][2]).name == "DossierEvents"
+    assert CODEC.decode(sent[2][2]).name == "DeadlineCheck"
+    pipeline.together = frozenset()
+    assert len(pipeline.encode_all(outputs)) == 5, "no together topic: one message per output"
+
+
+async def test_one_message_carrying_several_events_is_held_to_the_output_size_limit() -> None:
+    pipeline, _, _ = setup()
+    pipeline.together = frozenset({"status"})
+    one = Envelope("status", "DeadlineCheck", check("A"))
+    pipeline.max_output_bytes = len(pipeline.encode(one)) + 1
+    with pytest.raises(PublishRefused, match="DossierEvents"):
+        pipeline.encode_all([one, one])

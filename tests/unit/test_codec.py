@@ -228,3 +228,26 @@ def test_shipped_schemas_are_compatible_with_their_releases() -> None:
     findings = check_compatibility(default_catalogue())
     assert findings, "there must be a released version to check against"
     assert [f for f in findings if not f.compatible] == []
+
+
+def _meta(dossier_id: str, n: int) -> dict[str, object]:
+    return {**WITHDRAWN["meta"], "dossier_id": dossier_id, "event_id": uuid.UUID(int=n)}
+
+
+def test_a_message_of_several_events_decodes_to_each_event_in_order() -> None:
+    first = CODEC.encode("DossierWithdrawn", {**WITHDRAWN, "meta": _meta("D-1", 1)})
+    second = CODEC.encode("DossierWithdrawn", {**WITHDRAWN, "meta": _meta("D-1", 2)})
+    events = CODEC.decode_all(CODEC.together("D-1", [first, second]))
+    assert [e.record["meta"]["event_id"] for e in events] == [uuid.UUID(int=1), uuid.UUID(int=2)]
+    assert [e.name for e in CODEC.decode_all(first)] == ["DossierWithdrawn"], "a lone event"
+
+
+def test_a_message_of_several_events_refuses_an_item_of_another_dossier_or_nested() -> None:
+    other = CODEC.encode("DossierWithdrawn", {**WITHDRAWN, "meta": _meta("D-2", 1)})
+    with pytest.raises(CorruptBody, match="item 1 is about dossier D-2, not D-1"):
+        CODEC.decode_all(CODEC.together("D-1", [other]))
+    nested = CODEC.together("D-2", [other])
+    with pytest.raises(CorruptBody, match="item 1 is a DossierEvents, not one event"):
+        CODEC.decode_all(CODEC.together("D-2", [nested]))
+    with pytest.raises(NotSingleObjectEncoded):
+        CODEC.decode_all(CODEC.together("D-1", [b"not an event"]))

@@ -20,7 +20,7 @@ from lienthong.contracts import records
 from lienthong.contracts.codec import Decoded
 from lienthong.contracts.events import Envelope
 from lienthong.domain.agency import COMPLETION, AgencyContext, Decision, Entry
-from lienthong.domain.allocation import BufferedCounters, Counters
+from lienthong.domain.allocation import BufferedCounters, Counters, Reservations
 from lienthong.domain.calendar import Clock
 from lienthong.domain.declaration import AgencyDecision
 from lienthong.domain.due_index import DueIndex
@@ -132,6 +132,7 @@ def create(name: str, settings: Settings, clock: Clock | None = None, **kw: Any)
     register = dep.pipeline.stage(dep.tables["register"])
     population = EmbeddedPopulationDatabase(settings.population_db_plan)
     retries = DueIndex()
+    reserved = Reservations()
     source = keys.wire(dep) or contract_topic(app, settings, topics.handoff(first))
 
     async def handle(decoded: Decoded, received: Received) -> Outcome:
@@ -140,7 +141,7 @@ def create(name: str, settings: Settings, clock: Clock | None = None, **kw: Any)
             return Outcome()  # the webhook bridge delivers it; the agency's system decides
         key = keys.entry_key(decoded.name, decoded.record)
         entry: Entry | None = register.get(key)
-        view = BufferedCounters(counters)
+        view = BufferedCounters(counters, reserved)
         ctx = AgencyContext(
             dep.clock.now(),
             dep.calendar,

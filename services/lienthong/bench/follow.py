@@ -7,7 +7,7 @@ from collections.abc import Collection
 
 from lienthong.bench.background import Background
 from lienthong.client.status import FINAL, StatusFollower
-from lienthong.contracts.codec import HEADER_LEN
+from lienthong.contracts.codec import HEADER_LEN, TOGETHER
 from lienthong.errors import ContractError
 from lienthong.settings import Settings
 
@@ -17,15 +17,18 @@ class FinalTimes(StatusFollower, Background):
 
     The time is the event's ``occurred_at``: when the hub decided, on its own clock (the
     same machine's as the publisher's). Unlike its parent it keeps no timelines: only final
-    events are decoded (picked by their schema fingerprint) and one float is kept per
-    dossier, so a soak of 100,000 dossiers costs the load generator little.
+    events are decoded (picked by their schema fingerprint, or carried in a ``DossierEvents``)
+    and one float is kept per dossier, so a soak of 100,000 dossiers costs the load generator
+    little.
     """
 
     def __init__(self, settings: Settings) -> None:
         StatusFollower.__init__(self, settings)
         Background.__init__(self, "final-times", interval=0.0)
         self.fingerprints = {
-            fp for fp, entry in self.codec.catalogue.by_fingerprint.items() if entry.name in FINAL
+            fp
+            for fp, entry in self.codec.catalogue.by_fingerprint.items()
+            if entry.name in FINAL or entry.name == TOGETHER
         }
         self.at: dict[str, float] = {}
 
@@ -40,10 +43,13 @@ class FinalTimes(StatusFollower, Background):
 
     def _note(self, value: bytes) -> bool:
         try:
-            meta = self.codec.decode(value).record["meta"]
+            finals = [d for d in self.codec.decode_all(value) if d.name in FINAL]
         except ContractError:
             self.undecodable += 1
             return False
+        if not finals:
+            return False
+        meta = finals[0].record["meta"]
         dossier_id = str(meta["dossier_id"])
         if dossier_id in self.at:
             return False

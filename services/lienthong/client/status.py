@@ -116,15 +116,16 @@ class StatusFollower:
         for batch in self.consumer.poll(timeout_ms=500, max_records=5000).values():
             for message in batch:
                 try:
-                    decoded = self.codec.decode(message.value)
+                    events = self.codec.decode_all(message.value)
                 except ContractError:
                     self.undecodable += 1
                     continue
-                # The codec decoded it with the schema it names; every status event has meta.
-                event = cast(records.Event, decoded.record)
-                dossier_id = event["meta"]["dossier_id"]
-                timeline = self.timelines.setdefault(dossier_id, Timeline(dossier_id))
-                added += timeline.add(decoded.name, event)
+                for decoded in events:
+                    # Decoded with the schema it names; every status event has meta.
+                    event = cast(records.Event, decoded.record)
+                    dossier_id = event["meta"]["dossier_id"]
+                    timeline = self.timelines.setdefault(dossier_id, Timeline(dossier_id))
+                    added += timeline.add(decoded.name, event)
         return added
 
     def wait_until(

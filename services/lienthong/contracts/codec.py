@@ -22,6 +22,9 @@ from lienthong.limits import MAX_REASONS, clip
 #: The Avro specification's single-object marker.
 MARKER = b"\xc3\x01"
 HEADER_LEN = len(MARKER) + 8
+#: The message that carries several events about one dossier, each item a whole single-object
+#: encoded event (``schemas/status/DossierEvents.avsc``).
+TOGETHER = "DossierEvents"
 
 
 @dataclass(frozen=True)
@@ -119,3 +122,28 @@ class AvroCodec:
         if not isinstance(record, dict):
             raise CorruptBody(f"{writer.name}: the body is not a record")
         return Decoded(reader, record, fingerprint)
+
+    def decode_all(self, data: bytes) -> list[Decoded]:
+        """The events a message carries, in order: the message itself, or each item of a
+        ``DossierEvents`` (an item that is not one whole event about that dossier is refused)."""
+        decoded = self.decode(data)
+        if decoded.name != TOGETHER:
+            return [decoded]
+        dossier_id = decoded.record["dossier_id"]
+        events = []
+        for number, item in enumerate(decoded.record["events"], 1):
+            event = self.decode(item)
+            meta = event.record.get("meta")
+            if event.name == TOGETHER or not isinstance(meta, dict):
+                raise CorruptBody(f"{TOGETHER}: item {number} is a {event.name}, not one event")
+            if meta.get("dossier_id") != dossier_id:
+                raise CorruptBody(
+                    f"{TOGETHER}: item {number} is about dossier {meta.get('dossier_id')}, "
+                    f"not {dossier_id}"
+                )
+            events.append(event)
+        return events
+
+    def together(self, dossier_id: str, events: list[bytes]) -> bytes:
+        """Several encoded events about ``dossier_id`` as one ``DossierEvents`` message."""
+        return self.encode(TOGETHER, {"dossier_id": dossier_id, "events": events})

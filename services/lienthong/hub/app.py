@@ -45,6 +45,8 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
     dep.table("dossiers")
     dep.table("early")
     dep.table("archive")
+    # The status events one input announces about a dossier go as one message (DossierEvents).
+    dep.pipeline.together = frozenset({topics.STATUS})
     # Made durable in this order: a dossier is archived before it leaves the working table,
     # and saved before the answers parked for it are let go.
     archive = dep.pipeline.stage(dep.tables["archive"])

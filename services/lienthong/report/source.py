@@ -32,15 +32,16 @@ class Replay:
     def __iter__(self) -> Iterator[tuple[str, records.Event]]:
         for message in self.messages:
             try:
-                decoded = self.codec.decode(message.value or b"")
+                events = self.codec.decode_all(message.value or b"")
             except ContractError as exc:
                 where = f"{message.topic}[{message.partition}]@{message.offset}"
                 log.warning("%s: skipped, %s", where, exc)
                 self.unreadable.append(f"{where}: {exc}")
                 continue
-            self.read += 1
-            # The codec decoded it with the schema it names; every status event has meta.
-            yield decoded.name, cast(records.Event, decoded.record)
+            for decoded in events:
+                self.read += 1
+                # Decoded with the schema it names; every status event has meta.
+                yield decoded.name, cast(records.Event, decoded.record)
 
 
 def _messages(consumer: KafkaConsumer, name: str) -> Iterator[Any]:

@@ -25,7 +25,7 @@ from aiokafka.errors import (
     TopicAuthorizationFailedError,
 )
 
-from lienthong.contracts.codec import AvroCodec, Decoded
+from lienthong.contracts.codec import TOGETHER, AvroCodec, Decoded
 from lienthong.contracts.events import Envelope, event_id
 from lienthong.domain.calendar import Clock
 from lienthong.errors import ContractError, LienthongError, PublishRefused
@@ -96,6 +96,9 @@ class Pipeline:
         #: Group commit: at most this many messages a batch, waiting at most this long for them.
         self.batch_messages = 1
         self.batch_seconds = 0.01
+        #: Topics (by role) on which the outputs of one input about one dossier go as one
+        #: ``DossierEvents`` message (the hub's status events): one message, not one per event.
+        self.together: frozenset[str] = frozenset()
         #: One batch at a time over the staged tables, whichever agent reads it: a batch that
         #: is dropped (a rebalance) or made durable must never take another's staged writes.
         self.turn = asyncio.Lock()
@@ -145,7 +148,7 @@ class Pipeline:
             return None
         try:
             outcome = await handler(decoded, received)
-            encoded = [(env.topic, env.key.encode(), self.encode(env)) for env in outcome.outputs]
+            encoded = self.encode_all(outcome.outputs)
             outcome.save()
         except LienthongError as exc:
             await self.dead_letter(received, exc)
@@ -174,11 +177,33 @@ class Pipeline:
         self.boundary.check(received.topic, decoded)
         return received, decoded
 
+    def encode_all(self, outputs: list[Envelope]) -> list[tuple[str, bytes, bytes]]:
+        """Each output encoded, in order; those of one input to a ``together`` topic about one
+        dossier go as one message, where the first of them was."""
+        encoded = [(env.topic, env.key.encode(), self.encode(env)) for env in outputs]
+        groups: dict[tuple[str, bytes], list[bytes]] = {}
+        for topic, key, data in encoded:
+            if topic in self.together:
+                groups.setdefault((topic, key), []).append(data)
+        if all(len(items) < 2 for items in groups.values()):
+            return encoded
+        merged: list[tuple[str, bytes, bytes]] = []
+        for topic, key, data in encoded:
+            items = groups.get((topic, key), [])
+            if len(items) < 2:
+                merged.append((topic, key, data))
+            elif data is items[0]:  # the first of them: the whole group goes here
+                together = self.codec.together(key.decode(), items)
+                merged.append((topic, key, self.check_size(together, TOGETHER)))
+        return merged
+
     def encode(self, envelope: Envelope) -> bytes:
-        data = self.codec.encode(envelope.schema, envelope.record)
+        return self.check_size(self.codec.encode(envelope.schema, envelope.record), envelope.schema)
+
+    def check_size(self, data: bytes, schema: str) -> bytes:
         if len(data) > self.max_output_bytes:
             raise PublishRefused(
-                f"its {envelope.schema} would be {len(data):,} bytes, more than the "
+                f"its {schema} would be {len(data):,} bytes, more than the "
                 f"{self.max_output_bytes:,} bytes any output may have"
             )
         return data

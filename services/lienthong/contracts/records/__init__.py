@@ -64,6 +64,7 @@ from lienthong.contracts.records.internal import (
 from lienthong.contracts.records.ops import DeadLetter, DeskCase, DossierViewed
 from lienthong.contracts.records.status import (
     DossierAwaitingFamily,
+    DossierEvents,
     DossierFinished,
     DossierOverdue,
     DossierReceived,
@@ -106,6 +107,7 @@ __all__ = [
     "DeskAction",
     "DeskCase",
     "DossierAwaitingFamily",
+    "DossierEvents",
     "DossierFinished",
     "DossierOverdue",
     "DossierReceived",
