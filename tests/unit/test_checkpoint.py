@@ -369,3 +369,61 @@ async def test_one_message_carrying_several_events_is_held_to_the_output_size_li
     pipeline.max_output_bytes = len(pipeline.encode(one)) + 1
     with pytest.raises(PublishRefused, match="DossierEvents"):
         pipeline.encode_all([one, one])
+
+
+class LateTopic(Topic):
+    """A topic whose acknowledgements come a little later, logged as they come."""
+
+    async def send(self, *, key: bytes, value: bytes, **_: Any) -> Any:
+        sent = await super().send(key=key, value=value)
+        late: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def acknowledge() -> None:
+            self.log.append(f"acked send {key.decode()}")
+            if sent.exception() is not None:
+                late.set_exception(sent.exception())  # type: ignore[arg-type]
+            else:
+                late.set_result(None)
+
+        asyncio.get_running_loop().call_later(0.01, acknowledge)
+        return late
+
+
+def twice(pipeline: Pipeline) -> Any:
+    """A handler with two outputs per input and no state."""
+
+    async def handler(decoded: Decoded, got: Received) -> Outcome:
+        key = str(decoded.record["meta"]["dossier_id"])
+        outs = [Envelope("status", "DeadlineCheck", check(key, n)) for n in (1, 2)]
+        return Outcome(outs)
+
+    return handler
+
+
+async def test_a_batch_of_one_hands_its_outputs_over_at_once() -> None:
+    pipeline, _, log = setup()
+    pipeline.topics["status"] = LateTopic("status", log)
+    await Checkpoint(pipeline, twice(pipeline)).run(events("A"))  # type: ignore[arg-type]
+    assert log == ["send status A", "send status A", "acked send A", "acked send A", "handled 0"]
+
+
+async def test_a_batch_of_one_that_fails_at_once_sends_each_output_again_one_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lienthong.runtime import pipeline as pipeline_module
+
+    monkeypatch.setattr(pipeline_module, "SEND_RETRY_SECONDS", (0.0,))
+    pipeline, _, log = setup()
+    pipeline.topics["status"] = LateTopic("status", log, fail=1)
+    await Checkpoint(pipeline, twice(pipeline)).run(events("A"))  # type: ignore[arg-type]
+    assert log == [
+        "send status A",  # at once: the first fails
+        "send status A",
+        "acked send A",
+        "acked send A",
+        "send status A",  # then one at a time, each acknowledged before the next
+        "acked send A",
+        "send status A",
+        "acked send A",
+        "handled 0",
+    ]

@@ -528,7 +528,7 @@ async def test_a_received_dossier_is_found_with_the_link_of_its_receipt(tmp_path
     key = record["meta"]["dossier_id"].encode()
     async with dep.agents["route"].test_context() as agent:
         await agent.put(value=CODEC.encode("DossierSubmitted", record), key=key)
-        await settle(lambda: sent.count() >= 3)
+        await settle(lambda: sent.settled() >= 3)
     ((_, received),) = [(k, e) for k, e in sent.on("status") if e.name == "DossierReceived"]
     link = received.record["status_url"]
     assert link.startswith(BASE)

@@ -46,6 +46,8 @@ def make_app(deployable: str, settings: Settings, **overrides: Any) -> GuardedAp
         "consumer_metadata_max_age_ms": METADATA_MAX_AGE_MS,
         "producer_metadata_max_age_ms": METADATA_MAX_AGE_MS,
         "producer_acks": -1,
+        # What a checkpoint hands over in one step goes in few requests, not one per message.
+        "producer_linger": settings.producer_linger_ms / 1000,
         "broker_commit_every": 100,
         "broker_commit_interval": 0.5,
         "table_standby_replicas": 0,

@@ -14,6 +14,7 @@ from lienthong.errors import PublishRefused
 from lienthong.metrics import Metrics
 from lienthong.runtime import faults
 from lienthong.runtime.faust.events import as_current
+from lienthong.runtime.refusals import describe, permanent_cause
 from lienthong.runtime.staged import StagedTable
 from lienthong.runtime.types import Decided, Forward, Handler, Received, received_from
 
@@ -82,9 +83,11 @@ class Checkpoint:
        is never durable without the counter its number came from.
     4. **Produced.** Every output and forward of the batch is handed to the producer without
        awaiting each, then all acknowledgements are awaited together. Why: one round trip for
-       the batch, not one per message. A batch of one (the careful mode) awaits each output
-       instead, retrying what is transient (``Pipeline.publish``): a refusal for good is then
-       pinned to its input, which is dead-lettered.
+       the batch, not one per message. The producer lingers a few milliseconds
+       (``producer_linger_ms``) so that what a step hands over goes in few requests. A batch of
+       one (the careful mode) does the same; if that fails, it sends each output again, one at
+       a time, awaiting each and retrying what is transient (``Pipeline.publish``): a refusal
+       for good is then pinned to its input, which is dead-lettered.
     5. **Saved after** (the hub: no ``save_first``). As step 3, after the outputs. Why: a crash
        before it makes the hub decide again from the old state: the same events, with the same
        ids, which every reader ignores the second time.
@@ -190,20 +193,46 @@ class Checkpoint:
                 raise Revoked()
 
     async def produce(self, decided: list[Decided]) -> None:
-        """Step 4: every output handed to the producer, then all acknowledgements awaited."""
-        pending = []
+        """Step 4: every output handed to the producer, then all acknowledgements awaited;
+        :class:`Unsent` names the topic of the first output that failed."""
+        pending: list[tuple[str, Awaitable[Any]]] = []
         for one in decided:
             for forward in one.outcome.forwards:
-                pending.append(await self.pipeline.send_forward(forward))
+                pending.append((forward.topic, await self.handed(forward.topic, forward)))
             for topic, key, data in one.encoded:
-                pending.append(await self.pipeline.send(topic, key, data))
-        results = await asyncio.gather(*pending, return_exceptions=True)
-        failed = [r for r in results if isinstance(r, BaseException)]
-        if failed:
-            raise failed[0]
+                pending.append((topic, await self.handed(topic, (key, data))))
+        results = await asyncio.gather(*(ack for _, ack in pending), return_exceptions=True)
+        for (topic, _), result in zip(pending, results, strict=True):
+            if isinstance(result, BaseException):
+                raise Unsent(topic, result) from result
+
+    async def handed(self, topic: str, output: Forward | tuple[bytes, bytes]) -> Awaitable[Any]:
+        """One output handed to the producer; its acknowledgement (a refusal raises Unsent)."""
+        try:
+            if isinstance(output, Forward):
+                return await self.pipeline.send_forward(output)
+            return await self.pipeline.send(topic, *output)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            raise Unsent(topic, exc) from exc
 
     async def produce_carefully(self, decided: list[Decided]) -> None:
-        """Step 4 for a batch of one: each output awaited, what is transient retried."""
+        """Step 4 for a batch of one: every output handed over at once, as a batch's; if any
+        fails, each output again, one at a time, each awaited and what is transient retried
+        (outputs already acknowledged go again with the same event ids)."""
+        try:
+            await self.produce(decided)
+            return
+        except Unsent as exc:
+            name = self.pipeline.topics[exc.topic].get_topic_name()
+            refusal = permanent_cause(exc.cause)
+            if refusal is not None:  # no retry can change it: the input is dead-lettered
+                log.error("publish to %s refused for good: %s", name, describe(refusal))
+                raise PublishRefused(
+                    f"the broker refused its output to {name}: {describe(refusal)}"
+                ) from exc
+            log.info("an output to %s failed (%s): sent one by one", name, describe(exc.cause))
         topics = self.pipeline.topics
         for one in decided:
             for fwd in one.outcome.forwards:
@@ -231,6 +260,15 @@ class Checkpoint:
         for one in inputs:
             if one.event is not None:
                 self.pipeline.on_handled(one.event.message)
+
+
+class Unsent(Exception):
+    """An output the producer refused or did not acknowledge: its topic (role), and why."""
+
+    def __init__(self, topic: str, cause: BaseException) -> None:
+        super().__init__(f"{topic}: {describe(cause)}")
+        self.topic = topic
+        self.cause = cause
 
 
 class Revoked(Exception):

@@ -15,15 +15,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 import faust
-from aiokafka.errors import (
-    ClusterAuthorizationFailedError,
-    CorruptRecordException,
-    InvalidTopicError,
-    MessageSizeTooLargeError,
-    RecordListTooLargeError,
-    RecordTooLargeError,
-    TopicAuthorizationFailedError,
-)
 
 from lienthong.contracts.codec import TOGETHER, AvroCodec, Decoded
 from lienthong.contracts.events import Envelope, event_id
@@ -40,6 +31,7 @@ from lienthong.limits import (
 from lienthong.metrics import Metrics
 from lienthong.runtime.boundary import Boundary
 from lienthong.runtime.checkpoint import Checkpoint, Input
+from lienthong.runtime.refusals import describe, permanent_cause
 from lienthong.runtime.staged import StagedTable
 from lienthong.runtime.types import Decided, Forward, Handler, Received
 
@@ -47,16 +39,6 @@ log = logging.getLogger(__name__)
 
 #: Delay between attempts when the broker refuses a publish; the message is never dropped.
 SEND_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
-#: Refusals that no retry can change: the message's outputs are its dead letter's reason.
-PERMANENT = (
-    MessageSizeTooLargeError,
-    RecordTooLargeError,
-    RecordListTooLargeError,
-    InvalidTopicError,
-    CorruptRecordException,
-    TopicAuthorizationFailedError,
-    ClusterAuthorizationFailedError,
-)
 #: At most this much of a dead message's value is kept in its dead letter (the rest stays on
 #: its topic, at the offset the dead letter names): a dead letter must itself fit the broker.
 DEAD_VALUE_BYTES = MAX_MESSAGE_BYTES
@@ -346,26 +328,3 @@ class Pipeline:
             return
         self.metrics.dead_letter(received.topic, kind)
         self.metrics.processing_failed(self.deployable, kind)
-
-
-def permanent_cause(exc: BaseException) -> BaseException | None:
-    """The refusal behind ``exc`` that no retry can change, if any (faust wraps aiokafka's)."""
-    seen: BaseException | None = exc
-    for _ in range(5):
-        if seen is None:
-            return None
-        if isinstance(seen, PERMANENT):
-            return cast(BaseException, seen)
-        seen = seen.__cause__ or seen.__context__
-    return None
-
-
-def describe(exc: BaseException) -> str:
-    """An exception and its causes in one short line, for logs and reasons."""
-    parts: list[str] = []
-    seen: BaseException | None = exc
-    while seen is not None and len(parts) < 3:
-        text = str(seen).strip()
-        parts.append(f"{type(seen).__name__}: {clip(text, 160)}" if text else type(seen).__name__)
-        seen = seen.__cause__
-    return " <- ".join(parts)
