@@ -13,7 +13,10 @@ number given twice, which is checked over every registration the store's stack a
 
 The matrix notices a change of order: with save and publish swapped in the checkpoint (the hub
 saving first, the agencies publishing first), hub-saved loses dossiers and
-civil-registry-published announces a registration two ways, on both stores.
+civil-registry-published announces a registration two ways, on both stores. (The swapped code
+must be the code the workers import: a branch's checkout with its own ``services`` on the
+workers' path.) Beyond finishing, each finished dossier's receipt and the handing off of each of
+its steps must have been announced.
 """
 
 from __future__ import annotations
@@ -98,12 +101,36 @@ def test_a_worker_dying_at_a_crash_point_loses_and_doubles_nothing(
     try:
         follower.wait_until(lambda _: len(follower.finished(ids)) == len(ids), FINISH_WITHIN)
         lost, doubled, _ = _tally(settings, follower, ids, stack.log_dir)
+        untold = _untold(follower, ids)
     finally:
         follower.close()
     assert lost == [], f"{len(lost)} of {len(ids)} dossiers never finished: {lost[:5]}"
+    assert untold == [], f"announcements lost: {untold[:5]}"
     assert [d for d in doubled if d.split(":")[0] in records] == []
     assert _told_two_ways(settings, set(ids)) == []
     _assert_one_registration_per_child(settings)
+
+
+#: Steps that finished without being handed off (decided at intake, or never started).
+NOT_HANDED = {"NOT_STARTED", "NOT_APPLICABLE"}
+
+
+def _untold(follower: StatusFollower, ids: list[str]) -> list[str]:
+    """What a finished dossier's status story lacks: its receipt, or the handing off of a step
+    that finished. A state saved before its announcements were acknowledged loses them for
+    good: the input read again finds them done and announces nothing."""
+    untold: list[str] = []
+    for dossier_id in ids:
+        timeline = follower.timelines.get(dossier_id)
+        if timeline is None or timeline.final is None or timeline.final[0] != "DossierFinished":
+            continue
+        if not timeline.of("DossierReceived"):
+            untold.append(f"{dossier_id}: DossierReceived")
+        handed = {str(r["step"]) for r in timeline.of("StepHandedOff")}
+        for outcome in timeline.final[1]["procedures"]:  # type: ignore[typeddict-item]
+            if outcome["outcome"] not in NOT_HANDED and outcome["step"] not in handed:
+                untold.append(f"{dossier_id}: StepHandedOff {outcome['step']}")
+    return untold
 
 
 def _exit_code(process: subprocess.Popen[bytes], timeout: float) -> int | None:
