@@ -327,6 +327,9 @@ def bench(
     restart: Annotated[
         bool, typer.Option(help="Restart: kill each worker under load; time until it is back")
     ] = False,
+    keep_topics: Annotated[
+        bool, typer.Option(help="Leave the run's topics on the broker (deleted otherwise)")
+    ] = False,
 ) -> None:
     """Burst (default), paced (--rate/--rates), soak (--soak) or restart (--restart) benchmark."""
     from lienthong.bench import Request, parse_rates, run
@@ -343,6 +346,7 @@ def bench(
         tuple(replot or ()),
         out_dir,
         restart,
+        keep_topics,
     )
     raise typer.Exit(run(Settings(), request, console))
 

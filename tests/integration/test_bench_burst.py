@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 from kafka import KafkaConsumer
+from kafka.admin import KafkaAdminClient
 from rich.console import Console
 
 from lienthong.bench.burst import measure
+from lienthong.bench.env import delete_topics, own_topics
 from lienthong.bench.tally import CONSUMER_OFFSETS, OFFSET_COMMIT, tally_table
+from lienthong.runtime.app import ensure_topics
 from lienthong.settings import Settings
 from lienthong.topics import ALL_ROLES, DEPLOYABLES, INTAKE, STATUS
 from lienthong.worker import INTERNAL_ROLES, changelog_topics
@@ -79,3 +83,31 @@ def test_a_burst_counts_every_topic_and_the_cpu_of_every_process(isolated: Setti
     assert figures.cpu_per_1000_dossiers == pytest.approx(use.total * 1000 / DOSSIERS, abs=0.01)
     assert figures.raw_seconds > 0 and figures.raw_librdkafka_seconds > 0
     assert figures.pipeline_over_librdkafka > 0
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_a_runs_topics_are_deleted_after_it_unless_kept(isolated: Settings, keep: bool) -> None:
+    console = Console(width=200, record=True, file=io.StringIO())
+    with own_topics(isolated, console, keep=keep) as settings:
+        created = ensure_topics(settings, (INTAKE, STATUS))
+        assert len(created) == 2
+    admin = KafkaAdminClient(**isolated.kafka_client_options())
+
+    def left() -> set[str]:
+        """The prefix's topics, once a deletion has reached the broker's metadata."""
+        for _ in range(50):
+            found = {t for t in admin.list_topics() if t.startswith(settings.topic_prefix)}
+            if keep or not found:
+                return found
+            time.sleep(0.2)
+        return found
+
+    try:
+        if keep:
+            assert left() == set(created)
+            assert delete_topics(settings, settings.topic_prefix) == 2
+        else:
+            assert left() == set()
+            assert "deleted the run's 2 topics" in console.export_text()
+    finally:
+        admin.close()

@@ -27,6 +27,7 @@ from lienthong.hub import app as hub_app
 from lienthong.hub.projections import handoff_record
 from lienthong.hub.state import DossierState
 from lienthong.runtime.deployable import Deployable
+from lienthong.runtime.staged import KeptTable
 from lienthong.settings import Settings
 
 Record = dict[str, Any]
@@ -389,7 +390,10 @@ async def test_an_answer_that_came_first_is_applied_when_the_submission_arrives(
     async with dep.agents["route"].test_context() as agent:
         # the hub's first life: it handed off, then died before its state was saved
         registered = await submitted_and_registered(agent, sent, record, clock)
-        dep.tables["dossiers"].data.clear()  # the state the crash took
+        dep.tables["dossiers"].data.clear()  # the state the crash took,
+        for view in dep.pipeline.staged:  # and what the worker kept parsed in memory
+            if isinstance(view, KeptTable):
+                view.forget()
         sent.sent.clear()
         # its second life reads the answer before the submission again
         await agent.put(value=CODEC.encode(registered.schema, registered.record), key=key)

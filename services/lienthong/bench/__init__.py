@@ -45,6 +45,8 @@ class Request:
     replot: tuple[Path, ...] = ()
     out_dir: Path = Path("bench-results")
     restart: bool = False
+    #: Leave the run's topics on the broker (they are deleted after the run otherwise).
+    keep_topics: bool = False
 
     @property
     def mode(self) -> str:
@@ -92,9 +94,16 @@ def run(base: Settings, request: Request, console: Console) -> int:
     if mode == "burst":
         if request.plot:
             console.print("a burst has nothing to plot: --plot draws paced and soak runs")
-        return run_burst(base, dossiers=request.dossiers, out_dir=request.out_dir, console=console)
+        return run_burst(
+            base,
+            dossiers=request.dossiers,
+            out_dir=request.out_dir,
+            console=console,
+            keep_topics=request.keep_topics,
+        )
     stamp = results.stamp()  # the commit that runs, even if the checkout moves on meanwhile
-    with env.own_topics(base, console) as settings, env.stack(settings) as stack:
+    topics = env.own_topics(base, console, keep=request.keep_topics)
+    with topics as settings, env.stack(settings) as stack:
         if mode == "soak":
             figures = soak(
                 settings, stack, request.count, request.rates[0], request.seed, request.drain

@@ -195,10 +195,12 @@ def report(figures: Figures) -> Table:
     return table
 
 
-def run_burst(base: Settings, *, dossiers: int, out_dir: Path, console: Console) -> int:
+def run_burst(
+    base: Settings, *, dossiers: int, out_dir: Path, console: Console, keep_topics: bool = False
+) -> int:
     """Measure one burst, print its table, write its JSON; 0 when every dossier finished."""
     stamp = results.stamp()  # the commit that runs, even if the checkout moves on meanwhile
-    with env.own_topics(base, console) as settings:
+    with env.own_topics(base, console, keep=keep_topics) as settings:
         figures = measure(settings, dossiers, console)
     console.print(report(figures))
     console.print(tally.tally_table(figures.messages_by_topic))

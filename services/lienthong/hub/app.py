@@ -24,6 +24,7 @@ from lienthong.hub.transitions import Context, decide
 from lienthong.hub.web import register_views
 from lienthong.lookup import keyring
 from lienthong.runtime.deployable import Deployable, build
+from lienthong.runtime.staged import Parsing
 from lienthong.runtime.types import Forward, Outcome, Received
 from lienthong.settings import Settings
 
@@ -50,7 +51,7 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
     # Made durable in this order: a dossier is archived before it leaves the working table,
     # and saved before the answers parked for it are let go.
     archive = dep.pipeline.stage(dep.tables["archive"])
-    dossiers = dep.pipeline.stage(dep.tables["dossiers"])
+    dossiers = dep.kept("dossiers", Parsing(DossierState.from_table, DossierState.to_table))
     parked = dep.pipeline.stage(dep.tables["early"])
     index = DueIndex()
     resend_after = dt.timedelta(seconds=settings.resend_after_seconds)
@@ -96,7 +97,7 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
         claimed = matching.notice_dossier(decoded.name, decoded.record, dep.clock.now(), in_force)
         if hop is None and claimed is not None and dossiers.get(dossier_id) is None:
             return forward(claimed, received, matching.TO_NOTICE)
-        before = DossierState.from_table(dossiers.get(dossier_id))
+        before = dossiers.take(dossier_id)
         if before is None and (kept := archive.get(dossier_id)) is not None:
             return from_archive(dossier_id, kept, decoded)
         if before is None and decoded.name not in early.INTAKE_EVENTS:
@@ -120,7 +121,7 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
 
         def save() -> None:
             if after is not None:
-                dossiers[dossier_id] = after.to_table()
+                dossiers.put(dossier_id, after)
                 index.schedule(dossier_id, next_check(after, resend_after, retention))
                 observe(dep.metrics, after, outputs, decoded.name)
             if waiting:
@@ -133,7 +134,7 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
         filing's own id is told so); no such dossier: back to the filing's own partition."""
         record, now = decoded.record, dep.clock.now()
         notice_id = matching.notice_dossier(decoded.name, record, now, dt.date.min)
-        state = DossierState.from_table(dossiers.get(notice_id)) if notice_id else None
+        state = dossiers.take(notice_id) if notice_id else None
         if notice_id is None or state is None or not matching.takes(state):
             back = forward(str(record["meta"]["dossier_id"]), received, matching.BACK_TO_FAMILY)
             if notice_id is not None and state is None:  # a later notice opens nothing more
@@ -144,7 +145,7 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
         outputs.append(matching.same_child(after, record, now))
 
         def save() -> None:
-            dossiers[notice_id] = after.to_table()
+            dossiers.put(notice_id, after)
             index.schedule(notice_id, next_check(after, resend_after, retention))
             observe(dep.metrics, after, outputs, decoded.name)
 
@@ -152,7 +153,7 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
 
     def keep(state: DossierState) -> Callable[[], None]:
         def save() -> None:
-            dossiers[state.dossier_id] = state.to_table()
+            dossiers.put(state.dossier_id, state)
             index.schedule(state.dossier_id, next_check(state, resend_after, retention))
 
         return save

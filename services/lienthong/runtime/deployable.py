@@ -21,6 +21,7 @@ from lienthong.runtime.boundary import Boundary
 from lienthong.runtime.faust.metrics import setup_faust_metrics
 from lienthong.runtime.pipeline import Pipeline
 from lienthong.runtime.readiness import add_readiness
+from lienthong.runtime.staged import KeptTable, Parsing, T
 from lienthong.settings import Settings
 
 MIB = 1024 * 1024
@@ -67,6 +68,19 @@ class Deployable:
             index.stale = True
 
         self.app.timer(interval=self.settings.deadline_rescan_seconds)(rescan)
+
+    def kept(self, name: str, parsing: Parsing[T]) -> KeptTable[T]:
+        """The staged view of table ``name`` whose values stay parsed between accesses
+        (``runtime.staged.KeptTable``); a rebalance lets go of them, as another worker may
+        have written the partitions meanwhile."""
+        view = self.pipeline.keep(self.tables[name], parsing)
+
+        async def on_rebalance(sender: Any, *_: Any, signal: Any, **__: Any) -> None:
+            view.forget()
+
+        cast(Any, self.app.on_partitions_revoked).connect(on_rebalance)
+        cast(Any, self.app.on_rebalance_complete).connect(on_rebalance)
+        return view
 
     def table(self, name: str) -> Any:
         """A Faust table of this deployable, partitioned as its input, in the settings' store."""

@@ -32,7 +32,7 @@ from lienthong.metrics import Metrics
 from lienthong.runtime.boundary import Boundary
 from lienthong.runtime.checkpoint import Checkpoint, Input
 from lienthong.runtime.refusals import describe, permanent_cause
-from lienthong.runtime.staged import StagedTable
+from lienthong.runtime.staged import KeptTable, Parsing, StagedTable, T
 from lienthong.runtime.types import Decided, Forward, Handler, Received
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,12 @@ class Pipeline:
     def stage(self, table: Any) -> StagedTable:
         """The view of ``table`` that handlers read and write (see runtime.checkpoint)."""
         view = StagedTable(table)
+        self.staged.append(view)
+        return view
+
+    def keep(self, table: Any, parsing: Parsing[T]) -> KeptTable[T]:
+        """The view of ``table`` that keeps its values parsed (see runtime.staged.KeptTable)."""
+        view = KeptTable(table, parsing)
         self.staged.append(view)
         return view
 
