@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from lienthong.hub import app as hub_app
+from lienthong.hub.state import DossierState
 from lienthong.runtime.staged import KeptTable, Parsing
 from lienthong.settings import Settings
 
@@ -105,6 +106,21 @@ def test_a_value_set_or_popped_directly_is_never_answered_from_the_kept_object()
     assert "d2" not in view.table and view.take("d2") is None
 
 
+def test_only_objects_worth_keeping_are_kept() -> None:
+    counting = Counting()
+    parsing = Parsing(counting.parse, counting.dump, worth=lambda box: box.n < 10)
+    view = KeptTable({"done": {"n": 10}}, parsing)
+    view.put("open", Box(1))
+    view.put("closed", Box(10))
+    done = view.take("done")
+    assert done is not None
+    view.put("done", done)  # unchanged: not written, and not worth keeping either
+    view.apply()
+    assert list(view.kept) == ["open"] and view.unchanged == 1
+    assert view.take("closed") is not None and view.take("done") is not None
+    assert counting.parsed == 3
+
+
 def test_forget_lets_go_of_every_object() -> None:
     view, _ = kept()
     view.put("d1", Box(1))
@@ -195,6 +211,9 @@ async def test_the_hubs_dossiers_are_forgotten_on_a_rebalance(tmp_path: Any) -> 
     settings = Settings(state_dir=tmp_path, topic_prefix="kept", partitions=2)
     dep = hub_app.create(settings, with_web_metrics=False)
     (view,) = [v for v in dep.pipeline.staged if isinstance(v, KeptTable)]
+    assert view.parsing.worth(DossierState(dossier_id="open", group="birth"))
+    closed = DossierState(dossier_id="closed", group="birth", phase="finished")
+    assert not view.parsing.worth(closed), "a finished dossier is not kept parsed"
     view.kept["some-dossier"] = (object(), {})
     await dep.app.on_partitions_revoked.send(set())
     assert view.kept == {}

@@ -51,7 +51,10 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
     # Made durable in this order: a dossier is archived before it leaves the working table,
     # and saved before the answers parked for it are let go.
     archive = dep.pipeline.stage(dep.tables["archive"])
-    dossiers = dep.kept("dossiers", Parsing(DossierState.from_table, DossierState.to_table))
+    in_progress = DossierState.in_progress
+    dossiers = dep.kept(
+        "dossiers", Parsing(DossierState.from_table, DossierState.to_table, in_progress)
+    )
     parked = dep.pipeline.stage(dep.tables["early"])
     index = DueIndex()
     resend_after = dt.timedelta(seconds=settings.resend_after_seconds)
@@ -178,7 +181,7 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
     def retired(state: DossierState) -> bool:
         """A finished dossier whose stay in the working table is over."""
         when = next_check(state, resend_after, retention)
-        closed = state.phase not in ("open", "awaiting_family")
+        closed = not state.in_progress()
         return closed and when is not None and when <= dep.clock.now()
 
     def retire(state: DossierState) -> Outcome:

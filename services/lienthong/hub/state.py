@@ -155,6 +155,10 @@ class DossierState(BaseModel):
             if (st.phase == "completed" and not st.awaiting) or st.phase == "not_applicable"
         ]
 
+    def in_progress(self) -> bool:
+        """Open, or waiting for the family's part: more inputs about it are coming."""
+        return self.phase in ("open", "awaiting_family")
+
     def any_finished(self) -> bool:
         return any(st.phase in ("completed", "rejected") for st in self.steps.values())
 

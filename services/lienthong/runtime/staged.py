@@ -22,6 +22,8 @@ class Parsing(Generic[T]):
     parse: Callable[[Any], T | None]
     #: The stored value of an object (what the table and its changelog hold).
     dump: Callable[[T], Any]
+    #: Whether an object is worth keeping parsed: likely to be read again soon.
+    worth: Callable[[T], bool] = lambda _: True
 
 
 class StagedTable:
@@ -120,14 +122,16 @@ class KeptTable(StagedTable, Generic[T]):
     instead of parsing the stored value again. A taken object is the caller's to change: it
     leaves the cache, and comes back only through :meth:`put` and a durable batch. A batch that is
     dropped (:meth:`discard`) takes its objects with it; a rebalance (the partitions may have been
-    written by another worker meanwhile) empties the cache (:meth:`forget`). At most ``limit``
-    objects are kept, the least recently written going first.
+    written by another worker meanwhile) empties the cache (:meth:`forget`). Only the objects
+    the parsing finds worth it are kept (the hub: dossiers still in progress), at most ``limit``,
+    the least recently written going first: a cache of every finished dossier made the hub's
+    garbage collector walk thousands of objects nobody would read again.
 
     A :meth:`put` whose stored value is the one its :meth:`take` found (a redelivered event, a
     timer's check that changed nothing) stages no write: the changelog carries changes only.
     """
 
-    def __init__(self, table: Any, parsing: Parsing[T], limit: int = 8192) -> None:
+    def __init__(self, table: Any, parsing: Parsing[T], limit: int = 2048) -> None:
         super().__init__(table)
         self.parsing = parsing
         self.limit = limit
@@ -162,7 +166,8 @@ class KeptTable(StagedTable, Generic[T]):
         stored = self.parsing.dump(value)
         if key not in self.pending and key in self.taken and self.taken[key] == stored:
             self.unchanged += 1
-            self.kept[key] = (value, stored)  # durable as it is, whatever becomes of the batch
+            if self.parsing.worth(value):  # durable as it is, whatever becomes of the batch
+                self.kept[key] = (value, stored)
             return
         self[key] = stored
         self.put_objects[key] = (value, stored)
@@ -181,7 +186,7 @@ class KeptTable(StagedTable, Generic[T]):
             self.kept.pop(key, None)
         put, self.put_objects, self.taken = self.put_objects, {}, {}
         super().apply()
-        self.kept.update(put)
+        self.kept.update((key, kept) for key, kept in put.items() if self.parsing.worth(kept[0]))
         while len(self.kept) > self.limit:
             del self.kept[next(iter(self.kept))]
 
