@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from desk_client import AN, BINH, POLICE, api, desk_settings, until, waiting
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
@@ -55,10 +56,27 @@ class Chromium:
         )
 
     def press(self, button: str) -> str:
-        """Press a button of the case's form; the page it leads to (after the agency's answer)."""
-        old = self.driver.find_element(By.TAG_NAME, "body")
-        self.driver.find_element(By.ID, button).click()
-        WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(old))
+        """Press a button of the case's form; the page it leads to (after the agency's answer).
+
+        The page is loaded whole before the button is looked for, and a click that finds its
+        button gone from the document (chromedriver: "Node with given id does not belong to the
+        document", seen once in CI right after a page came) is made again on the page as it is:
+        the click never reached the page, so nothing is sent twice.
+        """
+        wait = WebDriverWait(self.driver, 30)
+        for attempt in range(3):
+            wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+            old = self.driver.find_element(By.TAG_NAME, "body")
+            try:
+                wait.until(expected_conditions.element_to_be_clickable((By.ID, button))).click()
+                break
+            except WebDriverException as exc:  # a stale element's exception is one too
+                gone = isinstance(exc, StaleElementReferenceException) or (
+                    "does not belong to the document" in str(exc.msg)
+                )
+                if not gone or attempt == 2:
+                    raise
+        wait.until(expected_conditions.staleness_of(old))
         WebDriverWait(self.driver, 30).until(
             expected_conditions.presence_of_element_located((By.ID, "message"))
         )
