@@ -116,16 +116,17 @@ class KeptTable(StagedTable, Generic[T]):
     """A staged table whose values this worker keeps parsed between accesses, and whose
     unchanged values are not written again.
 
-    Parsing a stored value (and, on RocksDB, reading it from the store) on every access cost the
-    hub about a tenth of its time. A value written here stays in memory as the object it came
-    from once its batch is durable; the next :meth:`take` of the key hands that object out
-    instead of parsing the stored value again. A taken object is the caller's to change: it
-    leaves the cache, and comes back only through :meth:`put` and a durable batch. A batch that is
-    dropped (:meth:`discard`) takes its objects with it; a rebalance (the partitions may have been
-    written by another worker meanwhile) empties the cache (:meth:`forget`). Only the objects
-    the parsing finds worth it are kept (the hub: dossiers still in progress), at most ``limit``,
-    the least recently written going first: a cache of every finished dossier made the hub's
-    garbage collector walk thousands of objects nobody would read again.
+    Without it, every input about a dossier read its whole state from the store (on RocksDB, a
+    read and a JSON parse) and validated it again. A value written here stays in memory as the
+    object it came from once its batch is durable; the next :meth:`take` of the key hands that
+    object out instead of parsing the stored value again. A taken object is the caller's to
+    change: it leaves the cache, and comes back only through :meth:`put` and a durable batch. A
+    batch that is dropped (:meth:`discard`) takes its objects with it; a failed write empties the
+    cache; a rebalance (the partitions may have been written by another worker meanwhile)
+    empties it too (:meth:`forget`). Only the objects the parsing finds worth it are kept (the
+    hub: dossiers still in progress, as little more is read about a finished one), at most
+    ``limit``, the least recently written going first: the cache stays about as large as the
+    work in progress.
 
     A :meth:`put` whose stored value is the one its :meth:`take` found (a redelivered event, a
     timer's check that changed nothing) stages no write: the changelog carries changes only.
