@@ -371,6 +371,70 @@ async def test_one_message_carrying_several_events_is_held_to_the_output_size_li
         pipeline.encode_all([one, one])
 
 
+class Kept(Topic):
+    """A topic that also keeps what was sent to it."""
+
+    def __init__(self, name: str, log: list[str]) -> None:
+        super().__init__(name, log)
+        self.sent: list[tuple[bytes, bytes]] = []
+
+    async def send(self, *, key: bytes, value: bytes, **_: Any) -> Any:
+        self.sent.append((key, value))
+        return await super().send(key=key, value=value)
+
+
+def ticks_of(value: bytes, dossier_id: str = "A") -> list[int]:
+    """The ticks of the DeadlineCheck events about ``dossier_id`` one status message carries."""
+    tick = {check(dossier_id, t)["meta"]["event_id"]: t for t in range(1, 10)}
+    return [tick[event.record["meta"]["event_id"]] for event in CODEC.decode_all(value)]
+
+
+async def test_the_events_of_a_batchs_inputs_about_one_dossier_go_as_one_message() -> None:
+    """Three inputs about A in one batch: one ``DossierEvents`` where the first was, its events
+    in order; B's lone event as it is; the state saved once per dossier, as before."""
+    pipeline, table, log = setup()
+    status = Kept("status", log)
+    pipeline.topics["status"] = status  # type: ignore[assignment]
+    pipeline.together = frozenset({"status"})
+    handler = counting(pipeline, table, save_first=False)
+    await Checkpoint(pipeline, handler).run(events("A", "B", "A", "A"))  # type: ignore[arg-type]
+    assert log[:4] == ["send status A", "send status B", "write A=3", "write B=1"]
+    (a_key, a_value), (b_key, b_value) = status.sent
+    assert (a_key, b_key) == (b"A", b"B")
+    assert CODEC.decode(a_value).name == "DossierEvents"
+    assert ticks_of(a_value) == [1, 2, 3]
+    assert CODEC.decode(b_value).name == "DeadlineCheck" and ticks_of(b_value, "B") == [1]
+    assert log[-4:] == ["handled 0", "handled 1", "handled 2", "handled 3"]
+
+
+async def test_a_joined_message_is_closed_before_it_outgrows_the_output_size_limit() -> None:
+    """Room for two events: the third input's event begins a message of its own, after B's."""
+    pipeline, table, log = setup()
+    status = Kept("status", log)
+    pipeline.topics["status"] = status  # type: ignore[assignment]
+    pipeline.together = frozenset({"status"})
+    one = len(CODEC.encode("DeadlineCheck", check("A", 1)))
+    pipeline.max_output_bytes = 10 + 5 + len("A") + 5 + 1 + 2 * (5 + one)
+    handler = counting(pipeline, table, save_first=False)
+    await Checkpoint(pipeline, handler).run(events("A", "A", "B", "A"))  # type: ignore[arg-type]
+    assert [key for key, _ in status.sent] == [b"A", b"B", b"A"]
+    assert [ticks_of(value, key.decode()) for key, value in status.sent] == [[1, 2], [1], [3]]
+    assert all(len(value) <= pipeline.max_output_bytes for _, value in status.sent)
+    assert "handled 3" in log
+
+
+async def test_a_batch_of_one_and_a_topic_not_together_are_sent_as_encoded() -> None:
+    pipeline, table, log = setup()
+    status = Kept("status", log)
+    pipeline.topics["status"] = status  # type: ignore[assignment]
+    handler = counting(pipeline, table, save_first=False)
+    await Checkpoint(pipeline, handler).run(events("A", "A"))  # type: ignore[arg-type]
+    assert [CODEC.decode(value).name for _, value in status.sent] == ["DeadlineCheck"] * 2
+    pipeline.together = frozenset({"status"})
+    await Checkpoint(pipeline, handler).run(events("A"))  # type: ignore[arg-type]
+    assert CODEC.decode(status.sent[-1][1]).name == "DeadlineCheck"
+
+
 class LateTopic(Topic):
     """A topic whose acknowledgements come a little later, logged as they come."""
 

@@ -18,6 +18,7 @@ from lienthong.domain.calendar import SystemClock, WorkingCalendar
 from lienthong.hub.desk.service import DeskMetrics
 from lienthong.hub.desk.store import DeskStore
 from lienthong.metrics import ConsumerLagCollector, Metrics
+from lienthong.runtime.staged import KeptStatesCollector, KeptTable, Parsing
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The operators' pages the checks read: the metrics and alerts, and the deployment.
@@ -40,6 +41,9 @@ def declared() -> dict[str, tuple[str, frozenset[str]]]:
     Metrics.create(registry)
     registry.register(ConsumerLagCollector(lambda: {("lienthong.intake", 0): (5, 3)}))
     registry.register(DeskMetrics(a_desk(), SystemClock(), WorkingCalendar()))
+    kept = KeptStatesCollector()
+    kept.watch("dossiers", KeptTable({}, Parsing(dict, dict)))
+    registry.register(kept)
     found: dict[str, tuple[str, frozenset[str]]] = {}
     for collector in list(registry._collector_to_names):
         for family in collector.collect():

@@ -220,3 +220,29 @@ async def test_the_hubs_dossiers_are_forgotten_on_a_rebalance(tmp_path: Any) -> 
     view.kept["some-dossier"] = (object(), {})
     await dep.app.on_rebalance_complete.send()
     assert view.kept == {}
+
+
+def test_the_hubs_kept_states_are_on_its_metrics_page(tmp_path: Any) -> None:
+    """An operator sees the cache at work: reads kept or parsed, writes left out, its size."""
+    settings = Settings(state_dir=tmp_path, topic_prefix="kept", partitions=2)
+    dep = hub_app.create(settings, with_web_metrics=False)
+    (view,) = [v for v in dep.pipeline.staged if isinstance(v, KeptTable)]
+    # the faust table is written from a stream only: a dict stands in for its store
+    view.table = {"d1": DossierState(dossier_id="d1", group="birth").to_table()}
+    state = view.take("d1")  # parsed from the store
+    assert state is not None
+    view.put("d1", state)  # unchanged: left out
+    view.apply()
+    again = view.take("d1")  # kept
+    assert again is state
+
+    def sample(name: str, **labels: str) -> float | None:
+        return dep.registry.get_sample_value(name, {"table": "dossiers", **labels})
+
+    assert sample("lienthong_kept_state_reads_total", answer="parsed") == 1
+    assert sample("lienthong_kept_state_reads_total", answer="kept") == 1
+    assert sample("lienthong_unchanged_writes_left_out_total") == 1
+    assert sample("lienthong_kept_states") == 0, "taken: out of the cache until put back"
+    view.put("d1", again)
+    view.apply()
+    assert sample("lienthong_kept_states") == 1

@@ -48,6 +48,7 @@ class Stages(Protocol):
     async def decide(self, received: Received, handler: Handler) -> Decided | None: ...
     async def make_saved_durable(self, received: Received | None = None) -> None: ...
     def discard_staged(self) -> None: ...
+    def outgoing(self, decided: list[Decided]) -> list[tuple[str, bytes, bytes]]: ...
     async def send(self, topic: str, key: bytes, value: bytes) -> Awaitable[Any]: ...
     async def send_forward(self, forward: Forward) -> Awaitable[Any]: ...
     async def publish(
@@ -83,9 +84,11 @@ class Checkpoint:
        is never durable without the counter its number came from.
     4. **Produced.** Every output and forward of the batch is handed to the producer without
        awaiting each, then all acknowledgements are awaited together. Why: one round trip for
-       the batch, not one per message. The producer lingers a few milliseconds
-       (``producer_linger_ms``) so that what a step hands over goes in few requests. A batch of
-       one (the careful mode) does the same; if that fails, it sends each output again, one at
+       the batch, not one per message. On a ``together`` topic (the hub's status events),
+       the events of the batch's inputs about one dossier go as one message
+       (``Pipeline.outgoing``). The producer lingers a few milliseconds
+       (``producer_linger_ms``) so that what a step hands over goes in few requests. A batch
+       of one (the careful mode) does the same; if that fails, it sends each output again, one at
        a time, awaiting each and retrying what is transient (``Pipeline.publish``): a refusal
        for good is then pinned to its input, which is dead-lettered.
     5. **Saved after** (the hub: no ``save_first``). As step 3, after the outputs. Why: a crash
@@ -199,8 +202,8 @@ class Checkpoint:
         for one in decided:
             for forward in one.outcome.forwards:
                 pending.append((forward.topic, await self.handed(forward.topic, forward)))
-            for topic, key, data in one.encoded:
-                pending.append((topic, await self.handed(topic, (key, data))))
+        for topic, key, data in self.pipeline.outgoing(decided):
+            pending.append((topic, await self.handed(topic, (key, data))))
         results = await asyncio.gather(*(ack for _, ack in pending), return_exceptions=True)
         for (topic, _), result in zip(pending, results, strict=True):
             if isinstance(result, BaseException):

@@ -21,7 +21,7 @@ from lienthong.runtime.boundary import Boundary
 from lienthong.runtime.faust.metrics import setup_faust_metrics
 from lienthong.runtime.pipeline import Pipeline
 from lienthong.runtime.readiness import add_readiness
-from lienthong.runtime.staged import KeptTable, Parsing, T
+from lienthong.runtime.staged import KeptStatesCollector, KeptTable, Parsing, T
 from lienthong.settings import Settings
 
 MIB = 1024 * 1024
@@ -53,6 +53,8 @@ class Deployable:
     tables: dict[str, Any] = field(default_factory=dict)
     #: One tick of a timer, callable on its own (tests call it rather than wait for the timer).
     ticks: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
+    #: The tables kept parsed, as the metrics see them (registered with the first of them).
+    kept_states: KeptStatesCollector | None = None
 
     def keep_fresh(self, index: DueIndex) -> None:
         """Have ``index`` rebuilt from its table after each rebalance (the worker's partitions
@@ -74,6 +76,10 @@ class Deployable:
         (``runtime.staged.KeptTable``); a rebalance lets go of them, as another worker may
         have written the partitions meanwhile."""
         view = self.pipeline.keep(self.tables[name], parsing)
+        if self.kept_states is None:
+            self.kept_states = KeptStatesCollector()
+            self.registry.register(self.kept_states)
+        self.kept_states.watch(name, view)
 
         async def on_rebalance(sender: Any, *_: Any, signal: Any, **__: Any) -> None:
             view.forget()

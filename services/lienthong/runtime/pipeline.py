@@ -44,6 +44,33 @@ SEND_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
 DEAD_VALUE_BYTES = MAX_MESSAGE_BYTES
 
 
+class Joined:
+    """One message joining the events of several inputs about one dossier (``outgoing``)."""
+
+    #: An upper bound of what a ``DossierEvents`` adds around its events: the single-object
+    #: header (10 bytes), the key's and the array's lengths (5 each at most), the array's end.
+    OVERHEAD = 10 + 5 + 5 + 1
+
+    def __init__(self, place: int, key: bytes, items: list[bytes]) -> None:
+        self.place = place
+        self.items = list(items)
+        self.inputs = 1
+        self.bound = self.OVERHEAD + len(key) + self.size(items)
+
+    @staticmethod
+    def size(items: list[bytes]) -> int:
+        """The events' encoded size at most: each with its length (5 bytes at most)."""
+        return sum(5 + len(item) for item in items)
+
+    def fits(self, items: list[bytes], limit: int) -> bool:
+        return self.bound + self.size(items) <= limit
+
+    def join(self, items: list[bytes]) -> None:
+        self.items.extend(items)
+        self.inputs += 1
+        self.bound += self.size(items)
+
+
 class Pipeline:
     """Runs one handler over a stream: boundary, decisions, dead letters, group commit."""
 
@@ -136,7 +163,7 @@ class Pipeline:
             return None
         try:
             outcome = await handler(decoded, received)
-            encoded = self.encode_all(outcome.outputs)
+            encoded, parts = self.encoded(outcome.outputs)
             outcome.save()
         except LienthongError as exc:
             await self.dead_letter(received, exc)
@@ -153,7 +180,7 @@ class Pipeline:
             )
             await self.dead_letter(received, exc)
             return None
-        return Decided(received, outcome, encoded, decoded.name)
+        return Decided(received, outcome, encoded, decoded.name, parts)
 
     def admit(self, received: Received) -> tuple[Received, Decoded]:
         """Check a message against the boundary and decode it; raise ContractError if refused."""
@@ -168,13 +195,20 @@ class Pipeline:
     def encode_all(self, outputs: list[Envelope]) -> list[tuple[str, bytes, bytes]]:
         """Each output encoded, in order; those of one input to a ``together`` topic about one
         dossier go as one message, where the first of them was."""
+        return self.encoded(outputs)[0]
+
+    def encoded(
+        self, outputs: list[Envelope]
+    ) -> tuple[list[tuple[str, bytes, bytes]], dict[tuple[str, bytes], list[bytes]]]:
+        """:meth:`encode_all`'s messages, and the events of each of them that carries several
+        (by topic role and key); an input's events together must fit one message."""
         encoded = [(env.topic, env.key.encode(), self.encode(env)) for env in outputs]
         groups: dict[tuple[str, bytes], list[bytes]] = {}
         for topic, key, data in encoded:
             if topic in self.together:
                 groups.setdefault((topic, key), []).append(data)
         if all(len(items) < 2 for items in groups.values()):
-            return encoded
+            return encoded, groups
         merged: list[tuple[str, bytes, bytes]] = []
         for topic, key, data in encoded:
             items = groups.get((topic, key), [])
@@ -183,7 +217,37 @@ class Pipeline:
             elif data is items[0]:  # the first of them: the whole group goes here
                 together = self.codec.together(key.decode(), items)
                 merged.append((topic, key, self.check_size(together, TOGETHER)))
-        return merged
+        return merged, groups
+
+    def outgoing(self, decided: list[Decided]) -> list[tuple[str, bytes, bytes]]:
+        """A batch's messages as produced: each input's in order, except that the events of
+        several inputs to a ``together`` topic about one dossier go as one message, where the
+        first input's was. A message that would outgrow the output size limit is closed and
+        the next input's events begin another, so one input's events are never split."""
+        if not self.together or len(decided) < 2:
+            return [message for one in decided for message in one.encoded]
+        out: list[tuple[str, bytes, bytes]] = []
+        joined: list[Joined] = []
+        joining: dict[tuple[str, bytes], Joined] = {}
+        for one in decided:
+            for topic, key, data in one.encoded:
+                items = one.parts.get((topic, key))
+                if items is None:
+                    out.append((topic, key, data))
+                    continue
+                open_one = joining.get((topic, key))
+                if open_one is not None and open_one.fits(items, self.max_output_bytes):
+                    open_one.join(items)
+                    continue
+                joining[(topic, key)] = Joined(len(out), key, items)
+                joined.append(joining[(topic, key)])
+                out.append((topic, key, data))
+        for one_message in joined:
+            if one_message.inputs > 1:
+                topic, key, _ = out[one_message.place]
+                together = self.codec.together(key.decode(), one_message.items)
+                out[one_message.place] = (topic, key, self.check_size(together, TOGETHER))
+        return out
 
     def encode(self, envelope: Envelope) -> bytes:
         return self.check_size(self.codec.encode(envelope.schema, envelope.record), envelope.schema)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from lienthong.runtime.faust.events import as_current, current_event
 
@@ -211,3 +213,42 @@ class KeptTable(StagedTable, Generic[T]):
         """Let go of every kept object (the next takes parse the stored values)."""
         self.kept.clear()
         self.taken.clear()
+
+
+class KeptStatesCollector:
+    """Exports, per table whose values a worker keeps parsed, how its reads were answered,
+    the writes it left out as unchanged, and how many values it keeps now (read at scrape)."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, KeptTable[Any]] = {}
+
+    def watch(self, name: str, table: KeptTable[Any]) -> None:
+        self.tables[name] = table
+
+    def describe(self) -> Iterable[Metric]:
+        return self._families({})
+
+    def collect(self) -> Iterable[Metric]:
+        return self._families(self.tables)
+
+    @staticmethod
+    def _families(tables: Mapping[str, KeptTable[Any]]) -> list[Metric]:
+        reads = CounterMetricFamily(
+            "lienthong_kept_state_reads",
+            "Reads of a table's value: 'kept' found it parsed in memory, 'parsed' read the store",
+            labels=["table", "answer"],
+        )
+        unchanged = CounterMetricFamily(
+            "lienthong_unchanged_writes_left_out",
+            "Writes of a value equal to the stored one, not sent to the changelog",
+            labels=["table"],
+        )
+        size = GaugeMetricFamily(
+            "lienthong_kept_states", "Values kept parsed in memory now", labels=["table"]
+        )
+        for name, table in sorted(tables.items()):
+            reads.add_metric([name, "kept"], table.hits)
+            reads.add_metric([name, "parsed"], table.misses)
+            unchanged.add_metric([name], table.unchanged)
+            size.add_metric([name], len(table.kept))
+        return [reads, unchanged, size]

@@ -87,3 +87,6 @@ class Decided:
     encoded: list[tuple[str, bytes, bytes]]
     #: The event type decided on (for the metrics).
     name: str
+    #: For each message of ``encoded`` that carries several events together, its events in
+    #: order, by (topic role, key); the checkpoint may join them with other inputs' events.
+    parts: dict[tuple[str, bytes], list[bytes]] = field(default_factory=dict)

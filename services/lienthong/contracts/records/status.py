@@ -24,12 +24,13 @@ class DossierAwaitingFamily(TypedDict):
 
 
 class DossierEvents(TypedDict):
-    """Several status events about one dossier, announced together by one step of the hub (a
-    dossier received and its steps handed off; a step finished, the next handed off, the
-    dossier finished), in the order they happened. One message instead of several: each item
-    is one whole status event in single-object encoding, exactly as it would be on its own,
-    so a reader decodes each item as it decodes a message. Sent only when a step of the hub
-    announces two or more events about a dossier; a single event is sent on its own.
+    """Several status events about one dossier, announced together by the hub (a dossier
+    received and its steps handed off; a step finished, the next handed off, the dossier
+    finished; the events of every input about the dossier that the hub handled in one
+    batch), in the order they happened. One message instead of several: each item is one
+    whole status event in single-object encoding, exactly as it would be on its own, so a
+    reader decodes each item as it decodes a message. Sent only when the hub announces two
+    or more events about a dossier at once; a single event is sent on its own.
     """
 
     dossier_id: str
