@@ -625,3 +625,61 @@ def test_later_agencies_see_no_personal_data_they_do_not_need(nth: int) -> None:
     for value in [*secrets, chosen["personal_id"], chosen["full_name"]]:
         assert value not in repr(card), value
     assert residence["parent_personal_id"] == chosen["personal_id"]
+
+
+# -- the submission read once per kept state ------------------------------------------------
+
+
+def test_a_kept_state_reads_its_submission_once_for_every_handoff(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The state object the hub keeps between inputs (runtime.staged.KeptTable) decodes the
+    submission at the first handoff only; the later handoffs are the same as from a state
+    read again from its stored JSON, which decodes it anew."""
+    from lienthong.hub import steps
+
+    reads: list[str] = []
+    decode = steps._decode_submission
+
+    def counted(kept: str) -> Any:
+        reads.append(kept)
+        return decode(kept)
+
+    monkeypatch.setattr(steps, "_decode_submission", counted)
+    record = submission((CR, RES, HI))
+    stored = Hub(record)  # the state goes through its stored JSON between inputs
+    stored.submit()
+    later = stored.complete(CR)
+    assert len(reads) == 2, "read again from its stored form: decoded at each input"
+
+    reads.clear()
+    kept = Hub(record)
+    kept.submit()
+    assert kept.state is not None
+    kept.events = stored.events - 1
+    _, outputs = decide(
+        kept.state, COMPLETED[CR], wire(COMPLETED[CR], stored.completion(CR)), kept.context()
+    )
+    assert len(reads) == 1, "kept: decoded once, for the first handoff"
+    handoffs = [e.record for e in outputs if e.schema in (HANDOFF[RES], HANDOFF[HI])]
+    assert handoffs == [e.record for e in later if e.schema in (HANDOFF[RES], HANDOFF[HI])]
+    assert len(handoffs) == 2
+
+
+def test_a_state_whose_submission_text_changed_reads_the_new_one() -> None:
+    """A copy with another submission (the facility's notice is read so) never answers with
+    the submission its original read."""
+    from lienthong.hub.steps import submission_of
+
+    first, second = submission((CR, RES, HI), 0), submission((CR, RES, HI), 1)
+    hub = Hub(first)
+    hub.submit()
+    assert hub.state is not None
+    assert submission_of(hub.state)["meta"]["dossier_id"] == first["meta"]["dossier_id"]
+    other = Hub(second)
+    other.submit()
+    assert other.state is not None
+    copied = hub.state.model_copy(update={"submission": other.state.submission})
+    assert submission_of(copied)["meta"]["dossier_id"] == second["meta"]["dossier_id"]
+    assert submission_of(hub.state)["meta"]["dossier_id"] == first["meta"]["dossier_id"]
+    assert "_submission_read" not in hub.state.to_table(), "never stored"

@@ -228,7 +228,7 @@ def test_the_hubs_kept_states_are_on_its_metrics_page(tmp_path: Any) -> None:
     dep = hub_app.create(settings, with_web_metrics=False)
     (view,) = [v for v in dep.pipeline.staged if isinstance(v, KeptTable)]
     # the faust table is written from a stream only: a dict stands in for its store
-    view.table = {"d1": DossierState(dossier_id="d1", group="birth").to_table()}
+    view.table = {"d1": DossierState(dossier_id="d1", group="birth").to_stored()}
     state = view.take("d1")  # parsed from the store
     assert state is not None
     view.put("d1", state)  # unchanged: left out
@@ -246,3 +246,25 @@ def test_the_hubs_kept_states_are_on_its_metrics_page(tmp_path: Any) -> None:
     view.put("d1", again)
     view.apply()
     assert sample("lienthong_kept_states") == 1
+
+
+def test_the_working_table_keeps_a_state_as_its_json_bytes_and_reads_older_objects(
+    tmp_path: Any,
+) -> None:
+    """The stored bytes are the same JSON the table's codec wrote before (an upgraded hub reads
+    its changelog as it was), and a state reads back the same from either form."""
+    import json
+
+    from lienthong.hub.state import stored_json
+
+    state = DossierState(dossier_id="d1", group="birth", procedures=["civil_registry"])
+    stored = state.to_stored()
+    assert isinstance(stored, bytes)
+    assert json.loads(stored) == state.to_table()
+    assert DossierState.from_table(stored) == state
+    assert DossierState.from_table(state.to_table()) == state, "a JSON object (the archive)"
+    assert stored_json(stored) == stored_json(state.to_table()) == state.to_table()
+    settings = Settings(state_dir=tmp_path, topic_prefix="kept", partitions=2)
+    dep = hub_app.create(settings, with_web_metrics=False)
+    assert dep.tables["dossiers"].value_type is bytes, "stored as they are, not encoded again"
+    assert dep.tables["archive"].value_type is not bytes

@@ -168,7 +168,9 @@ class Hub:
 
     def keep(self, *states: DossierState) -> None:
         for state in states:
-            self.dep.tables["dossiers"][state.dossier_id] = state.to_table()
+            self.dep.tables["dossiers"][state.dossier_id] = (
+                state.to_stored()
+            )  # as the working table holds it
 
     async def get(self, path: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
         answer = await self.client.get(path, headers=headers)

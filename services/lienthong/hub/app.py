@@ -43,7 +43,7 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
     """Build the hub deployable."""
     dep = build("hub", settings, WRITES, clock, **overrides)
     app = dep.app
-    dep.table("dossiers")
+    dep.table("dossiers", as_bytes=True)  # DossierState.to_stored: JSON encoded once, by pydantic
     dep.table("early")
     dep.table("archive")
     # The status events one input announces about a dossier go as one message (DossierEvents).
@@ -53,7 +53,7 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
     archive = dep.pipeline.stage(dep.tables["archive"])
     in_progress = DossierState.in_progress
     dossiers = dep.kept(
-        "dossiers", Parsing(DossierState.from_table, DossierState.to_table, in_progress)
+        "dossiers", Parsing(DossierState.from_table, DossierState.to_stored, in_progress)
     )
     parked = dep.pipeline.stage(dep.tables["early"])
     index = DueIndex()
@@ -270,7 +270,8 @@ def create(settings: Settings, clock: Clock | None = None, **overrides: Any) -> 
         for dossier_id, value in dossiers.items():
             if not value:
                 continue
-            state = DossierState.model_validate(value)
+            state = DossierState.from_table(value)
+            assert state is not None
             index.schedule(dossier_id, next_check(state, resend_after, retention))
             for step, step_state in state.steps.items():  # in-flight gauges survive restarts
                 if step_state.phase in ("handed_off", "supplement") and step_state.handed_off_at:

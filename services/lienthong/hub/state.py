@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PrivateAttr
 
 StepPhase = Literal[
     "waiting",
@@ -122,6 +123,8 @@ class DossierState(BaseModel):
     awaiting: str | None = None
     #: The submission as single-object Avro (base64): every handoff is projected from it.
     submission: str = ""
+    #: The submission read, and the text it was read from (never stored: ``read_submission``).
+    _submission_read: tuple[str, Mapping[str, object]] | None = PrivateAttr(default=None)
     #: The subject as the group's first step registered it (the child, the deceased), JSON-safe;
     #: read from ``child`` in states saved before the name was neutral.
     subject: dict[str, object] | None = Field(
@@ -165,8 +168,25 @@ class DossierState(BaseModel):
     def all_finished(self) -> bool:
         return all(st.phase in TERMINAL_STEP for st in self.steps.values())
 
+    def read_submission(self, read: Callable[[str], Mapping[str, object]]) -> Mapping[str, object]:
+        """The submission as ``read`` makes it of the stored text, read once per text: the
+        handoffs of a dossier's steps, sent at different inputs, are projected from it while
+        the hub keeps the state parsed (``runtime.staged.KeptTable``). The record is shared:
+        its readers never change it."""
+        done = self._submission_read
+        if done is None or done[0] != self.submission:
+            done = self._submission_read = (self.submission, read(self.submission))
+        return done[1]
+
     def to_table(self) -> dict[str, object]:
+        """The state as a JSON object (the archive keeps it so)."""
         return self.model_dump(mode="json")
+
+    def to_stored(self) -> bytes:
+        """The state as the working table keeps it: its JSON, compact, as bytes. The table
+        stores them as they are (``Deployable.table(as_bytes=True)``), so no second encoder
+        walks the state on every write."""
+        return self.model_dump_json().encode()
 
     def archived(self) -> dict[str, object]:
         """What a finished dossier keeps in the archive: its page's facts, not its submission."""
@@ -175,5 +195,23 @@ class DossierState(BaseModel):
         ).to_table()
 
     @classmethod
-    def from_table(cls, value: Mapping[str, object] | None) -> DossierState | None:
-        return None if value is None else cls.model_validate(value)
+    def from_table(cls, value: Stored | None) -> DossierState | None:
+        """The state of a stored value: the working table's JSON bytes, or the archive's
+        (and the working table's before 0.6.0) JSON object."""
+        if value is None:
+            return None
+        if isinstance(value, bytes | str):
+            return cls.model_validate_json(value)
+        return cls.model_validate(value)
+
+
+#: A state as a table stores it: JSON bytes (the working table) or a JSON object (the archive).
+Stored = bytes | str | Mapping[str, object]
+
+
+def stored_json(value: Stored) -> Mapping[str, object]:
+    """A stored state as its JSON object, without building the state (the board's scan)."""
+    if isinstance(value, bytes | str):
+        loaded: Mapping[str, object] = json.loads(value)
+        return loaded
+    return value

@@ -85,8 +85,13 @@ def keep_submission(record: Mapping[str, object], schema: str) -> str:
 
 
 def submission_of(state: DossierState) -> Mapping[str, object]:
-    """The submission the hub kept (its group's record type: the group's projections read it)."""
-    return _codec().decode(base64.b64decode(state.submission)).record
+    """The submission the hub kept (its group's record type: the group's projections read it),
+    decoded once for the state (``DossierState.read_submission``)."""
+    return state.read_submission(_decode_submission)
+
+
+def _decode_submission(kept: str) -> Mapping[str, object]:
+    return _codec().decode(base64.b64decode(kept)).record
 
 
 def lookup_code(keys: Keyring, dossier_id: str) -> str:

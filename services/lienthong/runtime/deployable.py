@@ -88,10 +88,15 @@ class Deployable:
         cast(Any, self.app.on_rebalance_complete).connect(on_rebalance)
         return view
 
-    def table(self, name: str) -> Any:
-        """A Faust table of this deployable, partitioned as its input, in the settings' store."""
+    def table(self, name: str, *, as_bytes: bool = False) -> Any:
+        """A Faust table of this deployable, partitioned as its input, in the settings' store.
+
+        Its values are JSON objects that faust encodes, or (``as_bytes``) bytes the caller
+        encoded, stored and read back as they are."""
         options = ROCKSDB_OPTIONS if self.settings.store.startswith("rocksdb") else None
         extra: dict[str, Any] = {"options": dict(options)} if options else {}
+        if as_bytes:
+            extra["value_type"] = bytes
         table = self.app.Table(name, default=None, partitions=self.settings.partitions, **extra)
         self.tables[name] = table
         return table

@@ -31,6 +31,7 @@ from lienthong.hub.pages.routing import operator_url
 from lienthong.hub.pages.site import Handler, Site
 from lienthong.hub.pages.status import dossier_view
 from lienthong.hub.pages.text import BOARD_LABELS, LABELS, SIGN_IN, language, pick
+from lienthong.hub.state import stored_json
 from lienthong.hub.steps import dossier_id_of_receipt
 from lienthong.passwords import Credentials
 
@@ -76,7 +77,8 @@ class Operators:
     # -- the board -----------------------------------------------------------------------------
     def local_part(self) -> Json:
         holds = self.site.workers.holding()
-        stored = (value for key, value in self.site.table().items() if value and holds(key))
+        table = self.site.table().items()
+        stored = (stored_json(value) for key, value in table if value and holds(key))
         return board_parts.part(stored, self.site.dep.clock.now(), self.site.zone)
 
     async def board(self, authorization: str) -> Json:
