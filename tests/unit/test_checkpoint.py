@@ -347,7 +347,7 @@ async def test_the_outputs_of_one_input_to_a_together_topic_go_as_one_message_pe
         Envelope("status", "DeadlineCheck", check("A", 4)),
         Envelope("status", "DeadlineCheck", check("A", 5)),
     ]
-    sent = pipeline.encode_all(outputs)
+    sent, _ = pipeline.encoded(outputs)
     assert [(topic, key) for topic, key, _ in sent] == [
         ("status", b"A"),
         ("deadletter", b"A"),
@@ -359,7 +359,7 @@ async def test_the_outputs_of_one_input_to_a_together_topic_go_as_one_message_pe
     assert CODEC.decode(sent[0][2]).name == "DossierEvents"
     assert CODEC.decode(sent[2][2]).name == "DeadlineCheck"
     pipeline.together = frozenset()
-    assert len(pipeline.encode_all(outputs)) == 5, "no together topic: one message per output"
+    assert len(pipeline.encoded(outputs)[0]) == 5, "no together topic: one message per output"
 
 
 async def test_one_message_carrying_several_events_is_held_to_the_output_size_limit() -> None:
@@ -368,7 +368,7 @@ async def test_one_message_carrying_several_events_is_held_to_the_output_size_li
     one = Envelope("status", "DeadlineCheck", check("A"))
     pipeline.max_output_bytes = len(pipeline.encode(one)) + 1
     with pytest.raises(PublishRefused, match="DossierEvents"):
-        pipeline.encode_all([one, one])
+        pipeline.encoded([one, one])
 
 
 class Kept(Topic):

@@ -192,16 +192,12 @@ class Pipeline:
         self.boundary.check(received.topic, decoded)
         return received, decoded
 
-    def encode_all(self, outputs: list[Envelope]) -> list[tuple[str, bytes, bytes]]:
-        """Each output encoded, in order; those of one input to a ``together`` topic about one
-        dossier go as one message, where the first of them was."""
-        return self.encoded(outputs)[0]
-
     def encoded(
         self, outputs: list[Envelope]
     ) -> tuple[list[tuple[str, bytes, bytes]], dict[tuple[str, bytes], list[bytes]]]:
-        """:meth:`encode_all`'s messages, and the events of each of them that carries several
-        (by topic role and key); an input's events together must fit one message."""
+        """Each output of one input encoded, in order; those to a ``together`` topic about one
+        dossier go as one message, where the first of them was (they must fit one message).
+        Also the events of each ``together`` message, by topic role and key (``outgoing``)."""
         encoded = [(env.topic, env.key.encode(), self.encode(env)) for env in outputs]
         groups: dict[tuple[str, bytes], list[bytes]] = {}
         for topic, key, data in encoded:
